@@ -1,0 +1,152 @@
+//! Runtime configuration.
+
+use std::fmt;
+use std::io;
+
+use turnstile_probes::{Level, Turn};
+
+use crate::Runtime;
+
+/// Builds a [`Runtime`] with chosen settings.
+///
+/// ```
+/// use turnstile::probes::Level;
+/// let turns = std::rc::Rc::new(std::cell::Cell::new(0));
+/// let seen = turns.clone();
+/// let rt = turnstile::Runtime::builder()
+///     .probes(Level::Counters)
+///     .event_interval(61)
+///     .on_turn(move |_turn| seen.set(seen.get() + 1))
+///     .build()?;
+/// rt.block_on(async {});
+/// assert_eq!(turns.get(), 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "a Builder does nothing until .build() is called"]
+pub struct Builder {
+    pub(crate) level: Level,
+    pub(crate) event_interval: u32,
+    pub(crate) max_events: usize,
+    pub(crate) blocking_threads: usize,
+    pub(crate) on_turn: Option<Box<dyn FnMut(&Turn)>>,
+}
+
+impl Builder {
+    /// The defaults: probes at `Level::Timing`, `event_interval` 61, at most 1024 events
+    /// per reactor poll, one blocking thread per available core.
+    ///
+    /// ```
+    /// let rt = turnstile::Builder::new().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> Self {
+        Builder {
+            level: Level::default(),
+            event_interval: 61,
+            max_events: 1024,
+            blocking_threads: std::thread::available_parallelism().map_or(4, |n| n.get()),
+            on_turn: None,
+        }
+    }
+
+    /// What the probes record: `Off`, `Counters`, `Timing` (the default) or `Trace`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().probes(turnstile::probes::Level::Off).build()?;
+    /// assert_eq!(rt.probes().counters.turns, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn probes(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// How many busy turns pass between two non-blocking polls of the reactor (default
+    /// 61; 1 polls every turn). A parked loop always polls. Zero is taken as 1.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().event_interval(1).build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn event_interval(mut self, turns: u32) -> Self {
+        self.event_interval = turns.max(1);
+        self
+    }
+
+    /// At most this many readiness events are taken in per reactor poll (default 1024);
+    /// the rest wait for the next poll. Zero is taken as 1.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().max_events(256).build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn max_events(mut self, events: usize) -> Self {
+        self.max_events = events.max(1);
+        self
+    }
+
+    /// Threads in the `spawn_blocking` pool (default: available parallelism). Threads
+    /// start on demand and exit after 10 s idle. Zero is taken as 1.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().blocking_threads(2).build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_threads(mut self, threads: usize) -> Self {
+        self.blocking_threads = threads.max(1);
+        self
+    }
+
+    /// Calls `hook` at the end of every turn with what the turn did, like a subclass of
+    /// asyncio's loop that prints in `_run_once`. The numbers come from the counters, so
+    /// they are zeros at `Level::Off`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .probes(turnstile::probes::Level::Counters)
+    ///     .on_turn(|turn| println!("{turn}"))
+    ///     .build()?;
+    /// rt.block_on(turnstile::yield_now());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_turn(mut self, hook: impl FnMut(&Turn) + 'static) -> Self {
+        self.on_turn = Some(Box::new(hook));
+        self
+    }
+
+    /// Builds the runtime.
+    ///
+    /// # Errors
+    /// If the OS refuses an epoll instance or an eventfd.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(self) -> io::Result<Runtime> {
+        Runtime::from_builder(self)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("level", &self.level)
+            .field("event_interval", &self.event_interval)
+            .field("max_events", &self.max_events)
+            .field("blocking_threads", &self.blocking_threads)
+            .field("on_turn", &self.on_turn.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,52 @@
+//! The thread's current runtime: what `spawn`, `sleep` and local wakes talk to.
+//!
+//! A thread-local raw pointer, set by `block_on` (and by `Runtime::drop`) for exactly the
+//! span in which the runtime's `Core` is borrowed by this thread, and cleared by a guard
+//! on the way out, unwinding included. A raw pointer rather than an `Rc` keeps the hot
+//! path (a wake on the loop thread) to one thread-local load and no reference counting.
+
+use std::cell::Cell;
+use std::ptr;
+
+use crate::runtime::Core;
+
+thread_local! {
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+/// Restores the previous current runtime when dropped.
+pub(crate) struct EnterGuard {
+    previous: *const Core,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
+/// Makes `core` the current runtime until the guard drops. `block_on` calls this only
+/// when no runtime is current (it refuses nesting); `Runtime::drop` may nest.
+pub(crate) fn enter(core: &Core) -> EnterGuard {
+    let previous = CURRENT.with(|c| c.replace(core as *const Core));
+    EnterGuard { previous }
+}
+
+/// Whether some runtime is current on this thread (inside `block_on`).
+pub(crate) fn is_inside() -> bool {
+    CURRENT.with(|c| !c.get().is_null())
+}
+
+/// Runs `f` with the current runtime, or returns `None` outside one.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let core = CURRENT.with(|c| c.get());
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: `CURRENT` is non-null only between `enter` and the drop of its guard, and
+    // every caller of `enter` keeps the `Core` alive (it holds an `Rc<Core>` or `&Core`)
+    // for longer than the guard. The pointer is thread-local, so no other thread sees it,
+    // and we only hand out a shared reference: `Core` mutates through `Cell`/`RefCell`.
+    Some(f(unsafe { &*core }))
+}

@@ -1,0 +1,79 @@
+//! turnstile: a single-threaded, run-once async executor over mio that counts every
+//! poll, every wake and every turn of its loop.
+//!
+//! It exists to make visible what an async runtime does: when an `.await` really goes
+//! back to the loop, what one yield costs, and who stalled everyone else. Its loop is
+//! small enough to read in one sitting (the [`turn`](crate#the-run-once-turn) below),
+//! and fast enough to be compared with tokio's current-thread runtime on equal terms.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let rt = turnstile::Runtime::builder()
+//!     .probes(turnstile::probes::Level::Counters)
+//!     .build()?;
+//! rt.block_on(async {
+//!     let task = turnstile::spawn(async {
+//!         turnstile::time::sleep(Duration::from_millis(1)).await;
+//!         "slept"
+//!     });
+//!     assert_eq!(task.await.unwrap(), "slept");
+//! });
+//! let counters = rt.probes().counters;
+//! // The task was polled twice: once to start the sleep, once when its timer fired.
+//! assert_eq!((counters.polls, counters.polls_pending), (2, 1));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # The run-once turn
+//!
+//! Each turn: take in wakes from other threads; drive the reactor (park when nothing is
+//! ready, otherwise a non-blocking look every `event_interval` turns) and fire expired
+//! timers; poll each task that was ready when the step began, once; poll the
+//! `block_on` future if it was woken. A *yield* is a poll that returned `Pending`; an
+//! `.await` that completes without one never reaches the loop. See `docs/architecture.md`.
+
+mod builder;
+mod context;
+mod join;
+mod runtime;
+mod spawn_blocking;
+pub mod task;
+pub mod time;
+mod turn;
+mod waker;
+mod yield_now;
+
+pub use builder::Builder;
+pub use join::{JoinError, JoinHandle};
+pub use runtime::Runtime;
+pub use spawn_blocking::spawn_blocking;
+pub use task::spawn;
+pub use waker::orphan_wakes;
+pub use yield_now::{yield_now, YieldNow};
+
+/// The probes: levels, counters, per-turn reports and snapshots (the `turnstile-probes`
+/// crate), plus [`probes::snapshot`] for use inside the loop.
+pub mod probes {
+    pub use turnstile_probes::*;
+
+    /// A snapshot of the current runtime's probes, from inside `block_on`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .probes(turnstile::probes::Level::Counters)
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     assert_eq!(turnstile::probes::snapshot().counters.main_polls, 1);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn snapshot() -> Snapshot {
+        crate::context::with_current(|core| core.snapshot()).unwrap_or_else(|| {
+            panic!("turnstile::probes::snapshot called outside a runtime: use Runtime::probes")
+        })
+    }
+}

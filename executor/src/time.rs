@@ -1,0 +1,325 @@
+//! Time: `sleep`, `sleep_until`, `timeout` and `interval`, on the runtime's timers.
+//!
+//! A [`Sleep`] registers a timer on its first poll (unless its deadline has already
+//! passed, in which case it completes without reaching the loop) and learns that the
+//! timer fired when its key no longer names a pending timer. Dropping a pending `Sleep`
+//! on the loop thread cancels its timer and frees the slot. A `Sleep` is `Send + Sync`;
+//! one dropped elsewhere cannot reach its runtime, and its timer simply fires into a
+//! no-op at its deadline.
+//!
+//! Timers fire when the loop drives its reactor: whenever it parks, and every
+//! `event_interval` turns while it is busy.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+use turnstile_probes::Counter;
+use turnstile_reactor::TimerKey;
+
+use crate::context;
+use crate::runtime::Core;
+
+/// Waits until `duration` has passed.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let rt = turnstile::Runtime::new()?;
+/// let start = Instant::now();
+/// rt.block_on(turnstile::time::sleep(Duration::from_millis(5)));
+/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = Instant::now();
+    sleep_until(now.checked_add(duration).unwrap_or_else(far_future))
+}
+
+/// Waits until `deadline`. A deadline in the past completes on the first poll, without
+/// a yield.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(turnstile::time::sleep_until(Instant::now() + Duration::from_millis(1)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline, state: State::Unregistered }
+}
+
+/// Roughly thirty years from now: what an overflowing deadline becomes.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    state: State,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Unregistered,
+    Registered { key: TimerKey, runtime: u64 },
+    Elapsed,
+}
+
+impl Sleep {
+    /// When this sleep ends.
+    ///
+    /// ```
+    /// let at = std::time::Instant::now();
+    /// assert_eq!(turnstile::time::sleep_until(at).deadline(), at);
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the sleep has completed.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut s = turnstile::time::sleep(std::time::Duration::ZERO);
+    ///     (&mut s).await;
+    ///     assert!(s.is_elapsed());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        matches!(self.state, State::Elapsed)
+    }
+
+    /// Moves the deadline, cancelling the current timer if one is registered.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut s = turnstile::time::sleep(Duration::from_secs(3600));
+    ///     s.reset(Instant::now());
+    ///     s.await;
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel();
+        self.deadline = deadline;
+        self.state = State::Unregistered;
+    }
+
+    fn cancel(&mut self) {
+        if let State::Registered { key, runtime } = self.state {
+            context::with_current(|core| {
+                if core.shared.id == runtime && core.timers.borrow_mut().cancel(key) {
+                    core.counters.bump(Counter::TimersCancelled);
+                }
+            });
+        }
+    }
+
+    fn poll_in(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
+        if let State::Registered { key, runtime } = self.state {
+            if runtime == core.shared.id {
+                if core.timers.borrow_mut().set_waker(key, cx.waker()) {
+                    return Poll::Pending;
+                }
+                self.state = State::Elapsed;
+                return Poll::Ready(());
+            }
+        }
+        // First poll (or first on this runtime): done already, or register a timer.
+        if self.deadline <= Instant::now() {
+            self.state = State::Elapsed;
+            return Poll::Ready(());
+        }
+        let key = core.timers.borrow_mut().insert(self.deadline, Some(cx.waker().clone()));
+        core.counters.bump(Counter::TimersCreated);
+        self.state = State::Registered { key, runtime: core.shared.id };
+        Poll::Pending
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let State::Elapsed = this.state {
+            return Poll::Ready(());
+        }
+        context::with_current(|core| this.poll_in(core, cx)).unwrap_or_else(|| {
+            panic!(
+                "a turnstile Sleep was polled outside a runtime: await it inside \
+                 Runtime::block_on"
+            )
+        })
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+/// The error of a [`timeout`] whose deadline passed first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+impl From<Elapsed> for std::io::Error {
+    fn from(e: Elapsed) -> Self {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, e)
+    }
+}
+
+/// Awaits `future` for at most `duration`: its output, or [`Elapsed`].
+///
+/// The future is polled first, so one that is ready completes even with a zero timeout.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile::time::{sleep, timeout};
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     assert!(timeout(Duration::from_millis(1), sleep(Duration::from_secs(60))).await.is_err());
+///     assert_eq!(timeout(Duration::from_secs(60), async { 5 }).await, Ok(5));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep(duration) }
+}
+
+pin_project! {
+    /// The future returned by [`timeout`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.future.poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        match Pin::new(this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Ticks every `period`, the first tick at once.
+///
+/// A tick that is late (the loop was busy) is followed by the missed ones straight
+/// away, so the count of ticks over a long run matches the wall time.
+///
+/// # Panics
+/// If `period` is zero.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     let mut every = turnstile::time::interval(Duration::from_millis(2));
+///     for _ in 0..3 {
+///         every.tick().await;
+///     }
+///     assert!(start.elapsed() >= Duration::from_millis(4));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    assert!(!period.is_zero(), "turnstile::time::interval needs a period above zero");
+    let start = Instant::now();
+    Interval { period, next: start, sleep: sleep_until(start) }
+}
+
+/// The stream of ticks returned by [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    period: Duration,
+    next: Instant,
+    sleep: Sleep,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns when it was due.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut i = turnstile::time::interval(std::time::Duration::from_millis(1));
+    ///     let first = i.tick().await;
+    ///     let second = i.tick().await;
+    ///     assert_eq!(second - first, std::time::Duration::from_millis(1));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick, for code that implements `Future` by hand.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut i = turnstile::time::interval(std::time::Duration::from_millis(1));
+    ///     std::future::poll_fn(|cx| i.poll_tick(cx)).await;
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        match Pin::new(&mut self.sleep).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                let due = self.next;
+                self.next = due + self.period;
+                self.sleep.reset(self.next);
+                Poll::Ready(due)
+            }
+        }
+    }
+
+    /// The period between ticks.
+    ///
+    /// ```
+    /// let i = turnstile::time::interval(std::time::Duration::from_millis(3));
+    /// assert_eq!(i.period(), std::time::Duration::from_millis(3));
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}

@@ -1,0 +1,230 @@
+//! The loop's counters: plain cells bumped on the loop thread.
+
+use std::cell::Cell;
+
+use serde::Serialize;
+
+use crate::Level;
+
+/// Where a wake came from. The executor knows this without asking the waker's caller:
+/// it marks the task it is polling, the reactor marks its event dispatch, the timer
+/// marks its firing, and any other thread is remote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum WakeSource {
+    /// A task woke itself while it was being polled (`yield_now` does this).
+    SelfWake,
+    /// Another task, or the `block_on` future, woke it on the loop thread.
+    Local,
+    /// A wake from another thread, through the remote queue and `mio::Waker`.
+    Remote,
+    /// The reactor woke it because a socket became ready.
+    Io,
+    /// A timer fired.
+    Timer,
+}
+
+macro_rules! counters {
+    ($( $(#[$doc:meta])* $name:ident => $variant:ident, )*) => {
+        /// Names one counter, to bump it with [`Counters::add`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum Counter {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        const COUNTERS: usize = [$(Counter::$variant),*].len();
+
+        /// The values of every counter at one moment.
+        ///
+        /// All counts start at zero when the runtime is built and only grow.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+        #[non_exhaustive]
+        pub struct CounterValues {
+            $( $(#[$doc])* pub $name: u64, )*
+        }
+
+        impl CounterValues {
+            fn from_cells(cells: &[Cell<u64>; COUNTERS]) -> Self {
+                CounterValues { $( $name: cells[Counter::$variant as usize].get(), )* }
+            }
+
+            /// Each counter as a `(name, value)` pair, in declaration order.
+            ///
+            /// ```
+            /// let v = turnstile_probes::CounterValues::default();
+            /// assert_eq!(v.pairs()[0], ("turns", 0));
+            /// ```
+            pub fn pairs(&self) -> Vec<(&'static str, u64)> {
+                vec![$( (stringify!($name), self.$name), )*]
+            }
+
+            /// The difference `self - earlier`, counter by counter (saturating at zero).
+            ///
+            /// ```
+            /// let a = turnstile_probes::CounterValues::default();
+            /// assert_eq!(a.since(&a), a);
+            /// ```
+            pub fn since(&self, earlier: &CounterValues) -> CounterValues {
+                CounterValues { $( $name: self.$name.saturating_sub(earlier.$name), )* }
+            }
+        }
+    };
+}
+
+counters! {
+    /// Loop turns run.
+    turns => Turns,
+    /// Polls of spawned tasks (the `block_on` future is counted in `main_polls`).
+    polls => Polls,
+    /// Task polls that returned `Ready`.
+    polls_ready => PollsReady,
+    /// Task polls that returned `Pending`: yields back to the loop.
+    polls_pending => PollsPending,
+    /// Polls of the `block_on` future.
+    main_polls => MainPolls,
+    /// Tasks spawned (including the carrier tasks of `spawn_blocking`).
+    spawns => Spawns,
+    /// Tasks that ran to completion (a panic or an abort is not a completion).
+    completions => Completions,
+    /// Task polls that panicked.
+    panics => Panics,
+    /// Tasks aborted before they finished.
+    cancellations => Cancellations,
+    /// Wakes that reached a live task or the `block_on` future, from every source.
+    wakes => Wakes,
+    /// Wakes of a task by itself, during its own poll.
+    wakes_self => WakesSelf,
+    /// Wakes by another task or the `block_on` future on the loop thread.
+    wakes_local => WakesLocal,
+    /// Wakes from other threads.
+    wakes_remote => WakesRemote,
+    /// Wakes from the reactor (socket readiness).
+    wakes_io => WakesIo,
+    /// Wakes from fired timers.
+    wakes_timer => WakesTimer,
+    /// Wakes of a task that was already queued: counted, not queued twice.
+    wakes_coalesced => WakesCoalesced,
+    /// Wakes of a task that had already finished: counted no-ops.
+    wakes_noop => WakesNoop,
+    /// Times the reactor was polled (parking or not).
+    reactor_polls => ReactorPolls,
+    /// Times the loop parked: blocked in the reactor because nothing was ready.
+    parks => Parks,
+    /// Readiness events delivered by the reactor (the remote-wake token excluded).
+    io_events => IoEvents,
+    /// Timers registered.
+    timers_created => TimersCreated,
+    /// Timers that fired.
+    timers_fired => TimersFired,
+    /// Timers dropped before they fired.
+    timers_cancelled => TimersCancelled,
+    /// Closures sent to the blocking pool by `spawn_blocking`.
+    offloaded => Offloaded,
+}
+
+/// The live counters of one runtime, bumped from its loop thread.
+///
+/// Cells, not atomics: only the loop thread writes them, so an increment is a load, an
+/// add and a store. At [`Level::Off`] every `add` is a predictable branch and nothing else.
+///
+/// ```
+/// use turnstile_probes::{Counter, Counters, Level};
+///
+/// let on = Counters::new(Level::Counters);
+/// on.add(Counter::Turns, 3);
+/// assert_eq!(on.get().turns, 3);
+///
+/// let off = Counters::new(Level::Off);
+/// off.add(Counter::Turns, 3);
+/// assert_eq!(off.get().turns, 0);
+/// ```
+#[derive(Debug)]
+pub struct Counters {
+    enabled: bool,
+    cells: [Cell<u64>; COUNTERS],
+}
+
+impl Counters {
+    /// Counters that record when `level` counts, and ignore every `add` at `Level::Off`.
+    ///
+    /// ```
+    /// let c = turnstile_probes::Counters::new(turnstile_probes::Level::Off);
+    /// assert!(!c.enabled());
+    /// ```
+    pub fn new(level: Level) -> Self {
+        Counters {
+            enabled: level.counts(),
+            cells: std::array::from_fn(|_| Cell::new(0)),
+        }
+    }
+
+    /// Whether this block records anything.
+    ///
+    /// ```
+    /// let c = turnstile_probes::Counters::new(turnstile_probes::Level::Counters);
+    /// assert!(c.enabled());
+    /// ```
+    #[inline]
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Adds `n` to one counter.
+    ///
+    /// ```
+    /// use turnstile_probes::{Counter, Counters, Level};
+    /// let c = Counters::new(Level::Counters);
+    /// c.add(Counter::Spawns, 2);
+    /// assert_eq!(c.get().spawns, 2);
+    /// ```
+    #[inline(always)]
+    pub fn add(&self, counter: Counter, n: u64) {
+        if self.enabled {
+            let cell = &self.cells[counter as usize];
+            cell.set(cell.get().wrapping_add(n));
+        }
+    }
+
+    /// Adds one to one counter.
+    ///
+    /// ```
+    /// use turnstile_probes::{Counter, Counters, Level};
+    /// let c = Counters::new(Level::Counters);
+    /// c.bump(Counter::Parks);
+    /// assert_eq!(c.get().parks, 1);
+    /// ```
+    #[inline(always)]
+    pub fn bump(&self, counter: Counter) {
+        self.add(counter, 1);
+    }
+
+    /// Counts one wake that reached a live task: `wakes` and its source's counter.
+    ///
+    /// ```
+    /// use turnstile_probes::{Counters, Level, WakeSource};
+    /// let c = Counters::new(Level::Counters);
+    /// c.record_wake(WakeSource::Io);
+    /// assert_eq!((c.get().wakes, c.get().wakes_io), (1, 1));
+    /// ```
+    #[inline(always)]
+    pub fn record_wake(&self, source: WakeSource) {
+        self.bump(Counter::Wakes);
+        self.bump(match source {
+            WakeSource::SelfWake => Counter::WakesSelf,
+            WakeSource::Local => Counter::WakesLocal,
+            WakeSource::Remote => Counter::WakesRemote,
+            WakeSource::Io => Counter::WakesIo,
+            WakeSource::Timer => Counter::WakesTimer,
+        });
+    }
+
+    /// The current value of every counter.
+    ///
+    /// ```
+    /// let c = turnstile_probes::Counters::new(turnstile_probes::Level::Counters);
+    /// assert_eq!(c.get().polls, 0);
+    /// ```
+    pub fn get(&self) -> CounterValues {
+        CounterValues::from_cells(&self.cells)
+    }
+}

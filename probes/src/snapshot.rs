@@ -1,0 +1,191 @@
+//! A point-in-time report of everything the probes recorded.
+
+use std::fmt;
+use std::time::Duration;
+
+use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use serde::Serialize;
+
+use crate::{CounterValues, Level};
+
+/// Where a task is in its life when a snapshot is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum TaskState {
+    /// Queued to be polled in the next turn.
+    Queued,
+    /// Being polled right now (the snapshot was taken from inside it).
+    Running,
+    /// Waiting for a wake.
+    Idle,
+    /// Finished: completed, panicked or aborted.
+    Finished,
+}
+
+/// What the probes know about one task.
+///
+/// ```
+/// let t = turnstile_probes::TaskStats::new(7, Some("fetch".into()), "src/main.rs:3:5".into());
+/// assert_eq!(t.polls, 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TaskStats {
+    /// The task's id, unique for the runtime's lifetime.
+    pub id: u64,
+    /// The name given with `task::Builder::name`, if any.
+    pub name: Option<String>,
+    /// Where the task was spawned (`file:line:column`).
+    pub spawned_at: String,
+    /// Where the task is in its life.
+    pub state: TaskState,
+    /// Polls of this task.
+    pub polls: u64,
+    /// Polls that returned `Pending`.
+    pub yields: u64,
+    /// Wakes that reached this task, from every source.
+    pub wakes: u64,
+    /// Wakes of this task by itself.
+    pub wakes_self: u64,
+}
+
+impl TaskStats {
+    /// Fresh statistics for a task that has just been spawned.
+    ///
+    /// ```
+    /// let t = turnstile_probes::TaskStats::new(1, None, "here".into());
+    /// assert_eq!(t.state, turnstile_probes::TaskState::Queued);
+    /// ```
+    pub fn new(id: u64, name: Option<String>, spawned_at: String) -> Self {
+        TaskStats {
+            id,
+            name,
+            spawned_at,
+            state: TaskState::Queued,
+            polls: 0,
+            yields: 0,
+            wakes: 0,
+            wakes_self: 0,
+        }
+    }
+}
+
+/// Everything the probes recorded, at one moment.
+///
+/// Get one with `Runtime::probes()` from outside the loop or `turnstile::probes::snapshot()`
+/// from inside it. It serializes with serde and prints as tables.
+///
+/// ```
+/// let snap = turnstile_probes::Snapshot::new(turnstile_probes::Level::Counters);
+/// assert_eq!(snap.counters.turns, 0);
+/// assert!(snap.to_string().contains("turns"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The probe level the runtime records at.
+    pub level: Level,
+    /// Every counter.
+    pub counters: CounterValues,
+    /// Live tasks, and the most recently finished ones (a bounded history).
+    pub tasks: Vec<TaskStats>,
+    /// Time the loop spent parked in the reactor, in total.
+    pub parked: Duration,
+    /// Time spent inside `block_on` with the loop running, in total (parked time included).
+    pub running: Duration,
+}
+
+impl Snapshot {
+    /// An empty snapshot at `level`.
+    ///
+    /// ```
+    /// let s = turnstile_probes::Snapshot::new(turnstile_probes::Level::Off);
+    /// assert!(s.tasks.is_empty());
+    /// ```
+    pub fn new(level: Level) -> Self {
+        Snapshot {
+            level,
+            counters: CounterValues::default(),
+            tasks: Vec::new(),
+            parked: Duration::ZERO,
+            running: Duration::ZERO,
+        }
+    }
+
+    /// The share of running time the loop spent doing work rather than parked, from 0 to 1
+    /// (Node's event-loop utilization). `None` before the loop has run.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut s = turnstile_probes::Snapshot::new(turnstile_probes::Level::Counters);
+    /// s.running = Duration::from_millis(10);
+    /// s.parked = Duration::from_millis(4);
+    /// assert_eq!(s.utilization(), Some(0.6));
+    /// ```
+    pub fn utilization(&self) -> Option<f64> {
+        let running = self.running.as_secs_f64();
+        (running > 0.0).then(|| ((running - self.parked.as_secs_f64()) / running).clamp(0.0, 1.0))
+    }
+}
+
+impl fmt::Display for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "turnstile probes at level {:?}", self.level)?;
+        if self.level.is_off() {
+            return writeln!(f, "(probes are off: nothing recorded)");
+        }
+        let mut counters = Table::new();
+        counters.load_preset(UTF8_BORDERS_ONLY).set_header(["counter", "value"]);
+        for (name, value) in self.counters.pairs() {
+            counters.add_row([name.to_string(), value.to_string()]);
+        }
+        writeln!(f, "{counters}")?;
+        if let Some(u) = self.utilization() {
+            writeln!(
+                f,
+                "loop: {:.1?} running, {:.1?} parked, utilization {:.1} %",
+                self.running,
+                self.parked,
+                u * 100.0
+            )?;
+        }
+        if !self.tasks.is_empty() {
+            let mut tasks = Table::new();
+            tasks.load_preset(UTF8_BORDERS_ONLY).set_header([
+                "task", "name", "spawned at", "state", "polls", "yields", "wakes", "self",
+            ]);
+            for t in &self.tasks {
+                tasks.add_row([
+                    t.id.to_string(),
+                    t.name.clone().unwrap_or_default(),
+                    t.spawned_at.clone(),
+                    format!("{:?}", t.state),
+                    t.polls.to_string(),
+                    t.yields.to_string(),
+                    t.wakes.to_string(),
+                    t.wakes_self.to_string(),
+                ]);
+            }
+            writeln!(f, "{tasks}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_serializes_every_counter() {
+        let snap = Snapshot::new(Level::Counters);
+        let json = serde_json::to_value(&snap).unwrap();
+        for (name, _) in snap.counters.pairs() {
+            assert!(json["counters"].get(name).is_some(), "{name} missing from JSON");
+        }
+    }
+
+    #[test]
+    fn utilization_is_none_before_running() {
+        assert_eq!(Snapshot::new(Level::Counters).utilization(), None);
+    }
+}

@@ -1,0 +1,321 @@
+//! Timers: pending deadlines and the wakers to call when they pass.
+//!
+//! Entries live in a vector of slots with a free list; each slot carries a generation
+//! so that a stale [`TimerKey`] (one whose timer fired or was cancelled, and whose slot
+//! now holds another timer) never touches the new occupant. Deadlines are ordered by a
+//! binary heap with lazy deletion: cancelling frees the slot at once and leaves the heap
+//! entry behind, to be skipped when it surfaces. When dead heap entries outnumber the
+//! live ones, the heap is rebuilt from the live slots, so a million inserts followed by
+//! a million cancels leave nothing behind but reusable capacity.
+//!
+//! A timer that fires is removed at once: its owner learns that it fired because its
+//! key no longer names a pending timer. So a timer whose owner vanished without
+//! cancelling (dropped on another thread, say) costs its slot only until its deadline.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::task::Waker;
+use std::time::Instant;
+
+/// Names one pending timer in a [`Timers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Debug)]
+struct Slot {
+    /// Bumped each time the slot is freed, so old keys stop matching.
+    generation: u32,
+    /// Whether a timer occupies the slot.
+    pending: bool,
+    deadline: Instant,
+    waker: Option<Waker>,
+}
+
+/// Pending timers, ordered by deadline.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let mut timers = turnstile_reactor::Timers::new();
+/// let now = Instant::now();
+/// let a = timers.insert(now + Duration::from_millis(1), None);
+/// let b = timers.insert(now + Duration::from_secs(60), None);
+/// assert!(timers.cancel(b));
+/// let mut woken = Vec::new();
+/// assert_eq!(timers.fire_expired(now + Duration::from_millis(2), &mut woken), 1);
+/// assert!(!timers.is_pending(a));
+/// assert_eq!(timers.len(), 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct Timers {
+    slots: Vec<Slot>,
+    /// Indexes of free slots, reused last-freed first (warm in cache).
+    free: Vec<u32>,
+    /// Deadlines of pending timers, plus dead entries of cancelled ones.
+    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// Pending timers.
+    live: usize,
+}
+
+impl Timers {
+    /// An empty timer store.
+    ///
+    /// ```
+    /// assert!(turnstile_reactor::Timers::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pending timers.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_reactor::Timers::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether no timer is pending.
+    ///
+    /// ```
+    /// assert!(turnstile_reactor::Timers::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Slots allocated so far, pending or free: the high-water mark of pending timers.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// let k = t.insert(std::time::Instant::now(), None);
+    /// t.cancel(k);
+    /// t.insert(std::time::Instant::now(), None);
+    /// assert_eq!(t.slot_capacity(), 1);
+    /// ```
+    pub fn slot_capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Entries in the deadline heap, dead ones included (for tests of compaction).
+    ///
+    /// ```
+    /// assert_eq!(turnstile_reactor::Timers::new().heap_len(), 0);
+    /// ```
+    pub fn heap_len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Adds a timer for `deadline`, to wake `waker` when it passes.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// let k = t.insert(std::time::Instant::now(), None);
+    /// assert!(t.is_pending(k));
+    /// ```
+    pub fn insert(&mut self, deadline: Instant, waker: Option<Waker>) -> TimerKey {
+        let index = match self.free.pop() {
+            Some(index) => {
+                let slot = &mut self.slots[index as usize];
+                slot.pending = true;
+                slot.deadline = deadline;
+                slot.waker = waker;
+                index
+            }
+            None => {
+                let index = u32::try_from(self.slots.len()).expect("more than 2^32 timers");
+                self.slots.push(Slot { generation: 0, pending: true, deadline, waker });
+                index
+            }
+        };
+        let generation = self.slots[index as usize].generation;
+        self.heap.push(Reverse((deadline, index, generation)));
+        self.live += 1;
+        TimerKey { index, generation }
+    }
+
+    /// Whether `key` names a timer that has neither fired nor been cancelled.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// let k = t.insert(std::time::Instant::now(), None);
+    /// t.cancel(k);
+    /// assert!(!t.is_pending(k));
+    /// ```
+    pub fn is_pending(&self, key: TimerKey) -> bool {
+        self.slot(key).is_some()
+    }
+
+    /// Replaces the waker of a pending timer, unless it would wake the same task anyway.
+    /// Returns false when the timer is no longer pending.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// let k = t.insert(std::time::Instant::now(), None);
+    /// assert!(t.set_waker(k, std::task::Waker::noop()));
+    /// ```
+    pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        match self.slot_mut(key) {
+            Some(slot) => {
+                match &mut slot.waker {
+                    Some(old) if old.will_wake(waker) => {}
+                    other => *other = Some(waker.clone()),
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels a pending timer and frees its slot. Returns false if it had already fired
+    /// or been cancelled.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// let k = t.insert(std::time::Instant::now(), None);
+    /// assert!(t.cancel(k));
+    /// assert!(!t.cancel(k));
+    /// ```
+    pub fn cancel(&mut self, key: TimerKey) -> bool {
+        if self.slot(key).is_none() {
+            return false;
+        }
+        self.release(key.index);
+        // Dead heap entries are skipped when they surface; rebuild once they dominate,
+        // so that memory tracks the live timers rather than every timer ever cancelled.
+        if self.heap.len() > 1024 && self.heap.len() > 2 * self.live {
+            self.compact();
+        }
+        true
+    }
+
+    /// The earliest pending deadline, if any. Dead entries at the top are dropped on the way.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// assert!(t.next_deadline().is_none());
+    /// let at = std::time::Instant::now();
+    /// t.insert(at, None);
+    /// assert_eq!(t.next_deadline(), Some(at));
+    /// ```
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+            if self.slot(TimerKey { index, generation }).is_some() {
+                return Some(deadline);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// Removes every timer whose deadline is at or before `now`, appends their wakers to
+    /// `woken` (for the caller to wake once it holds no borrow of this store), and
+    /// returns how many fired.
+    ///
+    /// ```
+    /// let mut t = turnstile_reactor::Timers::new();
+    /// let now = std::time::Instant::now();
+    /// t.insert(now, Some(std::task::Waker::noop().clone()));
+    /// let mut woken = Vec::new();
+    /// assert_eq!(t.fire_expired(now, &mut woken), 1);
+    /// assert_eq!(woken.len(), 1);
+    /// ```
+    pub fn fire_expired(&mut self, now: Instant, woken: &mut Vec<Waker>) -> usize {
+        let mut fired = 0;
+        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+            if deadline > now {
+                break;
+            }
+            self.heap.pop();
+            if self.slot(TimerKey { index, generation }).is_some() {
+                woken.extend(self.release(index));
+                fired += 1;
+            }
+        }
+        fired
+    }
+
+    fn slot(&self, key: TimerKey) -> Option<&Slot> {
+        self.slots
+            .get(key.index as usize)
+            .filter(|s| s.pending && s.generation == key.generation)
+    }
+
+    fn slot_mut(&mut self, key: TimerKey) -> Option<&mut Slot> {
+        self.slots
+            .get_mut(key.index as usize)
+            .filter(|s| s.pending && s.generation == key.generation)
+    }
+
+    /// Frees a pending slot and hands back its waker.
+    fn release(&mut self, index: u32) -> Option<Waker> {
+        let slot = &mut self.slots[index as usize];
+        slot.pending = false;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index);
+        self.live -= 1;
+        slot.waker.take()
+    }
+
+    fn compact(&mut self) {
+        let slots = &self.slots;
+        self.heap.retain(|&Reverse((_, index, generation))| {
+            let slot = &slots[index as usize];
+            slot.pending && slot.generation == generation
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn fires_in_deadline_order_and_skips_cancelled() {
+        let mut t = Timers::new();
+        let base = Instant::now();
+        let late = t.insert(base + Duration::from_millis(30), None);
+        let early = t.insert(base + Duration::from_millis(10), None);
+        let gone = t.insert(base + Duration::from_millis(20), None);
+        assert!(t.cancel(gone));
+        assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(10)));
+        let mut w = Vec::new();
+        assert_eq!(t.fire_expired(base + Duration::from_millis(25), &mut w), 1);
+        assert!(!t.is_pending(early));
+        assert!(t.is_pending(late));
+        assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(30)));
+    }
+
+    #[test]
+    fn stale_key_never_touches_the_new_occupant() {
+        let mut t = Timers::new();
+        let now = Instant::now();
+        let old = t.insert(now, None);
+        t.cancel(old);
+        let new = t.insert(now, None);
+        assert_eq!(old.index, new.index);
+        assert!(!t.cancel(old));
+        assert!(t.is_pending(new));
+    }
+
+    #[test]
+    fn mass_cancel_compacts_the_heap_and_reuses_slots() {
+        let mut t = Timers::new();
+        let far = Instant::now() + Duration::from_secs(3600);
+        let n = if cfg!(miri) { 3000 } else { 100_000 };
+        let keys: Vec<_> = (0..n).map(|i| t.insert(far + Duration::from_nanos(i), None)).collect();
+        for k in keys {
+            assert!(t.cancel(k));
+        }
+        assert_eq!(t.len(), 0);
+        assert!(t.heap_len() <= 1024, "heap kept {} dead entries", t.heap_len());
+        for i in 0..n {
+            t.insert(far + Duration::from_nanos(i), None);
+        }
+        assert_eq!(t.slot_capacity(), n as usize);
+    }
+}
