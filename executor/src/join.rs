@@ -33,11 +33,17 @@ enum ErrorKind {
 
 impl JoinError {
     pub(crate) fn cancelled(task_id: u64) -> Self {
-        JoinError { kind: ErrorKind::Cancelled, task_id }
+        JoinError {
+            kind: ErrorKind::Cancelled,
+            task_id,
+        }
     }
 
     pub(crate) fn panic(task_id: u64, payload: Box<dyn Any + Send + 'static>) -> Self {
-        JoinError { kind: ErrorKind::Panic(payload), task_id }
+        JoinError {
+            kind: ErrorKind::Panic(payload),
+            task_id,
+        }
     }
 
     /// True when the task was aborted (or its runtime dropped) before it finished.
@@ -156,7 +162,11 @@ struct JoinInner<T> {
 impl<T> JoinState<T> {
     pub(crate) fn new() -> Self {
         JoinState {
-            inner: RefCell::new(JoinInner { result: None, finished: false, waiter: None }),
+            inner: RefCell::new(JoinInner {
+                result: None,
+                finished: false,
+                waiter: None,
+            }),
         }
     }
 
@@ -245,6 +255,26 @@ impl<T> JoinHandle<T> {
         self.state.is_finished()
     }
 
+    /// A cloneable handle that can abort the task from elsewhere, while this handle is
+    /// kept to await the result.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let h = turnstile::spawn(std::future::pending::<()>());
+    ///     let abort = h.abort_handle();
+    ///     turnstile::spawn(async move { abort.abort() });
+    ///     assert!(h.await.unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            core: self.core.clone(),
+            key: self.key,
+        }
+    }
+
     /// The id of the task, as it appears in probe snapshots.
     ///
     /// ```
@@ -282,6 +312,41 @@ impl<T> fmt::Debug for JoinHandle<T> {
         f.debug_struct("JoinHandle")
             .field("id", &self.key.id)
             .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Aborts a task without owning its [`JoinHandle`]; see [`JoinHandle::abort_handle`].
+#[derive(Clone)]
+pub struct AbortHandle {
+    core: Weak<Core>,
+    key: TaskKey,
+}
+
+impl AbortHandle {
+    /// Cancels the task, like [`JoinHandle::abort`]. Does nothing once it has finished
+    /// (the task id no longer matches a live task).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let h = turnstile::spawn(std::future::pending::<()>());
+    ///     h.abort_handle().abort();
+    ///     assert!(h.await.unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn abort(&self) {
+        if let Some(core) = self.core.upgrade() {
+            core.abort(self.key);
+        }
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("id", &self.key.id)
             .finish()
     }
 }

@@ -45,7 +45,7 @@ mod waker;
 mod yield_now;
 
 pub use builder::Builder;
-pub use join::{JoinError, JoinHandle};
+pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use runtime::Runtime;
 pub use spawn_blocking::spawn_blocking;
 pub use task::spawn;

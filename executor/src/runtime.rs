@@ -149,8 +149,10 @@ impl Runtime {
     pub(crate) fn from_builder(b: Builder) -> io::Result<Runtime> {
         let driver = Driver::new(b.max_events)?;
         let shared = Arc::new(Shared::new(driver.remote_waker()));
-        let main_waker =
-            Waker::from(Arc::new(TaskWaker { shared: shared.clone(), key: TaskKey::MAIN }));
+        let main_waker = Waker::from(Arc::new(TaskWaker {
+            shared: shared.clone(),
+            key: TaskKey::MAIN,
+        }));
         let has_on_turn = b.on_turn.is_some();
         let core = Rc::new_cyclic(|weak_self| Core {
             shared,
@@ -378,7 +380,10 @@ impl Core {
         let entry = tasks.vacant_entry();
         let index = u32::try_from(entry.key()).expect("more than 2^32 live tasks");
         let key = TaskKey { index, id };
-        let waker = Waker::from(Arc::new(TaskWaker { shared: self.shared.clone(), key }));
+        let waker = Waker::from(Arc::new(TaskWaker {
+            shared: self.shared.clone(),
+            key,
+        }));
         let (task, join) = new_task(future, waker);
         let handle = JoinHandle::new(join, self.weak_self.clone(), key);
         if self.shutting_down.get() {
@@ -466,7 +471,8 @@ impl Core {
                         slot.counts.yields += 1;
                     }
                     slot.task = Some(task);
-                    slot.abort_requested.then(|| tasks.remove(key.index as usize))
+                    slot.abort_requested
+                        .then(|| tasks.remove(key.index as usize))
                 };
                 if let Some(slot) = abort {
                     self.cancel_removed(slot);
@@ -516,11 +522,25 @@ impl Core {
             return snap;
         }
         snap.counters = self.counters.get();
-        snap.tasks = self.history.borrow().iter().map(FinishedTask::stats).collect();
-        snap.tasks.extend(self.tasks.borrow().iter().map(|(_, slot)| slot.stats()));
+        snap.tasks = self
+            .history
+            .borrow()
+            .iter()
+            .map(FinishedTask::stats)
+            .collect();
+        snap.tasks
+            .extend(self.tasks.borrow().iter().map(|(_, slot)| slot.stats()));
         snap.parked = self.parked.get();
         snap.running = self.running.get()
-            + self.running_since.get().map(|s| s.elapsed()).unwrap_or_default();
+            + self
+                .running_since
+                .get()
+                .map(|s| s.elapsed())
+                .unwrap_or_default();
+        let timers = self.timers.borrow();
+        snap.timers_pending = timers.len() as u64;
+        snap.timer_slots = timers.slot_capacity() as u64;
+        snap.timer_heap = timers.heap_len() as u64;
         snap
     }
 

@@ -82,8 +82,9 @@ impl BlockingPool {
         } else if state.threads < self.inner.max_threads {
             state.threads += 1;
             let inner = self.inner.clone();
-            let spawned =
-                thread::Builder::new().name("turnstile-blocking".into()).spawn(move || inner.run());
+            let spawned = thread::Builder::new()
+                .name("turnstile-blocking".into())
+                .spawn(move || inner.run());
             if spawned.is_err() {
                 // No thread to be had: the job waits for a running one, or for the next
                 // submit to try again.
@@ -186,7 +187,10 @@ where
     T: Send + 'static,
 {
     let at = Location::caller();
-    let slot = Arc::new(Mutex::new(Slot { result: None, waker: None }));
+    let slot = Arc::new(Mutex::new(Slot {
+        result: None,
+        waker: None,
+    }));
     let job_slot = slot.clone();
     let job: Job = Box::new(move || {
         let result = panic::catch_unwind(AssertUnwindSafe(f));

@@ -60,7 +60,11 @@ where
     F::Output: 'static,
 {
     let join = Rc::new(JoinState::new());
-    let cell = TaskCell { join: join.clone(), waker, future };
+    let cell = TaskCell {
+        join: join.clone(),
+        waker,
+        future,
+    };
     (Box::pin(cell), join)
 }
 
@@ -97,7 +101,13 @@ impl TaskSlot {
         } else {
             TaskState::Idle
         };
-        finished_stats(self.id, self.name.as_deref(), self.spawned_at, self.counts, state)
+        finished_stats(
+            self.id,
+            self.name.as_deref(),
+            self.spawned_at,
+            self.counts,
+            state,
+        )
     }
 }
 
@@ -112,7 +122,13 @@ pub(crate) struct FinishedTask {
 impl FinishedTask {
     pub(crate) fn stats(&self) -> TaskStats {
         let state = TaskState::Finished;
-        finished_stats(self.id, self.name.as_deref(), self.spawned_at, self.counts, state)
+        finished_stats(
+            self.id,
+            self.name.as_deref(),
+            self.spawned_at,
+            self.counts,
+            state,
+        )
     }
 }
 

@@ -48,7 +48,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, state: State::Unregistered }
+    Sleep {
+        deadline,
+        state: State::Unregistered,
+    }
 }
 
 /// Roughly thirty years from now: what an overflowing deadline becomes.
@@ -139,9 +142,15 @@ impl Sleep {
             self.state = State::Elapsed;
             return Poll::Ready(());
         }
-        let key = core.timers.borrow_mut().insert(self.deadline, Some(cx.waker().clone()));
+        let key = core
+            .timers
+            .borrow_mut()
+            .insert(self.deadline, Some(cx.waker().clone()));
         core.counters.bump(Counter::TimersCreated);
-        self.state = State::Registered { key, runtime: core.shared.id };
+        self.state = State::Registered {
+            key,
+            runtime: core.shared.id,
+        };
         Poll::Pending
     }
 }
@@ -211,7 +220,10 @@ impl From<Elapsed> for std::io::Error {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep(duration) }
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
 }
 
 pin_project! {
@@ -261,9 +273,16 @@ impl<F: Future> Future for Timeout<F> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn interval(period: Duration) -> Interval {
-    assert!(!period.is_zero(), "turnstile::time::interval needs a period above zero");
+    assert!(
+        !period.is_zero(),
+        "turnstile::time::interval needs a period above zero"
+    );
     let start = Instant::now();
-    Interval { period, next: start, sleep: sleep_until(start) }
+    Interval {
+        period,
+        next: start,
+        sleep: sleep_until(start),
+    }
 }
 
 /// The stream of ticks returned by [`interval`].

@@ -64,7 +64,9 @@ impl Core {
         let batch = self.ready.borrow().len();
         let mut polled = 0;
         for _ in 0..batch {
-            let Some(key) = self.ready.borrow_mut().pop_front() else { break };
+            let Some(key) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
             self.poll_task(key);
             polled += 1;
         }

@@ -35,7 +35,10 @@ pub(crate) struct TaskKey {
 
 impl TaskKey {
     /// The `block_on` future's key: id 0 is never given to a task.
-    pub(crate) const MAIN: TaskKey = TaskKey { index: u32::MAX, id: 0 };
+    pub(crate) const MAIN: TaskKey = TaskKey {
+        index: u32::MAX,
+        id: 0,
+    };
 }
 
 /// Wakes that reached a runtime after it was dropped, in this process.

@@ -8,7 +8,10 @@ use turnstile::probes::{CounterValues, Level};
 use turnstile::Runtime;
 
 fn counting() -> Runtime {
-    Runtime::builder().probes(Level::Counters).build().expect("runtime")
+    Runtime::builder()
+        .probes(Level::Counters)
+        .build()
+        .expect("runtime")
 }
 
 async fn level5() {
@@ -47,7 +50,10 @@ fn run_spawned(fut: impl Future<Output = ()> + 'static) -> CounterValues {
 #[test]
 fn five_deep_await_chain_polls_twice_and_yields_once() {
     let c = run_spawned(level1());
-    assert_eq!(c.polls, 2, "the task is polled to start the sleep and when it fires");
+    assert_eq!(
+        c.polls, 2,
+        "the task is polled to start the sleep and when it fires"
+    );
     assert_eq!(c.polls_pending, 1, "only the sleep reaches the loop");
     assert_eq!(c.polls_ready, 1);
     assert_eq!(c.wakes_timer, 1);
@@ -67,11 +73,19 @@ fn chain_depth_does_not_change_polls_yields_or_turns() {
         let deep = run_spawned(chain(depth));
         assert_eq!(
             (deep.polls, deep.polls_pending, deep.turns, deep.wakes),
-            (shallow.polls, shallow.polls_pending, shallow.turns, shallow.wakes),
+            (
+                shallow.polls,
+                shallow.polls_pending,
+                shallow.turns,
+                shallow.wakes
+            ),
             "depth {depth} differs from depth 1"
         );
     }
-    assert_eq!((shallow.polls, shallow.polls_pending, shallow.turns), (2, 1, 3));
+    assert_eq!(
+        (shallow.polls, shallow.polls_pending, shallow.turns),
+        (2, 1, 3)
+    );
 }
 
 #[test]
@@ -143,14 +157,19 @@ fn on_turn_hook_sees_every_turn_in_order() {
         .build()
         .unwrap();
     rt.block_on(async { turnstile::spawn(level1()).await.unwrap() });
-    assert_eq!(*numbers.borrow(), vec![(1, false, 0), (2, false, 0), (3, true, 1)]);
+    assert_eq!(
+        *numbers.borrow(),
+        vec![(1, false, 0), (2, false, 0), (3, true, 1)]
+    );
 }
 
 #[test]
 fn level_off_records_nothing() {
     let rt = Runtime::builder().probes(Level::Off).build().unwrap();
     rt.block_on(async {
-        turnstile::spawn(async { turnstile::yield_now().await }).await.unwrap();
+        turnstile::spawn(async { turnstile::yield_now().await })
+            .await
+            .unwrap();
     });
     let snap = rt.probes();
     assert_eq!(snap.counters, CounterValues::default());
@@ -159,7 +178,11 @@ fn level_off_records_nothing() {
 
 #[test]
 fn busy_loop_polls_io_every_event_interval_turns() {
-    let rt = Runtime::builder().probes(Level::Counters).event_interval(10).build().unwrap();
+    let rt = Runtime::builder()
+        .probes(Level::Counters)
+        .event_interval(10)
+        .build()
+        .unwrap();
     rt.block_on(async {
         turnstile::spawn(async {
             for _ in 0..99 {
@@ -188,11 +211,22 @@ fn snapshot_names_tasks_and_their_spawn_lines() {
             .unwrap();
     });
     let snap = rt.probes();
-    let task = snap.tasks.iter().find(|t| t.name.as_deref() == Some("fetch")).unwrap();
-    assert!(task.spawned_at.contains("tests/turns.rs"), "{}", task.spawned_at);
+    let task = snap
+        .tasks
+        .iter()
+        .find(|t| t.name.as_deref() == Some("fetch"))
+        .unwrap();
+    assert!(
+        task.spawned_at.contains("tests/turns.rs"),
+        "{}",
+        task.spawned_at
+    );
     assert_eq!((task.polls, task.yields, task.wakes_self), (2, 1, 1));
     let table = snap.to_string();
-    assert!(table.contains("fetch") && table.contains("wakes_self"), "{table}");
+    assert!(
+        table.contains("fetch") && table.contains("wakes_self"),
+        "{table}"
+    );
     let json = serde_json::to_value(&snap).unwrap();
     assert_eq!(json["counters"]["spawns"], 1);
 }

@@ -92,6 +92,14 @@ pub struct Snapshot {
     pub parked: Duration,
     /// Time spent inside `block_on` with the loop running, in total (parked time included).
     pub running: Duration,
+    /// Timers pending now.
+    pub timers_pending: u64,
+    /// Timer slots allocated: the high-water mark of pending timers. Cancelled and fired
+    /// timers free their slots for reuse, so this does not grow with churn.
+    pub timer_slots: u64,
+    /// Entries in the timer heap, including dead ones of cancelled timers not yet
+    /// cleaned up (the heap is rebuilt when they outnumber the live ones).
+    pub timer_heap: u64,
 }
 
 impl Snapshot {
@@ -108,6 +116,9 @@ impl Snapshot {
             tasks: Vec::new(),
             parked: Duration::ZERO,
             running: Duration::ZERO,
+            timers_pending: 0,
+            timer_slots: 0,
+            timer_heap: 0,
         }
     }
 
@@ -134,7 +145,9 @@ impl fmt::Display for Snapshot {
             return writeln!(f, "(probes are off: nothing recorded)");
         }
         let mut counters = Table::new();
-        counters.load_preset(UTF8_BORDERS_ONLY).set_header(["counter", "value"]);
+        counters
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_header(["counter", "value"]);
         for (name, value) in self.counters.pairs() {
             counters.add_row([name.to_string(), value.to_string()]);
         }
@@ -151,7 +164,14 @@ impl fmt::Display for Snapshot {
         if !self.tasks.is_empty() {
             let mut tasks = Table::new();
             tasks.load_preset(UTF8_BORDERS_ONLY).set_header([
-                "task", "name", "spawned at", "state", "polls", "yields", "wakes", "self",
+                "task",
+                "name",
+                "spawned at",
+                "state",
+                "polls",
+                "yields",
+                "wakes",
+                "self",
             ]);
             for t in &self.tasks {
                 tasks.add_row([
@@ -180,7 +200,10 @@ mod tests {
         let snap = Snapshot::new(Level::Counters);
         let json = serde_json::to_value(&snap).unwrap();
         for (name, _) in snap.counters.pairs() {
-            assert!(json["counters"].get(name).is_some(), "{name} missing from JSON");
+            assert!(
+                json["counters"].get(name).is_some(),
+                "{name} missing from JSON"
+            );
         }
     }
 

@@ -77,7 +77,11 @@ impl fmt::Display for Turn {
         if self.timers_fired > 0 {
             write!(f, " {} timers fired,", self.timers_fired)?;
         }
-        write!(f, " polled {} tasks ({} yielded)", self.tasks_polled, self.yields)?;
+        write!(
+            f,
+            " polled {} tasks ({} yielded)",
+            self.tasks_polled, self.yields
+        )?;
         if self.main_polled {
             write!(f, " + block_on future")?;
         }

@@ -127,7 +127,12 @@ impl Timers {
             }
             None => {
                 let index = u32::try_from(self.slots.len()).expect("more than 2^32 timers");
-                self.slots.push(Slot { generation: 0, pending: true, deadline, waker });
+                self.slots.push(Slot {
+                    generation: 0,
+                    pending: true,
+                    deadline,
+                    waker,
+                });
                 index
             }
         };
@@ -307,12 +312,18 @@ mod tests {
         let mut t = Timers::new();
         let far = Instant::now() + Duration::from_secs(3600);
         let n = if cfg!(miri) { 3000 } else { 100_000 };
-        let keys: Vec<_> = (0..n).map(|i| t.insert(far + Duration::from_nanos(i), None)).collect();
+        let keys: Vec<_> = (0..n)
+            .map(|i| t.insert(far + Duration::from_nanos(i), None))
+            .collect();
         for k in keys {
             assert!(t.cancel(k));
         }
         assert_eq!(t.len(), 0);
-        assert!(t.heap_len() <= 1024, "heap kept {} dead entries", t.heap_len());
+        assert!(
+            t.heap_len() <= 1024,
+            "heap kept {} dead entries",
+            t.heap_len()
+        );
         for i in 0..n {
             t.insert(far + Duration::from_nanos(i), None);
         }

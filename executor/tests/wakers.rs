@@ -1,0 +1,186 @@
+//! Wake paths: remote wakes end a park, stale and orphaned wakers are counted no-ops,
+//! duplicate wakes are coalesced.
+
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::thread;
+
+use turnstile::probes::Level;
+use turnstile::Runtime;
+
+fn counting() -> Runtime {
+    Runtime::builder()
+        .probes(Level::Counters)
+        .build()
+        .expect("runtime")
+}
+
+/// A future that stays pending until `flag` is set, handing its waker to `slot`.
+fn wait_for(flag: Arc<AtomicBool>, slot: Arc<Mutex<Option<Waker>>>) -> impl std::future::Future {
+    poll_fn(move |cx| {
+        *slot.lock().unwrap() = Some(cx.waker().clone());
+        if flag.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
+#[test]
+fn a_wake_from_another_thread_ends_a_park_in_block_on() {
+    let rt = counting();
+    let flag = Arc::new(AtomicBool::new(false));
+    let slot = Arc::new(Mutex::new(None::<Waker>));
+    let (f, s) = (flag.clone(), slot.clone());
+    // The thread waits until block_on has registered a waker (and so is about to park,
+    // with no timer: only the remote wake can end that park), then wakes it once.
+    let waker_thread = thread::spawn(move || loop {
+        if let Some(w) = s.lock().unwrap().take() {
+            f.store(true, Ordering::SeqCst);
+            w.wake();
+            return;
+        }
+        thread::yield_now();
+    });
+    rt.block_on(wait_for(flag, slot));
+    waker_thread.join().unwrap();
+    let c = rt.probes().counters;
+    assert_eq!(c.wakes_remote, 1);
+    assert!(c.parks >= 1);
+}
+
+#[test]
+fn a_remote_wake_of_a_task_is_counted_remote() {
+    let rt = counting();
+    let flag = Arc::new(AtomicBool::new(false));
+    let slot = Arc::new(Mutex::new(None::<Waker>));
+    let (f, s) = (flag.clone(), slot.clone());
+    rt.block_on(async move {
+        let task = turnstile::spawn(wait_for(flag, slot));
+        let waker_thread = thread::spawn(move || loop {
+            if let Some(w) = s.lock().unwrap().take() {
+                f.store(true, Ordering::SeqCst);
+                w.wake();
+                return;
+            }
+            thread::yield_now();
+        });
+        task.await.unwrap();
+        waker_thread.join().unwrap();
+    });
+    let c = rt.probes().counters;
+    assert_eq!((c.wakes_remote, c.polls, c.polls_pending), (1, 2, 1));
+}
+
+#[test]
+fn a_waker_that_outlives_its_runtime_is_harmless() {
+    let before = turnstile::orphan_wakes();
+    let rt = counting();
+    let waker = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+    let task_waker = rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let tx = std::cell::Cell::new(Some(tx));
+        let h = turnstile::spawn(poll_fn(move |cx| {
+            // Leak our waker to the outside and stay pending forever.
+            if let Some(tx) = tx_take(&tx) {
+                let _ = tx.send(cx.waker().clone());
+            }
+            Poll::<()>::Pending
+        }));
+        drop(h);
+        rx.await.unwrap()
+    });
+    drop(rt);
+    let clone = waker.clone();
+    waker.wake_by_ref();
+    clone.wake();
+    task_waker.wake_by_ref();
+    let other_thread = task_waker.clone();
+    thread::spawn(move || other_thread.wake()).join().unwrap();
+    drop(task_waker);
+    drop(waker);
+    assert!(turnstile::orphan_wakes() >= before + 4);
+}
+
+/// A one-shot sender stored in a `Cell`, so a `poll_fn` (an `FnMut`) can send once.
+fn tx_take<T>(
+    cell: &std::cell::Cell<Option<futures::channel::oneshot::Sender<T>>>,
+) -> Option<futures::channel::oneshot::Sender<T>> {
+    cell.take()
+}
+
+#[test]
+fn duplicate_wakes_are_coalesced_and_wakes_after_completion_are_no_ops() {
+    let rt = counting();
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<Waker>();
+        let tx = std::cell::Cell::new(Some(tx));
+        let mut polled = false;
+        let target = turnstile::spawn(poll_fn(move |cx| {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(cx.waker().clone());
+            }
+            if polled {
+                Poll::Ready(())
+            } else {
+                polled = true;
+                Poll::Pending
+            }
+        }));
+        let waker = rx.await.unwrap();
+        // Three wakes in one go: the first queues the task, the other two coalesce.
+        waker.wake_by_ref();
+        waker.wake_by_ref();
+        waker.wake_by_ref();
+        target.await.unwrap();
+        // The task has finished: its slot is gone, so these are counted no-ops.
+        waker.wake_by_ref();
+        waker.wake();
+    });
+    let c = rt.probes().counters;
+    assert_eq!(c.wakes_coalesced, 2);
+    assert_eq!(c.wakes_noop, 2);
+    assert_eq!(c.polls, 2, "coalesced wakes must not cause extra polls");
+}
+
+#[test]
+fn a_stale_waker_never_polls_the_task_that_reuses_its_slot() {
+    let rt = counting();
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<Waker>();
+        let tx = std::cell::Cell::new(Some(tx));
+        turnstile::spawn(poll_fn(move |cx| {
+            let _ = tx.take().map(|tx| tx.send(cx.waker().clone()));
+            Poll::Ready(())
+        }))
+        .await
+        .unwrap();
+        let stale = rx.await.unwrap();
+        // The new task takes the freed slot; it must only be polled when it is woken.
+        let polls = std::rc::Rc::new(std::cell::Cell::new(0));
+        let p = polls.clone();
+        let h = turnstile::spawn(poll_fn(move |_| {
+            p.set(p.get() + 1);
+            Poll::<()>::Pending
+        }));
+        turnstile::yield_now().await;
+        assert_eq!(polls.get(), 1);
+        stale.wake();
+        turnstile::yield_now().await;
+        turnstile::yield_now().await;
+        assert_eq!(polls.get(), 1, "the stale waker polled the slot's new task");
+        h.abort();
+    });
+    assert_eq!(rt.probes().counters.wakes_noop, 1);
+}
+
+#[test]
+fn wakers_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let rt = counting();
+    let waker = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+    assert_send_sync(&waker);
+}
