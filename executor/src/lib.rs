@@ -33,6 +33,11 @@
 //! `block_on` future if it was woken. A *yield* is a poll that returned `Pending`; an
 //! `.await` that completes without one never reaches the loop. See `docs/architecture.md`.
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctest;
+
 mod builder;
 mod context;
 mod join;

@@ -13,7 +13,9 @@ use serde::Serialize;
 /// hook at the end of each turn; its `Display` is a one-line narration.
 ///
 /// ```
-/// let turn = turnstile_probes::Turn { number: 3, tasks_polled: 1, ..Default::default() };
+/// let mut turn = turnstile_probes::Turn::default();
+/// turn.number = 3;
+/// turn.tasks_polled = 1;
 /// assert!(turn.to_string().starts_with("turn 3:"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -55,7 +57,9 @@ impl Turn {
     /// All wakes counted in this turn, from every source.
     ///
     /// ```
-    /// let t = turnstile_probes::Turn { wakes_self: 1, wakes_timer: 2, ..Default::default() };
+    /// let mut t = turnstile_probes::Turn::default();
+    /// t.wakes_self = 1;
+    /// t.wakes_timer = 2;
     /// assert_eq!(t.wakes(), 3);
     /// ```
     pub fn wakes(&self) -> u64 {
@@ -72,16 +76,13 @@ impl fmt::Display for Turn {
             write!(f, " polled I/O,")?;
         }
         if self.io_events > 0 {
-            write!(f, " {} I/O events,", self.io_events)?;
+            write!(f, " {},", plural(self.io_events, "I/O event"))?;
         }
         if self.timers_fired > 0 {
-            write!(f, " {} timers fired,", self.timers_fired)?;
+            write!(f, " {} fired,", plural(self.timers_fired, "timer"))?;
         }
-        write!(
-            f,
-            " polled {} tasks ({} yielded)",
-            self.tasks_polled, self.yields
-        )?;
+        let polled = plural(self.tasks_polled, "task");
+        write!(f, " polled {polled} ({} yielded)", self.yields)?;
         if self.main_polled {
             write!(f, " + block_on future")?;
         }
@@ -101,5 +102,36 @@ impl fmt::Display for Turn {
             write!(f, "; {} ready for the next turn", self.ready_after)?;
         }
         Ok(())
+    }
+}
+
+/// "1 task", "2 tasks".
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narration_names_what_the_turn_did() {
+        let mut t = Turn::default();
+        t.number = 2;
+        t.parked = true;
+        t.parked_for = Duration::from_millis(100);
+        t.timers_fired = 1;
+        t.tasks_polled = 1;
+        t.main_polled = true;
+        t.wakes_timer = 1;
+        assert_eq!(
+            t.to_string(),
+            "turn 2: parked 100.0ms, 1 timer fired, polled 1 task (0 yielded) + block_on future; \
+             wakes: 1 timer"
+        );
     }
 }

@@ -1,0 +1,49 @@
+//! cargo run --release -p turnstile-benches --example hotloop -- yield_many turnstile 10
+//!
+//! Runs one workload a given number of times on one runtime, for profilers
+//! (`perf record`, `valgrind --tool=callgrind`) that need a plain process to attach to.
+//! Arguments: workload (`yield_one`, `yield_many`, `spawn_many_local`), runtime (`tokio`,
+//! `off`, `counters`, `timing`, `trace`), repetitions.
+
+use turnstile::probes::Level;
+use turnstile_benches::{workloads, BenchRuntime, Tokio, Turnstile};
+
+fn run<R: BenchRuntime>(rt: &R, workload: &str, reps: usize) {
+    for _ in 0..reps {
+        match workload {
+            "yield_one" => rt.block_on(workloads::yield_one::<R>(100_000)),
+            "yield_many" => rt.block_on(workloads::yield_many::<R>(200, 1_000)),
+            "spawn_many_local" => rt.block_on(workloads::spawn_many_local::<R>(1_000)),
+            other => {
+                eprintln!("unknown workload {other:?}: yield_one, yield_many or spawn_many_local");
+                std::process::exit(2);
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let workload = args.first().map_or("yield_many", String::as_str);
+    let runtime = args.get(1).map_or("counters", String::as_str);
+    let reps = match args.get(2).map(|s| s.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            eprintln!("repetitions must be a whole number: {e}");
+            std::process::exit(2);
+        }
+    };
+    let level = match runtime {
+        "tokio" => return run(&Tokio::new(), workload, reps),
+        "off" => Level::Off,
+        "counters" => Level::Counters,
+        "timing" => Level::Timing,
+        "trace" => Level::Trace,
+        other => {
+            eprintln!("unknown runtime {other:?}: tokio, off, counters, timing or trace");
+            std::process::exit(2);
+        }
+    };
+    run(&Turnstile::new(level), workload, reps);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond the Rust toolchain. Idempotent: anything
+# already present is left alone. Says loudly what it could not install.
+set -uo pipefail
+
+need_apt=()
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+
+if ((${#need_apt[@]})); then
+    echo "install-test-deps: installing ${need_apt[*]} from Debian"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    fi || echo "install-test-deps: WARNING: could not install ${need_apt[*]}; tests that need them will fail and say so" >&2
+fi
+exit 0
