@@ -28,8 +28,11 @@ pub struct Builder {
     pub(crate) event_interval: u32,
     pub(crate) max_events: usize,
     pub(crate) blocking_threads: usize,
-    pub(crate) on_turn: Option<Box<dyn FnMut(&Turn)>>,
+    pub(crate) on_turn: Option<TurnHook>,
 }
+
+/// The user's per-turn hook, boxed.
+pub(crate) type TurnHook = Box<dyn FnMut(&Turn)>;
 
 impl Builder {
     /// The defaults: probes at `Level::Timing`, `event_interval` 61, at most 1024 events

@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use crate::runtime::Core;
-use crate::waker::TaskKey;
+use crate::runtime::TaskKey;
 
 /// Why a task produced no output.
 ///
@@ -65,8 +65,8 @@ impl JoinError {
     ///
     /// ```
     /// # let rt = turnstile::Runtime::new()?;
-    /// let err = rt.block_on(turnstile::spawn(async { panic!("no") })).unwrap_err();
-    /// assert!(err.is_panic());
+    /// let err = rt.block_on(async { turnstile::spawn(async { panic!("no") }).await });
+    /// assert!(err.unwrap_err().is_panic());
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_panic(&self) -> bool {
@@ -77,8 +77,8 @@ impl JoinError {
     ///
     /// ```
     /// # let rt = turnstile::Runtime::new()?;
-    /// let err = rt.block_on(turnstile::spawn(async { panic!("no") })).unwrap_err();
-    /// assert!(err.task_id() > 0);
+    /// let err = rt.block_on(async { turnstile::spawn(async { panic!("no") }).await });
+    /// assert!(err.unwrap_err().task_id() > 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn task_id(&self) -> u64 {
@@ -93,8 +93,8 @@ impl JoinError {
     ///
     /// ```
     /// # let rt = turnstile::Runtime::new()?;
-    /// let err = rt.block_on(turnstile::spawn(async { panic!("at the disco") })).unwrap_err();
-    /// let payload = err.into_panic();
+    /// let err = rt.block_on(async { turnstile::spawn(async { panic!("at the disco") }).await });
+    /// let payload = err.unwrap_err().into_panic();
     /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"at the disco"));
     /// # Ok::<(), std::io::Error>(())
     /// ```

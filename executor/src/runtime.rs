@@ -7,21 +7,36 @@ use std::future::Future;
 use std::io;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::pin;
+use std::ptr;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
+use std::sync::{self, Arc};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
-use turnstile_probes::{Counter, Counters, Level, Snapshot, Turn, WakeSource};
+use turnstile_probes::{Counter, Counters, Level, Snapshot, WakeSource};
 use turnstile_reactor::{Driver, Timers};
 
-use crate::builder::Builder;
+use crate::builder::{Builder, TurnHook};
 use crate::context;
 use crate::join::{JoinError, JoinHandle};
 use crate::spawn_blocking::BlockingPool;
-use crate::task::{new_task, BoxedTask, FinishedTask, TaskCounts, TaskSlot};
-use crate::waker::{Shared, TaskKey, TaskWaker};
+use crate::task::{
+    header_of, Header, LocalTask, TaskCell, ABORT, DONE, ENDED_BY_POLL, QUEUED, RUNNING,
+};
+use crate::waker::{MainWaker, RemoteWake, Shared};
+
+/// A task on the ready queue: a raw pointer, valid while the task is `QUEUED` because a
+/// queued task is always owned by the slab (see `task.rs`).
+pub(crate) type TaskPtr = *const dyn LocalTask;
+
+/// Names a task from outside the loop (a `JoinHandle` or `AbortHandle`): its slot and
+/// its id, which must match for the key to mean anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskKey {
+    pub(crate) index: u32,
+    pub(crate) id: u64,
+}
 
 /// Finished tasks kept for snapshots, most recent last.
 const TASK_HISTORY: usize = 64;
@@ -29,10 +44,9 @@ const TASK_HISTORY: usize = 64;
 /// What the loop is doing right now; it decides how a local wake is classified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Activity {
-    /// Between steps, or polling the `block_on` future: wakes are local.
+    /// Polling a task (the one in `Core::current`) or the `block_on` future, or between
+    /// steps: wakes are local, except a task's wake of itself.
     Idle,
-    /// Polling this task: a wake of the same task is a self-wake.
-    Polling(TaskKey),
     /// Dispatching readiness events.
     Io,
     /// Firing expired timers.
@@ -68,6 +82,8 @@ pub struct Runtime {
 pub(crate) struct Core {
     /// The part other threads reach through wakers.
     pub(crate) shared: Arc<Shared>,
+    /// `shared.id`, kept here so a wake compares it without a dereference.
+    pub(crate) id: u64,
     /// Handed to `JoinHandle`s so that `abort` works on this thread outside `block_on`.
     pub(crate) weak_self: Weak<Core>,
     /// What the probes record.
@@ -78,16 +94,22 @@ pub(crate) struct Core {
     pub(crate) io_countdown: Cell<u32>,
     /// The loop's counters.
     pub(crate) counters: Counters,
-    /// Every live task, by slot.
-    pub(crate) tasks: RefCell<Slab<TaskSlot>>,
-    /// Tasks to poll, in wake order. A turn polls the ones present when its step 3 begins.
-    pub(crate) ready: RefCell<VecDeque<TaskKey>>,
+    /// Every task not yet released, by slot: the owning reference.
+    pub(crate) tasks: RefCell<Slab<Arc<dyn LocalTask>>>,
+    /// Tasks to poll in the next snapshot, in wake order.
+    pub(crate) ready: RefCell<Vec<TaskPtr>>,
+    /// The other half of the ready queue's double buffer: the batch a turn is polling.
+    pub(crate) batch: RefCell<Vec<TaskPtr>>,
+    /// `Weak` to `shared`, cloned into every task for its wakers.
+    pub(crate) weak_shared: sync::Weak<Shared>,
     /// The `block_on` future was woken and is polled at the end of the turn.
     pub(crate) main_woken: Cell<bool>,
-    /// The `block_on` future's waker (key `TaskKey::MAIN`).
+    /// The `block_on` future's waker.
     pub(crate) main_waker: Waker,
     /// What the loop is doing, to classify wakes.
     pub(crate) activity: Cell<Activity>,
+    /// The task being polled (its data pointer), for self-wake detection.
+    pub(crate) current: Cell<*const ()>,
     /// mio: parking and readiness.
     pub(crate) driver: RefCell<Driver>,
     /// Pending sleeps.
@@ -101,11 +123,11 @@ pub(crate) struct Core {
     /// Set while the runtime is being dropped: wakes are ignored, spawns refused.
     pub(crate) shutting_down: Cell<bool>,
     /// The user's per-turn hook.
-    pub(crate) on_turn: RefCell<Option<Box<dyn FnMut(&Turn)>>>,
+    pub(crate) on_turn: RefCell<Option<TurnHook>>,
     /// Whether `on_turn` is set (checked every turn without a borrow).
     pub(crate) has_on_turn: bool,
-    /// Finished tasks, for snapshots.
-    pub(crate) history: RefCell<VecDeque<FinishedTask>>,
+    /// The most recently finished tasks (their payloads already dropped), for snapshots.
+    pub(crate) history: RefCell<VecDeque<Arc<dyn LocalTask>>>,
     /// Total time parked.
     pub(crate) parked: Cell<Duration>,
     /// Total time inside `block_on`, finished calls only.
@@ -149,12 +171,13 @@ impl Runtime {
     pub(crate) fn from_builder(b: Builder) -> io::Result<Runtime> {
         let driver = Driver::new(b.max_events)?;
         let shared = Arc::new(Shared::new(driver.remote_waker()));
-        let main_waker = Waker::from(Arc::new(TaskWaker {
-            shared: shared.clone(),
-            key: TaskKey::MAIN,
+        let weak_shared = Arc::downgrade(&shared);
+        let main_waker = Waker::from(Arc::new(MainWaker {
+            shared: weak_shared.clone(),
         }));
         let has_on_turn = b.on_turn.is_some();
         let core = Rc::new_cyclic(|weak_self| Core {
+            id: shared.id,
             shared,
             weak_self: weak_self.clone(),
             level: b.level,
@@ -162,10 +185,13 @@ impl Runtime {
             io_countdown: Cell::new(b.event_interval),
             counters: Counters::new(b.level),
             tasks: RefCell::new(Slab::new()),
-            ready: RefCell::new(VecDeque::new()),
+            ready: RefCell::new(Vec::new()),
+            batch: RefCell::new(Vec::new()),
+            weak_shared,
             main_woken: Cell::new(false),
             main_waker,
             activity: Cell::new(Activity::Idle),
+            current: Cell::new(ptr::null()),
             driver: RefCell::new(driver),
             timers: RefCell::new(Timers::new()),
             fired: RefCell::new(Vec::new()),
@@ -218,6 +244,8 @@ impl Runtime {
         let main_waker = core.main_waker.clone();
         let mut cx = Context::from_waker(&main_waker);
         let mut output = None;
+        // A previous `block_on` may have unwound out of its future's poll.
+        core.current.set(ptr::null());
         core.main_woken.set(true);
         loop {
             let done = core.turn(&mut || match future.as_mut().poll(&mut cx) {
@@ -256,20 +284,28 @@ impl Drop for Runtime {
         // Current while futures drop, so that a dropped `Sleep` can cancel its timer.
         let _enter = context::enter(core);
         core.shutting_down.set(true);
-        core.shared.shut_down();
+        core.shared.clear_remote();
+        // The queues hold raw pointers into tasks the slab owns: forget them first.
+        core.ready.borrow_mut().clear();
+        core.batch.borrow_mut().clear();
         loop {
-            let slots: Vec<TaskSlot> = core.tasks.borrow_mut().drain().collect();
-            if slots.is_empty() {
+            // Destructors may spawn (refused while shutting down) or wake (ignored), so
+            // take the tasks out before dropping anything, and go round until none is left.
+            let tasks: Vec<Arc<dyn LocalTask>> = core.tasks.borrow_mut().drain().collect();
+            if tasks.is_empty() {
                 break;
             }
-            for slot in slots {
-                if let Some(task) = slot.task {
-                    task.fail(JoinError::cancelled(slot.id));
-                    drop_quietly(task);
+            for task in tasks {
+                let header = task.header();
+                let state = header.state.get();
+                if state & DONE == 0 {
+                    header.state.set(state | DONE);
+                    // SAFETY: on the loop thread, and no poll is in progress: `block_on`
+                    // borrows the runtime, so it cannot be running while it is dropped.
+                    contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(header.id))) });
                 }
             }
         }
-        core.ready.borrow_mut().clear();
         core.blocking.shut_down();
     }
 }
@@ -306,61 +342,75 @@ impl Drop for RunningGuard<'_> {
     }
 }
 
-/// Drops a task's future; a panicking destructor is contained (the loop goes on).
-fn drop_quietly(task: BoxedTask) -> bool {
-    panic::catch_unwind(AssertUnwindSafe(move || drop(task))).is_err()
+/// Runs `f` (a destructor, typically); a panic in it is contained so the loop goes on.
+/// Returns whether it panicked.
+fn contain_panic(f: impl FnOnce()) -> bool {
+    panic::catch_unwind(AssertUnwindSafe(f)).is_err()
 }
 
 impl Core {
-    /// Whether `shared` belongs to this runtime (a waker of ours).
+    /// Whether `shared` (held by a waker) belongs to this runtime.
     #[inline]
-    pub(crate) fn owns(&self, shared: &Arc<Shared>) -> bool {
-        Arc::ptr_eq(&self.shared, shared)
+    pub(crate) fn owns(&self, shared: &sync::Weak<Shared>) -> bool {
+        ptr::eq(Arc::as_ptr(&self.shared), shared.as_ptr())
     }
 
-    /// How a wake of `key` right now is classified.
+    /// How a wake of the task at `data` right now is classified.
     #[inline]
-    fn wake_source(&self, key: TaskKey) -> WakeSource {
+    fn wake_source(&self, data: *const ()) -> WakeSource {
+        if self.current.get() == data {
+            return WakeSource::SelfWake;
+        }
         match self.activity.get() {
-            Activity::Polling(current) if current == key => WakeSource::SelfWake,
-            Activity::Polling(_) | Activity::Idle => WakeSource::Local,
+            Activity::Idle => WakeSource::Local,
             Activity::Io => WakeSource::Io,
             Activity::Timer => WakeSource::Timer,
             Activity::Remote => WakeSource::Remote,
         }
     }
 
-    /// A wake on the loop thread: queue the task unless it is queued already.
+    /// What `current` holds while the `block_on` future is polled: an address unique
+    /// to this runtime that is no task's, so that its self-wakes are told apart.
     #[inline]
-    pub(crate) fn wake_local(&self, key: TaskKey) {
+    pub(crate) fn main_marker(&self) -> *const () {
+        (&self.main_woken as *const Cell<bool>).cast::<()>()
+    }
+
+    /// A wake of the `block_on` future on the loop thread.
+    pub(crate) fn wake_main(&self) {
         if self.shutting_down.get() {
             return;
         }
-        let source = self.wake_source(key);
-        if key == TaskKey::MAIN {
-            self.counters.record_wake(source);
-            if self.main_woken.replace(true) {
-                self.counters.bump(Counter::WakesCoalesced);
-            }
-            return;
+        self.counters
+            .record_wake(self.wake_source(self.main_marker()));
+        if self.main_woken.replace(true) {
+            self.counters.bump(Counter::WakesCoalesced);
         }
-        let mut tasks = self.tasks.borrow_mut();
-        let Some(slot) = tasks.get_mut(key.index as usize).filter(|s| s.id == key.id) else {
+    }
+
+    /// A wake of one of our tasks on the loop thread: queue it unless it is queued
+    /// already (coalesced) or finished (a no-op). `task` is the task `header` heads.
+    #[inline(always)]
+    pub(crate) fn wake_task(&self, header: &Header, task: TaskPtr) {
+        let state = header.state.get();
+        if state & DONE != 0 || self.shutting_down.get() {
             self.counters.bump(Counter::WakesNoop);
             return;
-        };
-        self.counters.record_wake(source);
-        if self.counters.enabled() {
-            slot.counts.wakes += 1;
-            slot.counts.wakes_self += u64::from(source == WakeSource::SelfWake);
         }
-        if slot.queued {
+        if self.counters.enabled() {
+            let source = self.wake_source(task.cast::<()>());
+            self.counters.record_wake(source);
+            bump(&header.wakes);
+            if source == WakeSource::SelfWake {
+                bump(&header.wakes_self);
+            }
+        }
+        if state & QUEUED != 0 {
             self.counters.bump(Counter::WakesCoalesced);
             return;
         }
-        slot.queued = true;
-        drop(tasks);
-        self.ready.borrow_mut().push_back(key);
+        header.state.set(state | QUEUED);
+        self.ready.borrow_mut().push(task);
     }
 
     /// Spawns a task onto this runtime.
@@ -379,141 +429,151 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let index = u32::try_from(entry.key()).expect("more than 2^32 live tasks");
-        let key = TaskKey { index, id };
-        let waker = Waker::from(Arc::new(TaskWaker {
-            shared: self.shared.clone(),
-            key,
-        }));
-        let (task, join) = new_task(future, waker);
-        let handle = JoinHandle::new(join, self.weak_self.clone(), key);
-        if self.shutting_down.get() {
-            // The runtime is being dropped (a destructor spawned): never run it.
-            drop(tasks);
-            task.fail(JoinError::cancelled(id));
-            drop_quietly(task);
-            return handle;
-        }
-        entry.insert(TaskSlot {
+        let header = Header {
+            shared: self.weak_shared.clone(),
+            runtime: self.id,
             id,
-            queued: true,
-            abort_requested: false,
-            task: Some(task),
+            index,
+            state: Cell::new(QUEUED),
+            polls: Cell::new(0),
+            wakes: Cell::new(0),
+            wakes_self: Cell::new(0),
             name,
             spawned_at,
-            counts: TaskCounts::default(),
-        });
+        };
+        let (task, join) = TaskCell::new(future, header);
+        let handle = JoinHandle::new(join, self.weak_self.clone(), TaskKey { index, id });
+        if self.shutting_down.get() {
+            // A destructor spawned while the runtime is dropped: never run it.
+            drop(tasks);
+            task.header().state.set(DONE);
+            // SAFETY: loop thread, and the task was never polled.
+            contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(id))) });
+            return handle;
+        }
+        let ptr: TaskPtr = Arc::<TaskCell<F>>::as_ptr(&task);
+        entry.insert(task);
         drop(tasks);
-        self.ready.borrow_mut().push_back(key);
+        self.ready.borrow_mut().push(ptr);
         self.counters.bump(Counter::Spawns);
         handle
     }
 
-    /// Cancels a task: drops it now, or after its poll if it is running.
+    /// Cancels a task: drops its future now, or right after its poll if it is running.
     pub(crate) fn abort(&self, key: TaskKey) {
-        let removed = {
-            let mut tasks = self.tasks.borrow_mut();
-            match tasks.get_mut(key.index as usize) {
-                Some(slot) if slot.id == key.id => {
-                    if slot.task.is_none() {
-                        // Being polled (it aborts itself): `poll_task` finishes the job.
-                        slot.abort_requested = true;
-                        None
-                    } else {
-                        Some(tasks.remove(key.index as usize))
-                    }
-                }
-                _ => None,
+        let task = {
+            let tasks = self.tasks.borrow();
+            match tasks.get(key.index as usize) {
+                Some(task) if task.header().id == key.id => task.clone(),
+                _ => return,
             }
         };
-        if let Some(slot) = removed {
-            self.cancel_removed(slot);
+        let header = task.header();
+        let state = header.state.get();
+        if state & DONE != 0 {
+            return;
         }
+        if state & RUNNING != 0 {
+            // It aborts itself: `poll_task` finishes the job once the poll returns.
+            header.state.set(state | ABORT);
+            return;
+        }
+        self.cancel(&*task);
     }
 
-    fn cancel_removed(&self, mut slot: TaskSlot) {
+    /// Drops a task that is not running, resolving its handle as cancelled.
+    fn cancel(&self, task: &dyn LocalTask) {
+        let header = task.header();
+        header.state.set(header.state.get() | DONE);
         self.counters.bump(Counter::Cancellations);
-        if let Some(task) = slot.task.take() {
-            task.fail(JoinError::cancelled(slot.id));
-            if drop_quietly(task) {
-                self.counters.bump(Counter::Panics);
-            }
+        // SAFETY: loop thread, the task is not being polled, and `DONE` is set first so
+        // that a destructor that wakes or aborts it again is a no-op.
+        if contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(header.id))) }) {
+            self.counters.bump(Counter::DropPanics);
         }
-        self.remember(slot);
+        self.release_if_unqueued(header);
     }
 
-    /// Polls one task from the ready queue (the heart of step 3 of a turn).
-    #[inline]
-    pub(crate) fn poll_task(&self, key: TaskKey) {
-        let mut task = {
-            let mut tasks = self.tasks.borrow_mut();
-            let Some(slot) = tasks.get_mut(key.index as usize).filter(|s| s.id == key.id) else {
-                return; // aborted while queued
-            };
-            slot.queued = false;
-            match slot.task.take() {
-                Some(task) => task,
-                None => return,
-            }
+    /// Gives up the slab's reference to a finished task, unless its pointer is still on
+    /// the ready queue (the loop releases it when it takes it off).
+    fn release_if_unqueued(&self, header: &Header) {
+        if header.state.get() & QUEUED == 0 {
+            self.release(header);
+        }
+    }
+
+    fn release(&self, header: &Header) {
+        let owned = self.tasks.borrow_mut().remove(header.index as usize);
+        // Keep the finished task itself (its payload is gone; only the header is left
+        // to read), so that a snapshot can describe it without any work done here.
+        let evicted = if self.counters.enabled() {
+            let mut history = self.history.borrow_mut();
+            let evicted = (history.len() == TASK_HISTORY).then(|| history.pop_front());
+            history.push_back(owned);
+            evicted.flatten()
+        } else {
+            Some(owned)
         };
-        self.counters.bump(Counter::Polls);
-        self.activity.set(Activity::Polling(key));
-        let result = panic::catch_unwind(AssertUnwindSafe(|| task.as_mut().poll_task()));
-        self.activity.set(Activity::Idle);
-        let counting = self.counters.enabled();
+        drop(evicted); // after the borrows: this only frees memory
+    }
+
+    /// Polls one task taken off the ready queue (the heart of step 3 of a turn).
+    #[inline]
+    pub(crate) fn poll_task(&self, ptr: TaskPtr) {
+        // SAFETY: the pointer was queued while the task was `QUEUED`, and a queued task
+        // stays owned by the slab (it is released only when `DONE` and not `QUEUED`), so
+        // it is alive. We clear `QUEUED` below, and from then on the reference is only
+        // used while the slab still owns the task (`release` is the last use).
+        let task = unsafe { &*ptr };
+        // SAFETY: as above, the task is alive for this whole call.
+        let header = unsafe { header_of(ptr) };
+        let state = header.state.get() & !QUEUED;
+        if state & DONE != 0 {
+            // Aborted while queued: the queue's pointer was the last thing holding it.
+            self.counters.bump(Counter::SkippedEntries);
+            header.state.set(state);
+            self.release(header);
+            return;
+        }
+        header.state.set(state | RUNNING);
+        self.current.set(ptr.cast::<()>());
+        // SAFETY: loop thread; `RUNNING` is set, so nothing else polls or drops the
+        // payload during the poll; the task is not `DONE`.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { task.poll() }));
+        self.current.set(ptr::null());
+        if self.counters.enabled() {
+            // `polls` is counted per batch by the turn; `polls_pending` is derived.
+            bump(&header.polls);
+        }
+        let state = header.state.get() & !RUNNING;
         match result {
             Ok(Poll::Pending) => {
-                self.counters.bump(Counter::PollsPending);
-                let abort = {
-                    let mut tasks = self.tasks.borrow_mut();
-                    let slot = &mut tasks[key.index as usize];
-                    if counting {
-                        slot.counts.polls += 1;
-                        slot.counts.yields += 1;
-                    }
-                    slot.task = Some(task);
-                    slot.abort_requested
-                        .then(|| tasks.remove(key.index as usize))
-                };
-                if let Some(slot) = abort {
-                    self.cancel_removed(slot);
+                header.state.set(state);
+                if state & ABORT != 0 {
+                    self.cancel(task);
                 }
             }
             Ok(Poll::Ready(())) => {
                 self.counters.bump(Counter::PollsReady);
                 self.counters.bump(Counter::Completions);
-                let mut slot = self.tasks.borrow_mut().remove(key.index as usize);
-                slot.counts.polls += u64::from(counting);
-                if drop_quietly(task) {
-                    self.counters.bump(Counter::Panics);
+                header.state.set(state | DONE | ENDED_BY_POLL);
+                // SAFETY: loop thread, poll finished, `DONE` set first.
+                if contain_panic(|| unsafe { task.finish(None) }) {
+                    self.counters.bump(Counter::DropPanics);
                 }
-                self.remember(slot);
+                self.release_if_unqueued(header);
             }
             Err(payload) => {
                 self.counters.bump(Counter::Panics);
-                let mut slot = self.tasks.borrow_mut().remove(key.index as usize);
-                slot.counts.polls += u64::from(counting);
-                task.fail(JoinError::panic(slot.id, payload));
-                drop_quietly(task);
-                self.remember(slot);
+                header.state.set(state | DONE | ENDED_BY_POLL);
+                let error = JoinError::panic(header.id, payload);
+                // SAFETY: loop thread, the poll unwound and is over, `DONE` set first.
+                if contain_panic(|| unsafe { task.finish(Some(error)) }) {
+                    self.counters.bump(Counter::DropPanics);
+                }
+                self.release_if_unqueued(header);
             }
         }
-    }
-
-    /// Keeps a finished task's numbers in the bounded history.
-    fn remember(&self, slot: TaskSlot) {
-        if !self.counters.enabled() {
-            return;
-        }
-        let mut history = self.history.borrow_mut();
-        if history.len() == TASK_HISTORY {
-            history.pop_front();
-        }
-        history.push_back(FinishedTask {
-            id: slot.id,
-            name: slot.name,
-            spawned_at: slot.spawned_at,
-            counts: slot.counts,
-        });
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
@@ -526,10 +586,14 @@ impl Core {
             .history
             .borrow()
             .iter()
-            .map(FinishedTask::stats)
+            .map(|task| task.header().stats())
             .collect();
-        snap.tasks
-            .extend(self.tasks.borrow().iter().map(|(_, slot)| slot.stats()));
+        snap.tasks.extend(
+            self.tasks
+                .borrow()
+                .iter()
+                .map(|(_, task)| task.header().stats()),
+        );
         snap.parked = self.parked.get();
         snap.running = self.running.get()
             + self
@@ -545,9 +609,22 @@ impl Core {
     }
 
     /// The wakes queued by other threads, onto the ready queue.
+    #[inline(never)]
     pub(crate) fn take_remote_wakes(&self) {
         self.activity.set(Activity::Remote);
-        self.shared.drain_remote(|key| self.wake_local(key));
+        self.shared.drain_remote(|wake| match wake {
+            RemoteWake::Main => self.wake_main(),
+            RemoteWake::Task(task) => {
+                if task.header().runtime == self.id {
+                    self.wake_task(task.header(), Arc::as_ptr(&task));
+                }
+            }
+        });
         self.activity.set(Activity::Idle);
     }
+}
+
+#[inline(always)]
+fn bump(cell: &Cell<u64>) {
+    cell.set(cell.get() + 1);
 }

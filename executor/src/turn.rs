@@ -60,22 +60,27 @@ impl Core {
             self.drive_reactor(Some(Duration::ZERO), &mut notes);
         }
 
-        // 3. The snapshot: tasks that were ready when this step began, once each.
-        let batch = self.ready.borrow().len();
-        let mut polled = 0;
-        for _ in 0..batch {
-            let Some(key) = self.ready.borrow_mut().pop_front() else {
-                break;
-            };
-            self.poll_task(key);
-            polled += 1;
+        // 3. The snapshot: tasks that were ready when this step began, once each. The
+        //    ready queue is swapped for an empty buffer first, so tasks woken during the
+        //    step (itself included) queue up for the next turn.
+        std::mem::swap(&mut *self.ready.borrow_mut(), &mut *self.batch.borrow_mut());
+        let batch = self.batch.borrow(); // only `turn` touches `batch`, never re-entered
+        let polled = batch.len() as u64;
+        self.counters.add(Counter::Polls, polled);
+        for &task in batch.iter() {
+            self.poll_task(task);
         }
+        drop(batch);
+        self.batch.borrow_mut().clear();
 
         // 4. The block_on future, if woken.
         let main_polled = self.main_woken.replace(false);
         let done = main_polled && {
             self.counters.bump(Counter::MainPolls);
-            poll_main()
+            self.current.set(self.main_marker());
+            let done = poll_main();
+            self.current.set(std::ptr::null());
+            done
         };
 
         if let Some(before) = before {
@@ -98,6 +103,7 @@ impl Core {
     }
 
     /// Blocks in the reactor until the next timer deadline, an event or a remote wake.
+    #[inline(never)]
     fn park(&self, notes: &mut TurnNotes) {
         let start = Instant::now();
         let timeout = self
@@ -116,6 +122,7 @@ impl Core {
     }
 
     /// Polls the reactor, takes in remote wakes it signalled, and fires expired timers.
+    #[inline(never)]
     fn drive_reactor(&self, timeout: Option<Duration>, notes: &mut TurnNotes) {
         self.counters.bump(Counter::ReactorPolls);
         let outcome = self.driver.borrow_mut().poll(timeout).unwrap_or_else(|e| {
@@ -151,6 +158,8 @@ impl Core {
         *self.fired.borrow_mut() = fired;
     }
 
+    #[cold]
+    #[inline(never)]
     fn report_turn(
         &self,
         number: u64,

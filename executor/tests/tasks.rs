@@ -1,5 +1,7 @@
 //! Task lifecycles: completion at scale, panics, aborts, detaching, and runtime drop.
 
+mod common;
+
 use std::cell::Cell;
 use std::future::pending;
 use std::rc::Rc;
@@ -10,12 +12,7 @@ use std::time::Duration;
 use turnstile::probes::Level;
 use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
-}
+use common::{counting, ms, panic_message};
 
 /// Counts its drops in a shared counter.
 struct DropCounter(Rc<Cell<usize>>);
@@ -82,7 +79,7 @@ fn abort_wakes_the_awaiting_task_with_cancelled() {
             turnstile::time::sleep(Duration::from_secs(3600)).await;
         });
         let abort = victim.abort_handle();
-        let waiter = turnstile::spawn(async move { victim.await });
+        let waiter = turnstile::spawn(victim); // a task whose only job is to await the victim
         turnstile::yield_now().await; // both tasks run once and go idle
         abort.abort();
         waiter.await.expect("the waiter itself finished")
@@ -193,23 +190,16 @@ fn dropping_the_runtime_drops_every_pending_future_exactly_once() {
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // the point: the handle leaves one block_on for the next
 fn tasks_outlive_one_block_on_and_run_in_the_next() {
     let rt = counting();
     let h = rt.block_on(async {
         turnstile::spawn(async {
-            turnstile::time::sleep(Duration::from_millis(1)).await;
+            turnstile::time::sleep(ms(1)).await;
             "later"
         })
     });
     assert_eq!(rt.block_on(h).unwrap(), "later");
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 #[test]
@@ -241,11 +231,12 @@ fn spawn_outside_a_runtime_panics_and_says_what_to_do() {
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // the handle outlives the block_on that spawned it
 fn a_panic_in_the_block_on_future_reaches_the_caller_and_the_runtime_survives() {
     let rt = counting();
     let background = rt.block_on(async {
         turnstile::spawn(async {
-            turnstile::time::sleep(Duration::from_millis(2)).await;
+            turnstile::time::sleep(ms(2)).await;
             7
         })
     });
@@ -268,7 +259,7 @@ fn spawn_blocking_returns_its_result_and_reports_panics() {
     let (value, err, after) = rt.block_on(async move {
         let value = turnstile::spawn_blocking(move || {
             c.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(ms(5));
             std::thread::current().name().map(str::to_owned)
         })
         .await
@@ -301,10 +292,10 @@ fn spawn_blocking_runs_alongside_the_loop() {
         .build()
         .unwrap();
     let ticks = rt.block_on(async {
-        let job = turnstile::spawn_blocking(|| std::thread::sleep(Duration::from_millis(30)));
+        let job = turnstile::spawn_blocking(|| std::thread::sleep(ms(30)));
         let mut ticks = 0;
         while !job.is_finished() {
-            turnstile::time::sleep(Duration::from_millis(1)).await;
+            turnstile::time::sleep(ms(1)).await;
             ticks += 1;
         }
         job.await.unwrap();

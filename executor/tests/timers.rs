@@ -1,20 +1,15 @@
 //! Timers: a million pending sleeps are cheap to create and to cancel, and slots are reused.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use turnstile::probes::Level;
 use turnstile::time::{sleep, timeout};
-use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
-}
+use common::{counting, ms};
 
 /// Polls every sleep once (registering its timer), then returns them still pending.
 async fn register_all(sleeps: &mut [Pin<Box<turnstile::time::Sleep>>]) {
@@ -61,7 +56,7 @@ fn a_million_pending_timers_cancel_cleanly_and_reuse_their_slots() {
 fn timeout_returns_the_output_or_elapsed() {
     let rt = counting();
     rt.block_on(async {
-        let slow = timeout(Duration::from_millis(2), sleep(Duration::from_secs(3600))).await;
+        let slow = timeout(ms(2), sleep(Duration::from_secs(3600))).await;
         assert!(slow.is_err());
         let quick = timeout(Duration::from_secs(3600), async { 9 }).await;
         assert_eq!(quick, Ok(9));
@@ -78,11 +73,11 @@ fn sleeps_fire_in_deadline_order() {
         let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         let handles: Vec<_> = [30u64, 10, 20]
             .into_iter()
-            .map(|ms| {
+            .map(|delay| {
                 let order = order.clone();
                 turnstile::spawn(async move {
-                    sleep(Duration::from_millis(ms)).await;
-                    order.borrow_mut().push(ms);
+                    sleep(ms(delay)).await;
+                    order.borrow_mut().push(delay);
                 })
             })
             .collect();
@@ -99,7 +94,7 @@ fn sleeps_fire_in_deadline_order() {
 fn interval_ticks_are_spaced_by_the_period() {
     let rt = counting();
     let ticks = rt.block_on(async {
-        let mut every = turnstile::time::interval(Duration::from_millis(3));
+        let mut every = turnstile::time::interval(ms(3));
         let mut ticks = Vec::new();
         for _ in 0..4 {
             ticks.push(every.tick().await);
@@ -107,7 +102,7 @@ fn interval_ticks_are_spaced_by_the_period() {
         ticks
     });
     for pair in ticks.windows(2) {
-        assert_eq!(pair[1] - pair[0], Duration::from_millis(3));
+        assert_eq!(pair[1] - pair[0], ms(3));
     }
     assert!(Instant::now() >= ticks[3]);
     // The first tick is immediate; the other three each needed a timer.
@@ -117,7 +112,7 @@ fn interval_ticks_are_spaced_by_the_period() {
 #[test]
 fn sleep_outside_a_runtime_panics_with_a_message() {
     let err = std::panic::catch_unwind(|| {
-        futures::executor::block_on(sleep(Duration::from_millis(1)));
+        futures::executor::block_on(sleep(ms(1)));
     })
     .unwrap_err();
     let msg = err.downcast_ref::<&str>().copied().unwrap_or_default();

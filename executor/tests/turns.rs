@@ -1,5 +1,7 @@
 //! Exact counts of polls, yields, wakes and turns for workloads whose shape fixes them.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -7,15 +9,10 @@ use std::time::Duration;
 use turnstile::probes::{CounterValues, Level};
 use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
-}
+use common::{counting, ms};
 
 async fn level5() {
-    turnstile::time::sleep(Duration::from_millis(10)).await;
+    turnstile::time::sleep(ms(10)).await;
 }
 async fn level4() {
     level5().await
@@ -34,7 +31,7 @@ async fn level1() {
 fn chain(depth: usize) -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(async move {
         if depth <= 1 {
-            turnstile::time::sleep(Duration::from_millis(10)).await;
+            turnstile::time::sleep(ms(10)).await;
         } else {
             chain(depth - 1).await;
         }
@@ -229,4 +226,15 @@ fn snapshot_names_tasks_and_their_spawn_lines() {
     );
     let json = serde_json::to_value(&snap).unwrap();
     assert_eq!(json["counters"]["spawns"], 1);
+}
+
+#[test]
+fn the_block_on_future_waking_itself_is_a_self_wake() {
+    let rt = counting();
+    rt.block_on(turnstile::yield_now());
+    let c = rt.probes().counters;
+    assert_eq!(
+        (c.main_polls, c.wakes_self, c.wakes_local, c.turns),
+        (2, 1, 0, 2)
+    );
 }

@@ -1,21 +1,16 @@
 //! Wake paths: remote wakes end a park, stale and orphaned wakers are counted no-ops,
 //! duplicate wakes are coalesced.
 
+mod common;
+
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
-use turnstile::probes::Level;
-use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
-}
+use common::counting;
 
 /// A future that stays pending until `flag` is set, handing its waker to `slot`.
 fn wait_for(flag: Arc<AtomicBool>, slot: Arc<Mutex<Option<Waker>>>) -> impl std::future::Future {

@@ -88,8 +88,12 @@ counters! {
     completions => Completions,
     /// Task polls that panicked.
     panics => Panics,
+    /// Destructors of task futures that panicked (contained: the loop goes on).
+    drop_panics => DropPanics,
     /// Tasks aborted before they finished.
     cancellations => Cancellations,
+    /// Ready-queue entries skipped because their task was aborted while queued.
+    skipped_entries => SkippedEntries,
     /// Wakes that reached a live task or the `block_on` future, from every source.
     wakes => Wakes,
     /// Wakes of a task by itself, during its own poll.
@@ -208,7 +212,7 @@ impl Counters {
     /// ```
     #[inline(always)]
     pub fn record_wake(&self, source: WakeSource) {
-        self.bump(Counter::Wakes);
+        // `wakes` itself is the sum of the sources, worked out in `get`.
         self.bump(match source {
             WakeSource::SelfWake => Counter::WakesSelf,
             WakeSource::Local => Counter::WakesLocal,
@@ -225,6 +229,17 @@ impl Counters {
     /// assert_eq!(c.get().polls, 0);
     /// ```
     pub fn get(&self) -> CounterValues {
-        CounterValues::from_cells(&self.cells)
+        let mut values = CounterValues::from_cells(&self.cells);
+        // Derived rather than bumped on the hot path: every poll ends Ready, Pending or
+        // in a panic, and every wake has exactly one source.
+        // The loop bumps `polls` once per ready-queue entry taken, per batch.
+        values.polls -= values.skipped_entries;
+        values.polls_pending = values.polls - values.polls_ready - values.panics;
+        values.wakes = values.wakes_self
+            + values.wakes_local
+            + values.wakes_remote
+            + values.wakes_io
+            + values.wakes_timer;
+        values
     }
 }

@@ -120,14 +120,16 @@ mod tests {
 
     #[test]
     fn narration_names_what_the_turn_did() {
-        let mut t = Turn::default();
-        t.number = 2;
-        t.parked = true;
-        t.parked_for = Duration::from_millis(100);
-        t.timers_fired = 1;
-        t.tasks_polled = 1;
-        t.main_polled = true;
-        t.wakes_timer = 1;
+        let t = Turn {
+            number: 2,
+            parked: true,
+            parked_for: Duration::from_millis(100),
+            timers_fired: 1,
+            tasks_polled: 1,
+            main_polled: true,
+            wakes_timer: 1,
+            ..Default::default()
+        };
         assert_eq!(
             t.to_string(),
             "turn 2: parked 100.0ms, 1 timer fired, polled 1 task (0 yielded) + block_on future; \
