@@ -4,8 +4,10 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::runtime::Core;
@@ -148,7 +150,8 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
-/// Where a task leaves its result for its handle.
+/// Where a task leaves its result for its handle. Lives inside the task's allocation
+/// and is touched on the loop thread only (see `task.rs`).
 pub(crate) struct JoinState<T> {
     inner: RefCell<JoinInner<T>>,
 }
@@ -156,6 +159,9 @@ pub(crate) struct JoinState<T> {
 struct JoinInner<T> {
     result: Option<Result<T, JoinError>>,
     finished: bool,
+    /// The handle was dropped: an output has no one to go to and is dropped at once,
+    /// on the loop thread, rather than kept in an allocation another thread may free.
+    detached: bool,
     waiter: Option<Waker>,
 }
 
@@ -165,6 +171,7 @@ impl<T> JoinState<T> {
             inner: RefCell::new(JoinInner {
                 result: None,
                 finished: false,
+                detached: false,
                 waiter: None,
             }),
         }
@@ -178,6 +185,11 @@ impl<T> JoinState<T> {
                 return;
             }
             inner.finished = true;
+            if inner.detached {
+                drop(inner);
+                drop(result); // no borrow held: the output's destructor is user code
+                return;
+            }
             inner.result = Some(result);
             inner.waiter.take()
         };
@@ -189,6 +201,22 @@ impl<T> JoinState<T> {
     pub(crate) fn is_finished(&self) -> bool {
         self.inner.borrow().finished
     }
+
+    /// The handle is gone: drop any stored output now, and any future one on arrival.
+    fn detach(&self) {
+        let (result, waiter) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.detached = true;
+            (inner.result.take(), inner.waiter.take())
+        };
+        drop((result, waiter)); // outside the borrow: destructors are user code
+    }
+}
+
+/// A task's join state, reachable from a handle that does not know the task's future
+/// type. Implemented by every `TaskCell<F>` for `T = F::Output`.
+pub(crate) trait JoinTarget<T> {
+    fn join_state(&self) -> &JoinState<T>;
 }
 
 /// An owned permission to await a task's output (`Result<T, JoinError>`).
@@ -207,14 +235,27 @@ impl<T> JoinState<T> {
 /// ```
 #[must_use = "dropping a JoinHandle detaches the task; await it or call abort()"]
 pub struct JoinHandle<T> {
-    state: Rc<JoinState<T>>,
+    /// The task itself: its allocation holds the join state. `Send + Sync` as far as the
+    /// type system knows, so `_not_send` below keeps the handle on the loop thread, where
+    /// the join state may be touched.
+    task: Arc<dyn JoinTarget<T>>,
     core: Weak<Core>,
     key: TaskKey,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(state: Rc<JoinState<T>>, core: Weak<Core>, key: TaskKey) -> Self {
-        JoinHandle { state, core, key }
+    pub(crate) fn new(task: Arc<dyn JoinTarget<T>>, core: Weak<Core>, key: TaskKey) -> Self {
+        JoinHandle {
+            task,
+            core,
+            key,
+            _not_send: PhantomData,
+        }
+    }
+
+    fn state(&self) -> &JoinState<T> {
+        self.task.join_state()
     }
 
     /// Cancels the task: it is dropped before its next poll (or right after the current
@@ -231,7 +272,7 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort(&self) {
-        if self.state.is_finished() {
+        if self.state().is_finished() {
             return;
         }
         if let Some(core) = self.core.upgrade() {
@@ -252,7 +293,7 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.state.is_finished()
+        self.state().is_finished()
     }
 
     /// A cloneable handle that can abort the task from elsewhere, while this handle is
@@ -291,7 +332,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut inner = self.state.inner.borrow_mut();
+        let mut inner = self.state().inner.borrow_mut();
         if let Some(result) = inner.result.take() {
             return Poll::Ready(result);
         }
@@ -304,6 +345,12 @@ impl<T> Future for JoinHandle<T> {
             other => *other = Some(cx.waker().clone()),
         }
         Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.state().detach();
     }
 }
 

@@ -441,8 +441,8 @@ impl Core {
             name,
             spawned_at,
         };
-        let (task, join) = TaskCell::new(future, header);
-        let handle = JoinHandle::new(join, self.weak_self.clone(), TaskKey { index, id });
+        let task = TaskCell::new(future, header);
+        let handle = JoinHandle::new(task.clone(), self.weak_self.clone(), TaskKey { index, id });
         if self.shutting_down.get() {
             // A destructor spawned while the runtime is dropped: never run it.
             drop(tasks);
@@ -539,7 +539,8 @@ impl Core {
         self.current.set(ptr.cast::<()>());
         // SAFETY: loop thread; `RUNNING` is set, so nothing else polls or drops the
         // payload during the poll; the task is not `DONE`.
-        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { task.poll() }));
+        // `ptr` came from `Arc::as_ptr`: the provenance the task's waker needs.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { task.poll(ptr.cast()) }));
         self.current.set(ptr::null());
         if self.counters.enabled() {
             // `polls` is counted per batch by the turn; `polls_pending` is derived.

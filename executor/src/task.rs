@@ -1,8 +1,8 @@
 //! Tasks: one allocation per spawned future, the waker that points into it, and `spawn`.
 //!
-//! A task is an `Arc<TaskCell<F>>`: a [`Header`] (identity, scheduling state, counts)
-//! followed by the payload (the future and the cell its output goes to). The runtime's
-//! slab owns one reference; each `Waker` of the task owns another. The waker's data
+//! A task is an `Arc<TaskCell<F>>`: a [`Header`] (identity, scheduling state, counts),
+//! the join state its output goes to, and the future. The runtime's slab owns one
+//! reference, the `JoinHandle` another, and each `Waker` of the task one more. The waker's data
 //! pointer is the cell itself and its vtable is generic over `F`, so polling hands the
 //! future a borrowed waker without touching the reference count, and a wake on the
 //! loop thread goes from the waker to the task's header in one step, with no lookup.
@@ -11,13 +11,15 @@
 //!
 //! Other threads can hold wakers, so `TaskCell` must be `Send + Sync`. They touch only
 //! the reference count and the header's immutable fields (`shared`, `id`). Everything
-//! else (the scheduling state, the counts and the payload) is touched only on the loop
-//! thread of the runtime that owns the task, and only while that runtime is current
-//! there: `wake_by_ref` checks `Core::owns` before it reads the state, and the loop
-//! polls and drops payloads itself. The payload is dropped in place on the loop thread
-//! when the task finishes, is aborted, or its runtime is dropped, always before the
-//! slab releases its reference, so neither `F` nor the output (which may be `!Send`)
-//! is ever dropped on another thread.
+//! else (the scheduling state, the counts, the join state and the future) is touched
+//! only on the loop thread of the runtime that owns the task, and only while that
+//! runtime is current there: a wake compares runtime ids before it reads the state, the
+//! loop polls and drops futures itself, and the `JoinHandle` is `!Send`. The future is
+//! dropped in place on the loop thread when the task finishes, is aborted, or its
+//! runtime is dropped, always before the slab releases its reference; an output is
+//! dropped by the handle on the loop thread, or at once if the handle is already gone.
+//! So neither `F` nor its output (either may be `!Send`) is ever dropped on another
+//! thread, whichever reference happens to be the last.
 //!
 //! # Scheduling state
 //!
@@ -39,14 +41,13 @@ use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::Location;
-use std::rc::Rc;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use turnstile_probes::{TaskState, TaskStats};
 
 use crate::context;
-use crate::join::{JoinError, JoinHandle, JoinState};
+use crate::join::{JoinError, JoinHandle, JoinState, JoinTarget};
 use crate::waker::{RemoteWake, Shared};
 
 /// The pointer to a task is on the ready queue.
@@ -110,12 +111,6 @@ impl Header {
     }
 }
 
-/// The future and where its output goes: dropped in place when the task finishes.
-struct Payload<F: Future> {
-    future: F,
-    join: Rc<JoinState<F::Output>>,
-}
-
 /// One spawned task, always allocated inside an `Arc` (see [`TaskCell::new`]).
 ///
 /// `repr(C)` with the header first, so a pointer to any task is also a pointer to its
@@ -123,9 +118,12 @@ struct Payload<F: Future> {
 #[repr(C)]
 pub(crate) struct TaskCell<F: Future> {
     header: Header,
-    /// `Some` until the task finishes. Loop thread only; pinned in place (never moved
-    /// out while `Some`, only dropped in place).
-    payload: UnsafeCell<Option<Payload<F>>>,
+    /// Where the output goes, for the `JoinHandle` (which holds a reference to this
+    /// cell). Loop thread only; an output is never left in it once the handle is gone.
+    join: JoinState<F::Output>,
+    /// The future: `Some` until the task finishes. Loop thread only; pinned in place
+    /// (never moved out while `Some`, only dropped in place).
+    payload: UnsafeCell<Option<F>>,
 }
 
 // SAFETY: other threads reach a `TaskCell` only through its wakers, which use the
@@ -160,18 +158,17 @@ pub(crate) trait LocalTask: Send + Sync {
     ///
     /// # Safety
     /// On the owning runtime's loop thread, with the task `RUNNING` (so nothing else
-    /// polls or drops the payload meanwhile), and not `DONE`.
-    unsafe fn poll(&self) -> Poll<()>;
+    /// polls or drops the payload meanwhile), and not `DONE`. `data` must be this task's
+    /// pointer as it came from its `Arc` (`Arc::as_ptr`, or a waker's data pointer): the
+    /// waker lent to the future is made from it, and waker clones touch the reference
+    /// count, which lies outside what a pointer derived from `&self` may reach.
+    unsafe fn poll(&self, data: *const ()) -> Poll<()>;
 
     /// Drops the payload in place, first failing the handle with `error` if given.
     ///
     /// # Safety
     /// On the owning runtime's loop thread, and not while the task is being polled.
     unsafe fn finish(&self, error: Option<JoinError>);
-
-    /// This task's wake, when it is known to come from another thread's point of view:
-    /// queue it on the runtime's remote queue.
-    fn wake_remote(&self);
 }
 
 impl<F> TaskCell<F>
@@ -186,27 +183,24 @@ where
         Self::drop_waker,
     );
 
-    pub(crate) fn new(future: F, header: Header) -> (Arc<TaskCell<F>>, Rc<JoinState<F::Output>>) {
-        let join = Rc::new(JoinState::new());
-        let payload = Payload {
-            future,
-            join: join.clone(),
-        };
-        let cell = Arc::new(TaskCell {
+    pub(crate) fn new(future: F, header: Header) -> Arc<TaskCell<F>> {
+        Arc::new(TaskCell {
             header,
-            payload: UnsafeCell::new(Some(payload)),
-        });
-        (cell, join)
+            join: JoinState::new(),
+            payload: UnsafeCell::new(Some(future)),
+        })
     }
 
-    /// A waker for this task that borrows it: no reference count is taken, so it must
-    /// not outlive `self` (`ManuallyDrop` keeps it from releasing one). Cloning it takes
-    /// a real reference.
-    fn borrowed_waker(&self) -> ManuallyDrop<Waker> {
-        let data = (self as *const Self).cast::<()>();
-        // SAFETY: `self` lives inside an `Arc` (the only constructor is `new`), which is
-        // what the vtable's functions expect of `data`; the waker is never dropped, so it
-        // never releases the reference it did not take.
+    /// A waker for the task at `data` that borrows it: no reference count is taken, so
+    /// it must not outlive the caller's own reference (`ManuallyDrop` keeps it from
+    /// releasing one it never took). Cloning it takes a real reference.
+    ///
+    /// # Safety
+    /// `data` must point to a live `TaskCell<F>` inside its `Arc`, with the provenance of
+    /// the `Arc`'s pointer (not of a `&TaskCell`).
+    unsafe fn borrowed_waker(data: *const ()) -> ManuallyDrop<Waker> {
+        // SAFETY: `data` is what the vtable's functions expect (caller's contract); the
+        // waker is never dropped, so it never releases the reference it did not take.
         ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Self::VTABLE)) })
     }
 
@@ -218,16 +212,15 @@ where
     }
 
     unsafe fn wake(data: *const ()) {
-        // SAFETY: an owned waker of this type holds one reference, which we take back
-        // here and release at the end of the call.
-        let task = unsafe { Arc::from_raw(data.cast::<Self>()) };
-        task.wake_here();
+        // SAFETY: an owned waker of this type holds one reference, alive for the call.
+        unsafe { Self::wake_at(data) };
+        // SAFETY: that reference is the waker's, consumed by `wake`: release it.
+        unsafe { Self::drop_waker(data) };
     }
 
     unsafe fn wake_by_ref(data: *const ()) {
         // SAFETY: the waker (owned or borrowed) keeps the `Arc<Self>` alive for the call.
-        let task = unsafe { &*data.cast::<Self>() };
-        task.wake_here();
+        unsafe { Self::wake_at(data) };
     }
 
     unsafe fn drop_waker(data: *const ()) {
@@ -237,18 +230,55 @@ where
 
     /// A wake: on the loop thread of our runtime, straight onto its ready queue;
     /// anywhere else, through its remote queue.
+    ///
+    /// # Safety
+    /// `data` points to a live `TaskCell<F>` with its `Arc`'s provenance.
     #[inline]
-    fn wake_here(&self) {
+    unsafe fn wake_at(data: *const ()) {
+        let task = data.cast::<Self>();
+        // SAFETY: alive for the call (caller's contract); only the header is read here.
+        let header = unsafe { &(*task).header };
         let local = context::with_current(|core| {
-            let ours = core.id == self.header.runtime;
+            let ours = core.id == header.runtime;
             if ours {
-                core.wake_task(&self.header, self as *const Self as *const dyn LocalTask);
+                core.wake_task(header, task as *const dyn LocalTask);
             }
             ours
         });
         if local != Some(true) {
-            self.wake_remote();
+            // SAFETY: as above.
+            unsafe { Self::wake_remote(data) };
         }
+    }
+
+    /// Queues this task on its runtime's remote queue, which takes a reference to it.
+    ///
+    /// # Safety
+    /// `data` points to a live `TaskCell<F>` with its `Arc`'s provenance.
+    unsafe fn wake_remote(data: *const ()) {
+        let task = data.cast::<Self>();
+        // SAFETY: alive for the call; `shared` is immutable and `Sync`.
+        let Some(shared) = (unsafe { &(*task).header.shared }).upgrade() else {
+            crate::waker::count_orphan_wake();
+            return;
+        };
+        // SAFETY: `task` came from an `Arc<Self>` that the caller's waker keeps alive; we
+        // take one more reference for the remote queue to own.
+        let task: Arc<Self> = unsafe {
+            Arc::increment_strong_count(task);
+            Arc::from_raw(task)
+        };
+        shared.push_remote(RemoteWake::Task(task));
+    }
+}
+
+impl<F> JoinTarget<F::Output> for TaskCell<F>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    fn join_state(&self) -> &JoinState<F::Output> {
+        &self.join
     }
 }
 
@@ -263,21 +293,22 @@ where
     }
 
     #[inline]
-    unsafe fn poll(&self) -> Poll<()> {
+    unsafe fn poll(&self, data: *const ()) -> Poll<()> {
         // SAFETY: the caller guarantees we are on the loop thread and that this task is
         // `RUNNING`, so no other reference to the payload exists during this call.
         let payload = unsafe { &mut *self.payload.get() };
-        let Some(payload) = payload.as_mut() else {
+        let Some(future) = payload.as_mut() else {
             return Poll::Ready(());
         };
-        // SAFETY: the payload lives inside the `Arc` allocation and is never moved out
-        // of it: it is only ever dropped in place (`finish`), so it is pinned.
-        let future = unsafe { std::pin::Pin::new_unchecked(&mut payload.future) };
-        let waker = self.borrowed_waker();
+        // SAFETY: the future lives inside the `Arc` allocation and is never moved out of
+        // it: it is only ever dropped in place (`finish`), so it is pinned.
+        let future = unsafe { std::pin::Pin::new_unchecked(future) };
+        // SAFETY: `data` is this task's pointer with its `Arc`'s provenance (contract).
+        let waker = unsafe { Self::borrowed_waker(data) };
         let mut cx = Context::from_waker(&waker);
         match future.poll(&mut cx) {
             Poll::Ready(output) => {
-                payload.join.finish(Ok(output));
+                self.join.finish(Ok(output));
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,
@@ -289,24 +320,10 @@ where
         // so this is the only access to the payload. Assigning `None` drops the future
         // where it lies, as pinning requires (`take` would move it out).
         let slot = unsafe { &mut *self.payload.get() };
-        if let (Some(error), Some(payload)) = (error, slot.as_ref()) {
-            payload.join.finish(Err(error));
+        if let Some(error) = error {
+            self.join.finish(Err(error)); // no-op if the task had already completed
         }
         *slot = None;
-    }
-
-    fn wake_remote(&self) {
-        let Some(shared) = self.header.shared.upgrade() else {
-            crate::waker::count_orphan_wake();
-            return;
-        };
-        // SAFETY: `self` lives inside an `Arc` (see `TaskCell::new`) that the caller's
-        // waker keeps alive; we take one more reference for the remote queue to own.
-        let task: Arc<Self> = unsafe {
-            Arc::increment_strong_count(self as *const Self);
-            Arc::from_raw(self as *const Self)
-        };
-        shared.push_remote(RemoteWake::Task(task));
     }
 }
 

@@ -306,3 +306,85 @@ fn spawn_blocking_runs_alongside_the_loop() {
         "the loop kept ticking while the job blocked a pool thread"
     );
 }
+
+#[test]
+fn a_task_aborted_while_queued_is_never_polled_and_dropped_once() {
+    let rt = counting();
+    let dropped = Rc::new(Cell::new(0));
+    let guard = DropCounter(dropped.clone());
+    let err = rt.block_on(async move {
+        let h = turnstile::spawn(async move {
+            let _guard = guard;
+            unreachable!("aborted before its first poll");
+        });
+        h.abort(); // still on the ready queue: its entry is skipped when the loop gets there
+        let err = h.await.unwrap_err(); // resolved at once, in this same turn...
+        turnstile::yield_now().await; // ...so give the loop a turn to reach the entry
+        err
+    });
+    assert!(err.is_cancelled());
+    assert_eq!(dropped.get(), 1);
+    let c = rt.probes().counters;
+    assert_eq!((c.polls, c.skipped_entries, c.cancellations), (0, 1, 1));
+}
+
+#[test]
+fn a_task_that_wakes_itself_and_then_completes_is_released_once() {
+    let rt = counting();
+    rt.block_on(async {
+        let h = turnstile::spawn(std::future::poll_fn(|cx| {
+            cx.waker().wake_by_ref(); // queued again...
+            std::task::Poll::Ready(5) // ...but already done: the queue entry is skipped
+        }));
+        assert_eq!(h.await.unwrap(), 5);
+        turnstile::yield_now().await;
+    });
+    let c = rt.probes().counters;
+    // Two self-wakes: the task's, and block_on's own yield_now.
+    assert_eq!(
+        (c.polls, c.completions, c.skipped_entries, c.wakes_self),
+        (1, 1, 1, 2)
+    );
+}
+
+/// On drop, wakes its task through a stored waker and aborts it through its handle.
+struct WakeAndAbortOnDrop {
+    waker: Option<std::task::Waker>,
+    abort: Rc<Cell<Option<turnstile::AbortHandle>>>,
+}
+
+impl Drop for WakeAndAbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+    }
+}
+
+#[test]
+fn a_destructor_that_wakes_and_aborts_its_own_task_is_harmless() {
+    let rt = counting();
+    let abort = Rc::new(Cell::new(None));
+    let slot = abort.clone();
+    rt.block_on(async move {
+        let h = turnstile::spawn(async move {
+            let waker = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+            let _bomb = WakeAndAbortOnDrop {
+                waker: Some(waker),
+                abort: slot,
+            };
+            pending::<()>().await;
+        });
+        abort.set(Some(h.abort_handle()));
+        turnstile::yield_now().await; // the task runs and parks on `pending`
+                                      // Aborting drops the future, whose destructor wakes and aborts the same task.
+        h.abort();
+        assert!(h.await.unwrap_err().is_cancelled());
+    });
+    let c = rt.probes().counters;
+    assert_eq!((c.cancellations, c.drop_panics, c.completions), (1, 0, 0));
+    assert_eq!(c.wakes_noop, 1, "the destructor's wake found its task done");
+}
