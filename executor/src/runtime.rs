@@ -478,11 +478,16 @@ impl Core {
             header.state.set(state | ABORT);
             return;
         }
-        self.cancel(&*task);
+        let released = self.cancel(&*task);
+        drop(task);
+        drop(released);
     }
 
-    /// Drops a task that is not running, resolving its handle as cancelled.
-    fn cancel(&self, task: &dyn LocalTask) {
+    /// Drops a task that is not running, resolving its handle as cancelled. Returns the
+    /// slab's reference if it was released, for the caller to drop once it no longer
+    /// uses the task (the drop may free it).
+    #[must_use = "drop the released task only after the last use of its memory"]
+    fn cancel(&self, task: &dyn LocalTask) -> Option<Arc<dyn LocalTask>> {
         let header = task.header();
         header.state.set(header.state.get() | DONE);
         self.counters.bump(Counter::Cancellations);
@@ -491,30 +496,40 @@ impl Core {
         if contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(header.id))) }) {
             self.counters.bump(Counter::DropPanics);
         }
-        self.release_if_unqueued(header);
+        self.release_if_unqueued(header)
     }
 
-    /// Gives up the slab's reference to a finished task, unless its pointer is still on
-    /// the ready queue (the loop releases it when it takes it off).
-    fn release_if_unqueued(&self, header: &Header) {
+    /// Takes the slab's reference to a finished task, unless its pointer is still on the
+    /// ready queue (the loop releases it when it takes it off).
+    #[must_use = "drop the released task only after the last use of its memory"]
+    fn release_if_unqueued(&self, header: &Header) -> Option<Arc<dyn LocalTask>> {
         if header.state.get() & QUEUED == 0 {
-            self.release(header);
+            self.release(header.index)
+        } else {
+            None
         }
     }
 
-    fn release(&self, header: &Header) {
-        let owned = self.tasks.borrow_mut().remove(header.index as usize);
-        // Keep the finished task itself (its payload is gone; only the header is left
-        // to read), so that a snapshot can describe it without any work done here.
-        let evicted = if self.counters.enabled() {
-            let mut history = self.history.borrow_mut();
-            let evicted = (history.len() == TASK_HISTORY).then(|| history.pop_front());
-            history.push_back(owned);
-            evicted.flatten()
+    /// Takes a finished task out of the slab. Returns what the caller must drop (the
+    /// task itself, or the oldest one the history let go), which may free it: so the
+    /// caller drops it after its own last use of the task, and no reference into the
+    /// task is an argument of this function.
+    #[must_use = "drop the released task only after the last use of its memory"]
+    fn release(&self, index: u32) -> Option<Arc<dyn LocalTask>> {
+        let owned = self.tasks.borrow_mut().remove(index as usize);
+        if !self.counters.enabled() {
+            return Some(owned);
+        }
+        // Keep the finished task itself (its future is gone; only the header is left to
+        // read), so that a snapshot can describe it without any work done here.
+        let mut history = self.history.borrow_mut();
+        let evicted = if history.len() == TASK_HISTORY {
+            history.pop_front()
         } else {
-            Some(owned)
+            None
         };
-        drop(evicted); // after the borrows: this only frees memory
+        history.push_back(owned);
+        evicted
     }
 
     /// Polls one task taken off the ready queue (the heart of step 3 of a turn).
@@ -532,7 +547,8 @@ impl Core {
             // Aborted while queued: the queue's pointer was the last thing holding it.
             self.counters.bump(Counter::SkippedEntries);
             header.state.set(state);
-            self.release(header);
+            let index = header.index;
+            drop(self.release(index)); // the last use of the task
             return;
         }
         header.state.set(state | RUNNING);
@@ -547,11 +563,13 @@ impl Core {
             bump(&header.polls);
         }
         let state = header.state.get() & !RUNNING;
-        match result {
+        let released = match result {
             Ok(Poll::Pending) => {
                 header.state.set(state);
                 if state & ABORT != 0 {
-                    self.cancel(task);
+                    self.cancel(task)
+                } else {
+                    None
                 }
             }
             Ok(Poll::Ready(())) => {
@@ -562,7 +580,7 @@ impl Core {
                 if contain_panic(|| unsafe { task.finish(None) }) {
                     self.counters.bump(Counter::DropPanics);
                 }
-                self.release_if_unqueued(header);
+                self.release_if_unqueued(header)
             }
             Err(payload) => {
                 self.counters.bump(Counter::Panics);
@@ -572,9 +590,10 @@ impl Core {
                 if contain_panic(|| unsafe { task.finish(Some(error)) }) {
                     self.counters.bump(Counter::DropPanics);
                 }
-                self.release_if_unqueued(header);
+                self.release_if_unqueued(header)
             }
-        }
+        };
+        drop(released); // after the last use of `task` and `header`: this may free them
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {

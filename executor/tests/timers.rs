@@ -105,8 +105,14 @@ fn interval_ticks_are_spaced_by_the_period() {
         assert_eq!(pair[1] - pair[0], ms(3));
     }
     assert!(Instant::now() >= ticks[3]);
-    // The first tick is immediate; the other three each needed a timer.
-    assert_eq!(rt.probes().counters.timers_fired, 3);
+    // The first tick is immediate; each later one needs a timer, unless the loop was so
+    // late (a loaded machine) that its deadline had passed when it was polled.
+    let c = rt.probes().counters;
+    assert!(c.timers_fired <= 3, "{} timers for 3 ticks", c.timers_fired);
+    assert_eq!(
+        c.timers_created, c.timers_fired,
+        "every timer created fired"
+    );
 }
 
 #[test]
