@@ -14,9 +14,11 @@
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::time::Instant;
 
 use turnstile::probes::Level;
 
+pub mod alloc;
 pub mod workloads;
 
 /// What a workload needs of a runtime: the same small surface on both sides.
@@ -40,6 +42,24 @@ pub trait BenchRuntime {
 
     /// Yields to the loop once.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// The runtime's own sleep until `deadline` (inside `block_on`; the timer is
+    /// registered on the first poll, on both runtimes).
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
+
+    /// A `Send` handle for spawning from outside the loop.
+    type Handle: Clone + Send + Sync + 'static;
+    /// A task spawned through a [`BenchRuntime::Handle`].
+    type RemoteJoin<T: Send + 'static>: Future<Output = Result<T, Self::JoinError>> + Send;
+
+    /// This runtime's handle.
+    fn handle(&self) -> Self::Handle;
+
+    /// Spawns through a handle, from any thread, inside or outside `block_on`.
+    fn spawn_remote<F>(handle: &Self::Handle, future: F) -> Self::RemoteJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
 }
 
 /// tokio's current-thread runtime (the baseline), with `enable_all`.
@@ -92,6 +112,25 @@ impl BenchRuntime for Tokio {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
+    }
+
+    type Handle = tokio::runtime::Handle;
+    type RemoteJoin<T: Send + 'static> = tokio::task::JoinHandle<T>;
+
+    fn handle(&self) -> Self::Handle {
+        self.rt.handle().clone()
+    }
+
+    fn spawn_remote<F>(handle: &Self::Handle, future: F) -> Self::RemoteJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        handle.spawn(future)
     }
 }
 
@@ -151,5 +190,24 @@ impl BenchRuntime for Turnstile {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         turnstile::yield_now()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        turnstile::time::sleep_until(deadline)
+    }
+
+    type Handle = turnstile::Handle;
+    type RemoteJoin<T: Send + 'static> = turnstile::RemoteJoinHandle<T>;
+
+    fn handle(&self) -> Self::Handle {
+        self.rt.handle()
+    }
+
+    fn spawn_remote<F>(handle: &Self::Handle, future: F) -> Self::RemoteJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        handle.spawn(future)
     }
 }

@@ -40,6 +40,7 @@ pub struct ReadmeDoctest;
 
 mod builder;
 mod context;
+mod handle;
 mod join;
 mod runtime;
 mod spawn_blocking;
@@ -50,6 +51,7 @@ mod waker;
 mod yield_now;
 
 pub use builder::Builder;
+pub use handle::{Handle, RemoteJoinHandle};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use runtime::Runtime;
 pub use spawn_blocking::spawn_blocking;

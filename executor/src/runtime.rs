@@ -19,6 +19,7 @@ use turnstile_reactor::{Driver, Timers};
 
 use crate::builder::{Builder, TurnHook};
 use crate::context;
+use crate::handle::Handle;
 use crate::join::{JoinError, JoinHandle};
 use crate::spawn_blocking::BlockingPool;
 use crate::task::{
@@ -259,6 +260,19 @@ impl Runtime {
                 return output.expect("the block_on future reported completion without output");
             }
         }
+    }
+
+    /// A handle that spawns onto this runtime from any thread.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let h = std::thread::spawn(move || handle.spawn(async { 2 })).join().unwrap();
+    /// assert_eq!(rt.block_on(h).unwrap(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.core.weak_shared.clone())
     }
 
     /// A snapshot of everything the probes recorded so far.
@@ -634,6 +648,7 @@ impl Core {
         self.activity.set(Activity::Remote);
         self.shared.drain_remote(|wake| match wake {
             RemoteWake::Main => self.wake_main(),
+            RemoteWake::Spawn(request) => request(self),
             RemoteWake::Task(task) => {
                 if task.header().runtime == self.id {
                     self.wake_task(task.header(), Arc::as_ptr(&task));

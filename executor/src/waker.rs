@@ -57,6 +57,8 @@ pub(crate) enum RemoteWake {
     Main,
     /// A task; the queue owns a reference to it.
     Task(Arc<dyn LocalTask>),
+    /// A future to spawn, sent by a `Handle`.
+    Spawn(crate::handle::SpawnRequest),
 }
 
 /// The part of a runtime that other threads may touch. The runtime holds the only

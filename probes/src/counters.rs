@@ -84,6 +84,8 @@ counters! {
     main_polls => MainPolls,
     /// Tasks spawned (including the carrier tasks of `spawn_blocking`).
     spawns => Spawns,
+    /// Tasks spawned from outside the loop through a `Handle` (also counted in `spawns`).
+    spawns_remote => SpawnsRemote,
     /// Tasks that ran to completion (a panic or an abort is not a completion).
     completions => Completions,
     /// Task polls that panicked.
