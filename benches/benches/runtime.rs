@@ -67,35 +67,72 @@ macro_rules! workload {
 }
 
 const SPAWNS: usize = 1_000;
-workload!(SpawnManyLocal, |rt: R| rt.block_on(workloads::spawn_many_local::<R>(black_box(SPAWNS))));
-workload!(SpawnManyRemote, |rt: R| workloads::spawn_many_remote(rt, black_box(SPAWNS)));
-workload!(StartBusyTask, |rt: R| rt.block_on(async { workloads::keep_busy::<R>() }));
+workload!(SpawnManyLocal, |rt: R| rt
+    .block_on(workloads::spawn_many_local::<R>(black_box(SPAWNS))));
+workload!(SpawnManyRemote, |rt: R| workloads::spawn_many_remote(
+    rt,
+    black_box(SPAWNS)
+));
+workload!(StartBusyTask, |rt: R| rt
+    .block_on(async { workloads::keep_busy::<R>() }));
 const YIELD_ONE: usize = 1_000_000;
-workload!(YieldOne, |rt: R| rt.block_on(workloads::yield_one::<R>(black_box(YIELD_ONE))));
+workload!(YieldOne, |rt: R| rt
+    .block_on(workloads::yield_one::<R>(black_box(YIELD_ONE))));
 const YIELD_TASKS: usize = 200;
 const YIELDS_EACH: usize = 1_000;
-workload!(YieldMany, |rt: R| rt
-    .block_on(workloads::yield_many::<R>(YIELD_TASKS, black_box(YIELDS_EACH))));
+workload!(YieldMany, |rt: R| rt.block_on(workloads::yield_many::<R>(
+    YIELD_TASKS,
+    black_box(YIELDS_EACH)
+)));
 const ROUND_TRIPS: usize = 1_000;
-workload!(PingPong, |rt: R| rt.block_on(workloads::ping_pong::<R>(black_box(ROUND_TRIPS))));
+workload!(PingPong, |rt: R| rt
+    .block_on(workloads::ping_pong::<R>(black_box(ROUND_TRIPS))));
 const CHAIN: usize = 1_000;
-workload!(ChainedSpawn, |rt: R| rt.block_on(workloads::chained_spawn::<R>(black_box(CHAIN))));
+workload!(ChainedSpawn, |rt: R| rt
+    .block_on(workloads::chained_spawn::<R>(black_box(CHAIN))));
 const CALLS: usize = 1_000;
 workload!(AwaitChain, |rt: R| {
     black_box(rt.block_on(workloads::await_chain(black_box(CALLS))));
 });
 const TIMER_TASKS: usize = 100_000;
-workload!(Timers, |rt: R| rt
-    .block_on(workloads::timers::<R>(TIMER_TASKS, Duration::from_millis(1))));
+workload!(Timers, |rt: R| rt.block_on(workloads::timers::<R>(
+    TIMER_TASKS,
+    Duration::from_millis(1)
+)));
 const CANCELS: usize = 100_000;
-workload!(TimerCancel, |rt: R| rt.block_on(workloads::timer_cancel::<R>(black_box(CANCELS))));
+workload!(TimerCancel, |rt: R| rt
+    .block_on(workloads::timer_cancel::<R>(black_box(CANCELS))));
 
 fn benches(c: &mut Criterion) {
-    group(c, "spawn_many_local", SPAWNS as u64, SpawnManyLocal, Nothing);
-    group(c, "spawn_many_remote_idle", SPAWNS as u64, SpawnManyRemote, Nothing);
-    group(c, "spawn_many_remote_busy", SPAWNS as u64, SpawnManyRemote, StartBusyTask);
+    group(
+        c,
+        "spawn_many_local",
+        SPAWNS as u64,
+        SpawnManyLocal,
+        Nothing,
+    );
+    group(
+        c,
+        "spawn_many_remote_idle",
+        SPAWNS as u64,
+        SpawnManyRemote,
+        Nothing,
+    );
+    group(
+        c,
+        "spawn_many_remote_busy",
+        SPAWNS as u64,
+        SpawnManyRemote,
+        StartBusyTask,
+    );
     group(c, "yield_one", YIELD_ONE as u64, YieldOne, Nothing);
-    group(c, "yield_many", (YIELD_TASKS * YIELDS_EACH) as u64, YieldMany, Nothing);
+    group(
+        c,
+        "yield_many",
+        (YIELD_TASKS * YIELDS_EACH) as u64,
+        YieldMany,
+        Nothing,
+    );
     group(c, "ping_pong", ROUND_TRIPS as u64, PingPong, Nothing);
     group(c, "chained_spawn", CHAIN as u64, ChainedSpawn, Nothing);
     group(c, "await_chain", CALLS as u64, AwaitChain, Nothing);

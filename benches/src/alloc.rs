@@ -1,8 +1,9 @@
 //! A counting global allocator, for exact heap figures (bytes per task, peak heap).
 //!
-//! The lab binary installs [`CountingAlloc`] as its `#[global_allocator]`. It forwards
-//! every call to the system allocator and keeps three process-wide totals in atomics:
-//! bytes live now, the peak of bytes live since [`reset_peak`], and allocation calls.
+//! A binary that wants the figures (the lab, `ratios`) installs [`CountingAlloc`] as its
+//! `#[global_allocator]`. It forwards every call to the system allocator and keeps three
+//! process-wide totals in atomics: bytes live now, the peak of bytes live since
+//! [`reset_peak`], and allocation calls.
 //! The bookkeeping costs a few atomic operations per allocation, the same on both
 //! runtimes.
 

@@ -19,6 +19,7 @@ use std::time::Instant;
 use turnstile::probes::Level;
 
 pub mod alloc;
+pub mod lab;
 pub mod workloads;
 
 /// What a workload needs of a runtime: the same small surface on both sides.

@@ -68,7 +68,9 @@ pub async fn spawn_many_local<R: BenchRuntime>(tasks: usize) {
 /// ```
 pub fn spawn_many_remote<R: BenchRuntime>(rt: &R, tasks: usize) {
     let handle = rt.handle();
-    let handles: Vec<_> = (0..tasks).map(|i| R::spawn_remote(&handle, async move { i })).collect();
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| R::spawn_remote(&handle, async move { i }))
+        .collect();
     rt.block_on(async move {
         for (i, h) in handles.into_iter().enumerate() {
             assert_eq!(h.await.unwrap(), i);

@@ -9,39 +9,53 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
-
 use common::counting;
 
-/// A future that stays pending until `flag` is set, handing its waker to `slot`.
-fn wait_for(flag: Arc<AtomicBool>, slot: Arc<Mutex<Option<Waker>>>) -> impl std::future::Future {
-    poll_fn(move |cx| {
-        *slot.lock().unwrap() = Some(cx.waker().clone());
-        if flag.load(Ordering::SeqCst) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
+/// A gate between the loop and one other thread: the loop's future stays pending until
+/// the thread, having seen the future's waker, opens the gate and wakes it once.
+#[derive(Clone, Default)]
+struct Gate {
+    open: Arc<AtomicBool>,
+    waker: Arc<Mutex<Option<Waker>>>,
+}
+
+impl Gate {
+    /// The loop's side: pending (handing over its waker) until the gate opens.
+    fn wait(&self) -> impl std::future::Future<Output = ()> {
+        let gate = self.clone();
+        poll_fn(move |cx| {
+            *gate.waker.lock().unwrap() = Some(cx.waker().clone());
+            if gate.open.load(Ordering::SeqCst) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// The other thread's side: waits until a waker has been handed over (so the loop
+    /// has nothing left to run but to park), then opens the gate and wakes it once.
+    fn open_from_another_thread(&self) -> thread::JoinHandle<()> {
+        let gate = self.clone();
+        thread::spawn(move || loop {
+            if let Some(w) = gate.waker.lock().unwrap().take() {
+                gate.open.store(true, Ordering::SeqCst);
+                w.wake();
+                return;
+            }
+            thread::yield_now();
+        })
+    }
 }
 
 #[test]
 fn a_wake_from_another_thread_ends_a_park_in_block_on() {
     let rt = counting();
-    let flag = Arc::new(AtomicBool::new(false));
-    let slot = Arc::new(Mutex::new(None::<Waker>));
-    let (f, s) = (flag.clone(), slot.clone());
-    // The thread waits until block_on has registered a waker (and so is about to park,
-    // with no timer: only the remote wake can end that park), then wakes it once.
-    let waker_thread = thread::spawn(move || loop {
-        if let Some(w) = s.lock().unwrap().take() {
-            f.store(true, Ordering::SeqCst);
-            w.wake();
-            return;
-        }
-        thread::yield_now();
-    });
-    rt.block_on(wait_for(flag, slot));
-    waker_thread.join().unwrap();
+    let gate = Gate::default();
+    // No timer, no I/O: only the remote wake can end the park.
+    let opener = gate.open_from_another_thread();
+    rt.block_on(gate.wait());
+    opener.join().unwrap();
     let c = rt.probes().counters;
     assert_eq!(c.wakes_remote, 1);
     assert!(c.parks >= 1);
@@ -50,21 +64,12 @@ fn a_wake_from_another_thread_ends_a_park_in_block_on() {
 #[test]
 fn a_remote_wake_of_a_task_is_counted_remote() {
     let rt = counting();
-    let flag = Arc::new(AtomicBool::new(false));
-    let slot = Arc::new(Mutex::new(None::<Waker>));
-    let (f, s) = (flag.clone(), slot.clone());
+    let gate = Gate::default();
     rt.block_on(async move {
-        let task = turnstile::spawn(wait_for(flag, slot));
-        let waker_thread = thread::spawn(move || loop {
-            if let Some(w) = s.lock().unwrap().take() {
-                f.store(true, Ordering::SeqCst);
-                w.wake();
-                return;
-            }
-            thread::yield_now();
-        });
+        let task = turnstile::spawn(gate.wait());
+        let opener = gate.open_from_another_thread();
         task.await.unwrap();
-        waker_thread.join().unwrap();
+        opener.join().unwrap();
     });
     let c = rt.probes().counters;
     assert_eq!((c.wakes_remote, c.polls, c.polls_pending), (1, 2, 1));

@@ -36,8 +36,13 @@ struct Args {
 }
 
 /// The column of each runtime, in order: criterion's directory name for it.
-const RUNTIMES: [&str; 5] =
-    ["tokio", "turnstile_Off", "turnstile_Counters", "turnstile_Timing", "turnstile_Trace"];
+const RUNTIMES: [&str; 5] = [
+    "tokio",
+    "turnstile_Off",
+    "turnstile_Counters",
+    "turnstile_Timing",
+    "turnstile_Trace",
+];
 
 /// Counters/tokio must not exceed this, per group (for `echo_100`, a ratio of times for
 /// the same work: at most 1.0 means at least tokio's throughput).
@@ -116,12 +121,17 @@ fn read_criterion(dir: &Path) -> std::io::Result<Medians> {
         let group = group?;
         for runtime in RUNTIMES {
             let path = group.path().join(runtime).join("new/estimates.json");
-            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
             let json: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             if let Some(ns) = json["median"]["point_estimate"].as_f64() {
                 let name = group.file_name().to_string_lossy().into_owned();
-                medians.entry(name).or_default().insert(runtime.to_string(), ns);
+                medians
+                    .entry(name)
+                    .or_default()
+                    .insert(runtime.to_string(), ns);
             }
         }
     }
@@ -149,9 +159,10 @@ fn time_group(medians: &mut Medians, group: &str, work: &dyn Fn(&dyn Any)) {
     let row = medians.entry(group.to_string()).or_default();
     let tokio = Tokio::new();
     row.insert(RUNTIMES[0].into(), median_ns(|| work(&tokio as &dyn Any)));
-    for (column, level) in RUNTIMES[1..]
-        .iter()
-        .zip([Level::Off, Level::Counters, Level::Timing, Level::Trace])
+    for (column, level) in
+        RUNTIMES[1..]
+            .iter()
+            .zip([Level::Off, Level::Counters, Level::Timing, Level::Trace])
     {
         let rt = Turnstile::new(level);
         row.insert(column.to_string(), median_ns(|| work(&rt as &dyn Any)));
@@ -177,7 +188,8 @@ macro_rules! on_either {
 fn quick() -> Medians {
     let mut m = Medians::new();
     time_group(&mut m, "spawn_many_local", &|rt| {
-        on_either!(rt, |r: R| r.block_on(workloads::spawn_many_local::<R>(1_000)))
+        on_either!(rt, |r: R| r
+            .block_on(workloads::spawn_many_local::<R>(1_000)))
     });
     time_group(&mut m, "spawn_many_remote_idle", &|rt| {
         on_either!(rt, |r: R| workloads::spawn_many_remote(r, 1_000))
@@ -267,9 +279,15 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
                 misses.push(format!("{group}: Counters/tokio {r:.3} > {t}"));
             }
         }
-        match (group.as_str(), ratio("turnstile_Timing"), get("turnstile_Timing")) {
+        match (
+            group.as_str(),
+            ratio("turnstile_Timing"),
+            get("turnstile_Timing"),
+        ) {
             ("yield_many", Some(r), _) if r > TIMING_YIELD_MANY => {
-                misses.push(format!("yield_many: Timing/tokio {r:.3} > {TIMING_YIELD_MANY}"));
+                misses.push(format!(
+                    "yield_many: Timing/tokio {r:.3} > {TIMING_YIELD_MANY}"
+                ));
             }
             (g, _, Some(timing)) if g != "yield_many" => {
                 if let Some(counters) = get("turnstile_Counters") {

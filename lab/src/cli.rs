@@ -1,0 +1,224 @@
+//! The command line: the tour (the default) and one subcommand per experiment.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::experiments::chain::ChainArgs;
+use crate::experiments::gather::GatherArgs;
+use crate::experiments::memory::MemoryArgs;
+use crate::experiments::yield_cost::YieldCostArgs;
+use crate::experiments::{self, Experiment, Lab};
+use crate::machine::Machine;
+use crate::report::{self, ExperimentReport, TourReport};
+use crate::runtimes::RuntimeChoice;
+
+/// turnstile-lab: the seed questions answered by measurement, on turnstile and on
+/// tokio's current-thread runtime side by side.
+///
+/// With no subcommand it runs the tour: every experiment in a short form.
+#[derive(Debug, Parser)]
+#[command(name = "turnstile-lab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to run (the tour if none).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Where to write JSON, SVG plots and markdown.
+    #[arg(long, global = true, value_name = "DIR", default_value = "target/lab")]
+    pub out: PathBuf,
+    /// Which runtimes to measure.
+    #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::Both)]
+    pub runtime: RuntimeChoice,
+    /// Tiny sizes, for the test suite: the counts are exact, the times mean nothing.
+    #[arg(long, global = true)]
+    pub smoke: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every experiment in a short form, one after the other (the default).
+    Tour(TourArgs),
+    /// Seed 002: does every .await go back to the loop? Await chains of depth 1, 5, 50.
+    Chain(ChainArgs),
+    /// Seed 001: what one call, await, yield, task switch and thread switch cost.
+    YieldCost(YieldCostArgs),
+    /// Seed 000: 10,000 and 100,000 tasks sleeping 3 x 100 ms: all at once, batched,
+    /// behind a semaphore.
+    Gather(GatherArgs),
+    /// Seed 001: bytes per idle task; a deep recursive async fn against a loop.
+    Memory(MemoryArgs),
+    /// Runs one measurement for a parent lab process (internal).
+    #[command(hide = true)]
+    Worker {
+        /// The job, as JSON.
+        job: String,
+    },
+}
+
+/// The knobs of `tour`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct TourArgs {
+    /// Include the long forms (gather with 1,000,000 tasks).
+    #[arg(long)]
+    pub full: bool,
+}
+
+/// Parses the command line, runs it, and turns an error into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let lab = Lab {
+        runtimes: cli.runtime.runtimes(),
+        smoke: cli.smoke,
+        out: cli.out,
+        machine: Machine::detect(),
+    };
+    match cli.command {
+        None => tour(&TourArgs::default(), &lab),
+        Some(Command::Tour(args)) => tour(&args, &lab),
+        Some(Command::Chain(args)) => one::<experiments::Chain>(&args, &lab).map(drop),
+        Some(Command::YieldCost(args)) => one::<experiments::YieldCost>(&args, &lab).map(drop),
+        Some(Command::Gather(args)) => one::<experiments::Gather>(&args, &lab).map(drop),
+        Some(Command::Memory(args)) => one::<experiments::Memory>(&args, &lab).map(drop),
+        Some(Command::Worker { job }) => crate::worker::serve(&job),
+    }
+}
+
+/// Runs one experiment, prints its report and writes its files.
+fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
+    if !crate::alloc::installed() {
+        eprintln!("note: the counting allocator is not installed: heap figures will be 0");
+    }
+    let start = Instant::now();
+    let report = E::run(args, lab).with_context(|| format!("running {}", E::NAME))?;
+    print!("{}", report::to_terminal(&report));
+    let files = report::write_files(&report, &lab.machine, &lab.out)?;
+    println!(
+        "({} took {:.1} s; wrote {})",
+        E::NAME,
+        start.elapsed().as_secs_f64(),
+        names(&files)
+    );
+    Ok(report)
+}
+
+/// Every experiment in its short form, then `tour.json` and `summary.md`.
+fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
+    let start = Instant::now();
+    println!(
+        "turnstile-lab tour: every experiment on {} ({})\nmachine: {}\n",
+        lab.runtimes
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        if lab.smoke {
+            "smoke sizes"
+        } else {
+            "short forms"
+        },
+        lab.machine
+    );
+    let experiments = vec![
+        leg::<experiments::Chain>(args, lab)?,
+        leg::<experiments::YieldCost>(args, lab)?,
+        leg::<experiments::Gather>(args, lab)?,
+        leg::<experiments::Memory>(args, lab)?,
+    ];
+    let tour = TourReport {
+        machine: lab.machine.clone(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        seconds: start.elapsed().as_secs_f64(),
+        experiments,
+    };
+    let json = write(&lab.out, "tour.json", &serde_json::to_string_pretty(&tour)?)?;
+    let md = write(&lab.out, "summary.md", &tour.markdown())?;
+    println!(
+        "\nThe tour took {:.1} s. Summary: {}; all figures: {}.",
+        tour.seconds,
+        md.display(),
+        json.display()
+    );
+    Ok(())
+}
+
+fn leg<E: Experiment>(args: &TourArgs, lab: &Lab) -> anyhow::Result<ExperimentReport>
+where
+    E::Report: Serialize,
+{
+    let report = one::<E>(&E::tour_args(args.full), lab)?;
+    Ok(E::into_tour(report))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn names(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_the_tour() {
+        let cli = Cli::try_parse_from(["turnstile-lab"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.runtime, RuntimeChoice::Both);
+    }
+
+    #[test]
+    fn every_tour_form_parses_from_defaults() {
+        let chain = <experiments::Chain as Experiment>::tour_args(false);
+        assert_eq!(chain.depths, vec![1, 5, 50]);
+        assert!(chain.narrate);
+        assert!(<experiments::Gather as Experiment>::tour_args(true).full);
+        let _ = <experiments::YieldCost as Experiment>::tour_args(false);
+        let _ = <experiments::Memory as Experiment>::tour_args(false);
+    }
+
+    #[test]
+    fn out_of_range_knobs_are_refused() {
+        for args in [
+            &["turnstile-lab", "chain", "--depths", "0"][..],
+            &["turnstile-lab", "chain", "--depths", "1,65"],
+            &["turnstile-lab", "gather", "--tasks", "0"],
+            &["turnstile-lab", "memory", "--depth", "0"],
+            &["turnstile-lab", "yield-cost", "--samples", "0"],
+            &["turnstile-lab", "--runtime", "asyncio"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?} was accepted");
+        }
+    }
+}

@@ -1,0 +1,485 @@
+//! `gather` (seed 000): how many tasks can a loop take at once?
+//!
+//! N tasks, each awaiting three 100 ms sleeps in a row, started three ways: all at once,
+//! in 5 batches (each batch finishes before the next starts), and all at once behind a
+//! semaphore of K permits (by default N / 5, the batches' concurrency). Each run is a
+//! fresh child process, so its peak RSS is its own. Reported: wall time, the ideal (the
+//! sleeps alone), the overhead above it, peak RSS, peak heap, and the loop's counts;
+//! beside the seed's Python figures.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::value_parser;
+use serde::{Deserialize, Serialize};
+use turnstile_benches::lab::{sleepers, take_tally, GatherShape, LabRuntime};
+
+use super::{Experiment, Lab};
+use crate::machine;
+use crate::plot::{self, Bars, Series};
+use crate::report::{self, bytes, opt, thousands, ExperimentReport, Report, Section};
+use crate::runtimes::{Counts, Rt};
+use crate::worker::{self, Job};
+
+/// The knobs of `gather`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct GatherArgs {
+    /// Task counts to run, comma-separated [default: 10000,100000; 200 with --smoke].
+    #[arg(long, value_delimiter = ',',
+          value_parser = value_parser!(u64).range(1..=10_000_000))]
+    pub tasks: Vec<u64>,
+    /// Also run 1,000,000 tasks.
+    #[arg(long)]
+    pub full: bool,
+    /// Sleeps each task awaits, one after the other.
+    #[arg(long, default_value_t = 3, value_parser = value_parser!(u32).range(1..=100))]
+    pub sleeps: u32,
+    /// Length of each sleep, in milliseconds [default: 100; 10 with --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(1..=10_000))]
+    pub sleep_ms: Option<u64>,
+    /// Batches of the batched run.
+    #[arg(long, default_value_t = 5, value_parser = value_parser!(u64).range(1..=10_000))]
+    pub batches: u64,
+    /// Permits of the semaphore run [default: tasks / batches, the batches'
+    /// concurrency].
+    #[arg(long, value_parser = value_parser!(u64).range(1..))]
+    pub permits: Option<u64>,
+}
+
+/// How the tasks are started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// All spawned at once, then all awaited.
+    AllAtOnce,
+    /// This many batches, one after the other.
+    Batches(u64),
+    /// All spawned at once behind a semaphore of this many permits.
+    Semaphore(u64),
+}
+
+impl Shape {
+    fn label(self) -> String {
+        match self {
+            Shape::AllAtOnce => "all at once".into(),
+            Shape::Batches(b) => format!("{b} batches"),
+            Shape::Semaphore(k) => format!("semaphore {}", thousands(k)),
+        }
+    }
+}
+
+impl From<Shape> for GatherShape {
+    fn from(shape: Shape) -> GatherShape {
+        match shape {
+            Shape::AllAtOnce => GatherShape::AllAtOnce,
+            Shape::Batches(b) => GatherShape::Batches(b),
+            Shape::Semaphore(k) => GatherShape::Semaphore(k),
+        }
+    }
+}
+
+/// One run, done in a child process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GatherJob {
+    /// The runtime.
+    pub runtime: Rt,
+    /// Tasks.
+    pub tasks: u64,
+    /// How they start.
+    pub shape: Shape,
+    /// Sleeps per task.
+    pub sleeps: u32,
+    /// Each sleep, ms.
+    pub sleep_ms: u64,
+}
+
+/// What one run measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatherRow {
+    /// The runtime.
+    pub runtime: Rt,
+    /// Tasks.
+    pub tasks: u64,
+    /// How they started.
+    pub shape: Shape,
+    /// From the first spawn to the last task done, s.
+    pub wall_s: f64,
+    /// The sleeps alone: what a loop with no cost of its own would take, s.
+    pub ideal_s: f64,
+    /// `wall_s - ideal_s`.
+    pub overhead_s: f64,
+    /// The child's resident memory before the run (runtime built), KiB.
+    pub rss_before_kib: u64,
+    /// The child's peak resident memory (`VmHWM`), KiB.
+    pub rss_peak_kib: u64,
+    /// The most heap live at once during the run, above what was live before, bytes.
+    pub heap_peak_bytes: u64,
+    /// Sleeps completed (should be tasks x sleeps).
+    pub sleeps_done: u64,
+    /// The loop's counts.
+    pub counts: Counts,
+}
+
+/// What `gather` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatherReport {
+    /// Sleeps per task.
+    pub sleeps: u32,
+    /// Each sleep, ms.
+    pub sleep_ms: u64,
+    /// One row per task count, shape and runtime.
+    pub rows: Vec<GatherRow>,
+}
+
+impl Experiment for super::Gather {
+    const NAME: &'static str = "gather";
+    type Args = GatherArgs;
+    type Report = GatherReport;
+
+    fn tour_args(full: bool) -> GatherArgs {
+        let mut args: GatherArgs = super::default_args();
+        args.full = full;
+        args
+    }
+
+    fn run(args: &GatherArgs, lab: &Lab) -> anyhow::Result<GatherReport> {
+        let mut counts = if !args.tasks.is_empty() {
+            args.tasks.clone()
+        } else if lab.smoke {
+            vec![200]
+        } else {
+            vec![10_000, 100_000]
+        };
+        if args.full {
+            counts.push(1_000_000);
+        }
+        counts.sort_unstable();
+        counts.dedup();
+        let sleep_ms = lab.size(args.sleep_ms, 100, 10);
+
+        let mut jobs = Vec::new();
+        for &tasks in &counts {
+            let permits = args
+                .permits
+                .unwrap_or_else(|| tasks.div_ceil(args.batches).max(1));
+            for shape in [
+                Shape::AllAtOnce,
+                Shape::Batches(args.batches),
+                Shape::Semaphore(permits),
+            ] {
+                for &runtime in &lab.runtimes {
+                    jobs.push(GatherJob {
+                        runtime,
+                        tasks,
+                        shape,
+                        sleeps: args.sleeps,
+                        sleep_ms,
+                    });
+                }
+            }
+        }
+        let bar = lab.progress(jobs.len() as u64, "gather");
+        let mut rows = Vec::new();
+        for job in jobs {
+            bar.set_message(format!(
+                "{}, {} tasks, {}",
+                job.runtime,
+                thousands(job.tasks),
+                job.shape.label()
+            ));
+            rows.push(worker::run_in_child::<GatherRow>(&Job::Gather(job))?);
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(GatherReport {
+            sleeps: args.sleeps,
+            sleep_ms,
+            rows,
+        })
+    }
+
+    fn into_tour(report: GatherReport) -> ExperimentReport {
+        ExperimentReport::Gather(report)
+    }
+}
+
+/// The child's side of one run.
+pub fn run_job(job: &GatherJob) -> GatherRow {
+    on_runtime!(job.runtime, R => run_on::<R>(job))
+}
+
+fn run_on<R: LabRuntime>(job: &GatherJob) -> GatherRow {
+    let rt = R::fresh();
+    let sleep = Duration::from_millis(job.sleep_ms);
+    let rss_before = machine::rss();
+    let heap_before = crate::alloc::stats().live;
+    crate::alloc::reset_peak();
+    let before = rt.loop_counts();
+    take_tally();
+    let start = Instant::now();
+    let sleeps_done = rt.block_on(sleepers::<R>(
+        job.shape.into(),
+        job.tasks,
+        job.sleeps,
+        sleep,
+    ));
+    let wall = start.elapsed().as_secs_f64();
+    let tally = take_tally();
+    let heap_peak = crate::alloc::stats().peak.saturating_sub(heap_before);
+    let rss_after = machine::rss();
+    let counts = Counts::new(rt.loop_counts().since(&before), tally);
+    let ideal = ideal_s(job.shape, job.tasks, job.sleeps, sleep);
+    GatherRow {
+        runtime: job.runtime,
+        tasks: job.tasks,
+        shape: job.shape,
+        wall_s: wall,
+        ideal_s: ideal,
+        overhead_s: wall - ideal,
+        rss_before_kib: rss_before.current_kib,
+        rss_peak_kib: rss_after.peak_kib,
+        heap_peak_bytes: heap_peak as u64,
+        sleeps_done,
+        counts,
+    }
+}
+
+/// The time the sleeps alone take: one wave of tasks takes `sleeps x sleep`, and a
+/// shape runs as many waves as it lets tasks through.
+fn ideal_s(shape: Shape, tasks: u64, sleeps: u32, sleep: Duration) -> f64 {
+    let wave = sleep.as_secs_f64() * f64::from(sleeps);
+    let waves = match shape {
+        Shape::AllAtOnce => 1,
+        Shape::Batches(b) => {
+            let size = tasks.div_ceil(b.max(1)).max(1);
+            tasks.div_ceil(size)
+        }
+        Shape::Semaphore(k) => tasks.div_ceil(k.max(1)),
+    };
+    wave * waves as f64
+}
+
+/// The seed's Python asyncio figures (2.6 GHz Core i7, 9th gen) for the same workload.
+fn seed_python(report: &GatherReport, tasks: u64, shape: Shape) -> Option<f64> {
+    if report.sleeps != 3 || report.sleep_ms != 100 {
+        return None;
+    }
+    match (tasks, shape) {
+        (10_000, Shape::AllAtOnce) => Some(0.51),
+        (10_000, Shape::Batches(5)) => Some(1.69),
+        (100_000, Shape::AllAtOnce) => Some(6.24),
+        (100_000, Shape::Batches(5)) => Some(5.86),
+        _ => None,
+    }
+}
+
+fn seconds(s: f64) -> String {
+    format!("{s:.3} s")
+}
+
+impl GatherReport {
+    fn find(&self, runtime: Rt, tasks: u64, shape: Shape) -> Option<&GatherRow> {
+        self.rows
+            .iter()
+            .find(|r| r.runtime == runtime && r.tasks == tasks && r.shape == shape)
+    }
+
+    /// (tasks, shape) in run order, without repeats.
+    fn cases(&self) -> Vec<(u64, Shape)> {
+        let mut cases: Vec<(u64, Shape)> = Vec::new();
+        for r in &self.rows {
+            if !cases.contains(&(r.tasks, r.shape)) {
+                cases.push((r.tasks, r.shape));
+            }
+        }
+        cases
+    }
+
+    fn runtimes(&self) -> Vec<Rt> {
+        let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
+        rts.sort();
+        rts.dedup();
+        rts
+    }
+}
+
+impl Report for GatherReport {
+    fn name(&self) -> &'static str {
+        "gather"
+    }
+
+    fn title(&self) -> String {
+        "gather: how many tasks can a loop take at once?".into()
+    }
+
+    fn question(&self) -> String {
+        format!(
+            "Seed 000: N coroutines each awaiting three 100 ms sleeps, started all at once or \
+             in 5 batches; Python took 0.51 s for 10,000 and 6.24 s for 100,000 all at once. \
+             Here: {} sleep(s) of {} ms per task. Peak RSS is of a fresh child process per \
+             run (runtime and lab binary included).",
+            self.sleeps, self.sleep_ms
+        )
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            "Wall time from the first spawn to the last task done; ideal = the sleeps alone.",
+            &[
+                "tasks",
+                "shape",
+                "runtime",
+                "wall",
+                "ideal",
+                "overhead",
+                "Python (seed)",
+                "peak RSS",
+                "peak heap",
+                "turns",
+                "polls",
+                "parks",
+                "timers fired",
+            ],
+            3,
+        );
+        for (tasks, shape) in self.cases() {
+            for runtime in self.runtimes() {
+                let Some(r) = self.find(runtime, tasks, shape) else {
+                    continue;
+                };
+                s.row(vec![
+                    thousands(tasks),
+                    shape.label(),
+                    runtime.to_string(),
+                    seconds(r.wall_s),
+                    seconds(r.ideal_s),
+                    seconds(r.overhead_s),
+                    seed_python(self, tasks, shape).map_or_else(String::new, seconds),
+                    bytes(r.rss_peak_kib as f64 * 1024.0),
+                    bytes(r.heap_peak_bytes as f64),
+                    opt(r.counts.turns),
+                    thousands(r.counts.polls),
+                    opt(r.counts.parks),
+                    opt(r.counts.timers_fired),
+                ]);
+            }
+        }
+        vec![s]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let mut all_counts: Vec<u64> = self.cases().iter().map(|c| c.0).collect();
+        all_counts.dedup();
+        for tasks in all_counts {
+            let mut parts = Vec::new();
+            for runtime in self.runtimes() {
+                if let Some(r) = self.find(runtime, tasks, Shape::AllAtOnce) {
+                    let per_task = r.overhead_s.max(0.0) / tasks as f64 * 1e9;
+                    parts.push(format!(
+                        "{runtime} {} above the ideal ({} per task), peak RSS {} ({} per task)",
+                        seconds(r.overhead_s),
+                        report::duration_ns(per_task),
+                        bytes(r.rss_peak_kib as f64 * 1024.0),
+                        bytes(
+                            r.rss_peak_kib.saturating_sub(r.rss_before_kib) as f64 * 1024.0
+                                / tasks as f64
+                        ),
+                    ));
+                }
+            }
+            if let Some(py) = seed_python(self, tasks, Shape::AllAtOnce) {
+                parts.push(format!("Python (seed) {} above", seconds(py - 0.3)));
+            }
+            notes.push(format!(
+                "{} tasks all at once: {}.",
+                thousands(tasks),
+                parts.join("; ")
+            ));
+        }
+        for runtime in self.runtimes() {
+            let batches: Vec<String> = self
+                .rows
+                .iter()
+                .filter(|r| r.runtime == runtime && matches!(r.shape, Shape::Batches(_)))
+                .filter_map(|b| {
+                    let all = self.find(runtime, b.tasks, Shape::AllAtOnce)?;
+                    Some(format!(
+                        "{:.1}x at {}",
+                        b.wall_s / all.wall_s,
+                        thousands(b.tasks)
+                    ))
+                })
+                .collect();
+            if !batches.is_empty() {
+                notes.push(format!(
+                    "{runtime}: batches take {} the time of all at once. A batch costs a full \
+                     wave of sleeps, so batching only pays when the loop's own work for all \
+                     tasks at once costs more than the waves it adds.",
+                    batches.join(", ")
+                ));
+            }
+        }
+        for r in &self.rows {
+            let expected = r.tasks * u64::from(self.sleeps);
+            if r.sleeps_done != expected || r.counts.timers_fired.is_some_and(|t| t != expected) {
+                notes.push(format!(
+                    "check: {} {} {}: {} sleeps done, {} timers fired, expected {expected}",
+                    r.runtime,
+                    thousands(r.tasks),
+                    r.shape.label(),
+                    r.sleeps_done,
+                    opt(r.counts.timers_fired)
+                ));
+            }
+        }
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let cases = self.cases();
+        let mut series: Vec<Series> = self
+            .runtimes()
+            .into_iter()
+            .map(|rt| Series {
+                name: rt.to_string(),
+                values: cases
+                    .iter()
+                    .map(|&(n, s)| self.find(rt, n, s).map(|r| r.wall_s))
+                    .collect(),
+            })
+            .collect();
+        series.push(Series {
+            name: "ideal (the sleeps alone)".into(),
+            values: cases
+                .iter()
+                .map(|&(n, s)| {
+                    self.rows
+                        .iter()
+                        .find(|r| r.tasks == n && r.shape == s)
+                        .map(|r| r.ideal_s)
+                })
+                .collect(),
+        });
+        series.push(Series {
+            name: "Python asyncio (seed)".into(),
+            values: cases
+                .iter()
+                .map(|&(n, s)| seed_python(self, n, s))
+                .collect(),
+        });
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: "gather: wall time".into(),
+                value_label: "seconds".into(),
+                groups: cases
+                    .iter()
+                    .map(|&(n, s)| format!("{} tasks, {}", thousands(n), s.label()))
+                    .collect(),
+                series,
+                format: |s| format!("{s:.2} s"),
+            },
+        )
+    }
+}

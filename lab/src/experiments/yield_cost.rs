@@ -1,0 +1,476 @@
+//! `yield-cost` (seed 001, section 2.1): the switch-cost table, measured here.
+//!
+//! From a plain function call up to an OS thread switch: an `.await` of a ready future,
+//! a 5-deep ready chain, one `yield_now` through each loop, a task-to-task ping-pong on
+//! each runtime, and two OS threads ping-ponging (free to use both cores, and pinned to
+//! one core, where every pass is a real context switch). Each figure is the median of
+//! several samples, in ns and as a multiple of the function call of the same run.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::path::Path;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
+use std::task::{Context, Poll, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use clap::value_parser;
+use serde::{Deserialize, Serialize};
+use turnstile::probes::Level;
+use turnstile_benches::lab::{ping_pong, with_chain, Chain, ChainVisitor, LabRuntime, ReadyLeaf};
+use turnstile_benches::{workloads, BenchRuntime, Turnstile};
+
+use super::{Experiment, Lab};
+use crate::plot::{self, Bars, Series};
+use crate::report::{self, duration_ns, ExperimentReport, Report, Section};
+use crate::runtimes::Rt;
+
+/// The knobs of `yield-cost`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct YieldCostArgs {
+    /// Operations per timing sample [default: 1000000; 1000 with --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(1..=1_000_000_000))]
+    pub ops: Option<u64>,
+    /// Round trips per sample of the OS-thread ping-pong [default: 20000; 100 with
+    /// --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(1..=10_000_000))]
+    pub thread_rounds: Option<u64>,
+    /// Samples per operation; the median is reported [default: 5; 1 with --smoke].
+    #[arg(long, value_parser = value_parser!(u32).range(1..=101))]
+    pub samples: Option<u32>,
+}
+
+/// One operation's cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostRow {
+    /// A stable key: `call`, `await-ready`, `chain-5`, `yield`, `yield-probes-off`,
+    /// `ping-pong`, `threads`, `threads-one-core`.
+    pub op: String,
+    /// What was timed, in words.
+    pub what: String,
+    /// The runtime, for the rows that run on one.
+    pub runtime: Option<Rt>,
+    /// The median cost of one operation, ns.
+    pub ns: f64,
+    /// Every sample, ns per operation.
+    pub samples_ns: Vec<f64>,
+    /// `ns` as a multiple of the function call's.
+    pub times_call: f64,
+    /// The seed's figure for the same kind of operation in Python, if it gives one.
+    pub seed: Option<String>,
+}
+
+/// What `yield-cost` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct YieldCostReport {
+    /// Operations per sample.
+    pub ops: u64,
+    /// Round trips per sample of the thread ping-pong.
+    pub thread_rounds: u64,
+    /// Samples per operation.
+    pub samples: u32,
+    /// One row per operation.
+    pub rows: Vec<CostRow>,
+    /// Why a row is missing, if one is (pinning refused).
+    pub skipped: Vec<String>,
+}
+
+const SEED_CALL: &str = "50-100 ns";
+const SEED_COROUTINE: &str = "800-1,200 ns";
+const SEED_THREAD: &str = "5,000-20,000 ns";
+
+impl Experiment for super::YieldCost {
+    const NAME: &'static str = "yield-cost";
+    type Args = YieldCostArgs;
+    type Report = YieldCostReport;
+
+    fn tour_args(_full: bool) -> YieldCostArgs {
+        super::default_args()
+    }
+
+    fn run(args: &YieldCostArgs, lab: &Lab) -> anyhow::Result<YieldCostReport> {
+        let ops = lab.size(args.ops, 1_000_000, 1_000);
+        let thread_rounds = lab.size(args.thread_rounds, 20_000, 100);
+        let samples = lab.size(args.samples, 5, 1);
+        let has = |rt| lab.runtimes.contains(&rt);
+
+        type Op<'a> = (
+            &'a str,
+            String,
+            Option<Rt>,
+            Option<&'a str>,
+            Box<dyn Fn() -> Option<f64> + 'a>,
+        );
+        let mut plan: Vec<Op> = vec![
+            (
+                "call",
+                "a plain function call (not inlined)".into(),
+                None,
+                Some(SEED_CALL),
+                Box::new(move || Some(time_calls(ops))),
+            ),
+            (
+                "await-ready",
+                "an .await of a ready future".into(),
+                None,
+                None,
+                Box::new(move || Some(time_ready_awaits(ops))),
+            ),
+            (
+                "chain-5",
+                "a 5-deep await chain over a ready future".into(),
+                None,
+                None,
+                Box::new(move || with_chain(5, ReadyChain { ops })),
+            ),
+        ];
+        if has(Rt::Turnstile) {
+            plan.push((
+                "yield-probes-off",
+                "one yield_now through the loop (probes Off)".into(),
+                Some(Rt::Turnstile),
+                Some(SEED_COROUTINE),
+                Box::new(move || Some(time_yields(&Turnstile::new(Level::Off), ops))),
+            ));
+        }
+        for &rt in &lab.runtimes {
+            plan.push((
+                "yield",
+                "one yield_now through the loop".into(),
+                Some(rt),
+                Some(SEED_COROUTINE),
+                Box::new(move || Some(on_runtime!(rt, R => time_yields(&R::fresh(), ops)))),
+            ));
+        }
+        for &rt in &lab.runtimes {
+            plan.push((
+                "ping-pong",
+                "task-to-task switch (two tasks pass a baton)".into(),
+                Some(rt),
+                Some(SEED_COROUTINE),
+                Box::new(move || Some(on_runtime!(rt, R => time_ping_pong::<R>(ops)))),
+            ));
+        }
+        plan.push((
+            "threads",
+            "OS thread switch: two threads pass a baton, any core".into(),
+            None,
+            Some(SEED_THREAD),
+            Box::new(move || time_threads(thread_rounds, None)),
+        ));
+        let mut skipped = Vec::new();
+        let one_core = current_cpu();
+        match one_core {
+            Some(cpu) if time_threads(1, Some(cpu)).is_some() => plan.push((
+                "threads-one-core",
+                format!("OS thread switch: both threads pinned to CPU {cpu}"),
+                None,
+                Some(SEED_THREAD),
+                Box::new(move || time_threads(thread_rounds, Some(cpu))),
+            )),
+            _ => skipped.push("threads-one-core: pinning threads to one CPU was refused".into()),
+        }
+
+        let bar = lab.progress(plan.len() as u64 * u64::from(samples), "yield-cost");
+        let mut rows = Vec::new();
+        for (op, what, runtime, seed, measure) in &plan {
+            let label = runtime.map_or_else(|| what.clone(), |rt| format!("{what}, {rt}"));
+            bar.set_message(label);
+            let samples_ns: Option<Vec<f64>> = (0..samples)
+                .map(|_| {
+                    let ns = measure();
+                    bar.inc(1);
+                    ns
+                })
+                .collect();
+            let Some(samples_ns) = samples_ns else {
+                skipped.push(format!("{op}: the measurement could not run"));
+                continue;
+            };
+            rows.push(CostRow {
+                op: op.to_string(),
+                what: what.clone(),
+                runtime: *runtime,
+                ns: report::median(&samples_ns),
+                samples_ns,
+                times_call: 0.0,
+                seed: seed.map(str::to_string),
+            });
+        }
+        bar.finish_and_clear();
+        let call = rows[0].ns.max(f64::MIN_POSITIVE);
+        for row in &mut rows {
+            row.times_call = row.ns / call;
+        }
+        Ok(YieldCostReport {
+            ops,
+            thread_rounds,
+            samples,
+            rows,
+            skipped,
+        })
+    }
+
+    fn into_tour(report: YieldCostReport) -> ExperimentReport {
+        ExperimentReport::YieldCost(report)
+    }
+}
+
+/// What a plain call costs: a small function the optimizer may not inline or fold.
+#[inline(never)]
+fn step(x: u64) -> u64 {
+    x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1)
+}
+
+fn time_calls(ops: u64) -> f64 {
+    let start = Instant::now();
+    let mut acc = 0u64;
+    for _ in 0..ops {
+        acc = step(black_box(acc));
+    }
+    black_box(acc);
+    start.elapsed().as_nanos() as f64 / ops as f64
+}
+
+/// Polls `future` once with a waker that does nothing; it must be ready. The ready
+/// awaits below need no runtime: nothing in them ever reaches one.
+fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => unreachable!("only ready futures are awaited here"),
+    }
+}
+
+fn time_ready_awaits(ops: u64) -> f64 {
+    run_ready(async {
+        let start = Instant::now();
+        let mut acc = 0u64;
+        for i in 0..ops {
+            acc = acc.wrapping_add(ReadyLeaf(black_box(i)).await);
+        }
+        black_box(acc);
+        start.elapsed().as_nanos() as f64 / ops as f64
+    })
+}
+
+/// Times a ready chain of the depth `with_chain` picked.
+struct ReadyChain {
+    ops: u64,
+}
+
+impl ChainVisitor for ReadyChain {
+    type Output = f64;
+
+    fn visit<C: Chain>(self) -> f64 {
+        let ops = self.ops;
+        run_ready(async move {
+            let start = Instant::now();
+            let mut acc = 0u64;
+            for i in 0..ops {
+                acc = acc.wrapping_add(C::call(ReadyLeaf(black_box(i))).await);
+            }
+            black_box(acc);
+            start.elapsed().as_nanos() as f64 / ops as f64
+        })
+    }
+}
+
+fn time_yields<R: BenchRuntime>(rt: &R, ops: u64) -> f64 {
+    let start = Instant::now();
+    rt.block_on(workloads::yield_one::<R>(ops as usize));
+    start.elapsed().as_nanos() as f64 / ops as f64
+}
+
+fn time_ping_pong<R: LabRuntime>(rounds: u64) -> f64 {
+    let rt = R::fresh();
+    let start = Instant::now();
+    rt.block_on(ping_pong::<R>(rounds));
+    // Each round is two passes: one switch each way.
+    start.elapsed().as_nanos() as f64 / (2 * rounds) as f64
+}
+
+/// The CPU this thread is running on.
+fn current_cpu() -> Option<usize> {
+    // SAFETY: sched_getcpu takes no arguments and only reads the calling thread's state.
+    let cpu = unsafe { libc::sched_getcpu() };
+    usize::try_from(cpu).ok()
+}
+
+/// Pins the calling thread to `cpu`; false if the kernel refused.
+fn pin_to(cpu: usize) -> bool {
+    // SAFETY: cpu_set_t is a plain bit array, for which all zeros is a valid (empty)
+    // value.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit of `set`, a valid cpu_set_t we own exclusively;
+    // it checks `cpu` against the set's size.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: pid 0 is the calling thread; the size and pointer describe `set`, which
+    // lives across the call.
+    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0 }
+}
+
+/// Two OS threads pass a baton `rounds` times each way (an atomic count and
+/// park/unpark); ns per pass. With `cpu`, both are pinned to it, so each pass is a
+/// context switch on that core. `None` if pinning was refused.
+fn time_threads(rounds: u64, cpu: Option<usize>) -> Option<f64> {
+    let passes = Arc::new(AtomicU64::new(0));
+    let threads: Arc<[OnceLock<Thread>; 2]> = Arc::new([OnceLock::new(), OnceLock::new()]);
+    let ready = Arc::new(Barrier::new(2));
+    let players: Vec<_> = (0..2u64)
+        .map(|me| {
+            let (passes, threads, ready) = (passes.clone(), threads.clone(), ready.clone());
+            thread::spawn(move || {
+                let pinned = cpu.is_none_or(pin_to);
+                threads[me as usize]
+                    .set(thread::current())
+                    .expect("set once");
+                ready.wait();
+                if !pinned {
+                    return None;
+                }
+                let other = threads[1 - me as usize].get().expect("both set").clone();
+                let start = Instant::now();
+                for _ in 0..rounds {
+                    while passes.load(Ordering::Acquire) % 2 != me {
+                        thread::park();
+                    }
+                    passes.fetch_add(1, Ordering::AcqRel);
+                    other.unpark();
+                }
+                Some(start.elapsed())
+            })
+        })
+        .collect();
+    let times: Vec<Option<Duration>> = players
+        .into_iter()
+        .map(|p| p.join().expect("ping-pong thread"))
+        .collect();
+    let longest = times
+        .iter()
+        .copied()
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .max()?;
+    Some(longest.as_nanos() as f64 / (2 * rounds) as f64)
+}
+
+impl Report for YieldCostReport {
+    fn name(&self) -> &'static str {
+        "yield-cost"
+    }
+
+    fn title(&self) -> String {
+        "yield-cost: what does one switch cost?".into()
+    }
+
+    fn question(&self) -> String {
+        "Seed 001 (section 2.1) gives a table for Python: a function call 50-100 ns, a \
+         coroutine switch 800-1,200 ns, a thread switch 5,000-20,000 ns. What are the \
+         same steps in Rust, on turnstile and on tokio?"
+            .into()
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            format!(
+                "Median of {} sample(s) of {} operations ({} round trips for threads).",
+                self.samples,
+                report::thousands(self.ops),
+                report::thousands(self.thread_rounds)
+            ),
+            &["operation", "runtime", "per op", "x call", "seed (Python)"],
+            2,
+        );
+        for row in &self.rows {
+            s.row(vec![
+                row.what.clone(),
+                row.runtime.map_or_else(|| "-".into(), |rt| rt.to_string()),
+                duration_ns(row.ns),
+                format!("{:.1}", row.times_call),
+                row.seed.clone().unwrap_or_default(),
+            ]);
+        }
+        vec![s]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let find = |op: &str, rt: Option<Rt>| {
+            self.rows
+                .iter()
+                .find(|r| r.op == op && r.runtime == rt)
+                .map(|r| r.ns)
+        };
+        if let (Some(call), Some(chain)) = (find("call", None), find("chain-5", None)) {
+            notes.push(format!(
+                "An .await that does not wait is a function call: a 5-deep ready chain \
+                 costs {} against {} for a call. No loop is involved.",
+                duration_ns(chain),
+                duration_ns(call)
+            ));
+        }
+        if let (Some(t), Some(k)) = (
+            find("yield", Some(Rt::Turnstile)),
+            find("yield", Some(Rt::Tokio)),
+        ) {
+            notes.push(format!(
+                "One yield through the loop: turnstile {}, tokio {} (turnstile / tokio = \
+                 {:.2}).",
+                duration_ns(t),
+                duration_ns(k),
+                t / k
+            ));
+        }
+        if let (Some(t), Some(k)) = (
+            find("ping-pong", Some(Rt::Turnstile)),
+            find("ping-pong", Some(Rt::Tokio)),
+        ) {
+            notes.push(format!(
+                "A task-to-task switch: turnstile {}, tokio {} (turnstile / tokio = {:.2}).",
+                duration_ns(t),
+                duration_ns(k),
+                t / k
+            ));
+        }
+        let switch = find("ping-pong", Some(Rt::Turnstile)).or(find("ping-pong", Some(Rt::Tokio)));
+        let thread = find("threads-one-core", None).or(find("threads", None));
+        if let (Some(task), Some(thread)) = (switch, thread) {
+            notes.push(format!(
+                "An OS thread switch ({}) costs about {:.0} task switches.",
+                duration_ns(thread),
+                thread / task
+            ));
+        }
+        notes.extend(self.skipped.iter().map(|s| format!("skipped {s}")));
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: "cost of one operation (median)".into(),
+                value_label: "time per operation".into(),
+                groups: self
+                    .rows
+                    .iter()
+                    .map(|r| match r.runtime {
+                        Some(rt) => format!("{} ({rt})", r.op),
+                        None => r.op.clone(),
+                    })
+                    .collect(),
+                series: vec![Series {
+                    name: "this machine".into(),
+                    values: self.rows.iter().map(|r| Some(r.ns)).collect(),
+                }],
+                format: duration_ns,
+            },
+        )
+    }
+}

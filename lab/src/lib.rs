@@ -1,0 +1,50 @@
+//! turnstile-lab: the experiments that answer the seed questions, each run on turnstile
+//! and on tokio's current-thread runtime with the same workload code.
+//!
+//! The binary (`cargo run --release` at the workspace root) runs the tour: every
+//! experiment in a short form, a table per experiment on the terminal, and JSON, SVG and
+//! markdown files under `target/lab/`. Each experiment is also a subcommand with its own
+//! knobs (`turnstile-lab <experiment> --help`).
+//!
+//! How the parts fit:
+//!
+//! - [`experiments`]: one module per experiment. Each has its clap `Args`, a `run` that
+//!   measures, and a serde `Report` that renders itself ([`report::Report`]). The
+//!   [`experiments::Experiment`] trait is the one shape they all have; adding an
+//!   experiment is a module, a variant of [`cli::Command`] and of
+//!   [`report::ExperimentReport`], and a line in the tour.
+//! - [`runtimes`]: which runtimes to run, and the counts recorded for a run.
+//! - [`worker`]: runs one measurement in a fresh child process of this binary, where a
+//!   figure is per process (peak RSS).
+//! - [`alloc`]: a counting global allocator (installed by the binary) for exact heap
+//!   bytes.
+//! - [`report`], [`plot`], [`machine`]: tables, markdown, JSON, SVG, machine facts.
+//!
+//! The workloads themselves, generic over both runtimes, are in
+//! `turnstile_benches::lab`.
+
+/// Runs `$body` with `$R` naming the runtime type chosen by `$rt` (a
+/// [`runtimes::Rt`]), so that generic workload code is written once.
+macro_rules! on_runtime {
+    ($rt:expr, $R:ident => $body:expr) => {
+        match $rt {
+            $crate::runtimes::Rt::Turnstile => {
+                type $R = turnstile_benches::Turnstile;
+                $body
+            }
+            $crate::runtimes::Rt::Tokio => {
+                type $R = turnstile_benches::Tokio;
+                $body
+            }
+        }
+    };
+}
+
+pub use turnstile_benches::alloc;
+pub mod cli;
+pub mod experiments;
+pub mod machine;
+pub mod plot;
+pub mod report;
+pub mod runtimes;
+pub mod worker;

@@ -1,0 +1,295 @@
+//! Reports: what an experiment measured, as serde data, terminal tables, markdown,
+//! JSON and SVG; and the tour's report that holds them all.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use comfy_table::{presets, CellAlignment, Table};
+use serde::{Deserialize, Serialize};
+
+use crate::experiments::yield_cost::YieldCostReport;
+use crate::experiments::{chain::ChainReport, gather::GatherReport, memory::MemoryReport};
+use crate::machine::Machine;
+
+/// A table with a caption, kept as text so that it renders both on the terminal and
+/// as markdown.
+#[derive(Clone, Debug, Default)]
+pub struct Section {
+    /// One line above the table.
+    pub caption: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows of cells.
+    pub rows: Vec<Vec<String>>,
+    /// Columns from this index on are numbers, aligned right.
+    pub numbers_from: usize,
+}
+
+impl Section {
+    /// A section with a caption and a header, no rows yet.
+    pub fn new(caption: impl Into<String>, header: &[&str], numbers_from: usize) -> Section {
+        Section {
+            caption: caption.into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+            numbers_from,
+        }
+    }
+
+    /// Adds a row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The table in a comfy-table preset.
+    pub fn table(&self, preset: &str) -> Table {
+        let mut table = Table::new();
+        table.load_preset(preset).set_header(self.header.clone());
+        for row in &self.rows {
+            table.add_row(row.clone());
+        }
+        for i in self.numbers_from..self.header.len() {
+            if let Some(column) = table.column_mut(i) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        table
+    }
+}
+
+/// What every experiment's report can do.
+pub trait Report {
+    /// The file stem of its outputs and its subcommand, e.g. `yield-cost`.
+    fn name(&self) -> &'static str;
+    /// A heading.
+    fn title(&self) -> String;
+    /// The seed's question, in one or two sentences.
+    fn question(&self) -> String;
+    /// Lines shown before the tables, as they are (a narrated trace).
+    fn preface(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The tables.
+    fn sections(&self) -> Vec<Section>;
+    /// What the figures say, computed from them.
+    fn notes(&self) -> Vec<String>;
+    /// Draws the report's plot as SVG at `path`.
+    fn plot(&self, path: &Path) -> anyhow::Result<()>;
+}
+
+/// The report for the terminal: preface, tables, notes.
+pub fn to_terminal(report: &dyn Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n=== {} ===", report.title());
+    let _ = writeln!(out, "{}\n", report.question());
+    for line in report.preface() {
+        let _ = writeln!(out, "{line}");
+    }
+    if !report.preface().is_empty() {
+        out.push('\n');
+    }
+    for section in report.sections() {
+        let _ = writeln!(out, "{}", section.caption);
+        let _ = writeln!(out, "{}\n", section.table(presets::UTF8_FULL_CONDENSED));
+    }
+    for note in report.notes() {
+        let _ = writeln!(out, "* {note}");
+    }
+    out
+}
+
+/// The report as a markdown section, with its plot if `svg` names one.
+pub fn to_markdown(report: &dyn Report, svg: Option<&str>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## {}\n", report.title());
+    let _ = writeln!(out, "{}\n", report.question());
+    let preface = report.preface();
+    if !preface.is_empty() {
+        out.push_str("```text\n");
+        for line in preface {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push_str("```\n\n");
+    }
+    for section in report.sections() {
+        let _ = writeln!(out, "{}\n", section.caption);
+        let _ = writeln!(out, "{}\n", section.table(presets::ASCII_MARKDOWN));
+    }
+    for note in report.notes() {
+        let _ = writeln!(out, "- {note}");
+    }
+    if let Some(svg) = svg {
+        let _ = writeln!(out, "\n![{}]({svg})", report.title());
+    }
+    out
+}
+
+/// Writes `<name>.json`, `<name>.svg` and `<name>.md` into `dir` and returns their paths.
+pub fn write_files<R: Report + Serialize>(
+    report: &R,
+    machine: &Machine,
+    dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = report.name();
+    let json = dir.join(format!("{name}.json"));
+    fs::write(&json, serde_json::to_string_pretty(report)?)
+        .with_context(|| format!("writing {}", json.display()))?;
+    let svg = dir.join(format!("{name}.svg"));
+    report
+        .plot(&svg)
+        .with_context(|| format!("plotting {}", svg.display()))?;
+    let md = dir.join(format!("{name}.md"));
+    let text = format!(
+        "# turnstile-lab: {name}\n\nMachine: {machine}.\n\n{}",
+        to_markdown(report, Some(&format!("{name}.svg")))
+    );
+    fs::write(&md, text).with_context(|| format!("writing {}", md.display()))?;
+    Ok(vec![json, svg, md])
+}
+
+/// One experiment's report, tagged with the experiment's name in JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "experiment", content = "report", rename_all = "kebab-case")]
+pub enum ExperimentReport {
+    /// `chain`.
+    Chain(ChainReport),
+    /// `yield-cost`.
+    YieldCost(YieldCostReport),
+    /// `gather`.
+    Gather(GatherReport),
+    /// `memory`.
+    Memory(MemoryReport),
+}
+
+impl ExperimentReport {
+    /// The report inside, to render.
+    pub fn as_report(&self) -> &dyn Report {
+        match self {
+            ExperimentReport::Chain(r) => r,
+            ExperimentReport::YieldCost(r) => r,
+            ExperimentReport::Gather(r) => r,
+            ExperimentReport::Memory(r) => r,
+        }
+    }
+}
+
+/// Everything a tour measured: `tour.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TourReport {
+    /// Where it ran.
+    pub machine: Machine,
+    /// The command line that ran it.
+    pub command: String,
+    /// How long the tour took, in seconds.
+    pub seconds: f64,
+    /// Each experiment's report, in the order they ran.
+    pub experiments: Vec<ExperimentReport>,
+}
+
+impl TourReport {
+    /// The markdown summary: `summary.md`.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# turnstile-lab tour\n");
+        let _ = writeln!(
+            out,
+            "Machine: {}.  \nCommand: `{}`.  \nThe tour took {:.1} s.\n",
+            self.machine, self.command, self.seconds
+        );
+        let _ = writeln!(
+            out,
+            "Each experiment runs the same workload code on turnstile (probes at \
+             `Level::Counters`) and on tokio's current-thread runtime. Times are medians \
+             where samples were repeated; the machine is shared, so read ratios within \
+             one run rather than absolute figures.\n"
+        );
+        for experiment in &self.experiments {
+            let report = experiment.as_report();
+            let svg = format!("{}.svg", report.name());
+            out.push_str(&to_markdown(report, Some(&svg)));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count, or `-` where the runtime keeps none.
+pub fn opt(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".into(), thousands)
+}
+
+/// A duration in nanoseconds, in the unit that reads best.
+pub fn duration_ns(ns: f64) -> String {
+    if ns < 10.0 {
+        format!("{ns:.2} ns")
+    } else if ns < 1_000.0 {
+        format!("{ns:.1} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1_000_000_000.0 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// A size in bytes, in the unit that reads best.
+pub fn bytes(b: f64) -> String {
+    if b < 1024.0 {
+        format!("{b:.0} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// The median of `samples` (0 for none).
+pub fn median(samples: &[f64]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_read_well() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(opt(None), "-");
+        assert_eq!(duration_ns(1.234), "1.23 ns");
+        assert_eq!(duration_ns(1_070_000.0), "1.07 ms");
+        assert_eq!(bytes(2048.0), "2.0 KiB");
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

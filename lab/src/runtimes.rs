@@ -1,0 +1,96 @@
+//! Which runtimes an experiment runs on, and the counts it records for one run.
+
+use std::fmt;
+
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use turnstile_benches::lab::{LoopCounts, Tally};
+
+/// One runtime under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rt {
+    /// turnstile, probes at `Level::Counters`.
+    Turnstile,
+    /// tokio's current-thread runtime, `enable_all`.
+    Tokio,
+}
+
+impl Rt {
+    /// The name in tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rt::Turnstile => "turnstile",
+            Rt::Tokio => "tokio",
+        }
+    }
+}
+
+impl fmt::Display for Rt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `--runtime` option.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeChoice {
+    /// turnstile only.
+    Turnstile,
+    /// tokio current_thread only.
+    Tokio,
+    /// Both, turnstile first.
+    #[default]
+    Both,
+}
+
+impl RuntimeChoice {
+    /// The runtimes chosen, in the order they run.
+    pub fn runtimes(self) -> Vec<Rt> {
+        match self {
+            RuntimeChoice::Turnstile => vec![Rt::Turnstile],
+            RuntimeChoice::Tokio => vec![Rt::Tokio],
+            RuntimeChoice::Both => vec![Rt::Turnstile, Rt::Tokio],
+        }
+    }
+}
+
+/// What was counted in one run. `polls` and `yields` are taken by the workload itself
+/// (`turnstile_benches::lab::counted`), the same way on both runtimes; the other
+/// counts come from the runtime and are `None` where it keeps no such count (tokio's
+/// stable metrics count parks only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Turns of the loop (turnstile).
+    pub turns: Option<u64>,
+    /// Times the loop blocked waiting (both).
+    pub parks: Option<u64>,
+    /// Polls of the workload's tasks.
+    pub polls: u64,
+    /// Task polls that returned `Pending`: yields back to the loop.
+    pub yields: u64,
+    /// Task polls as the runtime counted them (turnstile), a cross-check of `polls`.
+    pub runtime_polls: Option<u64>,
+    /// Tasks spawned (turnstile).
+    pub spawns: Option<u64>,
+    /// Tasks completed (turnstile).
+    pub completions: Option<u64>,
+    /// Timers fired (turnstile).
+    pub timers_fired: Option<u64>,
+}
+
+impl Counts {
+    /// Counts from what the runtime counted and what the workload tallied.
+    pub fn new(runtime: LoopCounts, tally: Tally) -> Counts {
+        Counts {
+            turns: runtime.turns,
+            parks: runtime.parks,
+            polls: tally.polls,
+            yields: tally.yields,
+            runtime_polls: runtime.polls,
+            spawns: runtime.spawns,
+            completions: runtime.completions,
+            timers_fired: runtime.timers_fired,
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The lab's experiments at `--smoke` size, run through the real binary. These tests
+//! assert counts, which the workloads fix exactly, and never times.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde::de::DeserializeOwned;
+use turnstile_lab::experiments::chain::{ChainReport, Leaf, Shape as ChainShape};
+use turnstile_lab::experiments::gather::{GatherReport, Shape as GatherShape};
+use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
+use turnstile_lab::experiments::yield_cost::YieldCostReport;
+use turnstile_lab::report::{ExperimentReport, TourReport};
+use turnstile_lab::runtimes::Rt;
+
+/// Runs the lab binary with `args`.
+fn lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_turnstile-lab"))
+        .args(args)
+        .output()
+        .expect("the lab binary runs")
+}
+
+/// A fresh output directory for one test.
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("lab-smoke")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `args` plus `--smoke --out DIR`, insists on success, returns DIR and stdout.
+fn run_smoke(name: &str, args: &[&str]) -> (PathBuf, String) {
+    let dir = out_dir(name);
+    let mut all = args.to_vec();
+    all.extend(["--smoke", "--out", dir.to_str().expect("a UTF-8 path")]);
+    let out = lab(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "turnstile-lab {all:?} failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, stdout)
+}
+
+fn read<T: DeserializeOwned>(dir: &Path, file: &str) -> T {
+    let text = std::fs::read_to_string(dir.join(file)).expect("the report file exists");
+    serde_json::from_str(&text).expect("the report parses into its type")
+}
+
+#[test]
+fn chain_turns_and_yields_do_not_grow_with_depth() {
+    let (dir, stdout) = run_smoke("chain", &["chain", "--depths", "1,5,50", "--narrate"]);
+    let report: ChainReport = read(&dir, "chain.json");
+    assert_eq!(report.depths, vec![1, 5, 50]);
+    assert_eq!(report.rows.len(), 2 * 2 * 2 * 3);
+    for runtime in [Rt::Turnstile, Rt::Tokio] {
+        for leaf in [Leaf::Sleep, Leaf::Ready] {
+            for shape in [ChainShape::Nested, ChainShape::Boxed] {
+                let counts: Vec<_> = report
+                    .rows
+                    .iter()
+                    .filter(|r| r.runtime == runtime && r.leaf == leaf && r.shape == shape)
+                    .map(|r| (r.depth, r.counts))
+                    .collect();
+                assert_eq!(counts.len(), 3);
+                for (depth, c) in &counts {
+                    // One call: the leaf that waits is the only yield, at any depth.
+                    let (polls, yields) = match leaf {
+                        Leaf::Sleep => (2, 1),
+                        Leaf::Ready => (1, 0),
+                    };
+                    assert_eq!(
+                        (c.polls, c.yields),
+                        (polls, yields),
+                        "{runtime} {leaf} {shape:?} depth {depth}"
+                    );
+                    if runtime == Rt::Turnstile {
+                        let (turns, parks) = match leaf {
+                            Leaf::Sleep => (3, 1),
+                            Leaf::Ready => (2, 0),
+                        };
+                        assert_eq!((c.turns, c.parks), (Some(turns), Some(parks)));
+                        assert_eq!(c.runtime_polls, Some(c.polls), "the tally agrees");
+                    } else {
+                        assert_eq!(c.turns, None, "tokio does not count turns");
+                    }
+                }
+            }
+        }
+    }
+
+    // The narration interleaves the chain's prints with the loop's turns, in order.
+    let n = &report.narration;
+    let at = |needle: &str| {
+        n.iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} missing from the narration:\n{n:#?}"))
+    };
+    let sleep = at("level 5: await sleep");
+    assert!(at("level 1: await level 2") < sleep);
+    assert!(sleep < at("[loop] end of turn 2"));
+    assert!(at("[loop] end of turn 2") < at("the sleep is over"));
+    assert!(at("the sleep is over") < at("[loop] end of turn 3"));
+    assert_eq!(
+        n.iter()
+            .filter(|l| l.starts_with("[loop] end of turn"))
+            .count(),
+        3 + 2,
+        "3 turns over the sleep, 2 over the ready leaf"
+    );
+    assert!(stdout.contains("[loop] end of turn 3"), "printed: {stdout}");
+    for file in ["chain.json", "chain.svg", "chain.md"] {
+        assert!(dir.join(file).exists(), "{file} was not written");
+    }
+}
+
+#[test]
+fn gather_spawns_equal_completions_and_timers_fired_is_three_per_task() {
+    let (dir, _) = run_smoke("gather", &["gather"]);
+    let report: GatherReport = read(&dir, "gather.json");
+    assert_eq!(report.sleeps, 3);
+    assert_eq!(report.rows.len(), 3 * 2, "three shapes on two runtimes");
+    for r in &report.rows {
+        let what = format!("{} {:?} {}", r.runtime, r.shape, r.tasks);
+        assert_eq!(r.sleeps_done, 3 * r.tasks, "{what}");
+        // Every task is polled once to start and once after each of its three sleeps;
+        // behind the semaphore, a task may also wait for a permit.
+        assert_eq!(r.counts.yields, r.counts.polls - r.tasks, "{what}");
+        match r.shape {
+            GatherShape::Semaphore(_) => assert!(r.counts.polls >= 4 * r.tasks, "{what}"),
+            _ => assert_eq!(r.counts.polls, 4 * r.tasks, "{what}"),
+        }
+        if r.runtime == Rt::Turnstile {
+            assert_eq!(r.counts.spawns, Some(r.tasks), "{what}");
+            assert_eq!(r.counts.completions, r.counts.spawns, "{what}");
+            assert_eq!(r.counts.timers_fired, Some(3 * r.tasks), "{what}");
+            assert_eq!(r.counts.runtime_polls, Some(r.counts.polls), "{what}");
+        }
+        assert!(r.rss_peak_kib > 0, "{what}: peak RSS read from /proc");
+    }
+}
+
+#[test]
+fn memory_counts_polls_and_frames_exactly() {
+    let (dir, _) = run_smoke("memory", &["memory", "--tasks", "2000", "--depth", "100"]);
+    let report: MemoryReport = read(&dir, "memory.json");
+    assert_eq!(report.idle.len(), 2);
+    for idle in &report.idle {
+        assert_eq!(idle.tasks, 2000);
+        assert!(
+            idle.allocs >= idle.tasks,
+            "{}: at least one allocation per task",
+            idle.runtime
+        );
+        assert!(idle.heap_bytes >= idle.tasks * idle.future_bytes);
+    }
+    assert_eq!(report.recursion.len(), 4);
+    for r in &report.recursion {
+        let d = r.depth;
+        assert_eq!(d, 100);
+        assert_eq!(
+            (r.counts.polls, r.counts.yields),
+            (d + 1, d),
+            "{:?}",
+            r.shape
+        );
+        let frames = match r.shape {
+            // Level k is polled once to start and once per yield at levels k and below.
+            RecursionShape::Recursive => d + d * (d + 1) / 2,
+            RecursionShape::Loop => d + 1,
+        };
+        assert_eq!(r.frame_polls, frames, "{} {:?}", r.runtime, r.shape);
+    }
+}
+
+#[test]
+fn yield_cost_reports_every_operation() {
+    let (dir, _) = run_smoke("yield-cost", &["yield-cost"]);
+    let report: YieldCostReport = read(&dir, "yield-cost.json");
+    let keys: Vec<(String, Option<Rt>)> = report
+        .rows
+        .iter()
+        .map(|r| (r.op.clone(), r.runtime))
+        .collect();
+    let mut expected = vec![
+        ("call".to_string(), None),
+        ("await-ready".into(), None),
+        ("chain-5".into(), None),
+        ("yield-probes-off".into(), Some(Rt::Turnstile)),
+        ("yield".into(), Some(Rt::Turnstile)),
+        ("yield".into(), Some(Rt::Tokio)),
+        ("ping-pong".into(), Some(Rt::Turnstile)),
+        ("ping-pong".into(), Some(Rt::Tokio)),
+        ("threads".into(), None),
+    ];
+    if report.skipped.is_empty() {
+        expected.push(("threads-one-core".into(), None));
+    }
+    assert_eq!(keys, expected);
+    assert_eq!(report.rows[0].times_call, 1.0);
+    assert!(report.rows.iter().all(|r| r.samples_ns.len() == 1));
+}
+
+#[test]
+fn the_runtime_flag_limits_the_runs() {
+    let (dir, _) = run_smoke(
+        "tokio-only",
+        &["chain", "--runtime", "tokio", "--depths", "5"],
+    );
+    let report: ChainReport = read(&dir, "chain.json");
+    assert!(report.rows.iter().all(|r| r.runtime == Rt::Tokio));
+    assert_eq!(report.rows.len(), 4);
+}
+
+#[test]
+fn the_tour_runs_everything_and_its_json_round_trips() {
+    let (dir, stdout) = run_smoke("tour", &["tour"]);
+    let text = std::fs::read_to_string(dir.join("tour.json")).expect("tour.json");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let tour: TourReport = serde_json::from_value(value.clone()).expect("tour.json parses");
+    let again = serde_json::to_value(&tour).expect("serializes");
+    assert_eq!(again, value, "tour.json round-trips through TourReport");
+
+    let names: Vec<&str> = tour
+        .experiments
+        .iter()
+        .map(|e| e.as_report().name())
+        .collect();
+    assert_eq!(names, ["chain", "yield-cost", "gather", "memory"]);
+    assert!(matches!(&tour.experiments[0], ExperimentReport::Chain(c) if !c.narration.is_empty()));
+    for name in names {
+        for ext in ["json", "svg", "md"] {
+            assert!(dir.join(format!("{name}.{ext}")).exists(), "{name}.{ext}");
+        }
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.md")).expect("summary.md");
+    assert!(
+        summary.contains("[loop] end of turn"),
+        "the narration is in the summary"
+    );
+    assert!(
+        stdout.contains("[loop] end of turn 3"),
+        "the tour prints the narration"
+    );
+}
+
+#[test]
+fn no_subcommand_runs_the_tour() {
+    let (dir, _) = run_smoke("default", &["--runtime", "turnstile"]);
+    let tour: TourReport = read(&dir, "tour.json");
+    assert_eq!(tour.experiments.len(), 4);
+}
+
+#[test]
+fn bad_arguments_fail_with_a_clear_message() {
+    for (args, needle) in [
+        (&["chain", "--depths", "0"][..], "--depths"),
+        (&["chain", "--depths", "1,65"], "--depths"),
+        (&["gather", "--tasks", "0"], "--tasks"),
+        (&["memory", "--depth", "0"], "--depth"),
+        (&["yield-cost", "--samples", "0"], "--samples"),
+        (&["--runtime", "asyncio"], "--runtime"),
+        (&["echo"], "unrecognized subcommand"),
+    ] {
+        let out = lab(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: clap's usage error code"
+        );
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn every_experiment_has_help() {
+    for sub in ["tour", "chain", "yield-cost", "gather", "memory"] {
+        let out = lab(&[sub, "--help"]);
+        assert!(out.status.success(), "{sub} --help");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("--runtime") && text.contains("--smoke"),
+            "{text}"
+        );
+    }
+}
