@@ -20,6 +20,7 @@ use turnstile::probes::Level;
 
 pub mod alloc;
 pub mod lab;
+pub mod net;
 pub mod workloads;
 
 /// What a workload needs of a runtime: the same small surface on both sides.

@@ -41,7 +41,10 @@ pub struct ReadmeDoctest;
 mod builder;
 mod context;
 mod handle;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod join;
+pub mod net;
 mod runtime;
 mod spawn_blocking;
 pub mod task;

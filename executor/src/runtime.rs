@@ -115,7 +115,8 @@ pub(crate) struct Core {
     pub(crate) driver: RefCell<Driver>,
     /// Pending sleeps.
     pub(crate) timers: RefCell<Timers>,
-    /// Reused buffer of wakers of fired timers.
+    /// Reused buffer of wakers to call once no borrow is held: of fired timers, and of
+    /// sockets the reactor found ready.
     pub(crate) fired: RefCell<Vec<Waker>>,
     /// The next task id (ids start at 1; 0 is the `block_on` future).
     pub(crate) next_id: Cell<u64>,

@@ -125,12 +125,28 @@ impl Core {
     #[inline(never)]
     fn drive_reactor(&self, timeout: Option<Duration>, notes: &mut TurnNotes) {
         self.counters.bump(Counter::ReactorPolls);
-        let outcome = self.driver.borrow_mut().poll(timeout).unwrap_or_else(|e| {
-            // epoll_wait fails only on a broken epoll descriptor: the loop cannot go on.
-            panic!("turnstile: polling the reactor failed ({e}); the loop cannot continue")
-        });
+        // The reactor hands back the wakers of sockets that became ready; they are woken
+        // below, with no borrow held (a waker may be anyone's code). The timers' waker
+        // buffer is borrowed for it: it is empty between uses.
+        let mut woken = std::mem::take(&mut *self.fired.borrow_mut());
+        let outcome = self
+            .driver
+            .borrow_mut()
+            .poll_events(timeout, &mut woken)
+            .unwrap_or_else(|e| {
+                // epoll_wait fails only on a broken epoll descriptor: the loop cannot go on.
+                panic!("turnstile: polling the reactor failed ({e}); the loop cannot continue")
+            });
         notes.io_events = outcome.io_events as u64;
         self.counters.add(Counter::IoEvents, notes.io_events);
+        if !woken.is_empty() {
+            self.activity.set(Activity::Io);
+            for waker in woken.drain(..) {
+                waker.wake();
+            }
+            self.activity.set(Activity::Idle);
+        }
+        *self.fired.borrow_mut() = woken;
         if outcome.remote_woken || self.shared.has_remote() {
             self.take_remote_wakes();
         }

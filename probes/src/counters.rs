@@ -126,6 +126,39 @@ counters! {
     timers_cancelled => TimersCancelled,
     /// Closures sent to the blocking pool by `spawn_blocking`.
     offloaded => Offloaded,
+    /// TCP reads that returned data or EOF on their first poll: the `.await` never
+    /// reached the loop.
+    tcp_reads_inline => TcpReadsInline,
+    /// TCP reads that returned data or EOF after waiting for readiness (at least one
+    /// poll returned `Pending` first).
+    tcp_reads_waited => TcpReadsWaited,
+    /// TCP writes that completed on their first poll.
+    tcp_writes_inline => TcpWritesInline,
+    /// TCP writes that completed after waiting for the socket to become writable.
+    tcp_writes_waited => TcpWritesWaited,
+    /// Bytes read from TCP streams.
+    tcp_bytes_read => TcpBytesRead,
+    /// Bytes written to TCP streams.
+    tcp_bytes_written => TcpBytesWritten,
+    /// Connections accepted on the first poll of `accept` (one was already waiting).
+    tcp_accepts_inline => TcpAcceptsInline,
+    /// Connections accepted after waiting for one to arrive.
+    tcp_accepts_waited => TcpAcceptsWaited,
+    /// Accepts that failed for want of file descriptors (EMFILE, ENFILE) and backed off
+    /// on a timer instead of retrying at once.
+    accept_backoffs => AcceptBackoffs,
+    /// UDP datagrams received on the first poll of `recv`/`recv_from`.
+    udp_recvs_inline => UdpRecvsInline,
+    /// UDP datagrams received after waiting for readiness.
+    udp_recvs_waited => UdpRecvsWaited,
+    /// UDP datagrams sent on the first poll of `send`/`send_to`.
+    udp_sends_inline => UdpSendsInline,
+    /// UDP datagrams sent after waiting for the socket to become writable.
+    udp_sends_waited => UdpSendsWaited,
+    /// Bytes received in UDP datagrams.
+    udp_bytes_received => UdpBytesReceived,
+    /// Bytes sent in UDP datagrams.
+    udp_bytes_sent => UdpBytesSent,
 }
 
 /// The live counters of one runtime, bumped from its loop thread.

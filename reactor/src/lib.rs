@@ -24,7 +24,9 @@
 //! ```
 
 mod driver;
+mod registration;
 mod timer;
 
 pub use driver::{Driver, PollOutcome, RemoteWaker};
+pub use registration::{Direction, IoKey, Orphans, Registrations};
 pub use timer::{TimerKey, Timers};

@@ -1,0 +1,214 @@
+//! `TcpListener`: accepting connections, and backing off when descriptors run out.
+//!
+//! # Running out of file descriptors
+//!
+//! When `accept` fails with `EMFILE` (this process is at its limit) or `ENFILE` (the
+//! system is), the connection stays in the kernel's backlog and the listening socket
+//! stays readable. Retrying at once would spin the loop at full CPU until some
+//! descriptor is freed; returning the error would leave most servers to do the same.
+//! So `accept` keeps the error to itself and waits on a timer instead: 1 ms, doubling
+//! up to 100 ms, and retries. Once descriptors are free again, the next retry accepts
+//! the waiting connection. Each backoff is counted (`accept_backoffs`).
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use mio::Interest;
+use turnstile_probes::Counter;
+use turnstile_reactor::Direction;
+
+use super::source::{IoSource, Op};
+use super::stream::TcpStream;
+
+/// The first wait after an accept failed for want of descriptors.
+const BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// The longest wait between two retries while descriptors are exhausted.
+const BACKOFF_MAX: Duration = Duration::from_millis(100);
+/// Connections the kernel may hold completed but not yet accepted (the default of
+/// std and mio, 128, overflows under a burst of a thousand connects).
+const BACKLOG: i32 = 1024;
+
+/// A TCP socket listening for connections, registered with the runtime it was created
+/// in.
+///
+/// ```no_run
+/// use futures::{AsyncReadExt, AsyncWriteExt};
+/// use turnstile::net::TcpListener;
+///
+/// async fn echo(listener: TcpListener) -> std::io::Result<()> {
+///     loop {
+///         let (mut stream, _peer) = listener.accept().await?;
+///         let _task = turnstile::spawn(async move {
+///             let mut buf = vec![0; 4096];
+///             while let Ok(n @ 1..) = stream.read(&mut buf).await {
+///                 if stream.write_all(&buf[..n]).await.is_err() {
+///                     break;
+///                 }
+///             }
+///         });
+///     }
+/// }
+///
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async { echo(TcpListener::bind("127.0.0.1:7000").await?).await })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpListener {
+    io: IoSource<mio::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Listens on `addr` (the first address it resolves to that binds), with
+    /// `SO_REUSEADDR` and a backlog of 1024. Port 0 picks a free port: see
+    /// [`TcpListener::local_addr`].
+    ///
+    /// # Errors
+    /// `AddrInUse`, `AddrNotAvailable`, `PermissionDenied`, ... as `bind`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert_ne!(listener.local_addr()?.port(), 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last = None;
+        for addr in addr.to_socket_addrs()? {
+            match listen(addr) {
+                Ok(listener) => return TcpListener::from_mio(listener),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "could not resolve to any address",
+            )
+        }))
+    }
+
+    fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
+        let io = IoSource::new(listener, Interest::READABLE, "TcpListener")?;
+        Ok(TcpListener { io })
+    }
+
+    /// Takes over a bound std listener (made non-blocking here).
+    ///
+    /// # Errors
+    /// If the socket cannot be made non-blocking or registered.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::from_std(std_listener)?;
+    ///     assert!(listener.local_addr()?.ip().is_loopback());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
+    }
+
+    /// The address it listens on (with the real port when bound to port 0).
+    ///
+    /// # Errors
+    /// As `getsockname`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert!(listener.local_addr()?.ip().is_loopback());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().local_addr()
+    }
+
+    /// Waits for a connection and returns it with the peer's address. A connection that
+    /// is already waiting is accepted without a yield (`tcp_accepts_inline`).
+    ///
+    /// While the process or the system is out of file descriptors, it does not return
+    /// the error: it waits on a timer and retries (see the module docs), so the loop
+    /// stays idle and the connection is accepted once descriptors are free.
+    ///
+    /// # Errors
+    /// Any other accept error (`ConnectionAborted`, say), or a failure to register the
+    /// new socket.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, peer) = listener.accept().await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            let accepted = poll_fn(|cx| {
+                self.io
+                    .poll_io(cx, Direction::Read, Op::TcpAccept, |l| l.accept())
+            })
+            .await;
+            match accepted {
+                Ok((stream, peer)) => return Ok((TcpStream::from_mio(stream)?, peer)),
+                Err(e) if out_of_descriptors(&e) => {
+                    self.io.count(Counter::AcceptBackoffs);
+                    crate::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A non-blocking listening socket on `addr`, with `SO_REUSEADDR` and [`BACKLOG`].
+fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(mio::net::TcpListener::from_std(socket.into()))
+}
+
+/// Whether an accept failed because no descriptor was free for the new socket.
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local", &self.local_addr().ok())
+            .finish()
+    }
+}

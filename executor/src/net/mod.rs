@@ -1,0 +1,45 @@
+//! Networking on the reactor: [`TcpListener`], [`TcpStream`] and [`UdpSocket`].
+//!
+//! Each socket is registered with the runtime it is created in (so create sockets
+//! inside `block_on` or a task; using one outside a runtime panics and says so). Every
+//! I/O operation first tries the system call, unless the reactor already knows it
+//! would block: data that is already there is read without a yield, and only an
+//! operation that has to wait goes back to the loop, to be woken by the reactor when
+//! the socket becomes ready (a wake counted as `wakes_io`). The probes count both
+//! cases per socket kind (`tcp_reads_inline` vs `tcp_reads_waited`, ...) with the
+//! bytes moved: the I/O half of "which awaits reach the loop".
+//!
+//! Errors are `io::Error`s, never panics: a refused connect is `ConnectionRefused`, a
+//! reset peer an error on the next read or write, a closed peer EOF.
+//!
+//! ```
+//! use futures::{AsyncReadExt, AsyncWriteExt};
+//! use turnstile::net::{TcpListener, TcpStream};
+//! use turnstile::probes::Level;
+//!
+//! let rt = turnstile::Runtime::builder().probes(Level::Counters).build()?;
+//! rt.block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//!     let (mut server, _) = listener.accept().await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut buf = [0; 5];
+//!     server.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"hello");
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! let counters = rt.probes().counters;
+//! assert_eq!(counters.tcp_bytes_read, 5);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod listener;
+mod source;
+mod split;
+mod stream;
+mod udp;
+
+pub use listener::TcpListener;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use stream::TcpStream;
+pub use udp::UdpSocket;

@@ -1,0 +1,257 @@
+//! One socket registered with the current runtime's reactor, and the one loop that every
+//! I/O operation goes through.
+//!
+//! [`IoSource::poll_io`] is where an I/O `.await` decides whether it reaches the loop:
+//!
+//! 1. If the reactor says the side is not ready (the OS answered `WouldBlock` and no
+//!    event has come since), store the waker and return `Pending`: a yield.
+//! 2. Otherwise try the system call. Data (or EOF, or an error) completes the `.await`
+//!    at once, with no yield; `Interrupted` is retried; `WouldBlock` clears readiness,
+//!    stores the waker and returns `Pending`. Clearing and storing happen together, and
+//!    no event is dispatched in between (dispatch runs only while the loop drives the
+//!    reactor), so the next edge always finds the waker. A TCP read that returned
+//!    fewer bytes than asked also clears readability (it emptied the socket), so the
+//!    next read waits for the reactor without a `WouldBlock` system call first.
+//!
+//! Each completed operation is counted as inline or waited, per socket kind, with the
+//! bytes it moved. The reactor's `RefCell` is never borrowed across the system call or
+//! across a waker: the call is the OS's, not user code, but keeping borrows short keeps
+//! the rule simple.
+
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use mio::event::Source;
+use mio::Interest;
+use turnstile_probes::{Counter, Counters};
+use turnstile_reactor::{Direction, IoKey, Orphans};
+
+use crate::context;
+use crate::runtime::Core;
+
+/// What kind of operation completed, for the per-socket-kind counters.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    /// A stream read into a buffer of this many bytes.
+    TcpRead(usize),
+    TcpWrite,
+    TcpAccept,
+    /// Finishing a connect: not counted (it is neither a read nor a write).
+    TcpConnect,
+    UdpRecv,
+    UdpSend,
+}
+
+impl Op {
+    #[inline]
+    fn count(self, counters: &Counters, waited: bool, bytes: usize) {
+        let (inline, after_wait, moved) = match self {
+            Op::TcpRead(_) => (
+                Counter::TcpReadsInline,
+                Counter::TcpReadsWaited,
+                Some(Counter::TcpBytesRead),
+            ),
+            Op::TcpWrite => (
+                Counter::TcpWritesInline,
+                Counter::TcpWritesWaited,
+                Some(Counter::TcpBytesWritten),
+            ),
+            Op::TcpAccept => (Counter::TcpAcceptsInline, Counter::TcpAcceptsWaited, None),
+            Op::TcpConnect => return,
+            Op::UdpRecv => (
+                Counter::UdpRecvsInline,
+                Counter::UdpRecvsWaited,
+                Some(Counter::UdpBytesReceived),
+            ),
+            Op::UdpSend => (
+                Counter::UdpSendsInline,
+                Counter::UdpSendsWaited,
+                Some(Counter::UdpBytesSent),
+            ),
+        };
+        counters.bump(if waited { after_wait } else { inline });
+        if let Some(moved) = moved {
+            counters.add(moved, bytes as u64);
+        }
+    }
+}
+
+/// The bytes an operation's result moved, for the byte counters.
+pub(crate) trait Moved {
+    fn moved(&self) -> usize;
+}
+
+impl Moved for usize {
+    #[inline]
+    fn moved(&self) -> usize {
+        *self
+    }
+}
+
+impl Moved for (usize, SocketAddr) {
+    #[inline]
+    fn moved(&self) -> usize {
+        self.0
+    }
+}
+
+impl Moved for () {
+    #[inline]
+    fn moved(&self) -> usize {
+        0
+    }
+}
+
+impl Moved for (mio::net::TcpStream, SocketAddr) {
+    #[inline]
+    fn moved(&self) -> usize {
+        0
+    }
+}
+
+/// A mio socket registered with one runtime's reactor. Deregistered when dropped on
+/// that runtime's loop; dropped anywhere else, its descriptor closes (which takes it out
+/// of epoll) and its slot goes to the reactor's orphan list, freed at the next
+/// registration.
+#[derive(Debug)]
+pub(crate) struct IoSource<S: Source> {
+    io: S,
+    key: IoKey,
+    /// The id of the runtime it is registered with.
+    runtime: u64,
+    orphans: Orphans,
+    /// The public type's name, for panic messages.
+    what: &'static str,
+}
+
+impl<S: Source> IoSource<S> {
+    /// Registers `io` with the current runtime.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    #[track_caller]
+    pub(crate) fn new(mut io: S, interest: Interest, what: &'static str) -> io::Result<Self> {
+        let registered = context::with_current(|core| {
+            let mut driver = core.driver.borrow_mut();
+            let key = driver.register(&mut io, interest)?;
+            Ok((key, core.shared.id, driver.orphans()))
+        });
+        match registered {
+            Some(Ok((key, runtime, orphans))) => Ok(IoSource {
+                io,
+                key,
+                runtime,
+                orphans,
+                what,
+            }),
+            Some(Err(e)) => Err(e),
+            None => outside_runtime(what),
+        }
+    }
+
+    /// The socket, for calls that do not wait (addresses, options).
+    #[inline]
+    pub(crate) fn get(&self) -> &S {
+        &self.io
+    }
+
+    /// Runs `f` with this source's runtime.
+    ///
+    /// # Panics
+    /// Outside a runtime, or on a runtime other than the one it was registered with.
+    #[inline]
+    fn with_core<R>(&self, f: impl FnOnce(&Core) -> R) -> R {
+        context::with_current(|core| {
+            if core.shared.id != self.runtime {
+                panic!(
+                    "a turnstile::net::{} was used inside a runtime other than the one it \
+                     was created in: a socket belongs to its runtime; create it (or a new \
+                     one from its std counterpart) in the runtime that uses it",
+                    self.what
+                );
+            }
+            f(core)
+        })
+        .unwrap_or_else(|| outside_runtime(self.what))
+    }
+
+    /// Tries `op` on side `dir` (see the module docs), counting its completion as `kind`.
+    #[inline]
+    pub(crate) fn poll_io<R: Moved>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        kind: Op,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.with_core(|core| loop {
+            if !core.driver.borrow().io().is_ready(self.key, dir) {
+                core.driver
+                    .borrow_mut()
+                    .io_mut()
+                    .wait(self.key, dir, cx.waker());
+                return Poll::Pending;
+            }
+            match op(&self.io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    core.driver
+                        .borrow_mut()
+                        .io_mut()
+                        .clear_and_wait(self.key, dir, cx.waker());
+                    return Poll::Pending;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => {
+                    let mut driver = core.driver.borrow_mut();
+                    let io = driver.io_mut();
+                    let waited = io.complete(self.key, dir);
+                    if let Ok(value) = &result {
+                        let moved = value.moved();
+                        // A short stream read emptied the socket: the next read waits
+                        // for the next edge instead of asking the OS (the reactor's
+                        // module docs say why no edge is lost).
+                        if let Op::TcpRead(asked) = kind {
+                            if moved > 0 && moved < asked {
+                                io.drained(self.key);
+                            }
+                        }
+                        kind.count(&core.counters, waited, moved);
+                    }
+                    return Poll::Ready(result);
+                }
+            }
+        })
+    }
+
+    /// Bumps one of the runtime's counters (the listener counts its backoffs).
+    pub(crate) fn count(&self, counter: Counter) {
+        self.with_core(|core| core.counters.bump(counter));
+    }
+}
+
+impl<S: Source> Drop for IoSource<S> {
+    fn drop(&mut self) {
+        let deregistered = context::with_current(|core| {
+            if core.shared.id != self.runtime {
+                return false;
+            }
+            // The wakers it held drop after the borrow ends (a waker may be anyone's).
+            let wakers = core.driver.borrow_mut().deregister(&mut self.io, self.key);
+            drop(wakers);
+            true
+        });
+        if deregistered != Some(true) {
+            self.orphans.release(self.key);
+        }
+    }
+}
+
+/// The panic for a net type used outside `block_on`.
+#[track_caller]
+pub(crate) fn outside_runtime(what: &str) -> ! {
+    panic!(
+        "turnstile::net::{what} used outside a runtime: create and use sockets inside \
+         Runtime::block_on (or in a task spawned there)"
+    )
+}
