@@ -20,16 +20,18 @@ struct Gate {
 }
 
 impl Gate {
-    /// The loop's side: pending (handing over its waker) until the gate opens.
+    /// The loop's side: pending (handing over its waker) until the gate opens. The
+    /// first poll is always pending, even if the other thread opened the gate while it
+    /// ran: so the only way on is the other thread's wake, which the test then counts.
     fn wait(&self) -> impl std::future::Future<Output = ()> {
         let gate = self.clone();
+        let mut first = true;
         poll_fn(move |cx| {
-            *gate.waker.lock().unwrap() = Some(cx.waker().clone());
-            if gate.open.load(Ordering::SeqCst) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+            if !std::mem::take(&mut first) && gate.open.load(Ordering::SeqCst) {
+                return Poll::Ready(());
             }
+            *gate.waker.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
         })
     }
 
