@@ -20,4 +20,4 @@ cargo +nightly miri setup >/dev/null 2>&1 || true
 # The executor's unit tests and the test binaries that drive its unsafe code (task
 # cells, wakers, the ready queue). The net tests are left out: Miri cannot open sockets,
 # and the net code has no unsafe of its own.
-cargo +nightly miri test -p turnstile --lib --test turns --test wakers --test tasks --test timers --test handle "$@"
+cargo +nightly miri test -p turnstile --lib --test turns --test wakers --test tasks --test timers --test probes --test handle "$@"

@@ -2,8 +2,10 @@
 
 use std::fmt;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
-use turnstile_probes::{Level, Turn};
+use turnstile_probes::{Level, Turn, WatchdogHook, WatchdogReport, TRACE_CAPACITY};
 
 use crate::Runtime;
 
@@ -29,6 +31,10 @@ pub struct Builder {
     pub(crate) max_events: usize,
     pub(crate) blocking_threads: usize,
     pub(crate) on_turn: Option<TurnHook>,
+    pub(crate) stall_threshold: Duration,
+    pub(crate) watchdog: Option<Duration>,
+    pub(crate) on_watchdog: Option<WatchdogHook>,
+    pub(crate) trace_capacity: usize,
 }
 
 /// The user's per-turn hook, boxed.
@@ -50,6 +56,10 @@ impl Builder {
             max_events: 1024,
             blocking_threads: std::thread::available_parallelism().map_or(4, |n| n.get()),
             on_turn: None,
+            stall_threshold: Duration::from_millis(10),
+            watchdog: None,
+            on_watchdog: None,
+            trace_capacity: TRACE_CAPACITY,
         }
     }
 
@@ -121,6 +131,72 @@ impl Builder {
         self
     }
 
+    /// A poll longer than this is a stall (default 10 ms): reported in the snapshot and
+    /// as a `tracing` warning, with the task, the site it resumed from, on- or off-CPU,
+    /// and the tasks it kept waiting. Needs `Level::Timing` or above.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .stall_threshold(std::time::Duration::from_millis(5))
+    ///     .build()?;
+    /// rt.block_on(async { std::thread::sleep(std::time::Duration::from_millis(20)) });
+    /// assert!(rt.probes().stalls_total >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stall_threshold(mut self, threshold: Duration) -> Self {
+        self.stall_threshold = threshold;
+        self
+    }
+
+    /// Starts a watchdog thread that reports any poll running longer than `period`
+    /// while it is still running (see [`Builder::on_watchdog`]; by default a `tracing`
+    /// warning under target `turnstile`), counted in the snapshot's `watchdog_reports`.
+    /// Needs `Level::Timing` or above (it reads the poll timestamps); ignored below.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .watchdog(std::time::Duration::from_millis(100))
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn watchdog(mut self, period: Duration) -> Self {
+        self.watchdog = Some(period);
+        self
+    }
+
+    /// Where the watchdog's reports go (called on the watchdog thread) instead of the
+    /// `tracing` log.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .watchdog(std::time::Duration::from_millis(100))
+    ///     .on_watchdog(|report| eprintln!("{report}"))
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_watchdog(mut self, hook: impl Fn(&WatchdogReport) + Send + Sync + 'static) -> Self {
+        self.on_watchdog = Some(Arc::new(hook));
+        self
+    }
+
+    /// Events the `Level::Trace` ring keeps (default 65 536); older ones are dropped
+    /// and counted.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .probes(turnstile::probes::Level::Trace)
+    ///     .trace_capacity(1024)
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn trace_capacity(mut self, events: usize) -> Self {
+        self.trace_capacity = events.max(1);
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -150,6 +226,9 @@ impl fmt::Debug for Builder {
             .field("max_events", &self.max_events)
             .field("blocking_threads", &self.blocking_threads)
             .field("on_turn", &self.on_turn.is_some())
+            .field("stall_threshold", &self.stall_threshold)
+            .field("watchdog", &self.watchdog)
+            .field("trace_capacity", &self.trace_capacity)
             .finish()
     }
 }

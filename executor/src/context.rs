@@ -8,10 +8,28 @@
 use std::cell::Cell;
 use std::ptr;
 
+use turnstile_probes::SiteTag;
+
 use crate::runtime::Core;
 
 thread_local! {
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+    /// The await site left by the last leaf future that returned `Pending` on this
+    /// thread. One store per yield at every level (cheaper than asking whether anyone
+    /// listens); read and cleared around each poll only at `Level::Timing` and above.
+    static LEAF_SITE: Cell<SiteTag> = const { Cell::new(SiteTag::NONE) };
+}
+
+/// A leaf future returns `Pending` at `site`: the executor attributes the yield to it.
+#[inline(always)]
+pub(crate) fn leave_site(site: SiteTag) {
+    LEAF_SITE.with(|s| s.set(site));
+}
+
+/// Takes the site left since the last call (at `Level::Timing`, around each poll).
+#[inline]
+pub(crate) fn take_site() -> SiteTag {
+    LEAF_SITE.with(|s| s.replace(SiteTag::NONE))
 }
 
 /// Restores the previous current runtime when dropped.

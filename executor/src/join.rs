@@ -5,11 +5,15 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Weak;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use turnstile_probes::SiteTag;
+
+use crate::context;
 use crate::runtime::Core;
 use crate::runtime::TaskKey;
 
@@ -154,6 +158,9 @@ impl std::error::Error for JoinError {}
 /// and is touched on the loop thread only (see `task.rs`).
 pub(crate) struct JoinState<T> {
     inner: RefCell<JoinInner<T>>,
+    /// The runtime records await sites (`Level::Timing`): the handle's polls take the
+    /// timed path. Fixed at spawn.
+    timed: bool,
 }
 
 struct JoinInner<T> {
@@ -162,18 +169,23 @@ struct JoinInner<T> {
     /// The handle was dropped: an output has no one to go to and is dropped at once,
     /// on the loop thread, rather than kept in an allocation another thread may free.
     detached: bool,
+    /// The handle has returned `Pending` before: a `Ready` now ends a wait, not an
+    /// inline await (for the await-site probes, so only kept when `timed`).
+    waited: bool,
     waiter: Option<Waker>,
 }
 
 impl<T> JoinState<T> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(timed: bool) -> Self {
         JoinState {
             inner: RefCell::new(JoinInner {
                 result: None,
                 finished: false,
                 detached: false,
+                waited: false,
                 waiter: None,
             }),
+            timed,
         }
     }
 
@@ -200,6 +212,11 @@ impl<T> JoinState<T> {
 
     pub(crate) fn is_finished(&self) -> bool {
         self.inner.borrow().finished
+    }
+
+    /// Whether the handle has been dropped.
+    pub(crate) fn is_detached(&self) -> bool {
+        self.inner.borrow().detached
     }
 
     /// The handle is gone: drop any stored output now, and any future one on arrival.
@@ -328,24 +345,68 @@ impl<T> JoinHandle<T> {
     }
 }
 
+/// The await site of a `JoinHandle` is where it is *awaited*, not where it was made:
+/// `poll` is `#[track_caller]`, and the `.await` desugaring calls it from the `.await`
+/// expression, so `h.await` reports its own line. (The spawn line says which task it
+/// is; the task's stats already have it.) Polled by hand or through a combinator, the
+/// site is the line that calls `poll`.
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut inner = self.state().inner.borrow_mut();
-        if let Some(result) = inner.result.take() {
-            return Poll::Ready(result);
+        let state = self.state();
+        if state.timed {
+            return poll_timed(state, cx, Location::caller());
         }
-        assert!(
-            !inner.finished,
-            "JoinHandle polled again after it returned its result"
-        );
-        match &mut inner.waiter {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            other => *other = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        poll_join(state, cx)
     }
+}
+
+/// A poll of a handle: the result if there is one, else the waker is stored.
+#[inline(always)]
+fn poll_join<T>(state: &JoinState<T>, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+    let mut inner = state.inner.borrow_mut();
+    if let Some(result) = inner.result.take() {
+        return Poll::Ready(result);
+    }
+    assert!(
+        !inner.finished,
+        "JoinHandle polled again after it returned its result"
+    );
+    match &mut inner.waiter {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        other => *other = Some(cx.waker().clone()),
+    }
+    Poll::Pending
+}
+
+/// `poll` at `Level::Timing`: the same, plus the await site at `at`.
+#[inline(never)]
+fn poll_timed<T>(
+    state: &JoinState<T>,
+    cx: &mut Context<'_>,
+    at: &'static Location<'static>,
+) -> Poll<Result<T, JoinError>> {
+    let first = !state.inner.borrow().waited;
+    let poll = poll_join(state, cx);
+    let site = SiteTag::code(at);
+    match &poll {
+        Poll::Pending => {
+            state.inner.borrow_mut().waited = true;
+            context::leave_site(site.again_unless(first));
+        }
+        Poll::Ready(_) if first => {
+            // The task had finished before the handle was first polled: inline.
+            context::with_current(|core| {
+                if let Some(timing) = core.timing.as_deref() {
+                    timing.inline(site);
+                }
+            });
+        }
+        Poll::Ready(_) => {}
+    }
+    poll
 }
 
 impl<T> Drop for JoinHandle<T> {

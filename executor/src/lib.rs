@@ -45,10 +45,12 @@ mod handle;
 pub mod hyper;
 mod join;
 pub mod net;
+mod probe;
 mod runtime;
 mod spawn_blocking;
 pub mod task;
 pub mod time;
+mod timing;
 mod turn;
 mod waker;
 mod yield_now;
@@ -66,6 +68,8 @@ pub use yield_now::{yield_now, YieldNow};
 /// crate), plus [`probes::snapshot`] for use inside the loop.
 pub mod probes {
     pub use turnstile_probes::*;
+
+    pub use crate::probe::{ProbeExt, Probed};
 
     /// A snapshot of the current runtime's probes, from inside `block_on`.
     ///

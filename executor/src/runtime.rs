@@ -14,7 +14,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
-use turnstile_probes::{Counter, Counters, Level, Snapshot, WakeSource};
+use turnstile_probes::{
+    Beacon, ContextSwitches, Counter, Counters, Level, Snapshot, TaskTiming, Timing, WakeSource,
+    Watchdog,
+};
 use turnstile_reactor::{Driver, Timers};
 
 use crate::builder::{Builder, TurnHook};
@@ -23,7 +26,7 @@ use crate::handle::Handle;
 use crate::join::{JoinError, JoinHandle};
 use crate::spawn_blocking::BlockingPool;
 use crate::task::{
-    header_of, Header, LocalTask, TaskCell, ABORT, DONE, ENDED_BY_POLL, QUEUED, RUNNING,
+    header_of, Header, LocalTask, TaskCell, ABORT, DONE, ENDED_BY_POLL, QUEUED, RUNNING, TIMED,
 };
 use crate::waker::{MainWaker, RemoteWake, Shared};
 
@@ -40,7 +43,7 @@ pub(crate) struct TaskKey {
 }
 
 /// Finished tasks kept for snapshots, most recent last.
-const TASK_HISTORY: usize = 64;
+pub(crate) const TASK_HISTORY: usize = 64;
 
 /// What the loop is doing right now; it decides how a local wake is classified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +141,28 @@ pub(crate) struct Core {
     pub(crate) running_since: Cell<Option<Instant>>,
     /// Threads for `spawn_blocking`.
     pub(crate) blocking: BlockingPool,
+    /// The timing recorder (probes/src/timing.rs): `Some` at `Level::Timing` and above
+    /// only, so `Off` and `Counters` never reach its code. The loop checks it once per
+    /// turn and once per queued wake; polls are timed by a separate instance of
+    /// `poll_task` chosen once per turn (see `timing.rs`).
+    pub(crate) timing: Option<Box<Timing>>,
+    /// Each task's timing cells (busy, scheduled and idle time, its await site), by
+    /// slab slot: a side table rather than a header field, so that untimed runtimes
+    /// spawn tasks exactly as small and as fast as before. Used with `timing` only;
+    /// never borrowed across user code (only `spawn` borrows it mutably).
+    pub(crate) cells: RefCell<Vec<TaskTiming>>,
+    /// The cells of the tasks in `history`, by task id (their slots are reused).
+    pub(crate) finished_cells: RefCell<VecDeque<(u64, TaskTiming)>>,
+    /// The `block_on` future's timing cells (its scheduling delay and await sites),
+    /// `Some` with `timing`.
+    pub(crate) main_timing: Option<Box<TaskTiming>>,
+    /// Where the `block_on` in progress was called: the "spawn location" of its future.
+    pub(crate) main_at: Cell<&'static Location<'static>>,
+    /// The watchdog thread, if `Builder::watchdog` asked for one (at `Level::Timing` and
+    /// above). Stopped and joined when the runtime drops.
+    pub(crate) watchdog: Option<Watchdog>,
+    /// The loop thread's context switches when the runtime was built.
+    pub(crate) switches_at_start: ContextSwitches,
 }
 
 impl Runtime {
@@ -178,6 +203,20 @@ impl Runtime {
             shared: weak_shared.clone(),
         }));
         let has_on_turn = b.on_turn.is_some();
+        let mut timing = (b.level >= Level::Timing)
+            .then(|| Box::new(Timing::new(b.level, b.stall_threshold, b.trace_capacity)));
+        let watchdog = match (timing.as_deref_mut(), b.watchdog) {
+            (Some(timing), Some(period)) => {
+                let beacon = Arc::new(Beacon::default());
+                timing.set_beacon(beacon.clone());
+                let clock = timing.clock().clone();
+                Some(Watchdog::start(clock, period, beacon, b.on_watchdog)?)
+            }
+            _ => None,
+        };
+        let main_timing = timing
+            .as_deref()
+            .map(|t| Box::new(TaskTiming::new(t.now())));
         let core = Rc::new_cyclic(|weak_self| Core {
             id: shared.id,
             shared,
@@ -207,6 +246,13 @@ impl Runtime {
             running: Cell::new(Duration::ZERO),
             running_since: Cell::new(None),
             blocking: BlockingPool::new(b.blocking_threads),
+            timing,
+            cells: RefCell::new(Vec::new()),
+            finished_cells: RefCell::new(VecDeque::new()),
+            main_timing,
+            main_at: Cell::new(Location::caller()),
+            watchdog,
+            switches_at_start: ContextSwitches::of_this_thread(),
         });
         Ok(Runtime { core })
     }
@@ -242,6 +288,7 @@ impl Runtime {
         let core = &*self.core;
         let _enter = context::enter(core);
         let _running = RunningGuard::start(core);
+        core.main_at.set(Location::caller());
         let mut future = pin!(future);
         let main_waker = core.main_waker.clone();
         let mut cx = Context::from_waker(&main_waker);
@@ -249,6 +296,9 @@ impl Runtime {
         // A previous `block_on` may have unwound out of its future's poll.
         core.current.set(ptr::null());
         core.main_woken.set(true);
+        if let (Some(timing), Some(main)) = (&core.timing, &core.main_timing) {
+            main.woken(timing.now()); // its scheduling delay runs from here
+        }
         loop {
             let done = core.turn(&mut || match future.as_mut().poll(&mut cx) {
                 Poll::Ready(value) => {
@@ -331,6 +381,7 @@ impl fmt::Debug for Runtime {
             .field("level", &self.core.level)
             .field("event_interval", &self.core.event_interval)
             .field("tasks", &self.core.tasks.borrow().len())
+            .field("watchdog", &self.core.watchdog.is_some())
             .finish()
     }
 }
@@ -352,6 +403,9 @@ impl<'a> RunningGuard<'a> {
 impl Drop for RunningGuard<'_> {
     fn drop(&mut self) {
         let core = self.core;
+        if let Some(timing) = &core.timing {
+            timing.beacon_end(); // a block_on future that panicked is no longer polled
+        }
         core.running.set(core.running.get() + self.start.elapsed());
         core.running_since.set(None);
     }
@@ -372,7 +426,7 @@ impl Core {
 
     /// How a wake of the task at `data` right now is classified.
     #[inline]
-    fn wake_source(&self, data: *const ()) -> WakeSource {
+    pub(crate) fn wake_source(&self, data: *const ()) -> WakeSource {
         if self.current.get() == data {
             return WakeSource::SelfWake;
         }
@@ -396,10 +450,12 @@ impl Core {
         if self.shutting_down.get() {
             return;
         }
-        self.counters
-            .record_wake(self.wake_source(self.main_marker()));
+        let source = self.wake_source(self.main_marker());
+        self.counters.record_wake(source);
         if self.main_woken.replace(true) {
             self.counters.bump(Counter::WakesCoalesced);
+        } else if let (Some(timing), Some(main)) = (&self.timing, &self.main_timing) {
+            timing.woken(main, 0, source);
         }
     }
 
@@ -420,9 +476,12 @@ impl Core {
                 bump(&header.wakes_self);
             }
         }
-        if state & QUEUED != 0 {
-            self.counters.bump(Counter::WakesCoalesced);
-            return;
+        // One test for both: below `Level::Timing` no task has `TIMED`, so the timed
+        // path costs nothing there, not even a branch of its own.
+        if state & (QUEUED | TIMED) != 0 {
+            // Coalesced, or a timed task (then the wake that queues it is stamped for its
+            // scheduling delay): out of line, as a tail call, to keep this path small.
+            return self.wake_queued_or_timed(header, task);
         }
         header.state.set(state | QUEUED);
         self.ready.borrow_mut().push(task);
@@ -444,18 +503,15 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let index = u32::try_from(entry.key()).expect("more than 2^32 live tasks");
-        let header = Header {
-            shared: self.weak_shared.clone(),
-            runtime: self.id,
+        let header = Header::new(
+            self.weak_shared.clone(),
+            self.id,
             id,
             index,
-            state: Cell::new(QUEUED),
-            polls: Cell::new(0),
-            wakes: Cell::new(0),
-            wakes_self: Cell::new(0),
             name,
             spawned_at,
-        };
+            self.timing.is_some(),
+        );
         let task = TaskCell::new(future, header);
         let handle = JoinHandle::new(task.clone(), self.weak_self.clone(), TaskKey { index, id });
         if self.shutting_down.get() {
@@ -471,6 +527,9 @@ impl Core {
         drop(tasks);
         self.ready.borrow_mut().push(ptr);
         self.counters.bump(Counter::Spawns);
+        if let Some(timing) = self.timing.as_deref() {
+            self.start_cells(index, timing.now());
+        }
         handle
     }
 
@@ -506,6 +565,11 @@ impl Core {
         let header = task.header();
         header.state.set(header.state.get() | DONE);
         self.counters.bump(Counter::Cancellations);
+        if let Some(timing) = self.timing.as_deref() {
+            if let Some(cells) = self.cells.borrow().get(header.index as usize) {
+                cells.ended(timing.now());
+            }
+        }
         // SAFETY: loop thread, the task is not being polled, and `DONE` is set first so
         // that a destructor that wakes or aborts it again is a no-op.
         if contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(header.id))) }) {
@@ -535,6 +599,9 @@ impl Core {
         if !self.counters.enabled() {
             return Some(owned);
         }
+        if self.timing.is_some() {
+            self.keep_finished_cells(owned.header());
+        }
         // Keep the finished task itself (its future is gone; only the header is left to
         // read), so that a snapshot can describe it without any work done here.
         let mut history = self.history.borrow_mut();
@@ -548,8 +615,12 @@ impl Core {
     }
 
     /// Polls one task taken off the ready queue (the heart of step 3 of a turn).
+    ///
+    /// `TIMED_POLL` (chosen once per turn, see `turn.rs`) adds the `Level::Timing` work
+    /// around the poll; the untimed instance has none of it, not even a branch. `rest`
+    /// is the rest of the turn's batch: the tasks a stall makes wait.
     #[inline]
-    pub(crate) fn poll_task(&self, ptr: TaskPtr) {
+    pub(crate) fn poll_task<const TIMED_POLL: bool>(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
         // SAFETY: the pointer was queued while the task was `QUEUED`, and a queued task
         // stays owned by the slab (it is released only when `DONE` and not `QUEUED`), so
         // it is alive. We clear `QUEUED` below, and from then on the reference is only
@@ -568,11 +639,20 @@ impl Core {
         }
         header.state.set(state | RUNNING);
         self.current.set(ptr.cast::<()>());
+        let started = if TIMED_POLL {
+            self.timed_poll_start(header)
+        } else {
+            None
+        };
         // SAFETY: loop thread; `RUNNING` is set, so nothing else polls or drops the
         // payload during the poll; the task is not `DONE`.
         // `ptr` came from `Arc::as_ptr`: the provenance the task's waker needs.
         let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { task.poll(ptr.cast()) }));
         self.current.set(ptr::null());
+        if TIMED_POLL {
+            let pending = matches!(result, Ok(Poll::Pending));
+            self.timed_poll_end(task, started, pending, rest);
+        }
         if self.counters.enabled() {
             // `polls` is counted per batch by the turn; `polls_pending` is derived.
             bump(&header.polls);
@@ -617,18 +697,7 @@ impl Core {
             return snap;
         }
         snap.counters = self.counters.get();
-        snap.tasks = self
-            .history
-            .borrow()
-            .iter()
-            .map(|task| task.header().stats())
-            .collect();
-        snap.tasks.extend(
-            self.tasks
-                .borrow()
-                .iter()
-                .map(|(_, task)| task.header().stats()),
-        );
+        snap.tasks = self.task_stats();
         snap.parked = self.parked.get();
         snap.running = self.running.get()
             + self
@@ -640,6 +709,8 @@ impl Core {
         snap.timers_pending = timers.len() as u64;
         snap.timer_slots = timers.slot_capacity() as u64;
         snap.timer_heap = timers.heap_len() as u64;
+        snap.context_switches = ContextSwitches::of_this_thread().since(&self.switches_at_start);
+        self.timing_snapshot(&mut snap);
         snap
     }
 

@@ -23,7 +23,7 @@
 //!
 //! # Scheduling state
 //!
-//! `state` holds four bits, all changed on the loop thread:
+//! `state` holds these bits, all changed on the loop thread:
 //!
 //! - `QUEUED`: the task's pointer is on the ready queue. Set by a wake, cleared when
 //!   the loop takes it off the queue. A wake that finds it set is coalesced.
@@ -32,6 +32,8 @@
 //! - `DONE`: the payload is gone (completed, panicked or cancelled). Wakes are counted
 //!   no-ops from then on.
 //! - `ABORT`: cancel once the current poll returns.
+//! - `ENDED_BY_POLL`: the last poll ended the task (for the yield count).
+//! - `TIMED`: the task has timing cells; set at spawn at `Level::Timing`, never cleared.
 //!
 //! The ready queue holds raw pointers. They stay valid because a task leaves the slab
 //! only once it is `DONE` and not `QUEUED`: a task aborted while queued stays owned by
@@ -44,7 +46,7 @@ use std::panic::Location;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use turnstile_probes::{TaskState, TaskStats};
+use turnstile_probes::{TaskState, TaskStats, TaskTiming, Ticks, Timing};
 
 use crate::context;
 use crate::join::{JoinError, JoinHandle, JoinState, JoinTarget};
@@ -60,6 +62,9 @@ pub(crate) const DONE: u8 = 4;
 pub(crate) const ABORT: u8 = 8;
 /// The task's last poll ended it (`Ready` or a panic): its yields are `polls - 1`.
 pub(crate) const ENDED_BY_POLL: u8 = 16;
+/// The task has timing cells (`Level::Timing` and above), set at spawn and never
+/// cleared: a wake tests it together with `QUEUED`, so untimed runtimes pay nothing.
+pub(crate) const TIMED: u8 = 32;
 
 /// What every task has, whatever its future.
 pub(crate) struct Header {
@@ -73,7 +78,7 @@ pub(crate) struct Header {
     pub(crate) id: u64,
     /// The task's slot in the runtime's slab.
     pub(crate) index: u32,
-    /// `QUEUED | RUNNING | DONE | ABORT` bits. Loop thread only.
+    /// `QUEUED | RUNNING | DONE | ABORT | ENDED_BY_POLL | TIMED` bits. Loop thread only.
     pub(crate) state: Cell<u8>,
     /// Polls of this task, when the probes count. Loop thread only. (Its yields are
     /// derived: every poll yielded except one that ended the task.)
@@ -82,12 +87,48 @@ pub(crate) struct Header {
     pub(crate) wakes: Cell<u64>,
     /// Wakes of this task by itself, when the probes count. Loop thread only.
     pub(crate) wakes_self: Cell<u64>,
+    /// The name given with `task::Builder::name`.
     pub(crate) name: Option<Box<str>>,
+    /// Where `spawn` was called.
     pub(crate) spawned_at: &'static Location<'static>,
 }
 
 impl Header {
-    pub(crate) fn stats(&self) -> TaskStats {
+    /// A queued header; `timed` at `Level::Timing` and above (its timing cells live in
+    /// the runtime's side table, `Core::cells`, so the header stays as small as it was).
+    #[inline(always)]
+    pub(crate) fn new(
+        shared: Weak<Shared>,
+        runtime: u64,
+        id: u64,
+        index: u32,
+        name: Option<Box<str>>,
+        spawned_at: &'static Location<'static>,
+        timed: bool,
+    ) -> Self {
+        let state = if timed { QUEUED | TIMED } else { QUEUED };
+        Header {
+            shared,
+            runtime,
+            id,
+            index,
+            state: Cell::new(state),
+            polls: Cell::new(0),
+            wakes: Cell::new(0),
+            wakes_self: Cell::new(0),
+            name,
+            spawned_at,
+        }
+    }
+
+    /// Whether the task has timing cells (`Level::Timing` and above).
+    #[inline]
+    pub(crate) fn is_timed(&self) -> bool {
+        self.state.get() & TIMED != 0
+    }
+
+    /// What the probes know about this task; `timing` adds its times at `Level::Timing`.
+    pub(crate) fn stats(&self, timing: Option<(&Timing, Ticks, &TaskTiming)>) -> TaskStats {
         let state = self.state.get();
         let mut stats = TaskStats::new(
             self.id,
@@ -107,6 +148,12 @@ impl Header {
         stats.yields = self.polls.get() - u64::from(state & ENDED_BY_POLL != 0);
         stats.wakes = self.wakes.get();
         stats.wakes_self = self.wakes_self.get();
+        if let Some((probes, now, t)) = timing {
+            stats.busy = t.busy();
+            stats.scheduled = t.scheduled();
+            stats.idle = t.idle(probes.clock(), now);
+            stats.longest_poll = t.longest_poll();
+        }
         stats
     }
 }
@@ -169,6 +216,10 @@ pub(crate) trait LocalTask: Send + Sync {
     /// # Safety
     /// On the owning runtime's loop thread, and not while the task is being polled.
     unsafe fn finish(&self, error: Option<JoinError>);
+
+    /// Whether the task's `JoinHandle` has been dropped (for lost-waker detection: a
+    /// live handle holds a reference that is not a waker). Loop thread only.
+    fn handle_dropped(&self) -> bool;
 }
 
 impl<F> TaskCell<F>
@@ -184,9 +235,10 @@ where
     );
 
     pub(crate) fn new(future: F, header: Header) -> Arc<TaskCell<F>> {
+        let timed = header.is_timed();
         Arc::new(TaskCell {
             header,
-            join: JoinState::new(),
+            join: JoinState::new(timed),
             payload: UnsafeCell::new(Some(future)),
         })
     }
@@ -324,6 +376,10 @@ where
             self.join.finish(Err(error)); // no-op if the task had already completed
         }
         *slot = None;
+    }
+
+    fn handle_dropped(&self) -> bool {
+        self.join.is_detached()
     }
 }
 

@@ -12,12 +12,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
-use turnstile_probes::Counter;
+use turnstile_probes::{Counter, SiteTag};
 use turnstile_reactor::TimerKey;
 
 use crate::context;
@@ -33,6 +34,7 @@ use crate::runtime::Core;
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     let now = Instant::now();
     sleep_until(now.checked_add(duration).unwrap_or_else(far_future))
@@ -47,10 +49,12 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// rt.block_on(turnstile::time::sleep_until(Instant::now() + Duration::from_millis(1)));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         state: State::Unregistered,
+        at: Location::caller(),
     }
 }
 
@@ -64,6 +68,8 @@ fn far_future() -> Instant {
 pub struct Sleep {
     deadline: Instant,
     state: State,
+    /// Where `sleep`/`sleep_until` was called: its await site for the probes.
+    at: &'static Location<'static>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -131,6 +137,7 @@ impl Sleep {
         if let State::Registered { key, runtime } = self.state {
             if runtime == core.shared.id {
                 if core.timers.borrow_mut().set_waker(key, cx.waker()) {
+                    context::leave_site(SiteTag::code(self.at).again());
                     return Poll::Pending;
                 }
                 self.state = State::Elapsed;
@@ -140,6 +147,9 @@ impl Sleep {
         // First poll (or first on this runtime): done already, or register a timer.
         if self.deadline <= Instant::now() {
             self.state = State::Elapsed;
+            if let Some(timing) = core.timing.as_deref() {
+                timing.inline(SiteTag::code(self.at));
+            }
             return Poll::Ready(());
         }
         let key = core
@@ -151,6 +161,7 @@ impl Sleep {
             key,
             runtime: core.shared.id,
         };
+        context::leave_site(SiteTag::code(self.at));
         Poll::Pending
     }
 }
@@ -183,6 +194,7 @@ impl fmt::Debug for Sleep {
         f.debug_struct("Sleep")
             .field("deadline", &self.deadline)
             .field("state", &self.state)
+            .field("at", &self.at)
             .finish()
     }
 }
@@ -219,6 +231,7 @@ impl From<Elapsed> for std::io::Error {
 /// });
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
@@ -272,6 +285,7 @@ impl<F: Future> Future for Timeout<F> {
 /// });
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     assert!(
         !period.is_zero(),

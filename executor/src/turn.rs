@@ -22,7 +22,7 @@
 
 use std::time::{Duration, Instant};
 
-use turnstile_probes::{Counter, Turn};
+use turnstile_probes::{Counter, Timing, Turn};
 
 use crate::runtime::{Activity, Core};
 
@@ -39,12 +39,32 @@ struct TurnNotes {
 impl Core {
     /// Runs one turn. `poll_main` polls the `block_on` future and returns true once it
     /// has completed; so does this function.
+    ///
+    /// Whether the turn is timed (`Level::Timing` and above) is decided here, once: the
+    /// turn below exists in two instances, and the untimed one has no timing code.
     pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
+        match self.timing.as_deref() {
+            None => self.run_turn::<false>(None, poll_main),
+            Some(timing) => self.run_turn::<true>(Some(timing), poll_main),
+        }
+    }
+
+    /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`.
+    #[inline(always)]
+    fn run_turn<const TIMED: bool>(
+        &self,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
         let number = self.turn.get() + 1;
         self.turn.set(number);
         self.counters.bump(Counter::Turns);
         let before = self.has_on_turn.then(|| self.counters.get());
         let mut notes = TurnNotes::default();
+        let timing = timing.filter(|_| TIMED);
+        if let Some(timing) = timing {
+            timing.turn_started(number);
+        }
 
         // 1. Remote wakes in.
         if self.shared.has_remote() {
@@ -67,8 +87,14 @@ impl Core {
         let batch = self.batch.borrow(); // only `turn` touches `batch`, never re-entered
         let polled = batch.len() as u64;
         self.counters.add(Counter::Polls, polled);
-        for &task in batch.iter() {
-            self.poll_task(task);
+        if TIMED {
+            for (i, &task) in batch.iter().enumerate() {
+                self.poll_task_timed(task, &batch[i + 1..]);
+            }
+        } else {
+            for &task in batch.iter() {
+                self.poll_task::<false>(task, &[]);
+            }
         }
         drop(batch);
         self.batch.borrow_mut().clear();
@@ -78,12 +104,23 @@ impl Core {
         let done = main_polled && {
             self.counters.bump(Counter::MainPolls);
             self.current.set(self.main_marker());
-            let done = poll_main();
+            let done = if TIMED {
+                self.timed_main_poll(poll_main)
+            } else {
+                poll_main()
+            };
             self.current.set(std::ptr::null());
             done
         };
 
+        if let Some(timing) = timing {
+            timing.turn_ended(number, self.ready.borrow().len() as u64);
+        }
+
         if let Some(before) = before {
+            if let Some(timing) = timing {
+                timing.break_chain(); // the hook is the user's code
+            }
             self.report_turn(number, polled, main_polled, &before, notes);
         }
         done
@@ -113,6 +150,9 @@ impl Core {
             .map(|deadline| deadline.saturating_duration_since(start));
         self.counters.bump(Counter::Parks);
         notes.parked = true;
+        if let Some(timing) = &self.timing {
+            timing.park_started();
+        }
         self.drive_reactor(timeout, notes);
         let parked_for = start.elapsed();
         notes.parked_for = parked_for;
@@ -139,6 +179,14 @@ impl Core {
             });
         notes.io_events = outcome.io_events as u64;
         self.counters.add(Counter::IoEvents, notes.io_events);
+        if let Some(timing) = &self.timing {
+            // A park ends when epoll returns, before the wakes it brought are dispatched.
+            if notes.parked {
+                timing.park_ended(notes.io_events, 0);
+            } else {
+                timing.reactor_events(notes.io_events, 0);
+            }
+        }
         if !woken.is_empty() {
             self.activity.set(Activity::Io);
             for waker in woken.drain(..) {
@@ -165,6 +213,9 @@ impl Core {
         };
         notes.timers_fired = count as u64;
         self.counters.add(Counter::TimersFired, notes.timers_fired);
+        if let Some(timing) = &self.timing {
+            timing.reactor_events(0, notes.timers_fired);
+        }
         // Wake with no borrow held: a waker may be anyone's code.
         self.activity.set(Activity::Timer);
         for waker in fired.drain(..) {

@@ -1,8 +1,13 @@
 //! `yield_now`: go back to the loop once.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use turnstile_probes::SiteTag;
+
+use crate::context;
 
 /// Yields to the loop once: the task wakes itself and returns `Pending`, so every other
 /// ready task runs before it is polled again (in the next turn).
@@ -41,13 +46,17 @@ pub struct YieldNow {
 impl Future for YieldNow {
     type Output = ();
 
+    /// `#[track_caller]`: through `.await` the caller is the `.await` expression, so
+    /// the yield's site is that line (no location is stored in the future).
     #[inline]
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
             return Poll::Ready(());
         }
         self.yielded = true;
         cx.waker().wake_by_ref();
+        context::leave_site(SiteTag::code(Location::caller()));
         Poll::Pending
     }
 }

@@ -7,6 +7,11 @@
 //! back to the loop), and a *wake* is a call to its waker, classified by where it came
 //! from ([`WakeSource`]).
 //!
+//! At `Level::Timing` the executor also keeps a [`Timing`] recorder: a TSC [`Clock`]
+//! around every poll, [`LatencyHistogram`]s, await [`Sites`], [`StallReport`]s, a
+//! [`Watchdog`], [`LostWaker`] reports, and at `Level::Trace` a [`TraceRing`] of events
+//! with its exporters ([`TraceLog::narrate`], [`TraceLog::to_chrome_json`]).
+//!
 //! ```
 //! use turnstile_probes::{Counters, Level, WakeSource};
 //!
@@ -17,12 +22,33 @@
 //! assert_eq!((c.wakes, c.wakes_timer, c.wakes_self), (2, 1, 1));
 //! ```
 
+mod clock;
 mod counters;
+mod export;
+mod histogram;
 mod level;
+mod lost;
+mod os;
+mod sites;
 mod snapshot;
+mod stall;
+mod task_timing;
+mod timing;
+mod trace;
 mod turn;
+mod watchdog;
 
+pub use clock::{Clock, Ticks};
 pub use counters::{Counter, CounterValues, Counters, WakeSource};
+pub use histogram::{LatencyHistogram, LatencySummary};
 pub use level::Level;
+pub use lost::LostWaker;
+pub use os::{thread_cpu_time, ContextSwitches};
+pub use sites::{SiteId, SiteStats, SiteTag, Sites};
 pub use snapshot::{Snapshot, TaskState, TaskStats};
+pub use stall::{StallKind, StallReport};
+pub use task_timing::TaskTiming;
+pub use timing::{PollStarted, TaskInfo, Timing};
+pub use trace::{Event, EventKind, TraceLog, TraceRing, TRACE_CAPACITY};
 pub use turn::Turn;
+pub use watchdog::{Beacon, Watchdog, WatchdogHook, WatchdogReport};

@@ -6,7 +6,11 @@ use std::time::Duration;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use serde::Serialize;
 
-use crate::{CounterValues, Level};
+use crate::histogram::nanos;
+use crate::{
+    ContextSwitches, CounterValues, LatencySummary, Level, LostWaker, SiteStats, StallReport,
+    TraceLog,
+};
 
 /// Where a task is in its life when a snapshot is taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -46,6 +50,14 @@ pub struct TaskStats {
     pub wakes: u64,
     /// Wakes of this task by itself.
     pub wakes_self: u64,
+    /// Time spent being polled (`Level::Timing`).
+    pub busy: Duration,
+    /// Time spent woken but waiting in the ready queue (`Level::Timing`).
+    pub scheduled: Duration,
+    /// Time spent waiting for a wake (`Level::Timing`).
+    pub idle: Duration,
+    /// The longest single poll (`Level::Timing`).
+    pub longest_poll: Duration,
 }
 
 impl TaskStats {
@@ -65,6 +77,10 @@ impl TaskStats {
             yields: 0,
             wakes: 0,
             wakes_self: 0,
+            busy: Duration::ZERO,
+            scheduled: Duration::ZERO,
+            idle: Duration::ZERO,
+            longest_poll: Duration::ZERO,
         }
     }
 }
@@ -100,6 +116,33 @@ pub struct Snapshot {
     /// Entries in the timer heap, including dead ones of cancelled timers not yet
     /// cleaned up (the heap is rebuilt when they outnumber the live ones).
     pub timer_heap: u64,
+    /// Context switches of the loop thread since the runtime was built (the OS's view,
+    /// beside the loop's own yields).
+    pub context_switches: ContextSwitches,
+    /// How long each task poll took (`Level::Timing`).
+    pub poll_duration: LatencySummary,
+    /// From a task's wake to its poll: the loop's lag (`Level::Timing`).
+    pub scheduling_delay: LatencySummary,
+    /// How long each turn took, parked time excluded (`Level::Timing`).
+    pub turn_duration: LatencySummary,
+    /// How long each park lasted (`Level::Timing`).
+    pub park_duration: LatencySummary,
+    /// Await sites, in the order first seen (`Level::Timing`).
+    pub sites: Vec<SiteStats>,
+    /// Yields whose `Pending` came from a future that names no site.
+    pub unattributed_yields: u64,
+    /// The most recent stalls (bounded).
+    pub stalls: Vec<StallReport>,
+    /// Stalls in all.
+    pub stalls_total: u64,
+    /// Polls the watchdog reported while they were still running.
+    pub watchdog_reports: u64,
+    /// The most recent lost wakers (bounded).
+    pub lost_wakers: Vec<LostWaker>,
+    /// Lost wakers in all.
+    pub lost_wakers_total: u64,
+    /// The event trace (`Level::Trace`).
+    pub trace: Option<TraceLog>,
 }
 
 impl Snapshot {
@@ -119,6 +162,19 @@ impl Snapshot {
             timers_pending: 0,
             timer_slots: 0,
             timer_heap: 0,
+            context_switches: ContextSwitches::default(),
+            poll_duration: LatencySummary::default(),
+            scheduling_delay: LatencySummary::default(),
+            turn_duration: LatencySummary::default(),
+            park_duration: LatencySummary::default(),
+            sites: Vec::new(),
+            unattributed_yields: 0,
+            stalls: Vec::new(),
+            stalls_total: 0,
+            watchdog_reports: 0,
+            lost_wakers: Vec::new(),
+            lost_wakers_total: 0,
+            trace: None,
         }
     }
 
@@ -161,9 +217,40 @@ impl fmt::Display for Snapshot {
                 u * 100.0
             )?;
         }
+        let cs = &self.context_switches;
+        writeln!(
+            f,
+            "loop thread context switches: {} voluntary, {} involuntary",
+            cs.voluntary, cs.involuntary
+        )?;
+        let timed = self.level >= Level::Timing;
+        if timed {
+            let mut h = Table::new();
+            h.load_preset(UTF8_BORDERS_ONLY).set_header([
+                "latency", "count", "min", "p50", "p90", "p99", "max", "mean",
+            ]);
+            for (name, s) in [
+                ("poll duration", &self.poll_duration),
+                ("scheduling delay", &self.scheduling_delay),
+                ("turn duration", &self.turn_duration),
+                ("park duration", &self.park_duration),
+            ] {
+                h.add_row([
+                    name.to_string(),
+                    s.count.to_string(),
+                    nanos(s.min_ns),
+                    nanos(s.p50_ns),
+                    nanos(s.p90_ns),
+                    nanos(s.p99_ns),
+                    nanos(s.max_ns),
+                    nanos(s.mean_ns),
+                ]);
+            }
+            writeln!(f, "{h}")?;
+        }
         if !self.tasks.is_empty() {
             let mut tasks = Table::new();
-            tasks.load_preset(UTF8_BORDERS_ONLY).set_header([
+            let mut header = vec![
                 "task",
                 "name",
                 "spawned at",
@@ -172,9 +259,13 @@ impl fmt::Display for Snapshot {
                 "yields",
                 "wakes",
                 "self",
-            ]);
+            ];
+            if timed {
+                header.extend(["busy", "scheduled", "idle", "longest poll"]);
+            }
+            tasks.load_preset(UTF8_BORDERS_ONLY).set_header(header);
             for t in &self.tasks {
-                tasks.add_row([
+                let mut row = vec![
                     t.id.to_string(),
                     t.name.clone().unwrap_or_default(),
                     t.spawned_at.clone(),
@@ -183,9 +274,70 @@ impl fmt::Display for Snapshot {
                     t.yields.to_string(),
                     t.wakes.to_string(),
                     t.wakes_self.to_string(),
-                ]);
+                ];
+                if timed {
+                    for d in [t.busy, t.scheduled, t.idle, t.longest_poll] {
+                        row.push(format!("{d:.1?}"));
+                    }
+                }
+                tasks.add_row(row);
             }
             writeln!(f, "{tasks}")?;
+        }
+        if !self.sites.is_empty() || self.unattributed_yields > 0 {
+            let mut sites = Table::new();
+            sites.load_preset(UTF8_BORDERS_ONLY).set_header([
+                "await site",
+                "awaited",
+                "yields",
+                "inline",
+                "total wait",
+                "longest wait",
+            ]);
+            for s in &self.sites {
+                sites.add_row([
+                    s.name(),
+                    s.awaited.to_string(),
+                    s.yields.to_string(),
+                    s.inline.to_string(),
+                    format!("{:.1?}", s.total_wait),
+                    format!("{:.1?}", s.longest_wait),
+                ]);
+            }
+            if self.unattributed_yields > 0 {
+                sites.add_row([
+                    "(no site: a foreign future; name it with .probe())".to_string(),
+                    String::new(),
+                    self.unattributed_yields.to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            writeln!(f, "{sites}")?;
+        }
+        if self.stalls_total > 0 {
+            writeln!(f, "stalls: {} in all", self.stalls_total)?;
+            for s in &self.stalls {
+                writeln!(f, "  {s}")?;
+            }
+        }
+        if self.watchdog_reports > 0 {
+            writeln!(f, "watchdog reports: {}", self.watchdog_reports)?;
+        }
+        if self.lost_wakers_total > 0 {
+            writeln!(f, "lost wakers: {} in all", self.lost_wakers_total)?;
+            for l in &self.lost_wakers {
+                writeln!(f, "  {l}")?;
+            }
+        }
+        if let Some(trace) = &self.trace {
+            writeln!(
+                f,
+                "trace: {} events kept, {} dropped",
+                trace.events.len(),
+                trace.dropped
+            )?;
         }
         Ok(())
     }

@@ -44,6 +44,27 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// At `Level::Timing`, leaves the await site of an operation that goes back to the
+    /// loop, named after it ("tcp read", ...). futures-io's traits hide the caller's
+    /// `.await` from `#[track_caller]`, so the line is turnstile's own; users name
+    /// theirs with `ProbeExt::probe`.
+    #[cold]
+    #[track_caller]
+    fn leave_site(self, core: &Core) {
+        if let Some(timing) = core.timing.as_deref() {
+            let label = match self {
+                Op::TcpRead(_) => "tcp read",
+                Op::TcpWrite => "tcp write",
+                Op::TcpAccept => "tcp accept",
+                Op::TcpConnect => "tcp connect",
+                Op::UdpRecv => "udp recv",
+                Op::UdpSend => "udp send",
+            };
+            let tag = timing.label_tag(label, std::panic::Location::caller());
+            context::leave_site(tag);
+        }
+    }
+
     #[inline]
     fn count(self, counters: &Counters, waited: bool, bytes: usize) {
         let (inline, after_wait, moved) = match self {
@@ -191,6 +212,7 @@ impl<S: Source> IoSource<S> {
                     .borrow_mut()
                     .io_mut()
                     .wait(self.key, dir, cx.waker());
+                kind.leave_site(core);
                 return Poll::Pending;
             }
             match op(&self.io) {
@@ -199,6 +221,7 @@ impl<S: Source> IoSource<S> {
                         .borrow_mut()
                         .io_mut()
                         .clear_and_wait(self.key, dir, cx.waker());
+                    kind.leave_site(core);
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -1,0 +1,451 @@
+//! Await sites: the source lines where tasks go back to the loop.
+//!
+//! turnstile's leaf futures (sleep, `yield_now`, `JoinHandle`, `spawn_blocking`, socket
+//! readiness) know where they were created or awaited (`#[track_caller]`). When one
+//! returns `Pending` it leaves a [`SiteTag`] for the executor, which attributes the
+//! yield of the task being polled to that line. `ProbeExt::probe("label")` does the same
+//! for a foreign future under a name. A site counts how often it was awaited, how often
+//! it yielded, how often it completed without yielding (inline), and how long the tasks
+//! waited there: from its first `Pending` to the poll that resumed past it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::panic::Location;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Set in a tag whose leaf had already returned `Pending` before: the wait goes on.
+const AGAIN: usize = 1;
+/// Set in a tag that names a labelled site (interned by [`Sites::label_tag`]).
+const LABEL: usize = 2;
+/// The tag bits; `Location` and the interned labels are 8-aligned, so they are free.
+const TAG_BITS: usize = AGAIN | LABEL;
+
+/// What a leaf future leaves behind when it returns `Pending`: which site, and whether
+/// it is the same wait as before. One pointer, so leaving it costs one store.
+///
+/// ```
+/// use turnstile_probes::SiteTag;
+/// let tag = SiteTag::code(std::panic::Location::caller());
+/// assert!(!tag.is_none());
+/// assert!(SiteTag::NONE.is_none());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SiteTag(*const ());
+
+impl SiteTag {
+    /// No site: the poll's `Pending` came from a future that leaves none.
+    pub const NONE: SiteTag = SiteTag(std::ptr::null());
+
+    /// The site of a leaf at `at`, on its first `Pending`.
+    ///
+    /// ```
+    /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
+    /// assert_ne!(tag, tag.again());
+    /// ```
+    #[inline(always)]
+    pub const fn code(at: &'static Location<'static>) -> SiteTag {
+        SiteTag((at as *const Location<'static>).cast::<()>())
+    }
+
+    /// The same site, for a leaf that returns `Pending` again (one wait, several polls).
+    ///
+    /// ```
+    /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
+    /// assert_eq!(tag.again(), tag.again().again());
+    /// ```
+    #[inline(always)]
+    pub fn again(self) -> SiteTag {
+        SiteTag(self.0.map_addr(|a| a | AGAIN))
+    }
+
+    /// The tag for a leaf whose first `Pending` this is when `first` is true.
+    ///
+    /// ```
+    /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
+    /// assert_eq!(tag.again_unless(true), tag);
+    /// ```
+    #[inline(always)]
+    pub fn again_unless(self, first: bool) -> SiteTag {
+        if first {
+            self
+        } else {
+            self.again()
+        }
+    }
+
+    /// True for [`SiteTag::NONE`].
+    ///
+    /// ```
+    /// assert!(turnstile_probes::SiteTag::NONE.is_none());
+    /// ```
+    #[inline(always)]
+    pub fn is_none(self) -> bool {
+        self.0.is_null()
+    }
+
+    #[inline(always)]
+    fn key(self) -> usize {
+        self.0.addr() & !TAG_BITS
+    }
+
+    #[inline(always)]
+    fn is_again(self) -> bool {
+        self.0.addr() & AGAIN != 0
+    }
+
+    fn is_label(self) -> bool {
+        self.0.addr() & LABEL != 0
+    }
+}
+
+/// A site's index in its runtime's [`Sites`].
+pub type SiteId = u32;
+
+/// Hashes the addresses that key the sites table: a multiply, not SipHash (the keys
+/// are addresses of statics, not attacker-chosen, and the lookup runs once per yield).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+}
+
+type AddressMap<V> = HashMap<usize, V, BuildHasherDefault<AddressHasher>>;
+
+/// Sites by (label, file, line, column).
+type SiteNames = HashMap<(Option<&'static str>, &'static str, u32, u32), SiteId>;
+
+/// A labelled site, interned: its address is the tag's.
+#[repr(align(8))]
+struct LabelSite {
+    label: &'static str,
+    at: &'static Location<'static>,
+}
+
+/// What one await site recorded.
+///
+/// ```
+/// let sites = turnstile_probes::Sites::new();
+/// assert!(sites.stats().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SiteStats {
+    /// `file:line:column` of the leaf (or of the `.probe(..)` call).
+    pub location: String,
+    /// The label given to `ProbeExt::probe`, for a labelled site.
+    pub label: Option<String>,
+    /// Times a task awaited here: waits begun plus inline completions.
+    pub awaited: u64,
+    /// Polls that returned `Pending` here: yields back to the loop.
+    pub yields: u64,
+    /// Awaits that completed on their first poll, without reaching the loop.
+    pub inline: u64,
+    /// Total time tasks waited here (first `Pending` to the poll that resumed).
+    pub total_wait: Duration,
+    /// The longest single wait.
+    pub longest_wait: Duration,
+}
+
+impl SiteStats {
+    fn new(location: String, label: Option<String>) -> Self {
+        SiteStats {
+            location,
+            label,
+            awaited: 0,
+            yields: 0,
+            inline: 0,
+            total_wait: Duration::ZERO,
+            longest_wait: Duration::ZERO,
+        }
+    }
+
+    /// The site's name: its label and location, or its location.
+    ///
+    /// ```
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let tag = sites.label_tag("db", std::panic::Location::caller());
+    /// let id = sites.resolve(tag).unwrap().0;
+    /// assert!(sites.get(id).name().starts_with("db @ "));
+    /// ```
+    pub fn name(&self) -> String {
+        match &self.label {
+            Some(label) => format!("{label} @ {}", self.location),
+            None => self.location.clone(),
+        }
+    }
+}
+
+impl fmt::Display for SiteStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: awaited {}, {} yield(s), {} inline, waited {:.1?} (longest {:.1?})",
+            self.name(),
+            self.awaited,
+            self.yields,
+            self.inline,
+            self.total_wait,
+            self.longest_wait
+        )
+    }
+}
+
+/// The await sites of one runtime, in the order they were first seen.
+///
+/// ```
+/// use turnstile_probes::{SiteTag, Sites};
+/// let mut sites = Sites::new();
+/// let tag = SiteTag::code(std::panic::Location::caller());
+/// let (id, again) = sites.resolve(tag).unwrap();
+/// assert!(!again);
+/// sites.began_wait(id);
+/// sites.ended_wait(id, 1_000);
+/// assert_eq!(sites.get(id).yields, 1);
+/// ```
+#[derive(Default)]
+pub struct Sites {
+    /// Tag address (tag bits cleared) to index.
+    ids: AddressMap<SiteId>,
+    /// The last lookup: most yields repeat the site of the one before.
+    last: (usize, SiteId),
+    entries: Vec<SiteStats>,
+    /// Wait times in nanoseconds (total, longest), by site; copied out by `stats`.
+    waits: Vec<(u64, u64)>,
+    /// Interned labelled sites, keyed by (label address, label length, location).
+    labels: HashMap<(usize, usize, usize), Box<LabelSite>>,
+    /// Sites by what they name: one source line may have several `Location` addresses
+    /// (the compiler may duplicate the constant; Miri always does), and they must all
+    /// count as one site.
+    by_name: SiteNames,
+    /// Yields whose `Pending` left no site (a foreign future without a probe).
+    unattributed: u64,
+}
+
+impl fmt::Debug for Sites {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sites")
+            .field("sites", &self.entries.len())
+            .finish()
+    }
+}
+
+impl Sites {
+    /// No sites yet.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::Sites::new().unattributed(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Sites::default()
+    }
+
+    /// The tag of the site named `label` at `at`, interned on first use.
+    ///
+    /// ```
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let at = std::panic::Location::caller();
+    /// assert_eq!(sites.label_tag("x", at), sites.label_tag("x", at));
+    /// ```
+    pub fn label_tag(&mut self, label: &'static str, at: &'static Location<'static>) -> SiteTag {
+        let key = (
+            label.as_ptr().addr(),
+            label.len(),
+            (at as *const Location<'static>).addr(),
+        );
+        let site = self
+            .labels
+            .entry(key)
+            .or_insert_with(|| Box::new(LabelSite { label, at }));
+        let ptr = (&**site as *const LabelSite).cast::<()>();
+        SiteTag(ptr.map_addr(|a| a | LABEL))
+    }
+
+    /// The site a tag names, registering it on first sight, and whether the tag
+    /// continues an earlier wait. `None` for [`SiteTag::NONE`] (or a label tag from
+    /// another runtime).
+    ///
+    /// ```
+    /// assert!(turnstile_probes::Sites::new().resolve(turnstile_probes::SiteTag::NONE).is_none());
+    /// ```
+    #[inline]
+    pub fn resolve(&mut self, tag: SiteTag) -> Option<(SiteId, bool)> {
+        if tag.is_none() {
+            return None;
+        }
+        let key = tag.key();
+        if self.last.0 == key {
+            return Some((self.last.1, tag.is_again()));
+        }
+        self.resolve_slow(tag)
+    }
+
+    #[inline(never)]
+    fn resolve_slow(&mut self, tag: SiteTag) -> Option<(SiteId, bool)> {
+        let key = tag.key();
+        if let Some(&id) = self.ids.get(&key) {
+            self.last = (key, id);
+            return Some((id, tag.is_again()));
+        }
+        let (label, at) = if tag.is_label() {
+            // Only tags this table interned are known; they are never dereferenced.
+            let site = self
+                .labels
+                .values()
+                .find(|s| (&***s as *const LabelSite).addr() == key)?;
+            (Some(site.label), site.at)
+        } else {
+            let at = tag
+                .0
+                .map_addr(|a| a & !TAG_BITS)
+                .cast::<Location<'static>>();
+            // SAFETY: a tag without the LABEL bit is only made by `SiteTag::code`, from a
+            // `&'static Location`; clearing the AGAIN bit restores that address, with its
+            // provenance (`map_addr`), so it points to a live `Location` forever.
+            let at: &'static Location<'static> = unsafe { &*at };
+            (None, at)
+        };
+        let name = (label, at.file(), at.line(), at.column());
+        let id = match self.by_name.get(&name) {
+            Some(&id) => id,
+            None => {
+                let id = self.entries.len() as SiteId;
+                let stats = SiteStats::new(at.to_string(), label.map(str::to_owned));
+                self.entries.push(stats);
+                self.waits.push((0, 0));
+                self.by_name.insert(name, id);
+                id
+            }
+        };
+        self.ids.insert(key, id);
+        self.last = (key, id);
+        Some((id, tag.is_again()))
+    }
+
+    /// A leaf at this site completed on its first poll.
+    ///
+    /// ```
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
+    /// sites.inline(tag);
+    /// assert_eq!(sites.stats()[0].inline, 1);
+    /// ```
+    pub fn inline(&mut self, tag: SiteTag) {
+        if let Some((id, _)) = self.resolve(tag) {
+            let s = &mut self.entries[id as usize];
+            s.inline += 1;
+            s.awaited += 1;
+        }
+    }
+
+    /// A wait begins at `id`: one await, one yield.
+    ///
+    /// ```
+    /// # let mut sites = turnstile_probes::Sites::new();
+    /// # let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// sites.began_wait(id);
+    /// assert_eq!(sites.get(id).awaited, 1);
+    /// ```
+    #[inline]
+    pub fn began_wait(&mut self, id: SiteId) {
+        let s = &mut self.entries[id as usize];
+        s.awaited += 1;
+        s.yields += 1;
+    }
+
+    /// The wait at `id` yielded again (polled, still pending).
+    ///
+    /// ```
+    /// # let mut sites = turnstile_probes::Sites::new();
+    /// # let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// sites.yielded_again(id);
+    /// assert_eq!(sites.get(id).yields, 1);
+    /// ```
+    #[inline]
+    pub fn yielded_again(&mut self, id: SiteId) {
+        self.entries[id as usize].yields += 1;
+    }
+
+    /// A wait at `id` ended after `nanos`.
+    ///
+    /// ```
+    /// # let mut sites = turnstile_probes::Sites::new();
+    /// # let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// sites.ended_wait(id, 5);
+    /// assert_eq!(sites.get(id).longest_wait.as_nanos(), 5);
+    /// ```
+    #[inline]
+    pub fn ended_wait(&mut self, id: SiteId, nanos: u64) {
+        let (total, longest) = &mut self.waits[id as usize];
+        *total += nanos;
+        *longest = (*longest).max(nanos);
+    }
+
+    /// A yield that left no site.
+    ///
+    /// ```
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// sites.unattributed_yield();
+    /// assert_eq!(sites.unattributed(), 1);
+    /// ```
+    pub fn unattributed_yield(&mut self) {
+        self.unattributed += 1;
+    }
+
+    /// Yields that left no site.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::Sites::new().unattributed(), 0);
+    /// ```
+    pub fn unattributed(&self) -> u64 {
+        self.unattributed
+    }
+
+    /// One site's record.
+    ///
+    /// # Panics
+    /// If `id` did not come from this table.
+    ///
+    /// ```
+    /// # let mut sites = turnstile_probes::Sites::new();
+    /// let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// assert!(sites.get(id).location.contains(".rs"));
+    /// ```
+    pub fn get(&self, id: SiteId) -> SiteStats {
+        self.stat(id as usize)
+    }
+
+    fn stat(&self, i: usize) -> SiteStats {
+        let mut s = self.entries[i].clone();
+        let (total, longest) = self.waits[i];
+        s.total_wait = Duration::from_nanos(total);
+        s.longest_wait = Duration::from_nanos(longest);
+        s
+    }
+
+    /// Every site, in the order first seen.
+    ///
+    /// ```
+    /// assert!(turnstile_probes::Sites::new().stats().is_empty());
+    /// ```
+    pub fn stats(&self) -> Vec<SiteStats> {
+        (0..self.entries.len()).map(|i| self.stat(i)).collect()
+    }
+}

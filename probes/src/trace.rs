@@ -1,0 +1,209 @@
+//! `Level::Trace`: a bounded ring buffer of what the loop did, event by event.
+//!
+//! Events carry nanoseconds since the runtime was built. The ring keeps the most recent
+//! [`TRACE_CAPACITY`] events by default; older ones are dropped and counted, so memory
+//! stays bounded however long the loop runs. Export a [`TraceLog`] as narrated text
+//! ([`TraceLog::narrate`]) or as Chrome/Perfetto trace JSON ([`TraceLog::to_chrome_json`]);
+//! the loop also emits each event as a `tracing` event under target `turnstile`.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::counters::WakeSource;
+
+/// Events kept by default.
+pub const TRACE_CAPACITY: usize = 65_536;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum EventKind {
+    /// A turn began.
+    TurnStart {
+        /// The turn's number.
+        turn: u64,
+    },
+    /// A turn ended.
+    TurnEnd {
+        /// The turn's number.
+        turn: u64,
+        /// Tasks queued for the next turn.
+        ready: u64,
+    },
+    /// A task (0: the `block_on` future) was about to be polled.
+    PollStart {
+        /// The task.
+        task: u64,
+    },
+    /// That poll returned.
+    PollEnd {
+        /// The task.
+        task: u64,
+        /// It returned `Ready` (or panicked) rather than `Pending`.
+        done: bool,
+    },
+    /// A task was woken.
+    Wake {
+        /// The task woken (0: the `block_on` future).
+        target: u64,
+        /// Where the wake came from.
+        source: WakeSource,
+        /// The task being polled when it happened, if any.
+        by: Option<u64>,
+    },
+    /// The loop parked: nothing was ready.
+    ParkStart,
+    /// The park ended.
+    ParkEnd,
+    /// The reactor delivered readiness events.
+    Io {
+        /// How many.
+        events: u64,
+    },
+    /// Timers fired.
+    TimersFired {
+        /// How many.
+        count: u64,
+    },
+    /// A poll was a stall.
+    Stall {
+        /// The task.
+        task: u64,
+        /// How long it ran, in nanoseconds.
+        nanos: u64,
+    },
+}
+
+/// One event and when it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Nanoseconds since the runtime was built.
+    pub at_ns: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The ring buffer. Loop thread only.
+///
+/// ```
+/// use turnstile_probes::{EventKind, TraceRing};
+/// let mut ring = TraceRing::with_capacity(2);
+/// for turn in 1..=3 {
+///     ring.push(turn, EventKind::TurnStart { turn });
+/// }
+/// assert_eq!((ring.len(), ring.dropped()), (2, 1));
+/// ```
+#[derive(Debug)]
+pub struct TraceRing {
+    events: VecDeque<Event>,
+    capacity: usize,
+    dropped: u64,
+}
+
+impl TraceRing {
+    /// A ring that keeps the last `capacity` events (at least one).
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::TraceRing::with_capacity(8).len(), 0);
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        TraceRing {
+            events: VecDeque::with_capacity(capacity.min(TRACE_CAPACITY)),
+            capacity,
+            dropped: 0,
+        }
+    }
+
+    /// Appends an event, dropping the oldest if full.
+    ///
+    /// ```
+    /// let mut ring = turnstile_probes::TraceRing::with_capacity(1);
+    /// ring.push(5, turnstile_probes::EventKind::ParkStart);
+    /// assert_eq!(ring.len(), 1);
+    /// ```
+    #[inline]
+    pub fn push(&mut self, at_ns: u64, kind: EventKind) {
+        if self.events.len() == self.capacity {
+            self.events.pop_front();
+            self.dropped += 1;
+        }
+        self.events.push_back(Event { at_ns, kind });
+    }
+
+    /// Events held.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::TraceRing::with_capacity(4).len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True when no event is held.
+    ///
+    /// ```
+    /// assert!(turnstile_probes::TraceRing::with_capacity(4).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Events dropped because the ring was full.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::TraceRing::with_capacity(4).dropped(), 0);
+    /// ```
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// A copy of what the ring holds, with task names for the exporters.
+    ///
+    /// ```
+    /// let ring = turnstile_probes::TraceRing::with_capacity(4);
+    /// assert!(ring.log(Default::default()).events.is_empty());
+    /// ```
+    pub fn log(&self, task_names: HashMap<u64, String>) -> TraceLog {
+        TraceLog {
+            events: self.events.iter().copied().collect(),
+            dropped: self.dropped,
+            capacity: self.capacity as u64,
+            task_names,
+        }
+    }
+}
+
+/// The events of a trace, oldest first, as a snapshot holds them.
+///
+/// ```
+/// let log = turnstile_probes::TraceLog::default();
+/// assert_eq!(log.narrate(), "");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TraceLog {
+    /// The events kept, oldest first.
+    pub events: Vec<Event>,
+    /// Events dropped because the ring was full.
+    pub dropped: u64,
+    /// The ring's capacity.
+    pub capacity: u64,
+    /// Task names (or spawn locations) by id, for the exporters.
+    pub task_names: HashMap<u64, String>,
+}
+
+impl TraceLog {
+    /// A task's display name.
+    pub(crate) fn task_name(&self, id: u64) -> String {
+        if id == 0 {
+            return "block_on".to_string();
+        }
+        match self.task_names.get(&id) {
+            Some(name) => format!("task {id} ({name})"),
+            None => format!("task {id}"),
+        }
+    }
+}

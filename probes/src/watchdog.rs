@@ -1,0 +1,227 @@
+//! The watchdog: a thread that notices a poll that has been running too long, while it
+//! is still running.
+//!
+//! A stall report is written when the poll returns; a loop that never comes back (a
+//! deadlock, an endless loop, a read with no timeout) never writes one. So the loop
+//! publishes "polling task N since T" in a [`Beacon`] of atomics (two relaxed stores per
+//! poll, at `Level::Timing` and above, only when a watchdog runs), and a watchdog thread
+//! looks at it a few times per period. A poll older than the period is reported once:
+//! to the user's callback if one was given, else as a `tracing` warning under target
+//! `turnstile`, and counted in the next snapshot (`watchdog_reports`).
+//!
+//! No backtrace of the loop thread is taken: that needs a signal handler that walks
+//! the stack of an interrupted thread, which is not async-signal-safe with std's
+//! backtrace machinery. The report says which task and where it was spawned.
+
+use std::fmt;
+use std::panic::Location;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::clock::Clock;
+
+/// What the loop publishes for the watchdog: the poll in progress.
+///
+/// ```
+/// let beacon = turnstile_probes::Beacon::default();
+/// beacon.poll_started(7, 100, std::panic::Location::caller());
+/// beacon.poll_ended();
+/// assert_eq!(beacon.reports(), 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct Beacon {
+    /// Clock ticks at the start of the poll in progress; zero when not polling.
+    started: AtomicU64,
+    /// The id of the task being polled.
+    task: AtomicU64,
+    /// Where that task was spawned.
+    spawned_at: AtomicPtr<Location<'static>>,
+    /// Reports made so far.
+    reports: AtomicU64,
+}
+
+impl Beacon {
+    /// A poll of task `id` (spawned at `at`) starts at `now`.
+    ///
+    /// ```
+    /// turnstile_probes::Beacon::default().poll_started(1, 1, std::panic::Location::caller());
+    /// ```
+    #[inline]
+    pub fn poll_started(&self, id: u64, now: u64, at: &'static Location<'static>) {
+        self.task.store(id, Ordering::Relaxed);
+        self.spawned_at
+            .store(ptr::from_ref(at).cast_mut(), Ordering::Relaxed);
+        // Release: the watchdog that sees this start also sees the task above.
+        self.started.store(now, Ordering::Release);
+    }
+
+    /// The poll in progress returned.
+    ///
+    /// ```
+    /// turnstile_probes::Beacon::default().poll_ended();
+    /// ```
+    #[inline]
+    pub fn poll_ended(&self) {
+        self.started.store(0, Ordering::Relaxed);
+    }
+
+    /// Reports the watchdog has made.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::Beacon::default().reports(), 0);
+    /// ```
+    pub fn reports(&self) -> u64 {
+        self.reports.load(Ordering::Relaxed)
+    }
+}
+
+/// A poll the watchdog caught running longer than its period.
+///
+/// ```
+/// let r = turnstile_probes::WatchdogReport {
+///     task_id: 2,
+///     spawned_at: "src/main.rs:4:5".into(),
+///     running_for: std::time::Duration::from_millis(250),
+/// };
+/// assert!(r.to_string().contains("still running"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WatchdogReport {
+    /// The task being polled (0 for the `block_on` future).
+    pub task_id: u64,
+    /// Where it was spawned.
+    pub spawned_at: String,
+    /// How long the poll had been running when the watchdog looked.
+    pub running_for: Duration,
+}
+
+impl fmt::Display for WatchdogReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "watchdog: task {} spawned at {} has been in one poll for {:.1?} and is still running",
+            self.task_id, self.spawned_at, self.running_for
+        )
+    }
+}
+
+/// What the watchdog calls with each report (on the watchdog thread).
+pub type WatchdogHook = Arc<dyn Fn(&WatchdogReport) + Send + Sync>;
+
+/// The running watchdog thread; stops (and joins it) when dropped.
+pub struct Watchdog {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl fmt::Debug for Watchdog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watchdog").finish_non_exhaustive()
+    }
+}
+
+impl Watchdog {
+    /// Starts a thread that watches `beacon` and reports any poll older than `period`.
+    ///
+    /// # Errors
+    /// If the thread cannot be started.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let beacon = Arc::new(turnstile_probes::Beacon::default());
+    /// let clock = turnstile_probes::Clock::new();
+    /// let dog = turnstile_probes::Watchdog::start(
+    ///     clock, std::time::Duration::from_millis(50), beacon, None)?;
+    /// drop(dog);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start(
+        clock: Clock,
+        period: Duration,
+        beacon: Arc<Beacon>,
+        hook: Option<WatchdogHook>,
+    ) -> std::io::Result<Watchdog> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = stop.clone();
+        let period = period.max(Duration::from_millis(1));
+        let thread = thread::Builder::new()
+            .name("turnstile-watchdog".into())
+            .spawn(move || watch(&clock, period, &beacon, hook.as_deref(), &flag))?;
+        Ok(Watchdog {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.stop;
+        *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        cvar.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The watchdog thread: look four times per period until told to stop.
+fn watch(
+    clock: &Clock,
+    period: Duration,
+    beacon: &Beacon,
+    hook: Option<&(dyn Fn(&WatchdogReport) + Send + Sync)>,
+    stop: &(Mutex<bool>, Condvar),
+) {
+    let (lock, cvar) = stop;
+    let mut reported = 0u64; // the start tick of the poll last reported
+    let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        let (guard, _) = cvar
+            .wait_timeout(stopped, period / 4)
+            .unwrap_or_else(PoisonError::into_inner);
+        stopped = guard;
+        if *stopped {
+            return;
+        }
+        let started = beacon.started.load(Ordering::Acquire);
+        if started == 0 || started == reported {
+            continue;
+        }
+        let running_for = clock.between(started, clock.now());
+        if running_for < period {
+            continue;
+        }
+        let task_id = beacon.task.load(Ordering::Relaxed);
+        let at = beacon.spawned_at.load(Ordering::Relaxed);
+        // SAFETY: the pointer is null or was stored from a `&'static Location`.
+        let spawned_at = unsafe { at.as_ref() }.map_or_else(String::new, ToString::to_string);
+        // The poll may have ended and another begun since `started` was read; then the
+        // report names the new task with the old start. Re-reading `started` narrows it.
+        if beacon.started.load(Ordering::Acquire) != started {
+            continue;
+        }
+        reported = started;
+        beacon.reports.fetch_add(1, Ordering::Relaxed);
+        let report = WatchdogReport {
+            task_id,
+            spawned_at,
+            running_for,
+        };
+        match hook {
+            Some(hook) => hook(&report),
+            None => tracing::warn!(
+                target: "turnstile",
+                task_id = report.task_id,
+                spawned_at = %report.spawned_at,
+                running_for_ms = report.running_for.as_millis() as u64,
+                "{report}"
+            ),
+        }
+    }
+}
