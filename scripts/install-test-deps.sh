@@ -5,6 +5,8 @@ set -uo pipefail
 
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# The lab's `http` experiment drives hyper with wrk (it falls back to its own generator).
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 
 if ((${#need_apt[@]})); then
     echo "install-test-deps: installing ${need_apt[*]} from Debian"

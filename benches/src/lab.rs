@@ -58,6 +58,12 @@ pub trait LabRuntime: BenchRuntime + Sized + 'static {
     /// the future can be made outside the runtime, which tokio's own `sleep` forbids).
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static;
 
+    /// Runs `work` on the runtime's blocking pool and waits for it (inside
+    /// `block_on`). Panics if `work` panics.
+    fn spawn_blocking<T: Send + 'static>(
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + Send;
+
     /// What the runtime itself has counted so far. Call it outside `block_on`, after
     /// the work: on turnstile it takes a probe snapshot, which lists every live task.
     fn loop_counts(&self) -> LoopCounts;
@@ -118,6 +124,22 @@ impl LabRuntime for Turnstile {
         turnstile::time::sleep(duration).await
     }
 
+    /// turnstile's `JoinHandle` is not `Send`, and a workload's tasks must be (to run
+    /// on tokio too); so a local carrier task awaits the blocking work and passes the
+    /// result over a oneshot channel: one extra spawn and local wake per call.
+    fn spawn_blocking<T: Send + 'static>(
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        drop(turnstile::spawn(async move {
+            let out = turnstile::spawn_blocking(work)
+                .await
+                .expect("blocking work");
+            let _ = tx.send(out);
+        }));
+        async move { rx.await.expect("the carrier task sends the result") }
+    }
+
     fn loop_counts(&self) -> LoopCounts {
         let c = self.runtime().probes().counters;
         LoopCounts {
@@ -141,6 +163,12 @@ impl LabRuntime for Tokio {
 
     async fn sleep(duration: Duration) {
         tokio::time::sleep(duration).await
+    }
+
+    async fn spawn_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+        tokio::task::spawn_blocking(work)
+            .await
+            .expect("blocking work")
     }
 
     fn loop_counts(&self) -> LoopCounts {

@@ -9,8 +9,13 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::experiments::chain::ChainArgs;
+use crate::experiments::cpu_share::CpuShareArgs;
+use crate::experiments::echo::EchoArgs;
 use crate::experiments::gather::GatherArgs;
+use crate::experiments::http::HttpArgs;
+use crate::experiments::limit::LimitArgs;
 use crate::experiments::memory::MemoryArgs;
+use crate::experiments::stall::StallArgs;
 use crate::experiments::yield_cost::YieldCostArgs;
 use crate::experiments::{self, Experiment, Lab};
 use crate::machine::Machine;
@@ -52,6 +57,26 @@ pub enum Command {
     Gather(GatherArgs),
     /// Seed 001: bytes per idle task; a deep recursive async fn against a loop.
     Memory(MemoryArgs),
+    /// Seed 001: TCP and UDP echo servers, round trips per second and p99, with the
+    /// server and the load generator on separate cores.
+    Echo(EchoArgs),
+    /// Seeds 000, 002: clients against a server that serves 100 connections at once;
+    /// plain, semaphore and buffer_unordered from 10 to 2,000 in flight.
+    Limit(LimitArgs),
+    /// Seed 003: request latency against the CPU share of each request's work, inline
+    /// and through spawn_blocking.
+    CpuShare(CpuShareArgs),
+    /// hyper's hello world on each runtime, driven by wrk or the lab's own generator.
+    Http(HttpArgs),
+    /// Seeds 001, 003: a heartbeat's lateness while another task blocks, computes, or
+    /// offloads; turnstile's stall reports.
+    Stall(StallArgs),
+    /// Runs a server for a parent lab process until its stdin closes (internal).
+    #[command(hide = true)]
+    Serve {
+        /// The server, as JSON.
+        job: String,
+    },
     /// Runs one measurement for a parent lab process (internal).
     #[command(hide = true)]
     Worker {
@@ -95,6 +120,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::YieldCost(args)) => one::<experiments::YieldCost>(&args, &lab).map(drop),
         Some(Command::Gather(args)) => one::<experiments::Gather>(&args, &lab).map(drop),
         Some(Command::Memory(args)) => one::<experiments::Memory>(&args, &lab).map(drop),
+        Some(Command::Echo(args)) => one::<experiments::Echo>(&args, &lab).map(drop),
+        Some(Command::Limit(args)) => one::<experiments::Limit>(&args, &lab).map(drop),
+        Some(Command::CpuShare(args)) => one::<experiments::CpuShare>(&args, &lab).map(drop),
+        Some(Command::Http(args)) => one::<experiments::Http>(&args, &lab).map(drop),
+        Some(Command::Stall(args)) => one::<experiments::Stall>(&args, &lab).map(drop),
+        Some(Command::Serve { job }) => crate::load::serve(&job),
         Some(Command::Worker { job }) => crate::worker::serve(&job),
     }
 }
@@ -139,6 +170,11 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
         leg::<experiments::YieldCost>(args, lab)?,
         leg::<experiments::Gather>(args, lab)?,
         leg::<experiments::Memory>(args, lab)?,
+        leg::<experiments::Echo>(args, lab)?,
+        leg::<experiments::Limit>(args, lab)?,
+        leg::<experiments::CpuShare>(args, lab)?,
+        leg::<experiments::Http>(args, lab)?,
+        leg::<experiments::Stall>(args, lab)?,
     ];
     let tour = TourReport {
         machine: lab.machine.clone(),
@@ -206,6 +242,10 @@ mod tests {
         assert!(<experiments::Gather as Experiment>::tour_args(true).full);
         let _ = <experiments::YieldCost as Experiment>::tour_args(false);
         let _ = <experiments::Memory as Experiment>::tour_args(false);
+        let _ = <experiments::Echo as Experiment>::tour_args(false);
+        assert!(<experiments::Limit as Experiment>::tour_args(false).tour);
+        assert!(<experiments::CpuShare as Experiment>::tour_args(false).tour);
+        assert!(<experiments::Http as Experiment>::tour_args(false).tour);
     }
 
     #[test]
@@ -217,6 +257,11 @@ mod tests {
             &["turnstile-lab", "memory", "--depth", "0"],
             &["turnstile-lab", "yield-cost", "--samples", "0"],
             &["turnstile-lab", "--runtime", "asyncio"],
+            &["turnstile-lab", "echo", "--size", "4"],
+            &["turnstile-lab", "limit", "--items", "0"],
+            &["turnstile-lab", "cpu-share", "--rate", "0"],
+            &["turnstile-lab", "http", "--generator", "ab"],
+            &["turnstile-lab", "stall", "--stall-ms", "1"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?} was accepted");
         }

@@ -18,6 +18,7 @@
 //!   figure is per process (peak RSS).
 //! - [`alloc`]: a counting global allocator (installed by the binary) for exact heap
 //!   bytes.
+//! - [`load`]: servers in pinned child processes (`serve`), latency percentiles.
 //! - [`report`], [`plot`], [`machine`]: tables, markdown, JSON, SVG, machine facts.
 //!
 //! The workloads themselves, generic over both runtimes, are in
@@ -43,6 +44,7 @@ macro_rules! on_runtime {
 pub use turnstile_benches::alloc;
 pub mod cli;
 pub mod experiments;
+pub mod load;
 pub mod machine;
 pub mod plot;
 pub mod report;

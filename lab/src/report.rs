@@ -9,6 +9,11 @@ use anyhow::Context as _;
 use comfy_table::{presets, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
+use crate::experiments::cpu_share::CpuShareReport;
+use crate::experiments::echo::EchoReport;
+use crate::experiments::http::HttpReport;
+use crate::experiments::limit::LimitReport;
+use crate::experiments::stall::StallReportTable;
 use crate::experiments::yield_cost::YieldCostReport;
 use crate::experiments::{chain::ChainReport, gather::GatherReport, memory::MemoryReport};
 use crate::machine::Machine;
@@ -162,6 +167,16 @@ pub enum ExperimentReport {
     Gather(GatherReport),
     /// `memory`.
     Memory(MemoryReport),
+    /// `echo`.
+    Echo(EchoReport),
+    /// `limit`.
+    Limit(LimitReport),
+    /// `cpu-share`.
+    CpuShare(CpuShareReport),
+    /// `http`.
+    Http(HttpReport),
+    /// `stall`.
+    Stall(StallReportTable),
 }
 
 impl ExperimentReport {
@@ -172,6 +187,11 @@ impl ExperimentReport {
             ExperimentReport::YieldCost(r) => r,
             ExperimentReport::Gather(r) => r,
             ExperimentReport::Memory(r) => r,
+            ExperimentReport::Echo(r) => r,
+            ExperimentReport::Limit(r) => r,
+            ExperimentReport::CpuShare(r) => r,
+            ExperimentReport::Http(r) => r,
+            ExperimentReport::Stall(r) => r,
         }
     }
 }

@@ -6,8 +6,13 @@ use std::process::{Command, Output};
 
 use serde::de::DeserializeOwned;
 use turnstile_lab::experiments::chain::{ChainReport, Leaf, Shape as ChainShape};
+use turnstile_lab::experiments::cpu_share::{Burst, CpuShareReport};
+use turnstile_lab::experiments::echo::{EchoReport, Proto};
 use turnstile_lab::experiments::gather::{GatherReport, Shape as GatherShape};
+use turnstile_lab::experiments::http::HttpReport;
+use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
+use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
 use turnstile_lab::report::{ExperimentReport, TourReport};
 use turnstile_lab::runtimes::Rt;
@@ -204,6 +209,140 @@ fn yield_cost_reports_every_operation() {
 }
 
 #[test]
+fn echo_answers_every_message_on_both_runtimes() {
+    let (dir, _) = run_smoke("echo", &["echo"]);
+    let report: EchoReport = read(&dir, "echo.json");
+    assert_eq!(report.messages, Some(20));
+    // TCP at 1 and 10 connections, UDP with 10 sockets, on two runtimes.
+    assert_eq!(report.rows.len(), 3 * 2);
+    for r in &report.rows {
+        let what = format!("{} {:?} {}", r.runtime, r.proto, r.clients);
+        match r.proto {
+            // Lockstep round trips over TCP: every message comes back.
+            Proto::Tcp => assert_eq!(r.load.messages, 20 * r.clients, "{what}"),
+            // A datagram may be lost, but each one sent is answered or counted lost.
+            Proto::Udp => assert_eq!(r.load.messages + r.load.lost, 20 * r.clients, "{what}"),
+        }
+        assert_eq!(r.load.latency.samples, r.load.messages, "{what}");
+    }
+}
+
+#[test]
+fn limit_server_never_exceeds_its_limit() {
+    let (dir, _) = run_smoke("limit", &["limit"]);
+    let report: LimitReport = read(&dir, "limit.json");
+    assert_eq!(report.server_limit, 100);
+    assert_eq!(
+        report.rows.len(),
+        2 * 3 * 2,
+        "two runtimes, three styles, two bounds"
+    );
+    for style in [Style::Plain, Style::Semaphore, Style::BufferUnordered] {
+        assert!(report.rows.iter().any(|r| r.style == style));
+    }
+    for r in &report.rows {
+        let what = format!("{} {:?} {}", r.runtime, r.style, r.concurrency);
+        assert!(
+            r.server_max_active <= 100,
+            "{what}: {}",
+            r.server_max_active
+        );
+        assert!(r.server_max_active <= r.concurrency, "{what}");
+        assert_eq!(
+            r.ok + r.errors(),
+            r.items,
+            "{what}: every item is done or failed"
+        );
+        assert!(
+            r.server_served >= r.ok,
+            "{what}: every item fetched was served"
+        );
+        if r.concurrency <= 100 {
+            assert_eq!(r.errors(), 0, "{what}: within the limit nothing fails");
+            assert_eq!(r.server_refused, 0, "{what}");
+        }
+    }
+}
+
+#[test]
+fn cpu_share_answers_every_request() {
+    let (dir, _) = run_smoke("cpu-share", &["cpu-share"]);
+    let report: CpuShareReport = read(&dir, "cpu-share.json");
+    // Shares 0 and 50 %, inline and spawn_blocking, on two runtimes.
+    assert_eq!(report.rows.len(), 2 * 2 * 2);
+    for burst in [Burst::Inline, Burst::SpawnBlocking] {
+        assert!(report.rows.iter().any(|r| r.burst == burst));
+    }
+    for r in &report.rows {
+        assert_eq!(r.requests, 40, "400 req/s for 0.1 s");
+        assert_eq!(
+            r.answered, r.requests,
+            "{} {:?} {}",
+            r.runtime, r.burst, r.share_pct
+        );
+        assert_eq!(r.latency.samples, r.answered);
+    }
+}
+
+#[test]
+fn http_serves_every_request_on_both_runtimes() {
+    let (dir, _) = run_smoke("http", &["http"]);
+    let report: HttpReport = read(&dir, "http.json");
+    assert_eq!(
+        report.generator, "lab",
+        "--smoke uses the lab's own generator"
+    );
+    assert_eq!(report.rows.len(), 2);
+    for r in &report.rows {
+        assert_eq!(
+            r.load.requests,
+            4 * 10,
+            "{}: 4 connections x 10 requests",
+            r.runtime
+        );
+        assert_eq!(r.load.errors, 0, "{}", r.runtime);
+    }
+}
+
+#[test]
+fn stall_finds_the_injected_stalls() {
+    let (dir, _) = run_smoke("stall", &["stall"]);
+    let report: StallReportTable = read(&dir, "stall.json");
+    assert_eq!((report.stall_ms, report.stalls), (20, 2));
+    assert_eq!(report.rows.len(), 3 * 2, "three ways on two runtimes");
+    for r in &report.rows {
+        let what = format!("{} {:?}", r.runtime, r.way);
+        assert_eq!(r.lag.samples, r.ticks, "{what}");
+        if r.way != Way::SpawnBlocking {
+            // Each stall on the loop holds one heartbeat tick for the whole stall; a
+            // busy machine can only make more ticks late, not fewer.
+            assert!(
+                r.late_ticks >= r.stalls,
+                "{what}: {} late ticks",
+                r.late_ticks
+            );
+        }
+        match (r.runtime, &r.reports) {
+            (Rt::Turnstile, Some(reports)) => {
+                // Polls of 20 ms or more: the injected stalls, each with its class.
+                let kind = match r.way {
+                    Way::BlockingSleep => "OffCpu",
+                    Way::CpuLoop => "OnCpu",
+                    Way::SpawnBlocking => continue,
+                };
+                let found = reports
+                    .iter()
+                    .filter(|s| s.duration_ms >= 20.0 && s.kind == kind)
+                    .count() as u64;
+                assert!(found >= r.stalls, "{what}: {reports:#?}");
+            }
+            (Rt::Tokio, None) => {}
+            other => panic!("{what}: unexpected reports {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn the_runtime_flag_limits_the_runs() {
     let (dir, _) = run_smoke(
         "tokio-only",
@@ -228,7 +367,20 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         .iter()
         .map(|e| e.as_report().name())
         .collect();
-    assert_eq!(names, ["chain", "yield-cost", "gather", "memory"]);
+    assert_eq!(
+        names,
+        [
+            "chain",
+            "yield-cost",
+            "gather",
+            "memory",
+            "echo",
+            "limit",
+            "cpu-share",
+            "http",
+            "stall"
+        ]
+    );
     assert!(matches!(&tour.experiments[0], ExperimentReport::Chain(c) if !c.narration.is_empty()));
     for name in names {
         for ext in ["json", "svg", "md"] {
@@ -250,7 +402,7 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
 fn no_subcommand_runs_the_tour() {
     let (dir, _) = run_smoke("default", &["--runtime", "turnstile"]);
     let tour: TourReport = read(&dir, "tour.json");
-    assert_eq!(tour.experiments.len(), 4);
+    assert_eq!(tour.experiments.len(), 9);
 }
 
 #[test]
@@ -262,7 +414,11 @@ fn bad_arguments_fail_with_a_clear_message() {
         (&["memory", "--depth", "0"], "--depth"),
         (&["yield-cost", "--samples", "0"], "--samples"),
         (&["--runtime", "asyncio"], "--runtime"),
-        (&["echo"], "unrecognized subcommand"),
+        (&["echo", "--connections", "0"], "--connections"),
+        (&["limit", "--concurrency", "0"], "--concurrency"),
+        (&["cpu-share", "--shares", "101"], "--shares"),
+        (&["stall", "--stalls", "0"], "--stalls"),
+        (&["asyncio"], "unrecognized subcommand"),
     ] {
         let out = lab(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -278,7 +434,18 @@ fn bad_arguments_fail_with_a_clear_message() {
 
 #[test]
 fn every_experiment_has_help() {
-    for sub in ["tour", "chain", "yield-cost", "gather", "memory"] {
+    for sub in [
+        "tour",
+        "chain",
+        "yield-cost",
+        "gather",
+        "memory",
+        "echo",
+        "limit",
+        "cpu-share",
+        "http",
+        "stall",
+    ] {
         let out = lab(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
         let text = String::from_utf8_lossy(&out.stdout);

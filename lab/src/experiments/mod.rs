@@ -19,8 +19,13 @@ use crate::report::{ExperimentReport, Report};
 use crate::runtimes::Rt;
 
 pub mod chain;
+pub mod cpu_share;
+pub mod echo;
 pub mod gather;
+pub mod http;
+pub mod limit;
 pub mod memory;
+pub mod stall;
 pub mod yield_cost;
 
 /// What every experiment runs with.
@@ -97,3 +102,18 @@ pub struct Gather;
 /// `memory` (seed 001, section 2.2).
 #[derive(Debug)]
 pub struct Memory;
+/// `echo` (seed 001, section 10.1).
+#[derive(Debug)]
+pub struct Echo;
+/// `limit` (seeds 000, 002).
+#[derive(Debug)]
+pub struct Limit;
+/// `cpu-share` (seed 003).
+#[derive(Debug)]
+pub struct CpuShare;
+/// `http`: hyper's hello world.
+#[derive(Debug)]
+pub struct Http;
+/// `stall` (seed 001 section 1.1, seed 003).
+#[derive(Debug)]
+pub struct Stall;

@@ -1,0 +1,418 @@
+//! `cpu-share` (seed 003): when does CPU work in the loop wreck the tail?
+//!
+//! A loopback request/response server (`turnstile_benches::net::work_server`) where
+//! each request is a fixed amount of work: a CPU burst that makes up 0 to 50 % of it,
+//! the rest a wait on a timer (the I/O part). The burst runs inline on the loop thread
+//! or through `spawn_blocking`. A tokio client on its own thread offers a fixed load:
+//! each request has a scheduled send time, and its latency counts from that time (so
+//! a client held up by a slow server does not hide the delay). Reported per CPU share:
+//! p50, p99 and throughput.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{value_parser, ValueEnum};
+use serde::{Deserialize, Serialize};
+use turnstile_benches::lab::LabRuntime;
+use turnstile_benches::net::{self as bench_net, Burst as NetBurst, NetRuntime};
+use turnstile_benches::{BenchRuntime, Tokio};
+
+use super::{Experiment, Lab};
+use crate::load::{micros, rate, Latency};
+use crate::plot::{self, Bars, Series};
+use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::runtimes::Rt;
+
+/// The knobs of `cpu-share`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct CpuShareArgs {
+    /// CPU shares of each request's work, in percent, comma-separated [default:
+    /// 0,10,20,30,40,50; 0,50 with --smoke].
+    #[arg(long, value_delimiter = ',', value_parser = value_parser!(u64).range(0..=100))]
+    pub shares: Vec<u64>,
+    /// Work per request (CPU burst plus wait), in microseconds.
+    #[arg(long, default_value_t = 5000, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    pub work_us: u64,
+    /// Offered load, requests per second.
+    #[arg(long, default_value_t = 400, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    pub rate: u64,
+    /// Seconds of load per setting [default: 1; 0.75 in the tour; 0.1 with --smoke].
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Client connections; requests go round-robin over them.
+    #[arg(long, default_value_t = 50, value_parser = value_parser!(u64).range(1..=10_000))]
+    pub connections: u64,
+    /// Where the CPU burst runs: inline, spawn-blocking, or both.
+    #[arg(long, value_enum, default_value_t = BurstChoice::Both)]
+    pub burst: BurstChoice,
+    /// The tour's short form: 0.75 s per setting.
+    #[arg(skip)]
+    pub tour: bool,
+}
+
+/// The `--burst` option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BurstChoice {
+    /// On the loop thread.
+    Inline,
+    /// On the blocking pool.
+    SpawnBlocking,
+    /// Both.
+    Both,
+}
+
+/// Where a burst ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Burst {
+    /// On the loop thread.
+    Inline,
+    /// Through `spawn_blocking`.
+    SpawnBlocking,
+}
+
+impl Burst {
+    fn label(self) -> &'static str {
+        match self {
+            Burst::Inline => "inline",
+            Burst::SpawnBlocking => "spawn_blocking",
+        }
+    }
+}
+
+/// One CPU share on one runtime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuShareRow {
+    /// The server's runtime.
+    pub runtime: Rt,
+    /// Where the burst ran.
+    pub burst: Burst,
+    /// CPU share of the work, percent.
+    pub share_pct: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests answered.
+    pub answered: u64,
+    /// From the first scheduled send to the last answer, s.
+    pub seconds: f64,
+    /// Answers per second.
+    pub per_s: f64,
+    /// From the scheduled send to the answer.
+    pub latency: Latency,
+}
+
+/// What `cpu-share` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuShareReport {
+    /// Work per request, µs.
+    pub work_us: u64,
+    /// Offered load, requests per second.
+    pub rate: u64,
+    /// Client connections.
+    pub connections: u64,
+    /// One row per runtime, burst and share.
+    pub rows: Vec<CpuShareRow>,
+}
+
+impl Experiment for super::CpuShare {
+    const NAME: &'static str = "cpu-share";
+    type Args = CpuShareArgs;
+    type Report = CpuShareReport;
+
+    fn tour_args(_full: bool) -> CpuShareArgs {
+        let mut args: CpuShareArgs = super::default_args();
+        args.tour = true;
+        args
+    }
+
+    fn run(args: &CpuShareArgs, lab: &Lab) -> anyhow::Result<CpuShareReport> {
+        let shares = if !args.shares.is_empty() {
+            args.shares.clone()
+        } else if lab.smoke {
+            vec![0, 50]
+        } else {
+            vec![0, 10, 20, 30, 40, 50]
+        };
+        let seconds = lab.size(args.seconds, if args.tour { 0.75 } else { 1.0 }, 0.1);
+        anyhow::ensure!(
+            seconds > 0.0 && seconds <= 600.0,
+            "--seconds must be in (0, 600]"
+        );
+        let requests = ((args.rate as f64 * seconds).round() as u64).max(1);
+        let bursts = match args.burst {
+            BurstChoice::Inline => vec![Burst::Inline],
+            BurstChoice::SpawnBlocking => vec![Burst::SpawnBlocking],
+            BurstChoice::Both => vec![Burst::Inline, Burst::SpawnBlocking],
+        };
+        let steps = lab.runtimes.len() * bursts.len() * shares.len();
+        let bar = lab.progress(steps as u64, "cpu-share");
+        let mut rows = Vec::new();
+        for &runtime in &lab.runtimes {
+            for &burst in &bursts {
+                for &share in &shares {
+                    bar.set_message(format!("{runtime}, {}, {share}% CPU", burst.label()));
+                    let work = Duration::from_micros(args.work_us);
+                    let cpu = work.mul_f64(share as f64 / 100.0);
+                    let setting = Setting {
+                        cpu,
+                        wait: work - cpu,
+                        burst,
+                        rate: args.rate,
+                        requests,
+                        connections: args.connections.min(requests),
+                    };
+                    let (answered, seconds, latency) =
+                        on_runtime!(runtime, R => run_setting::<R>(&setting))?;
+                    rows.push(CpuShareRow {
+                        runtime,
+                        burst,
+                        share_pct: share,
+                        requests,
+                        answered,
+                        seconds,
+                        per_s: answered as f64 / seconds.max(1e-9),
+                        latency,
+                    });
+                    bar.inc(1);
+                }
+            }
+        }
+        bar.finish_and_clear();
+        Ok(CpuShareReport {
+            work_us: args.work_us,
+            rate: args.rate,
+            connections: args.connections,
+            rows,
+        })
+    }
+
+    fn into_tour(report: CpuShareReport) -> ExperimentReport {
+        ExperimentReport::CpuShare(report)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Setting {
+    cpu: Duration,
+    wait: Duration,
+    burst: Burst,
+    rate: u64,
+    requests: u64,
+    connections: u64,
+}
+
+/// Serves on this thread with runtime `R` while a tokio client thread offers the load.
+fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, f64, Latency)> {
+    let s = *s;
+    let rt = R::fresh();
+    let done = Arc::new(AtomicBool::new(false));
+    let client_done = done.clone();
+    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let client = std::thread::Builder::new()
+        .name("cpu-share-client".into())
+        .spawn(move || {
+            let result = rx
+                .recv()
+                .map_err(anyhow::Error::from)
+                .and_then(|addr| client(addr, s));
+            client_done.store(true, Ordering::Release);
+            result
+        })?;
+    rt.block_on(async move {
+        let burst = match s.burst {
+            Burst::Inline => NetBurst::Inline,
+            Burst::SpawnBlocking => NetBurst::SpawnBlocking,
+        };
+        let addr = bench_net::work_server::<R>(s.cpu, s.wait, burst).await;
+        let _ = tx.send(addr);
+        // Bounded by the client, whose requests are bounded by their timeouts.
+        let cap = Instant::now() + Duration::from_secs(600);
+        while !done.load(Ordering::Acquire) && Instant::now() < cap {
+            R::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    client
+        .join()
+        .map_err(|_| anyhow::anyhow!("the client thread panicked"))?
+}
+
+/// The client: `connections` connections; request `k` is due at `k / rate` seconds,
+/// on connection `k % connections`. A connection sends each of its requests when it
+/// is due, or as soon as the previous answer is in if that is later.
+fn client(addr: SocketAddr, s: Setting) -> anyhow::Result<(u64, f64, Latency)> {
+    let rt = Tokio::new();
+    rt.block_on(async move {
+        let streams = bench_net::connect_many::<Tokio>(addr, s.connections as usize).await;
+        let start = Instant::now() + Duration::from_millis(5);
+        let tasks: Vec<_> = streams
+            .into_iter()
+            .enumerate()
+            .map(|(c, mut stream)| {
+                Tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                    let mut times = Vec::new();
+                    let mut k = c as u64;
+                    let mut answer = [0; 8];
+                    while k < s.requests {
+                        let due = start + Duration::from_secs_f64(k as f64 / s.rate as f64);
+                        tokio::time::sleep_until(due.into()).await;
+                        stream.write_all(&k.to_le_bytes()).await?;
+                        tokio::time::timeout(
+                            Duration::from_secs(30),
+                            stream.read_exact(&mut answer),
+                        )
+                        .await??;
+                        anyhow::ensure!(answer == k.to_le_bytes(), "a wrong answer");
+                        times.push(due.elapsed().as_nanos() as u64);
+                        k += s.connections;
+                    }
+                    Ok::<_, anyhow::Error>(times)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        Ok((all.len() as u64, seconds, Latency::of(all)))
+    })
+}
+
+impl CpuShareReport {
+    fn keys(&self) -> Vec<(Rt, Burst)> {
+        let mut out: Vec<(Rt, Burst)> = Vec::new();
+        for r in &self.rows {
+            if !out.contains(&(r.runtime, r.burst)) {
+                out.push((r.runtime, r.burst));
+            }
+        }
+        out
+    }
+
+    /// The first share whose p99 is over twice the p99 at the lowest share.
+    fn take_off(&self, runtime: Rt, burst: Burst) -> Option<u64> {
+        let rows: Vec<&CpuShareRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.runtime == runtime && r.burst == burst)
+            .collect();
+        let base = rows.iter().min_by_key(|r| r.share_pct)?.latency.p99_us;
+        rows.iter()
+            .filter(|r| r.latency.p99_us > 2.0 * base)
+            .map(|r| r.share_pct)
+            .min()
+    }
+}
+
+impl Report for CpuShareReport {
+    fn name(&self) -> &'static str {
+        "cpu-share"
+    }
+
+    fn title(&self) -> String {
+        "cpu-share: where does the tail take off?".into()
+    }
+
+    fn question(&self) -> String {
+        format!(
+            "Seed 003: async is cooperative, so CPU work in one task holds up all others; \
+             the seed sees tail latency fall off a cliff once CPU work passes ~20 %. Here: \
+             {} µs of work per request (a CPU burst of the given share, then a timer wait), \
+             {} requests/s offered over {} connections by a tokio client thread; latency \
+             counts from each request's scheduled send.",
+            self.work_us, self.rate, self.connections
+        )
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            "Latency from the scheduled send to the answer, and answers per second.",
+            &[
+                "runtime",
+                "burst",
+                "CPU share",
+                "answered",
+                "per second",
+                "p50",
+                "p99",
+                "max",
+            ],
+            2,
+        );
+        for r in &self.rows {
+            s.row(vec![
+                r.runtime.to_string(),
+                r.burst.label().into(),
+                format!("{} %", r.share_pct),
+                format!("{}/{}", thousands(r.answered), thousands(r.requests)),
+                rate(r.per_s),
+                micros(r.latency.p50_us),
+                micros(r.latency.p99_us),
+                micros(r.latency.max_us),
+            ]);
+        }
+        vec![s]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (rt, burst) in self.keys() {
+            notes.push(match self.take_off(rt, burst) {
+                Some(share) => format!(
+                    "{rt}, {}: p99 is over twice its lowest-share value from {share} % CPU on.",
+                    burst.label()
+                ),
+                None => format!(
+                    "{rt}, {}: p99 stays within twice its lowest-share value at every share.",
+                    burst.label()
+                ),
+            });
+        }
+        notes.push(format!(
+            "Inline, the loop's CPU load is rate x work x share ({} req/s x {} µs = {:.0} % \
+             of a core per 100 % share): every burst delays every request behind it, and near \
+             a full core the queue grows without bound. spawn_blocking takes the burst off \
+             the loop, at the price of a thread hop per request.",
+            self.rate,
+            self.work_us,
+            self.rate as f64 * self.work_us as f64 / 1e4
+        ));
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let mut shares: Vec<u64> = self.rows.iter().map(|r| r.share_pct).collect();
+        shares.sort_unstable();
+        shares.dedup();
+        let keys = self.keys();
+        let series = keys
+            .iter()
+            .map(|&(rt, burst)| Series {
+                name: format!("{rt}, {}", burst.label()),
+                values: shares
+                    .iter()
+                    .map(|&sh| {
+                        self.rows
+                            .iter()
+                            .find(|r| r.runtime == rt && r.burst == burst && r.share_pct == sh)
+                            .map(|r| r.latency.p99_us)
+                    })
+                    .collect(),
+            })
+            .collect();
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: "cpu-share: p99 latency against the CPU share of each request".into(),
+                value_label: "p99 latency".into(),
+                groups: shares.iter().map(|s| format!("{s} % CPU")).collect(),
+                series,
+                format: micros,
+            },
+        )
+    }
+}

@@ -1,0 +1,476 @@
+//! `echo` (seed 001, section 10.1): how many echoes a second, and how late the slowest?
+//!
+//! A TCP echo server (1 KiB messages, 1, 10 and 100 connections in lockstep) and a UDP
+//! echo server, each on turnstile and on tokio, in a child process pinned to one core.
+//! The load generator is the same for both: a tokio current-thread client in another
+//! child pinned to the other core, so the servers differ and nothing else. Reported:
+//! messages (or packets) per second and round-trip p50 and p99, beside the seed's
+//! asyncio and uvloop figures.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::value_parser;
+use serde::{Deserialize, Serialize};
+use turnstile_benches::net::{self as bench_net};
+use turnstile_benches::{BenchRuntime, Tokio};
+
+use super::{Experiment, Lab};
+use crate::load::{self, micros, rate, Latency, ServeJob, Server, ServerProcess};
+use crate::plot::{self, Bars, Series};
+use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::runtimes::Rt;
+use crate::worker::{self, Job};
+
+/// The knobs of `echo`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct EchoArgs {
+    /// TCP connections, comma-separated [default: 1,10,100; 1,10 with --smoke].
+    #[arg(long, value_delimiter = ',', value_parser = value_parser!(u64).range(1..=2_000))]
+    pub connections: Vec<u64>,
+    /// Message size in bytes.
+    #[arg(long, default_value_t = 1024, value_parser = value_parser!(u64).range(8..=60_000))]
+    pub size: u64,
+    /// Seconds of load per setting [default: 1].
+    #[arg(long, default_value_t = 1.0)]
+    pub seconds: f64,
+    /// Stop each connection after this many round trips [default: none; 20 with
+    /// --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(1..))]
+    pub messages: Option<u64>,
+    /// UDP client sockets, each with one datagram in flight (0 skips UDP).
+    #[arg(long, default_value_t = 10, value_parser = value_parser!(u64).range(0..=1_000))]
+    pub udp_sockets: u64,
+    /// Do not pin the server and the load generator to separate cores.
+    #[arg(long)]
+    pub no_pin: bool,
+}
+
+/// TCP or UDP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// A TCP connection per client, round trips in lockstep.
+    Tcp,
+    /// A UDP socket per client, one datagram in flight.
+    Udp,
+}
+
+/// What the load generator is asked to do (in a child process).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EchoLoadJob {
+    /// The server.
+    pub addr: SocketAddr,
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// Connections (TCP) or sockets (UDP).
+    pub clients: u64,
+    /// Bytes per message.
+    pub size: u64,
+    /// How long to load.
+    pub seconds: f64,
+    /// Round trips per client at most.
+    pub messages: Option<u64>,
+}
+
+/// What the load generator measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EchoLoad {
+    /// Round trips completed.
+    pub messages: u64,
+    /// Datagrams with no answer within 100 ms (UDP).
+    pub lost: u64,
+    /// From the first send to the last answer, s.
+    pub seconds: f64,
+    /// Round-trip times.
+    pub latency: Latency,
+}
+
+/// One setting on one runtime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EchoRow {
+    /// The server's runtime.
+    pub runtime: Rt,
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// Connections or sockets.
+    pub clients: u64,
+    /// What the client measured.
+    pub load: EchoLoad,
+    /// Round trips per second.
+    pub per_s: f64,
+}
+
+/// What `echo` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EchoReport {
+    /// Bytes per message.
+    pub size: u64,
+    /// Seconds of load per setting.
+    pub seconds: f64,
+    /// Round trips per client at most, if capped.
+    pub messages: Option<u64>,
+    /// Server and client cores, if pinned.
+    pub pinned: Option<(usize, usize)>,
+    /// One row per setting and runtime.
+    pub rows: Vec<EchoRow>,
+}
+
+impl Experiment for super::Echo {
+    const NAME: &'static str = "echo";
+    type Args = EchoArgs;
+    type Report = EchoReport;
+
+    fn tour_args(_full: bool) -> EchoArgs {
+        super::default_args()
+    }
+
+    fn run(args: &EchoArgs, lab: &Lab) -> anyhow::Result<EchoReport> {
+        anyhow::ensure!(
+            args.seconds > 0.0 && args.seconds <= 600.0,
+            "--seconds must be in (0, 600]"
+        );
+        let connections = if !args.connections.is_empty() {
+            args.connections.clone()
+        } else if lab.smoke {
+            vec![1, 10]
+        } else {
+            vec![1, 10, 100]
+        };
+        let messages = args.messages.or(lab.smoke.then_some(20));
+        let pinned = if args.no_pin { None } else { load::pinning() };
+        let mut settings: Vec<(Proto, u64)> =
+            connections.iter().map(|&c| (Proto::Tcp, c)).collect();
+        if args.udp_sockets > 0 {
+            settings.push((Proto::Udp, args.udp_sockets));
+        }
+        let bar = lab.progress((settings.len() * lab.runtimes.len()) as u64, "echo");
+        let mut rows = Vec::new();
+        for &(proto, clients) in &settings {
+            for &runtime in &lab.runtimes {
+                bar.set_message(format!("{runtime}, {proto:?}, {clients} clients"));
+                let server = ServerProcess::start(
+                    &ServeJob {
+                        runtime,
+                        server: match proto {
+                            Proto::Tcp => Server::TcpEcho,
+                            Proto::Udp => Server::UdpEcho,
+                        },
+                        max_seconds: (args.seconds as u64).saturating_mul(4) + 30,
+                    },
+                    pinned.map(|p| p.0),
+                )?;
+                let job = EchoLoadJob {
+                    addr: server.addr,
+                    proto,
+                    clients,
+                    size: args.size,
+                    seconds: args.seconds,
+                    messages,
+                };
+                let load: EchoLoad =
+                    worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))?;
+                drop(server);
+                let per_s = load.messages as f64 / load.seconds.max(1e-9);
+                rows.push(EchoRow {
+                    runtime,
+                    proto,
+                    clients,
+                    load,
+                    per_s,
+                });
+                bar.inc(1);
+            }
+        }
+        bar.finish_and_clear();
+        Ok(EchoReport {
+            size: args.size,
+            seconds: args.seconds,
+            messages,
+            pinned,
+            rows,
+        })
+    }
+
+    fn into_tour(report: EchoReport) -> ExperimentReport {
+        ExperimentReport::Echo(report)
+    }
+}
+
+/// The load generator's side (a child process): tokio current-thread clients.
+pub fn run_load(job: &EchoLoadJob) -> anyhow::Result<EchoLoad> {
+    let rt = Tokio::new();
+    rt.block_on(async {
+        match job.proto {
+            Proto::Tcp => tcp_load(job).await,
+            Proto::Udp => udp_load(job).await,
+        }
+    })
+}
+
+async fn tcp_load(job: &EchoLoadJob) -> anyhow::Result<EchoLoad> {
+    let streams = bench_net::connect_many::<Tokio>(job.addr, job.clients as usize).await;
+    let size = job.size as usize;
+    let cap = job.messages.unwrap_or(u64::MAX);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(job.seconds);
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| {
+            Tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let message = vec![0xA5; size];
+                let mut echo = vec![0; size];
+                let mut times = Vec::new();
+                while (times.len() as u64) < cap && Instant::now() < deadline {
+                    let sent = Instant::now();
+                    stream.write_all(&message).await?;
+                    stream.read_exact(&mut echo).await?;
+                    times.push(sent.elapsed().as_nanos() as u64);
+                }
+                anyhow::ensure!(echo == message || times.is_empty(), "a wrong echo");
+                Ok(times)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(EchoLoad {
+        messages: all.len() as u64,
+        lost: 0,
+        seconds: start.elapsed().as_secs_f64(),
+        latency: Latency::of(all),
+    })
+}
+
+async fn udp_load(job: &EchoLoadJob) -> anyhow::Result<EchoLoad> {
+    let size = job.size as usize;
+    let cap = job.messages.unwrap_or(u64::MAX);
+    let mut sockets = Vec::new();
+    for _ in 0..job.clients {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        socket.connect(job.addr).await?;
+        sockets.push(socket);
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(job.seconds);
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .map(|socket| {
+            Tokio::spawn(async move {
+                let mut message = vec![0xA5; size];
+                let mut echo = vec![0; size + 1];
+                let mut times = Vec::new();
+                let mut lost = 0u64;
+                let mut seq = 0u64;
+                while (times.len() as u64) < cap && Instant::now() < deadline {
+                    seq += 1;
+                    message[..8].copy_from_slice(&seq.to_le_bytes());
+                    let sent = Instant::now();
+                    socket.send(&message).await?;
+                    // Wait for this datagram's echo; a late echo of an earlier one is
+                    // skipped.
+                    let answered = tokio::time::timeout(Duration::from_millis(100), async {
+                        loop {
+                            let n = socket.recv(&mut echo).await?;
+                            if n == size && echo[..8] == seq.to_le_bytes() {
+                                return Ok::<(), std::io::Error>(());
+                            }
+                        }
+                    })
+                    .await;
+                    match answered {
+                        Ok(result) => {
+                            result?;
+                            times.push(sent.elapsed().as_nanos() as u64);
+                        }
+                        Err(_elapsed) => lost += 1,
+                    }
+                }
+                Ok::<_, anyhow::Error>((times, lost))
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut lost = 0;
+    for task in tasks {
+        let (times, l) = task.await??;
+        all.extend(times);
+        lost += l;
+    }
+    Ok(EchoLoad {
+        messages: all.len() as u64,
+        lost,
+        seconds: start.elapsed().as_secs_f64(),
+        latency: Latency::of(all),
+    })
+}
+
+/// The seed's figures (no size, connection count or machine stated): (asyncio,
+/// uvloop) for TCP req/s, UDP packets/s and p99 latency in ms.
+const SEED_TCP: (f64, f64) = (50_000.0, 150_000.0);
+const SEED_UDP: (f64, f64) = (80_000.0, 250_000.0);
+const SEED_P99_MS: (f64, f64) = (12.0, 4.0);
+
+impl EchoReport {
+    fn find(&self, runtime: Rt, proto: Proto, clients: u64) -> Option<&EchoRow> {
+        self.rows
+            .iter()
+            .find(|r| r.runtime == runtime && r.proto == proto && r.clients == clients)
+    }
+
+    fn settings(&self) -> Vec<(Proto, u64)> {
+        let mut out: Vec<(Proto, u64)> = Vec::new();
+        for r in &self.rows {
+            if !out.contains(&(r.proto, r.clients)) {
+                out.push((r.proto, r.clients));
+            }
+        }
+        out
+    }
+}
+
+fn label(proto: Proto, clients: u64) -> String {
+    match proto {
+        Proto::Tcp => format!("TCP, {clients} conn"),
+        Proto::Udp => format!("UDP, {clients} sockets"),
+    }
+}
+
+impl Report for EchoReport {
+    fn name(&self) -> &'static str {
+        "echo"
+    }
+
+    fn title(&self) -> String {
+        "echo: round trips per second, and the slowest one".into()
+    }
+
+    fn question(&self) -> String {
+        format!(
+            "Seed 001 §10.1: uvloop serves 3x asyncio (TCP 50k -> 150k req/s, UDP 80k -> \
+             250k packets/s, p99 12 -> 4 ms). Here: an echo server on each runtime, {} B \
+             messages in lockstep, {} s per setting; the load generator is the same tokio \
+             current-thread client for both; {}.",
+            self.size,
+            self.seconds,
+            match self.pinned {
+                Some((s, c)) => format!("server pinned to core {s}, client to core {c}"),
+                None => "not pinned".into(),
+            }
+        )
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            "Round trips a second and their latency, as the client saw them.",
+            &[
+                "setting",
+                "server",
+                "round trips",
+                "per second",
+                "p50",
+                "p99",
+                "max",
+                "lost",
+            ],
+            2,
+        );
+        for (proto, clients) in self.settings() {
+            for r in self
+                .rows
+                .iter()
+                .filter(|r| r.proto == proto && r.clients == clients)
+            {
+                s.row(vec![
+                    label(proto, clients),
+                    r.runtime.to_string(),
+                    thousands(r.load.messages),
+                    rate(r.per_s),
+                    micros(r.load.latency.p50_us),
+                    micros(r.load.latency.p99_us),
+                    micros(r.load.latency.max_us),
+                    thousands(r.load.lost),
+                ]);
+            }
+        }
+        let mut seed = Section::new(
+            "The seed's figures (Python; size, connections and machine not stated).",
+            &["metric", "asyncio", "uvloop", "uvloop / asyncio"],
+            1,
+        );
+        for (name, (a, u), fmt) in [
+            ("TCP req/s", SEED_TCP, rate as fn(f64) -> String),
+            ("UDP packets/s", SEED_UDP, rate),
+            ("p99 latency", SEED_P99_MS, |ms: f64| format!("{ms} ms")),
+        ] {
+            let ratio = if name.starts_with("p99") {
+                a / u
+            } else {
+                u / a
+            };
+            seed.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
+        }
+        vec![s, seed]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (proto, clients) in self.settings() {
+            if let (Some(t), Some(k)) = (
+                self.find(Rt::Turnstile, proto, clients),
+                self.find(Rt::Tokio, proto, clients),
+            ) {
+                notes.push(format!(
+                    "{}: turnstile {} vs tokio {} ({:.2}x); p99 {} vs {}.",
+                    label(proto, clients),
+                    rate(t.per_s),
+                    rate(k.per_s),
+                    t.per_s / k.per_s.max(1e-9),
+                    micros(t.load.latency.p99_us),
+                    micros(k.load.latency.p99_us),
+                ));
+            }
+        }
+        notes.push(
+            "Both servers run the same code and the same client drives them, so the ratio \
+             is the runtimes'; the seed's 3x is between two Python loops, one of them \
+             written in C (uvloop over libuv)."
+                .into(),
+        );
+        if self.pinned.is_none() {
+            notes.push("Not pinned: server and client shared the cores.".into());
+        }
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let settings = self.settings();
+        let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
+        rts.sort();
+        rts.dedup();
+        let series = rts
+            .into_iter()
+            .map(|rt| Series {
+                name: rt.to_string(),
+                values: settings
+                    .iter()
+                    .map(|&(p, c)| self.find(rt, p, c).map(|r| r.per_s))
+                    .collect(),
+            })
+            .collect();
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: "echo: round trips per second (tokio client)".into(),
+                value_label: "round trips per second".into(),
+                groups: settings.iter().map(|&(p, c)| label(p, c)).collect(),
+                series,
+                format: rate,
+            },
+        )
+    }
+}

@@ -1,0 +1,493 @@
+//! `http`: hyper's hello world on turnstile against tokio's current-thread runtime.
+//!
+//! The servers are `turnstile_benches::net::serve_hello_turnstile` and
+//! `serve_hello_tokio`: the same hyper service, HTTP/1.1 with keep-alive, in a child
+//! process pinned to one core. The load comes from wrk (pinned to the other core) when
+//! it is installed, else from the lab's own generator (keep-alive connections, one
+//! request in flight on each), and the report says which. Reported: requests per
+//! second and latency percentiles.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use clap::{value_parser, ValueEnum};
+use serde::{Deserialize, Serialize};
+use turnstile_benches::{BenchRuntime, Tokio};
+
+use super::{Experiment, Lab};
+use crate::load::{self, micros, rate, Latency, ServeJob, Server, ServerProcess};
+use crate::plot::{self, Bars, Series};
+use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::runtimes::Rt;
+use crate::worker::{self, Job};
+
+/// The knobs of `http`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct HttpArgs {
+    /// Keep-alive connections.
+    #[arg(long, default_value_t = 50, value_parser = value_parser!(u64).range(1..=10_000))]
+    pub connections: u64,
+    /// Seconds of load per runtime [default: 3; 1 in the tour].
+    #[arg(long, value_parser = value_parser!(u64).range(1..=600))]
+    pub seconds: Option<u64>,
+    /// The load generator: wrk if installed (auto), wrk, or the lab's own.
+    #[arg(long, value_enum, default_value_t = Generator::Auto)]
+    pub generator: Generator,
+    /// Do not pin the server and the load generator to separate cores.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// The tour's short form: 1 s per runtime.
+    #[arg(skip)]
+    pub tour: bool,
+}
+
+/// The `--generator` option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generator {
+    /// wrk if it is on the PATH, else the lab's own (always the lab's own with --smoke,
+    /// whose counts are exact).
+    Auto,
+    /// wrk (an error if missing).
+    Wrk,
+    /// The lab's own: tokio current-thread, one request in flight per connection.
+    Lab,
+}
+
+/// What the lab's own generator is asked to do (in a child process).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HttpLoadJob {
+    /// The server.
+    pub addr: SocketAddr,
+    /// Keep-alive connections.
+    pub connections: u64,
+    /// How long.
+    pub seconds: f64,
+    /// Requests per connection at most.
+    pub requests: Option<u64>,
+}
+
+/// What a load generator measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpLoad {
+    /// Responses received.
+    pub requests: u64,
+    /// Errors (socket errors and non-2xx responses for wrk).
+    pub errors: u64,
+    /// Seconds of load.
+    pub seconds: f64,
+    /// Requests per second.
+    pub per_s: f64,
+    /// Percentiles (wrk reports p50, p99 and max; `samples` is 0 for wrk).
+    pub latency: Latency,
+}
+
+/// One runtime's run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpRow {
+    /// The server's runtime.
+    pub runtime: Rt,
+    /// What the generator measured.
+    pub load: HttpLoad,
+}
+
+/// What `http` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpReport {
+    /// `wrk` or `lab` (the one used).
+    pub generator: String,
+    /// Why, if not the one asked for.
+    pub generator_note: Option<String>,
+    /// Keep-alive connections.
+    pub connections: u64,
+    /// Server and client cores, if pinned.
+    pub pinned: Option<(usize, usize)>,
+    /// One row per runtime.
+    pub rows: Vec<HttpRow>,
+}
+
+fn wrk_available() -> bool {
+    Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+impl Experiment for super::Http {
+    const NAME: &'static str = "http";
+    type Args = HttpArgs;
+    type Report = HttpReport;
+
+    fn tour_args(_full: bool) -> HttpArgs {
+        let mut args: HttpArgs = super::default_args();
+        args.tour = true;
+        args
+    }
+
+    fn run(args: &HttpArgs, lab: &Lab) -> anyhow::Result<HttpReport> {
+        let seconds = args.seconds.unwrap_or(if args.tour { 1 } else { 3 });
+        let connections = if lab.smoke {
+            args.connections.min(4)
+        } else {
+            args.connections
+        };
+        let have_wrk = wrk_available();
+        let (use_wrk, note) = match args.generator {
+            Generator::Wrk if !have_wrk => bail!("wrk is not installed (apt-get install wrk)"),
+            Generator::Wrk => (true, None),
+            Generator::Lab => (false, None),
+            Generator::Auto if lab.smoke => (
+                false,
+                Some("--smoke uses the lab's own generator, whose counts are exact".into()),
+            ),
+            Generator::Auto if !have_wrk => (
+                false,
+                Some("wrk is not installed: the lab's own generator was used".into()),
+            ),
+            Generator::Auto => (true, None),
+        };
+        let pinned = if args.no_pin { None } else { load::pinning() };
+        let bar = lab.progress(lab.runtimes.len() as u64, "http");
+        let mut rows = Vec::new();
+        for &runtime in &lab.runtimes {
+            bar.set_message(format!("{runtime}, {connections} connections"));
+            let server = ServerProcess::start(
+                &ServeJob {
+                    runtime,
+                    server: Server::Hello,
+                    max_seconds: seconds * 4 + 30,
+                },
+                pinned.map(|p| p.0),
+            )?;
+            wait_for(server.addr)?;
+            let load = if use_wrk {
+                run_wrk(server.addr, connections, seconds, pinned.map(|p| p.1))?
+            } else {
+                let job = HttpLoadJob {
+                    addr: server.addr,
+                    connections,
+                    seconds: seconds as f64,
+                    requests: lab.smoke.then_some(10),
+                };
+                worker::run_in_child_on(&Job::HttpLoad(job), pinned.map(|p| p.1))?
+            };
+            drop(server);
+            rows.push(HttpRow { runtime, load });
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(HttpReport {
+            generator: if use_wrk { "wrk" } else { "lab" }.into(),
+            generator_note: note,
+            connections,
+            pinned,
+            rows,
+        })
+    }
+
+    fn into_tour(report: HttpReport) -> ExperimentReport {
+        ExperimentReport::Http(report)
+    }
+}
+
+/// Waits (up to 5 s) until the server accepts connections.
+fn wait_for(addr: SocketAddr) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            bail!("the server at {addr} did not come up");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn run_wrk(
+    addr: SocketAddr,
+    connections: u64,
+    seconds: u64,
+    cpu: Option<usize>,
+) -> anyhow::Result<HttpLoad> {
+    let mut command = match cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(cpu.to_string()).arg("wrk");
+            c
+        }
+        None => Command::new("wrk"),
+    };
+    let output = command
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--latency", &format!("http://{addr}/")])
+        .stdin(Stdio::null())
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    parse_wrk(&text, seconds as f64).with_context(|| format!("reading wrk's output:\n{text}"))
+}
+
+/// Reads wrk's `--latency` output.
+pub fn parse_wrk(text: &str, seconds: f64) -> anyhow::Result<HttpLoad> {
+    let duration_us = |s: &str| -> Option<f64> {
+        let s = s.trim();
+        let (num, scale) = if let Some(v) = s.strip_suffix("us") {
+            (v, 1.0)
+        } else if let Some(v) = s.strip_suffix("ms") {
+            (v, 1e3)
+        } else if let Some(v) = s.strip_suffix('s') {
+            (v, 1e6)
+        } else if let Some(v) = s.strip_suffix('m') {
+            (v, 60e6)
+        } else {
+            return None;
+        };
+        num.parse::<f64>().ok().map(|n| n * scale)
+    };
+    let mut load = HttpLoad {
+        requests: 0,
+        errors: 0,
+        seconds,
+        per_s: 0.0,
+        latency: Latency::default(),
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", v] => load.latency.p50_us = duration_us(v).context("p50")?,
+            ["99%", v] => load.latency.p99_us = duration_us(v).context("p99")?,
+            ["Latency", _avg, _stdev, max, ..] => {
+                load.latency.max_us = duration_us(max).context("max")?
+            }
+            [n, "requests", "in", ..] => load.requests = n.parse()?,
+            ["Requests/sec:", v] => load.per_s = v.parse()?,
+            ["Non-2xx", "or", "3xx", "responses:", n] => load.errors += n.parse::<u64>()?,
+            ["Socket", "errors:", rest @ ..] => {
+                for pair in rest.chunks(2) {
+                    if let [_, n] = pair {
+                        load.errors += n.trim_end_matches(',').parse::<u64>().unwrap_or(0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    anyhow::ensure!(load.per_s > 0.0, "no Requests/sec line");
+    Ok(load)
+}
+
+/// The lab's own generator (a child process): tokio current-thread, keep-alive
+/// connections, one `GET /` in flight on each.
+pub fn run_load(job: &HttpLoadJob) -> anyhow::Result<HttpLoad> {
+    let rt = Tokio::new();
+    rt.block_on(async {
+        let mut streams = Vec::new();
+        for _ in 0..job.connections {
+            let stream = tokio::net::TcpStream::connect(job.addr).await?;
+            stream.set_nodelay(true)?;
+            streams.push(stream);
+        }
+        let cap = job.requests.unwrap_or(u64::MAX);
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs_f64(job.seconds);
+        let tasks: Vec<_> = streams
+            .into_iter()
+            .map(|mut stream| {
+                Tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                    let request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+                    let mut buf = vec![0u8; 4096];
+                    let mut times = Vec::new();
+                    while (times.len() as u64) < cap && Instant::now() < deadline {
+                        let sent = Instant::now();
+                        stream.write_all(request).await?;
+                        let mut have = 0;
+                        loop {
+                            let n = stream.read(&mut buf[have..]).await?;
+                            anyhow::ensure!(n > 0, "the server closed the connection");
+                            have += n;
+                            if response_len(&buf[..have]).is_some_and(|len| have >= len) {
+                                break;
+                            }
+                            anyhow::ensure!(have < buf.len(), "a response over 4 KiB");
+                        }
+                        anyhow::ensure!(buf.starts_with(b"HTTP/1.1 200"), "not a 200");
+                        times.push(sent.elapsed().as_nanos() as u64);
+                    }
+                    Ok::<_, anyhow::Error>(times)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(HttpLoad {
+            requests: all.len() as u64,
+            errors: 0,
+            seconds,
+            per_s: all.len() as f64 / seconds.max(1e-9),
+            latency: Latency::of(all),
+        })
+    })
+}
+
+/// The length of a whole response (head plus `Content-Length` body), once the head
+/// is in.
+fn response_len(buf: &[u8]) -> Option<usize> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&buf[..head_end]).ok()?;
+    let body = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    Some(head_end + body)
+}
+
+impl HttpReport {
+    fn find(&self, rt: Rt) -> Option<&HttpRow> {
+        self.rows.iter().find(|r| r.runtime == rt)
+    }
+}
+
+impl Report for HttpReport {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn title(&self) -> String {
+        "http: hyper's hello world".into()
+    }
+
+    fn question(&self) -> String {
+        format!(
+            "The same hyper service (HTTP/1.1, keep-alive) on turnstile and on tokio's \
+             current-thread runtime, driven by {} with {} connections; {}.",
+            if self.generator == "wrk" {
+                "wrk (one thread)"
+            } else {
+                "the lab's own generator (tokio, one request in flight per connection)"
+            },
+            self.connections,
+            match self.pinned {
+                Some((s, c)) => format!("server on core {s}, load on core {c}"),
+                None => "not pinned".into(),
+            }
+        )
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            format!(
+                "Requests per second and latency, as {} measured them.",
+                self.generator
+            ),
+            &[
+                "server",
+                "requests",
+                "per second",
+                "p50",
+                "p99",
+                "max",
+                "errors",
+            ],
+            1,
+        );
+        for r in &self.rows {
+            s.row(vec![
+                r.runtime.to_string(),
+                thousands(r.load.requests),
+                rate(r.load.per_s),
+                micros(r.load.latency.p50_us),
+                micros(r.load.latency.p99_us),
+                micros(r.load.latency.max_us),
+                thousands(r.load.errors),
+            ]);
+        }
+        vec![s]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(note) = &self.generator_note {
+            notes.push(note.clone());
+        }
+        if let (Some(t), Some(k)) = (self.find(Rt::Turnstile), self.find(Rt::Tokio)) {
+            notes.push(format!(
+                "turnstile serves {} to tokio's {} ({:.2}x); p99 {} vs {}.",
+                rate(t.load.per_s),
+                rate(k.load.per_s),
+                t.load.per_s / k.load.per_s.max(1e-9),
+                micros(t.load.latency.p99_us),
+                micros(k.load.latency.p99_us)
+            ));
+        }
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let groups = vec!["requests per second".to_string()];
+        let series = self
+            .rows
+            .iter()
+            .map(|r| Series {
+                name: r.runtime.to_string(),
+                values: vec![Some(r.load.per_s)],
+            })
+            .collect();
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: format!("http: hyper hello world ({})", self.generator),
+                value_label: "requests per second".into(),
+                groups,
+                series,
+                format: rate,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_parses() {
+        let text = "Running 1s test @ http://127.0.0.1:3000/\n  1 threads and 50 connections\n  \
+            Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency   512.00us  100.00us   \
+            3.20ms   90.00%\n  Latency Distribution\n     50%  480.00us\n     75%  520.00us\n     \
+            90%  600.00us\n     99%    1.10ms\n  98765 requests in 1.00s, 8.00MB read\n\
+            Requests/sec:  98700.12\nTransfer/sec:      8.00MB\n";
+        let load = parse_wrk(text, 1.0).unwrap();
+        assert_eq!(load.requests, 98_765);
+        assert_eq!(load.latency.p50_us, 480.0);
+        assert_eq!(load.latency.p99_us, 1100.0);
+        assert_eq!(load.latency.max_us, 3200.0);
+        assert_eq!(load.errors, 0);
+    }
+
+    #[test]
+    fn a_response_is_whole_once_its_body_is_in() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\n";
+        assert_eq!(response_len(head), Some(head.len() + 13));
+        assert_eq!(response_len(b"HTTP/1.1 200 OK\r\n"), None);
+    }
+}

@@ -1,0 +1,535 @@
+//! `limit` (seeds 000, 002): how many requests should a client have in flight?
+//!
+//! A local server (`turnstile_benches::net::limited_server`) serves at most 100
+//! connections at once, like a database at `max_connections`: one item per
+//! connection, after a short lookup. Past the limit it refuses the connection (or,
+//! with `--overflow queue`, leaves it in the kernel's accept queue). Clients fetch
+//! 10,000 items with a concurrency from 10 to 2,000, three ways: plain batches of that
+//! many tasks, every item spawned at once behind a semaphore of that many permits, and
+//! `futures`' `buffer_unordered`. Reported per setting: items per second, errors, p99
+//! of a fetch, and the server's own count of the most connections it served at once.
+//! Server and clients run on the same runtime, on two threads.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{value_parser, ValueEnum};
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use turnstile_benches::lab::LabRuntime;
+use turnstile_benches::net::{self as bench_net, LimitStats, NetRuntime, Overflow as NetOverflow};
+
+use super::{Experiment, Lab};
+use crate::load::{micros, rate, Latency};
+use crate::plot::{self, Bars, Series};
+use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::runtimes::Rt;
+
+/// The knobs of `limit`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Items to fetch per setting [default: 10000; 2000 in the tour; 300 with --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    pub items: Option<u64>,
+    /// Client concurrencies, comma-separated [default: 10,100,500,2000; 10,150 with
+    /// --smoke].
+    #[arg(long, value_delimiter = ',', value_parser = value_parser!(u64).range(1..=10_000))]
+    pub concurrency: Vec<u64>,
+    /// Connections the server serves at once.
+    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..=10_000))]
+    pub server_limit: u64,
+    /// What the server does with connections past its limit.
+    #[arg(long, value_enum, default_value_t = Overflow::Refuse)]
+    pub overflow: Overflow,
+    /// The server's lookup per item, in microseconds.
+    #[arg(long, default_value_t = 1000, value_parser = value_parser!(u64).range(0..=1_000_000))]
+    pub service_us: u64,
+    /// A fetch that takes longer than this many milliseconds counts as an error.
+    #[arg(long, default_value_t = 2000, value_parser = value_parser!(u64).range(1..=60_000))]
+    pub timeout_ms: u64,
+    /// Bytes per item.
+    #[arg(long, default_value_t = 1024, value_parser = value_parser!(u64).range(8..=1_000_000))]
+    pub item_bytes: u64,
+    /// The tour's short form: 2,000 items.
+    #[arg(skip)]
+    pub tour: bool,
+}
+
+/// What the server does past its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Overflow {
+    /// Accept and close at once: the client sees an error.
+    Refuse,
+    /// Leave it in the accept queue: the client waits.
+    Queue,
+}
+
+/// How the client bounds its concurrency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Style {
+    /// Batches of `concurrency` tasks, each batch awaited before the next.
+    Plain,
+    /// Every item spawned at once; each takes one of `concurrency` permits to fetch.
+    Semaphore,
+    /// One stream of fetches, `buffer_unordered(concurrency)`, no spawns.
+    BufferUnordered,
+}
+
+impl Style {
+    const ALL: [Style; 3] = [Style::Plain, Style::Semaphore, Style::BufferUnordered];
+
+    fn label(self) -> &'static str {
+        match self {
+            Style::Plain => "plain batches",
+            Style::Semaphore => "semaphore",
+            Style::BufferUnordered => "buffer_unordered",
+        }
+    }
+}
+
+/// One setting on one runtime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LimitRow {
+    /// Server and client runtime.
+    pub runtime: Rt,
+    /// How the client bounds its concurrency.
+    pub style: Style,
+    /// Fetches in flight at most.
+    pub concurrency: u64,
+    /// Items asked for.
+    pub items: u64,
+    /// Items fetched.
+    pub ok: u64,
+    /// Fetches that failed: the connection was closed, reset or refused.
+    pub refused: u64,
+    /// Fetches that took longer than the timeout.
+    pub timeouts: u64,
+    /// Other errors.
+    pub other_errors: u64,
+    /// From the first fetch to the last, s.
+    pub seconds: f64,
+    /// Items fetched per second.
+    pub per_s: f64,
+    /// Time of a successful fetch, connect to last byte.
+    pub latency: Latency,
+    /// The most connections the server served at once.
+    pub server_max_active: u64,
+    /// Connections the server served to the end.
+    pub server_served: u64,
+    /// Connections the server refused.
+    pub server_refused: u64,
+}
+
+impl LimitRow {
+    /// All errors.
+    pub fn errors(&self) -> u64 {
+        self.refused + self.timeouts + self.other_errors
+    }
+}
+
+/// What `limit` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LimitReport {
+    /// The server's limit.
+    pub server_limit: u64,
+    /// Past the limit.
+    pub overflow: Overflow,
+    /// The lookup per item, µs.
+    pub service_us: u64,
+    /// The fetch timeout, ms.
+    pub timeout_ms: u64,
+    /// One row per runtime, style and concurrency.
+    pub rows: Vec<LimitRow>,
+}
+
+impl Experiment for super::Limit {
+    const NAME: &'static str = "limit";
+    type Args = LimitArgs;
+    type Report = LimitReport;
+
+    fn tour_args(_full: bool) -> LimitArgs {
+        let mut args: LimitArgs = super::default_args();
+        args.tour = true;
+        args
+    }
+
+    fn run(args: &LimitArgs, lab: &Lab) -> anyhow::Result<LimitReport> {
+        let items = lab.size(args.items, if args.tour { 2_000 } else { 10_000 }, 300);
+        let concurrency = if !args.concurrency.is_empty() {
+            args.concurrency.clone()
+        } else if lab.smoke {
+            vec![10, 150]
+        } else {
+            vec![10, 100, 500, 2000]
+        };
+        let steps = lab.runtimes.len() * Style::ALL.len() * concurrency.len();
+        let bar = lab.progress(steps as u64, "limit");
+        let mut rows = Vec::new();
+        for &runtime in &lab.runtimes {
+            for style in Style::ALL {
+                for &c in &concurrency {
+                    bar.set_message(format!("{runtime}, {}, concurrency {c}", style.label()));
+                    let setting = Setting {
+                        style,
+                        concurrency: c,
+                        items,
+                        limit: args.server_limit,
+                        overflow: args.overflow,
+                        service: Duration::from_micros(args.service_us),
+                        timeout: Duration::from_millis(args.timeout_ms),
+                        item_bytes: args.item_bytes as usize,
+                    };
+                    rows.push(on_runtime!(runtime, R => run_setting::<R>(runtime, &setting))?);
+                    bar.inc(1);
+                }
+            }
+        }
+        bar.finish_and_clear();
+        Ok(LimitReport {
+            server_limit: args.server_limit,
+            overflow: args.overflow,
+            service_us: args.service_us,
+            timeout_ms: args.timeout_ms,
+            rows,
+        })
+    }
+
+    fn into_tour(report: LimitReport) -> ExperimentReport {
+        ExperimentReport::Limit(report)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Setting {
+    style: Style,
+    concurrency: u64,
+    items: u64,
+    limit: u64,
+    overflow: Overflow,
+    service: Duration,
+    timeout: Duration,
+    item_bytes: usize,
+}
+
+/// How one fetch ended.
+enum Fetch {
+    Ok(u64),
+    Refused,
+    Timeout,
+    Other,
+}
+
+async fn fetch<R: NetRuntime + LabRuntime>(addr: SocketAddr, id: u64, s: Setting) -> Fetch {
+    let start = Instant::now();
+    let work = std::pin::pin!(bench_net::fetch_item::<R>(addr, id, s.item_bytes));
+    let timer = std::pin::pin!(R::sleep(s.timeout));
+    match futures::future::select(work, timer).await {
+        futures::future::Either::Left((Ok(back), _)) if back == id => {
+            Fetch::Ok(start.elapsed().as_nanos() as u64)
+        }
+        futures::future::Either::Left((Ok(_), _)) => Fetch::Other,
+        futures::future::Either::Left((Err(e), _)) => {
+            use std::io::ErrorKind::*;
+            match e.kind() {
+                UnexpectedEof | ConnectionReset | ConnectionRefused | ConnectionAborted
+                | BrokenPipe => Fetch::Refused,
+                _ => Fetch::Other,
+            }
+        }
+        futures::future::Either::Right(_) => Fetch::Timeout,
+    }
+}
+
+/// Runs the server on its own thread with its own runtime until `stop` is set.
+fn server_thread<R: NetRuntime + LabRuntime>(
+    s: Setting,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<(SocketAddr, Arc<LimitStats>, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("limit-server".into())
+        .spawn(move || {
+            let rt = R::fresh();
+            rt.block_on(async move {
+                let overflow = match s.overflow {
+                    Overflow::Refuse => NetOverflow::Refuse,
+                    Overflow::Queue => NetOverflow::Queue,
+                };
+                let server =
+                    bench_net::limited_server::<R>(s.limit, overflow, s.service, s.item_bytes)
+                        .await;
+                let _ = tx.send(server);
+                // Bounded: the client's run is bounded by its timeouts, and so is this.
+                let cap = Instant::now() + Duration::from_secs(600);
+                while !stop.load(Ordering::Acquire) && Instant::now() < cap {
+                    R::sleep(Duration::from_millis(5)).await;
+                }
+            });
+        })?;
+    let (addr, stats) = rx.recv()?;
+    Ok((addr, stats, thread))
+}
+
+fn run_setting<R: NetRuntime + LabRuntime>(runtime: Rt, s: &Setting) -> anyhow::Result<LimitRow> {
+    let s = *s;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, stats, thread) = server_thread::<R>(s, stop.clone())?;
+    let rt = R::fresh();
+    let start = Instant::now();
+    let outcomes: Vec<Fetch> = rt.block_on(async move {
+        match s.style {
+            Style::Plain => {
+                let mut out = Vec::new();
+                let mut next = 0;
+                while next < s.items {
+                    let n = s.concurrency.min(s.items - next);
+                    let tasks: Vec<_> = (next..next + n)
+                        .map(|id| R::spawn(fetch::<R>(addr, id, s)))
+                        .collect();
+                    for t in tasks {
+                        out.push(t.await.expect("fetch task"));
+                    }
+                    next += n;
+                }
+                out
+            }
+            Style::Semaphore => {
+                let permits = Arc::new(async_lock::Semaphore::new(s.concurrency as usize));
+                let tasks: Vec<_> = (0..s.items)
+                    .map(|id| {
+                        let permits = permits.clone();
+                        R::spawn(async move {
+                            let _permit = permits.acquire_arc().await;
+                            fetch::<R>(addr, id, s).await
+                        })
+                    })
+                    .collect();
+                let mut out = Vec::new();
+                for t in tasks {
+                    out.push(t.await.expect("fetch task"));
+                }
+                out
+            }
+            Style::BufferUnordered => {
+                futures::stream::iter(0..s.items)
+                    .map(|id| fetch::<R>(addr, id, s))
+                    .buffer_unordered(s.concurrency as usize)
+                    .collect()
+                    .await
+            }
+        }
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Release);
+    thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the server thread panicked"))?;
+    drop(rt);
+    let mut times = Vec::new();
+    let (mut refused, mut timeouts, mut other) = (0, 0, 0);
+    for o in outcomes {
+        match o {
+            Fetch::Ok(ns) => times.push(ns),
+            Fetch::Refused => refused += 1,
+            Fetch::Timeout => timeouts += 1,
+            Fetch::Other => other += 1,
+        }
+    }
+    let ok = times.len() as u64;
+    Ok(LimitRow {
+        runtime,
+        style: s.style,
+        concurrency: s.concurrency,
+        items: s.items,
+        ok,
+        refused,
+        timeouts,
+        other_errors: other,
+        seconds,
+        per_s: ok as f64 / seconds.max(1e-9),
+        latency: Latency::of(times),
+        server_max_active: stats.max_active.load(Ordering::Relaxed),
+        server_served: stats.served.load(Ordering::Relaxed),
+        server_refused: stats.refused.load(Ordering::Relaxed),
+    })
+}
+
+impl LimitReport {
+    fn runtimes(&self) -> Vec<Rt> {
+        let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
+        rts.sort();
+        rts.dedup();
+        rts
+    }
+
+    fn concurrencies(&self) -> Vec<u64> {
+        let mut c: Vec<u64> = self.rows.iter().map(|r| r.concurrency).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+
+    /// The concurrency with the most items per second, and the first with errors.
+    fn knee(&self, runtime: Rt, style: Style) -> Option<(u64, Option<u64>)> {
+        let rows: Vec<&LimitRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.runtime == runtime && r.style == style)
+            .collect();
+        let best = rows.iter().max_by(|a, b| a.per_s.total_cmp(&b.per_s))?;
+        let first_errors = rows
+            .iter()
+            .filter(|r| r.errors() > 0)
+            .map(|r| r.concurrency)
+            .min();
+        Some((best.concurrency, first_errors))
+    }
+}
+
+impl Report for LimitReport {
+    fn name(&self) -> &'static str {
+        "limit"
+    }
+
+    fn title(&self) -> String {
+        "limit: how many requests in flight?".into()
+    }
+
+    fn question(&self) -> String {
+        format!(
+            "Seeds 000 and 002: network calls start failing past ~1000 at once, servers \
+             cap their connections (Postgres: 100), and a semaphore that cut concurrency \
+             from 1000 to 50 doubled throughput. Here: a local server that serves {} \
+             connections at once and {}s the rest, {} µs per item; clients fetch with a \
+             concurrency bound three ways; a fetch over {} ms is an error.",
+            self.server_limit,
+            match self.overflow {
+                Overflow::Refuse => "refuse",
+                Overflow::Queue => "queue",
+            },
+            self.service_us,
+            self.timeout_ms
+        )
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            "Per setting: items per second, errors, the latency of a fetch (connect to last \
+             byte), and the most connections the server served at once.",
+            &[
+                "runtime",
+                "client",
+                "concurrency",
+                "items/s",
+                "ok",
+                "refused",
+                "timeouts",
+                "p50",
+                "p99",
+                "server max",
+            ],
+            2,
+        );
+        for r in &self.rows {
+            s.row(vec![
+                r.runtime.to_string(),
+                r.style.label().into(),
+                thousands(r.concurrency),
+                rate(r.per_s),
+                thousands(r.ok),
+                thousands(r.refused + r.other_errors),
+                thousands(r.timeouts),
+                micros(r.latency.p50_us),
+                micros(r.latency.p99_us),
+                thousands(r.server_max_active),
+            ]);
+        }
+        vec![s]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for rt in self.runtimes() {
+            for style in Style::ALL {
+                if let Some((best, errors)) = self.knee(rt, style) {
+                    notes.push(format!(
+                        "{rt}, {}: most items/s at concurrency {best}; {}.",
+                        style.label(),
+                        match errors {
+                            Some(c) => format!("errors from concurrency {c} on"),
+                            None => "no errors at any concurrency".into(),
+                        }
+                    ));
+                }
+            }
+        }
+        let over: Vec<&LimitRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.server_max_active > self.server_limit)
+            .collect();
+        notes.push(if over.is_empty() {
+            format!(
+                "The server never served more than {} connections at once.",
+                self.server_limit
+            )
+        } else {
+            format!(
+                "check: the server went over its limit in {} runs",
+                over.len()
+            )
+        });
+        notes.push(
+            "The knee is the server's limit: past it, a client that does not bound itself \
+             to the server's capacity buys errors (refuse) or waiting (queue), not speed."
+                .into(),
+        );
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let concurrencies = self.concurrencies();
+        let mut groups = Vec::new();
+        let mut keys = Vec::new();
+        for rt in self.runtimes() {
+            for style in Style::ALL {
+                for &c in &concurrencies {
+                    groups.push(format!("{rt}, {}, {c}", style.label()));
+                    keys.push((rt, style, c));
+                }
+            }
+        }
+        let find = |&(rt, style, c): &(Rt, Style, u64)| {
+            self.rows
+                .iter()
+                .find(|r| r.runtime == rt && r.style == style && r.concurrency == c)
+        };
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: "limit: items per second and errors per setting".into(),
+                value_label: "count".into(),
+                groups,
+                series: vec![
+                    Series {
+                        name: "items per second".into(),
+                        values: keys.iter().map(|k| find(k).map(|r| r.per_s)).collect(),
+                    },
+                    Series {
+                        name: "errors".into(),
+                        values: keys
+                            .iter()
+                            .map(|k| find(k).map(|r| r.errors() as f64).filter(|e| *e > 0.0))
+                            .collect(),
+                    },
+                ],
+                format: |v| thousands(v.round() as u64),
+            },
+        )
+    }
+}

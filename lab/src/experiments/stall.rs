@@ -1,0 +1,347 @@
+//! `stall` (seed 001 section 1.1, seed 003): what does one blocking call cost the loop?
+//!
+//! A heartbeat task sleeps 1 ms at a time and records how late each wake-up is. Beside
+//! it, another task injects stalls of a fixed length, three ways: (a) a blocking
+//! `std::thread::sleep`, (b) a CPU loop, (c) the same CPU loop through `spawn_blocking`.
+//! Reported: the heartbeat's lateness (p50, p99, max) per way and runtime, how many
+//! ticks were late by at least the stall, and on turnstile (probes at
+//! `Level::Timing`, stall threshold 10 ms) the stall reports the probes produced.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::value_parser;
+use serde::{Deserialize, Serialize};
+use turnstile::probes::Level;
+use turnstile_benches::lab::LabRuntime;
+use turnstile_benches::net::spin;
+use turnstile_benches::{Tokio, Turnstile};
+
+use super::{Experiment, Lab};
+use crate::load::{micros, Latency};
+use crate::plot::{self, Bars, Series};
+use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::runtimes::Rt;
+
+/// The knobs of `stall`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct StallArgs {
+    /// Length of each injected stall, in milliseconds [default: 50; 20 with --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(2..=10_000))]
+    pub stall_ms: Option<u64>,
+    /// Stalls injected per way [default: 5; 2 with --smoke].
+    #[arg(long, value_parser = value_parser!(u64).range(1..=1_000))]
+    pub stalls: Option<u64>,
+    /// Pause between stalls, in milliseconds.
+    #[arg(long, default_value_t = 30, value_parser = value_parser!(u64).range(1..=10_000))]
+    pub gap_ms: u64,
+}
+
+/// How the stall is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Way {
+    /// `std::thread::sleep` inside the task: the loop thread blocks off the CPU.
+    BlockingSleep,
+    /// A CPU loop inside the task: the loop thread computes.
+    CpuLoop,
+    /// The CPU loop on the blocking pool, awaited: the loop stays free.
+    SpawnBlocking,
+}
+
+impl Way {
+    const ALL: [Way; 3] = [Way::BlockingSleep, Way::CpuLoop, Way::SpawnBlocking];
+
+    fn label(self) -> &'static str {
+        match self {
+            Way::BlockingSleep => "(a) thread::sleep",
+            Way::CpuLoop => "(b) CPU loop",
+            Way::SpawnBlocking => "(c) spawn_blocking",
+        }
+    }
+}
+
+/// One stall report from turnstile's probes, as the lab keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StallSeen {
+    /// How long the poll ran, ms.
+    pub duration_ms: f64,
+    /// `OnCpu`, `OffCpu` or `Unknown`.
+    pub kind: String,
+    /// Tasks that waited behind it.
+    pub tasks_waiting: u64,
+    /// The report as the probes print it.
+    pub text: String,
+}
+
+/// One way on one runtime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StallRow {
+    /// The runtime.
+    pub runtime: Rt,
+    /// How the stalls were made.
+    pub way: Way,
+    /// Stalls injected.
+    pub stalls: u64,
+    /// Heartbeat ticks.
+    pub ticks: u64,
+    /// Ticks late by at least the stall length minus the 1 ms period.
+    pub late_ticks: u64,
+    /// The heartbeat's lateness.
+    pub lag: Latency,
+    /// turnstile's stall reports (`None` on tokio, which has none).
+    pub reports: Option<Vec<StallSeen>>,
+}
+
+/// What `stall` measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StallReportTable {
+    /// Each stall, ms.
+    pub stall_ms: u64,
+    /// Stalls per way.
+    pub stalls: u64,
+    /// One row per runtime and way.
+    pub rows: Vec<StallRow>,
+}
+
+impl Experiment for super::Stall {
+    const NAME: &'static str = "stall";
+    type Args = StallArgs;
+    type Report = StallReportTable;
+
+    fn tour_args(_full: bool) -> StallArgs {
+        super::default_args()
+    }
+
+    fn run(args: &StallArgs, lab: &Lab) -> anyhow::Result<StallReportTable> {
+        let stall_ms = lab.size(args.stall_ms, 50, 20);
+        let stalls = lab.size(args.stalls, 5, 2);
+        let setting = Setting {
+            stall: Duration::from_millis(stall_ms),
+            stalls,
+            gap: Duration::from_millis(args.gap_ms),
+        };
+        let bar = lab.progress((lab.runtimes.len() * Way::ALL.len()) as u64, "stall");
+        let mut rows = Vec::new();
+        for &runtime in &lab.runtimes {
+            for way in Way::ALL {
+                bar.set_message(format!("{runtime}, {}", way.label()));
+                rows.push(match runtime {
+                    Rt::Turnstile => {
+                        let rt = Turnstile::new(Level::Timing);
+                        let (ticks, lags) = heartbeat::<Turnstile>(&rt, way, setting);
+                        let reports = rt
+                            .runtime()
+                            .probes()
+                            .stalls
+                            .iter()
+                            .map(|r| StallSeen {
+                                duration_ms: r.duration.as_secs_f64() * 1e3,
+                                kind: format!("{:?}", r.kind),
+                                tasks_waiting: r.tasks_waiting,
+                                text: r.to_string(),
+                            })
+                            .collect();
+                        row(runtime, way, setting, ticks, lags, Some(reports))
+                    }
+                    Rt::Tokio => {
+                        let rt = Tokio::new();
+                        let (ticks, lags) = heartbeat::<Tokio>(&rt, way, setting);
+                        row(runtime, way, setting, ticks, lags, None)
+                    }
+                });
+                bar.inc(1);
+            }
+        }
+        bar.finish_and_clear();
+        Ok(StallReportTable {
+            stall_ms,
+            stalls,
+            rows,
+        })
+    }
+
+    fn into_tour(report: StallReportTable) -> ExperimentReport {
+        ExperimentReport::Stall(report)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Setting {
+    stall: Duration,
+    stalls: u64,
+    gap: Duration,
+}
+
+fn row(
+    runtime: Rt,
+    way: Way,
+    s: Setting,
+    ticks: u64,
+    lags: Vec<u64>,
+    reports: Option<Vec<StallSeen>>,
+) -> StallRow {
+    let bar = s.stall.saturating_sub(Duration::from_millis(1)).as_nanos() as u64;
+    StallRow {
+        runtime,
+        way,
+        stalls: s.stalls,
+        ticks,
+        late_ticks: lags.iter().filter(|&&l| l >= bar).count() as u64,
+        lag: Latency::of(lags),
+        reports,
+    }
+}
+
+/// The heartbeat beside the staller; returns the ticks and each tick's lateness (ns).
+///
+/// A stall that starts while the heartbeat sleeps holds its next wake-up, due at most
+/// 1 ms after the stall began, until the stall ends: so each stall on the loop makes
+/// one tick late by at least the stall minus 1 ms, and a busy machine only adds to it.
+fn heartbeat<R: LabRuntime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
+    rt.block_on(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        let beat_stop = stop.clone();
+        let beat = R::spawn(async move {
+            let period = Duration::from_millis(1);
+            let mut lags = Vec::new();
+            let mut due = Instant::now() + period;
+            while !beat_stop.load(Ordering::Acquire) {
+                R::sleep_until(due).await;
+                let now = Instant::now();
+                lags.push(now.saturating_duration_since(due).as_nanos() as u64);
+                due = now + period;
+            }
+            lags
+        });
+        let staller = R::spawn(async move {
+            for _ in 0..s.stalls {
+                R::sleep(s.gap).await;
+                let stall = s.stall;
+                match way {
+                    Way::BlockingSleep => std::thread::sleep(stall),
+                    Way::CpuLoop => spin(stall),
+                    Way::SpawnBlocking => R::spawn_blocking(move || spin(stall)).await,
+                }
+            }
+            R::sleep(s.gap).await;
+        });
+        staller.await.expect("the staller");
+        stop.store(true, Ordering::Release);
+        let lags = beat.await.expect("the heartbeat");
+        (lags.len() as u64, lags)
+    })
+}
+
+impl Report for StallReportTable {
+    fn name(&self) -> &'static str {
+        "stall"
+    }
+
+    fn title(&self) -> String {
+        "stall: what one blocking call costs everyone else".into()
+    }
+
+    fn question(&self) -> String {
+        format!(
+            "Seed 001 §1.1 and seed 003: a blocking call or a CPU loop inside a coroutine \
+             stalls the whole loop. Here: a heartbeat task wakes every 1 ms and records how \
+             late it is, while another task makes {} stalls of {} ms each, three ways. \
+             turnstile runs with its probes at Level::Timing (stall threshold 10 ms).",
+            self.stalls, self.stall_ms
+        )
+    }
+
+    fn sections(&self) -> Vec<Section> {
+        let mut s = Section::new(
+            format!(
+                "The heartbeat's lateness; late ticks = ticks at least {} ms late.",
+                self.stall_ms.saturating_sub(1)
+            ),
+            &[
+                "runtime",
+                "stall made by",
+                "ticks",
+                "late ticks",
+                "lag p50",
+                "lag p99",
+                "lag max",
+                "stall reports",
+            ],
+            2,
+        );
+        for r in &self.rows {
+            s.row(vec![
+                r.runtime.to_string(),
+                r.way.label().into(),
+                thousands(r.ticks),
+                format!("{}/{}", r.late_ticks, r.stalls),
+                micros(r.lag.p50_us),
+                micros(r.lag.p99_us),
+                micros(r.lag.max_us),
+                r.reports
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |v| thousands(v.len() as u64)),
+            ]);
+        }
+        vec![s]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for r in &self.rows {
+            if let Some(first) = r.reports.as_ref().and_then(|v| v.first()) {
+                notes.push(format!(
+                    "turnstile, {}: {} report(s), the first: {}.",
+                    r.way.label(),
+                    r.reports.as_ref().map_or(0, Vec::len),
+                    first.text
+                ));
+            }
+        }
+        notes.push(
+            "(a) and (b) hold the heartbeat for the whole stall on both runtimes: the loop \
+             has one thread and the stalling task does not give it back. (c) moves the \
+             same work to another thread, and the heartbeat keeps time. tokio has no stall \
+             reports; turnstile's say which task stalled, for how long, and whether it was \
+             computing (on-CPU) or blocked (off-CPU)."
+                .into(),
+        );
+        notes
+    }
+
+    fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
+        rts.dedup();
+        let series = rts
+            .iter()
+            .map(|&rt| Series {
+                name: format!("{rt}, max lag"),
+                values: Way::ALL
+                    .iter()
+                    .map(|&w| {
+                        self.rows
+                            .iter()
+                            .find(|r| r.runtime == rt && r.way == w)
+                            .map(|r| r.lag.max_us)
+                    })
+                    .collect(),
+            })
+            .collect();
+        plot::horizontal_bars(
+            path,
+            &Bars {
+                title: format!(
+                    "stall: heartbeat's longest lag, {} ms stalls",
+                    self.stall_ms
+                ),
+                value_label: "lateness".into(),
+                groups: Way::ALL.iter().map(|w| w.label().to_string()).collect(),
+                series,
+                format: micros,
+            },
+        )
+    }
+}

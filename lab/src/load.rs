@@ -1,0 +1,232 @@
+//! Load generation: servers in their own pinned processes, the lab's own clients, and
+//! latency percentiles.
+//!
+//! A server under test runs as `turnstile-lab serve '<job as JSON>'` (a hidden
+//! subcommand), pinned with `taskset` to one core; it prints its address on its first
+//! line of stdout and runs until its stdin closes (the parent dropped it) or its time
+//! cap passes. The load generator runs as a `worker` child pinned to another core, so
+//! the two never share a core and neither shares one with the parent's bookkeeping.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use serde::{Deserialize, Serialize};
+use turnstile_benches::lab::LabRuntime;
+use turnstile_benches::net;
+use turnstile_benches::BenchRuntime;
+
+use crate::runtimes::Rt;
+
+/// Which server a `serve` process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Server {
+    /// `turnstile_benches::net::echo_server`: TCP, a task per connection.
+    TcpEcho,
+    /// `turnstile_benches::net::udp_echo_server`: one task, every datagram sent back.
+    UdpEcho,
+    /// hyper's hello world (`serve_hello_turnstile` / `serve_hello_tokio`).
+    Hello,
+}
+
+/// A server for a child process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ServeJob {
+    /// The runtime it runs on.
+    pub runtime: Rt,
+    /// What it serves.
+    pub server: Server,
+    /// It stops by itself after this many seconds at the latest.
+    pub max_seconds: u64,
+}
+
+/// The cores to pin the server and the load generator to: `Some((0, 1))` when
+/// `taskset` is there and the process may use two cores or more.
+pub fn pinning() -> Option<(usize, usize)> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let taskset = Command::new("taskset")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    (taskset && cores >= 2).then_some((0, 1))
+}
+
+/// A command that runs this lab binary with `args`, pinned to `cpu` if given.
+pub fn lab_command(cpu: Option<usize>, args: &[&str]) -> anyhow::Result<Command> {
+    let exe = std::env::current_exe().context("finding the lab's own binary")?;
+    let mut command = match cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(cpu.to_string()).arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    command.args(args);
+    Ok(command)
+}
+
+/// A server running in a child process; dropping it stops the child.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts `job` in a child process pinned to `cpu` and waits for its address.
+    pub fn start(job: &ServeJob, cpu: Option<usize>) -> anyhow::Result<ServerProcess> {
+        let mut child = lab_command(cpu, &["serve", &serde_json::to_string(job)?])?
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting a server process")?;
+        let stdout = child.stdout.take().context("the server's stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .context("reading the server's address")?;
+        let addr = match line.trim().parse() {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("the {job:?} server did not print its address (got {line:?})");
+            }
+        };
+        Ok(ServerProcess { child, addr })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // Closing stdin asks the child to exit; kill it in case it cannot.
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The child's side of `serve`: prints the address, serves until stdin closes or the
+/// cap passes.
+pub fn serve(job: &str) -> anyhow::Result<()> {
+    let job: ServeJob = serde_json::from_str(job).context("parsing the server's job")?;
+    std::thread::spawn(|| {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        std::process::exit(0);
+    });
+    let cap = Duration::from_secs(job.max_seconds);
+    match job.server {
+        Server::TcpEcho => on_runtime!(job.runtime, R => {
+            let rt = R::fresh();
+            rt.block_on(async {
+                announce(net::echo_server::<R>().await);
+                R::sleep(cap).await;
+            });
+        }),
+        Server::UdpEcho => on_runtime!(job.runtime, R => {
+            let rt = R::fresh();
+            rt.block_on(async {
+                announce(net::udp_echo_server::<R>().await);
+                R::sleep(cap).await;
+            });
+        }),
+        Server::Hello => {
+            let addr = free_port()?;
+            announce(addr);
+            match job.runtime {
+                Rt::Turnstile => {
+                    net::serve_hello_turnstile(addr, cap, turnstile::probes::Level::Counters)
+                        .map(drop)?
+                }
+                Rt::Tokio => net::serve_hello_tokio(addr, cap)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn announce(addr: SocketAddr) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{addr}");
+    let _ = out.flush();
+}
+
+/// A free port on 127.0.0.1 (bound and released: for servers that take an address).
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a port")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Latency percentiles of one run, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Samples.
+    pub samples: u64,
+    /// Median.
+    pub p50_us: f64,
+    /// 99th percentile.
+    pub p99_us: f64,
+    /// The longest.
+    pub max_us: f64,
+}
+
+impl Latency {
+    /// Percentiles of `samples_ns` (nearest rank; zeros for no samples).
+    pub fn of(mut samples_ns: Vec<u64>) -> Latency {
+        if samples_ns.is_empty() {
+            return Latency::default();
+        }
+        samples_ns.sort_unstable();
+        let at = |q: f64| {
+            let rank = ((q * samples_ns.len() as f64).ceil() as usize).clamp(1, samples_ns.len());
+            samples_ns[rank - 1] as f64 / 1e3
+        };
+        Latency {
+            samples: samples_ns.len() as u64,
+            p50_us: at(0.50),
+            p99_us: at(0.99),
+            max_us: at(1.0),
+        }
+    }
+}
+
+/// Microseconds as text in the unit that reads best.
+pub fn micros(us: f64) -> String {
+    crate::report::duration_ns(us * 1e3)
+}
+
+/// A rate as `123.4k/s`.
+pub fn rate(per_s: f64) -> String {
+    if per_s >= 1e6 {
+        format!("{:.2}M/s", per_s / 1e6)
+    } else if per_s >= 1e3 {
+        format!("{:.1}k/s", per_s / 1e3)
+    } else {
+        format!("{per_s:.0}/s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let l = Latency::of((1..=100).map(|us| us * 1000).collect());
+        assert_eq!(
+            (l.samples, l.p50_us, l.p99_us, l.max_us),
+            (100, 50.0, 99.0, 100.0)
+        );
+        assert_eq!(Latency::of(Vec::new()).samples, 0);
+        assert_eq!(rate(150_000.0), "150.0k/s");
+    }
+}
