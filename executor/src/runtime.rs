@@ -201,6 +201,7 @@ impl Runtime {
         let weak_shared = Arc::downgrade(&shared);
         let main_waker = Waker::from(Arc::new(MainWaker {
             shared: weak_shared.clone(),
+            runtime: shared.id,
         }));
         let has_on_turn = b.on_turn.is_some();
         let mut timing = (b.level >= Level::Timing)
@@ -418,12 +419,6 @@ fn contain_panic(f: impl FnOnce()) -> bool {
 }
 
 impl Core {
-    /// Whether `shared` (held by a waker) belongs to this runtime.
-    #[inline]
-    pub(crate) fn owns(&self, shared: &sync::Weak<Shared>) -> bool {
-        ptr::eq(Arc::as_ptr(&self.shared), shared.as_ptr())
-    }
-
     /// How a wake of the task at `data` right now is classified.
     #[inline]
     pub(crate) fn wake_source(&self, data: *const ()) -> WakeSource {

@@ -122,6 +122,8 @@ impl Shared {
 /// The waker of the `block_on` future.
 pub(crate) struct MainWaker {
     pub(crate) shared: Weak<Shared>,
+    /// The runtime's id: a wake on the loop thread compares it, as a task's wake does.
+    pub(crate) runtime: u64,
 }
 
 impl Wake for MainWaker {
@@ -131,7 +133,7 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let local = context::with_current(|core| {
-            let ours = core.owns(&self.shared);
+            let ours = core.id == self.runtime;
             if ours {
                 core.wake_main();
             }

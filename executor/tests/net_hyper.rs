@@ -3,6 +3,8 @@
 // Miri has no sockets.
 #![cfg(not(miri))]
 
+mod common;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::Command;
@@ -16,15 +18,8 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use turnstile::hyper::{TurnstileExecutor, TurnstileTimer};
 use turnstile::net::{TcpListener, TcpStream};
-use turnstile::probes::Level;
-use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
-}
+use common::counting;
 
 /// Answers `GET /anything` with `hello /anything`.
 async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

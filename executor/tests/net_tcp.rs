@@ -3,6 +3,8 @@
 // Miri has no sockets; the net code has no `unsafe` of its own to check.
 #![cfg(not(miri))]
 
+mod common;
+
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -10,14 +12,17 @@ use std::time::Duration;
 
 use futures::{AsyncReadExt, AsyncWriteExt};
 use turnstile::net::{TcpListener, TcpStream};
-use turnstile::probes::Level;
-use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
+use common::counting;
+
+/// A connected client and server stream on loopback.
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
 }
 
 /// Spawns an echo server: every connection gets a task that writes back what it reads
@@ -187,11 +192,7 @@ fn reading_after_the_peer_resets_is_an_error() {
 fn a_read_that_finds_data_ready_completes_without_a_yield() {
     let rt = counting();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
         client.write_all(b"0123456789").await.unwrap();
         // The first byte may or may not have arrived yet: this read may wait.
         let mut first = [0; 1];
@@ -213,11 +214,7 @@ fn a_read_that_finds_data_ready_completes_without_a_yield() {
 fn a_read_that_waits_is_woken_by_the_reactor() {
     let rt = counting();
     let before = rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
         let before = turnstile::probes::snapshot().counters;
         let reader = turnstile::spawn(async move {
             let mut buf = [0; 4];
@@ -273,11 +270,7 @@ fn owned_halves_read_and_write_from_two_tasks() {
 fn a_stream_dropped_while_a_read_waits_wakes_nobody_and_closes() {
     let rt = counting();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (mut client, server) = connected_pair().await;
         let reader = turnstile::spawn(async move {
             let mut server = server;
             let mut buf = [0; 1];

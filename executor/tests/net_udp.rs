@@ -3,18 +3,15 @@
 // Miri has no sockets; the net code has no `unsafe` of its own to check.
 #![cfg(not(miri))]
 
+mod common;
+
 use std::io;
 
 use turnstile::net::UdpSocket;
 use turnstile::probes::Level;
 use turnstile::Runtime;
 
-fn counting() -> Runtime {
-    Runtime::builder()
-        .probes(Level::Counters)
-        .build()
-        .expect("runtime")
-}
+use common::counting;
 
 #[test]
 fn send_to_and_recv_from_carry_the_datagram_and_its_sender() {

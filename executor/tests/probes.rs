@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use turnstile::probes::{Level, ProbeExt, Snapshot, StallKind};
 use turnstile::Runtime;
 
-use common::ms;
+use common::{chain5, chain5_sleep_site, ms};
 
 /// A stall threshold no poll reaches.
 const NEVER: Duration = Duration::from_secs(3600);
@@ -25,58 +25,40 @@ fn timing() -> Runtime {
         .expect("runtime")
 }
 
-async fn level5() {
-    turnstile::time::sleep(ms(10)).await;
-}
-/// The line of the sleep in `level5`.
-const SLEEP_LINE: u32 = line!() - 3;
-async fn level4() {
-    level5().await
-}
-async fn level3() {
-    level4().await
-}
-async fn level2() {
-    level3().await
-}
-async fn level1() {
-    level2().await
+fn site_at(snap: &Snapshot, line: u32) -> &turnstile::probes::SiteStats {
+    site_named(snap, &format!("tests/probes.rs:{line}:"))
 }
 
-fn site_at(snap: &Snapshot, line: u32) -> &turnstile::probes::SiteStats {
-    let at = format!("tests/probes.rs:{line}:");
+fn site_named<'a>(snap: &'a Snapshot, at: &str) -> &'a turnstile::probes::SiteStats {
     snap.sites
         .iter()
-        .find(|s| s.location.contains(&at))
-        .unwrap_or_else(|| panic!("no site at line {line}:\n{snap}"))
+        .find(|s| s.location.contains(at))
+        .unwrap_or_else(|| panic!("no site at {at}\n{snap}"))
 }
 
 #[test]
 fn the_await_chain_has_exactly_one_site_the_sleep_line() {
     let rt = timing();
-    rt.block_on(level1());
+    rt.block_on(chain5());
     let snap = rt.probes();
     assert_eq!(snap.sites.len(), 1, "{snap}");
-    let site = site_at(&snap, SLEEP_LINE);
+    let site = site_named(&snap, &chain5_sleep_site());
     assert_eq!((site.awaited, site.yields, site.inline), (1, 1, 0));
     assert!(site.total_wait >= ms(10) && site.longest_wait == site.total_wait);
     assert_eq!(snap.unattributed_yields, 0);
     let table = snap.to_string();
     assert!(table.contains("await site"), "{table}");
-    assert!(
-        table.contains(&format!("tests/probes.rs:{SLEEP_LINE}:")),
-        "{table}"
-    );
+    assert!(table.contains(&chain5_sleep_site()), "{table}");
 }
 
 #[test]
 fn a_join_handle_site_is_where_it_is_awaited() {
     let rt = timing();
     let await_line = line!() + 1;
-    rt.block_on(async { turnstile::spawn(level1()).await.unwrap() });
+    rt.block_on(async { turnstile::spawn(chain5()).await.unwrap() });
     let snap = rt.probes();
     assert_eq!(snap.sites.len(), 2, "{snap}");
-    assert_eq!(site_at(&snap, SLEEP_LINE).yields, 1);
+    assert_eq!(site_named(&snap, &chain5_sleep_site()).yields, 1);
     let join = site_at(&snap, await_line);
     assert_eq!((join.awaited, join.yields, join.inline), (1, 1, 0));
 }
@@ -184,7 +166,7 @@ fn histograms_count_every_poll_and_every_wake_to_poll() {
 #[test]
 fn below_timing_nothing_is_timed() {
     let rt = common::counting();
-    rt.block_on(async { turnstile::spawn(level1()).await.unwrap() });
+    rt.block_on(async { turnstile::spawn(chain5()).await.unwrap() });
     let snap = rt.probes();
     assert!(snap.sites.is_empty());
     assert_eq!(snap.poll_duration.count, 0);

@@ -9,23 +9,7 @@ use std::time::Duration;
 use turnstile::probes::{CounterValues, Level};
 use turnstile::Runtime;
 
-use common::{counting, ms};
-
-async fn level5() {
-    turnstile::time::sleep(ms(10)).await;
-}
-async fn level4() {
-    level5().await
-}
-async fn level3() {
-    level4().await
-}
-async fn level2() {
-    level3().await
-}
-async fn level1() {
-    level2().await
-}
+use common::{chain5, counting, ms};
 
 /// An await chain `depth` async calls deep over one 10 ms sleep.
 fn chain(depth: usize) -> Pin<Box<dyn Future<Output = ()>>> {
@@ -46,7 +30,7 @@ fn run_spawned(fut: impl Future<Output = ()> + 'static) -> CounterValues {
 
 #[test]
 fn five_deep_await_chain_polls_twice_and_yields_once() {
-    let c = run_spawned(level1());
+    let c = run_spawned(chain5());
     assert_eq!(
         c.polls, 2,
         "the task is polled to start the sleep and when it fires"
@@ -153,7 +137,7 @@ fn on_turn_hook_sees_every_turn_in_order() {
         .on_turn(move |t| log.borrow_mut().push((t.number, t.parked, t.timers_fired)))
         .build()
         .unwrap();
-    rt.block_on(async { turnstile::spawn(level1()).await.unwrap() });
+    rt.block_on(async { turnstile::spawn(chain5()).await.unwrap() });
     assert_eq!(
         *numbers.borrow(),
         vec![(1, false, 0), (2, false, 0), (3, true, 1)]

@@ -8,7 +8,6 @@
 //! `target/criterion`. With `--quick` it times a reduced set of the same workloads
 //! itself (well under a minute), for smoke checks.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -154,71 +153,71 @@ fn median_ns(mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// Times one workload on every runtime column.
-fn time_group(medians: &mut Medians, group: &str, work: &dyn Fn(&dyn Any)) {
-    let row = medians.entry(group.to_string()).or_default();
-    let tokio = Tokio::new();
-    row.insert(RUNTIMES[0].into(), median_ns(|| work(&tokio as &dyn Any)));
-    for (column, level) in
+/// The reduced set: the same workloads as the criterion benches, smaller. Each runtime
+/// column is timed by the same generic code.
+fn quick() -> Medians {
+    let mut m = Medians::new();
+    let mut column = |name: &str, times: Vec<(&'static str, f64)>| {
+        for (group, ns) in times {
+            m.entry(group.to_string())
+                .or_default()
+                .insert(name.to_string(), ns);
+        }
+    };
+    column(RUNTIMES[0], quick_on(&Tokio::new()));
+    for (name, level) in
         RUNTIMES[1..]
             .iter()
             .zip([Level::Off, Level::Counters, Level::Timing, Level::Trace])
     {
-        let rt = Turnstile::new(level);
-        row.insert(column.to_string(), median_ns(|| work(&rt as &dyn Any)));
+        column(name, quick_on(&Turnstile::new(level)));
     }
-}
-
-/// Runs `body` on whichever runtime `rt` is.
-macro_rules! on_either {
-    ($rt:expr, |$r:ident: $R:ident| $body:expr) => {{
-        if let Some($r) = $rt.downcast_ref::<Tokio>() {
-            #[allow(dead_code)] // not every body names the runtime type
-            type $R = Tokio;
-            $body
-        } else if let Some($r) = $rt.downcast_ref::<Turnstile>() {
-            #[allow(dead_code)]
-            type $R = Turnstile;
-            $body
-        }
-    }};
-}
-
-/// The reduced set: the same workloads as the criterion benches, smaller.
-fn quick() -> Medians {
-    let mut m = Medians::new();
-    time_group(&mut m, "spawn_many_local", &|rt| {
-        on_either!(rt, |r: R| r
-            .block_on(workloads::spawn_many_local::<R>(1_000)))
-    });
-    time_group(&mut m, "spawn_many_remote_idle", &|rt| {
-        on_either!(rt, |r: R| workloads::spawn_many_remote(r, 1_000))
-    });
-    time_group(&mut m, "yield_one", &|rt| {
-        on_either!(rt, |r: R| r.block_on(workloads::yield_one::<R>(100_000)))
-    });
-    time_group(&mut m, "yield_many", &|rt| {
-        on_either!(rt, |r: R| r.block_on(workloads::yield_many::<R>(200, 100)))
-    });
-    time_group(&mut m, "ping_pong", &|rt| {
-        on_either!(rt, |r: R| r.block_on(workloads::ping_pong::<R>(1_000)))
-    });
-    time_group(&mut m, "chained_spawn", &|rt| {
-        on_either!(rt, |r: R| r.block_on(workloads::chained_spawn::<R>(1_000)))
-    });
-    time_group(&mut m, "await_chain", &|rt| {
-        on_either!(rt, |r: R| {
-            std::hint::black_box(r.block_on(workloads::await_chain(1_000)));
-        })
-    });
-    time_group(&mut m, "timers", &|rt| {
-        on_either!(rt, |r: R| r
-            .block_on(workloads::timers::<R>(10_000, Duration::from_millis(1))))
-    });
-    time_group(&mut m, "timer_cancel", &|rt| {
-        on_either!(rt, |r: R| r.block_on(workloads::timer_cancel::<R>(10_000)))
-    });
     m
+}
+
+/// Median time per iteration of each reduced workload on `rt`.
+fn quick_on<R: BenchRuntime>(rt: &R) -> Vec<(&'static str, f64)> {
+    let ms = Duration::from_millis;
+    vec![
+        (
+            "spawn_many_local",
+            median_ns(|| rt.block_on(workloads::spawn_many_local::<R>(1_000))),
+        ),
+        (
+            "spawn_many_remote_idle",
+            median_ns(|| workloads::spawn_many_remote(rt, 1_000)),
+        ),
+        (
+            "yield_one",
+            median_ns(|| rt.block_on(workloads::yield_one::<R>(100_000))),
+        ),
+        (
+            "yield_many",
+            median_ns(|| rt.block_on(workloads::yield_many::<R>(200, 100))),
+        ),
+        (
+            "ping_pong",
+            median_ns(|| rt.block_on(workloads::ping_pong::<R>(1_000))),
+        ),
+        (
+            "chained_spawn",
+            median_ns(|| rt.block_on(workloads::chained_spawn::<R>(1_000))),
+        ),
+        (
+            "await_chain",
+            median_ns(|| {
+                std::hint::black_box(rt.block_on(workloads::await_chain(1_000)));
+            }),
+        ),
+        (
+            "timers",
+            median_ns(|| rt.block_on(workloads::timers::<R>(10_000, ms(1)))),
+        ),
+        (
+            "timer_cancel",
+            median_ns(|| rt.block_on(workloads::timer_cancel::<R>(10_000))),
+        ),
+    ]
 }
 
 /// Heap bytes and allocations one idle spawned task costs on each runtime.

@@ -30,3 +30,25 @@ pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default()
 }
+
+/// A 5-deep chain of async fns over one 10 ms sleep (`ms(10)`): the seed-002 workload.
+pub async fn chain5() {
+    level2().await
+}
+async fn level2() {
+    level3().await
+}
+async fn level3() {
+    level4().await
+}
+async fn level4() {
+    level5().await
+}
+async fn level5() {
+    turnstile::time::sleep(ms(10)).await;
+}
+/// Where the sleep at the bottom of [`chain5`] is created: `file:line:` as a site shows.
+pub fn chain5_sleep_site() -> String {
+    format!("{}:{}:", file!(), CHAIN5_SLEEP_LINE)
+}
+const CHAIN5_SLEEP_LINE: u32 = line!() - 6;
