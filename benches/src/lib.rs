@@ -36,7 +36,9 @@ pub trait BenchRuntime {
     /// Runs `future` to completion on this runtime.
     fn block_on<F: Future>(&self, future: F) -> F::Output;
 
-    /// Spawns a task (inside `block_on`).
+    /// Spawns a task (inside `block_on`). `#[track_caller]`, so that turnstile's probes
+    /// name the workload's spawn line, not this wrapper's.
+    #[track_caller]
     fn spawn<F>(future: F) -> Self::Join<F::Output>
     where
         F: Future + Send + 'static,

@@ -646,7 +646,7 @@ impl Core {
         self.current.set(ptr::null());
         if TIMED_POLL {
             let pending = matches!(result, Ok(Poll::Pending));
-            self.timed_poll_end(task, started, pending, rest);
+            self.timed_poll_end(task, header, started, pending, rest);
         }
         if self.counters.enabled() {
             // `polls` is counted per batch by the turn; `polls_pending` is derived.

@@ -46,7 +46,9 @@ use std::panic::Location;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use turnstile_probes::{TaskState, TaskStats, TaskTiming, Ticks, Timing};
+use turnstile_probes::{
+    TaskState, TaskStats, TaskTiming, Ticks, Timing, WakeSource, WakesBySource,
+};
 
 use crate::context;
 use crate::join::{JoinError, JoinHandle, JoinState, JoinTarget};
@@ -149,10 +151,17 @@ impl Header {
         stats.wakes = self.wakes.get();
         stats.wakes_self = self.wakes_self.get();
         if let Some((probes, now, t)) = timing {
-            stats.busy = t.busy();
-            stats.scheduled = t.scheduled();
-            stats.idle = t.idle(probes.clock(), now);
-            stats.longest_poll = t.longest_poll();
+            let clock = probes.clock();
+            stats.busy = t.busy(clock);
+            stats.scheduled = t.scheduled(clock);
+            stats.idle = t.idle(clock, now);
+            stats.longest_poll = t.longest_poll(clock);
+            let mut by = WakesBySource::default();
+            by.local = t.wakes_from(WakeSource::Local);
+            by.remote = t.wakes_from(WakeSource::Remote);
+            by.io = t.wakes_from(WakeSource::Io);
+            by.timer = t.wakes_from(WakeSource::Timer);
+            stats.wakes_by_source = Some(by);
         }
         stats
     }

@@ -17,7 +17,7 @@ use turnstile_probes::{
 
 use crate::context;
 use crate::runtime::{Core, TaskPtr, TASK_HISTORY};
-use crate::task::{header_of, Header, LocalTask, ABORT, DONE, QUEUED};
+use crate::task::{header_of, Header, LocalTask, ABORT, DONE, QUEUED, TIMED};
 
 impl Core {
     /// Fresh timing cells for the task spawned into slot `index` at `now`.
@@ -80,14 +80,20 @@ impl Core {
     #[inline(never)]
     pub(crate) fn wake_queued_or_timed(&self, header: &Header, task: TaskPtr) {
         let state = header.state.get();
+        if state & TIMED != 0 {
+            if let Some(timing) = &self.timing {
+                if let Some(cells) = self.cells.borrow().get(header.index as usize) {
+                    let source = self.wake_source(task.cast());
+                    cells.count_wake(source);
+                    if state & QUEUED == 0 {
+                        timing.woken(cells, header.id, source);
+                    }
+                }
+            }
+        }
         if state & QUEUED != 0 {
             self.counters.bump(Counter::WakesCoalesced);
             return;
-        }
-        if let Some(timing) = &self.timing {
-            if let Some(cells) = self.cells.borrow().get(header.index as usize) {
-                timing.woken(cells, header.id, self.wake_source(task.cast()));
-            }
         }
         header.state.set(state | QUEUED);
         self.ready.borrow_mut().push(task);
@@ -95,12 +101,11 @@ impl Core {
 
     /// Before a timed poll: the scheduling delay, the watchdog's beacon, and a clean
     /// slate for the site its leaf will leave.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn timed_poll_start(&self, header: &Header) -> Option<PollStarted> {
         let timing = self.timing.as_deref()?;
         let cells = self.cells.borrow();
         let task = cells.get(header.index as usize)?;
-        context::take_site(); // whatever an untimed poll or block_on left behind
         let start = timing.poll_started(task, header.id);
         timing.beacon_start(header.id, start.at, header.spawned_at);
         Some(start)
@@ -108,10 +113,11 @@ impl Core {
 
     /// After a timed poll: its duration, its await site, a stall report if it was one,
     /// and the lost-waker check if it yielded. `rest` is the rest of the turn's batch.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn timed_poll_end(
         &self,
         task: &dyn LocalTask,
+        header: &Header,
         started: Option<PollStarted>,
         pending: bool,
         rest: &[TaskPtr],
@@ -120,7 +126,6 @@ impl Core {
         let (Some(timing), Some(start)) = (self.timing.as_deref(), started) else {
             return;
         };
-        let header = task.header();
         let all_cells = self.cells.borrow();
         let Some(cells) = all_cells.get(header.index as usize) else {
             return;
@@ -137,7 +142,7 @@ impl Core {
             timing.break_chain(); // the task is cancelled next: its future drops
         }
         if pending {
-            self.check_lost_waker(timing, task);
+            self.check_lost_waker(timing, task, header);
         }
     }
 
@@ -198,8 +203,7 @@ impl Core {
     /// references to it are: the slab's, its `JoinHandle`'s unless dropped, those of
     /// queues (a remote wake in flight) and its wakers'. Only the first two left: lost.
     #[inline]
-    fn check_lost_waker(&self, timing: &Timing, task: &dyn LocalTask) {
-        let header = task.header();
+    fn check_lost_waker(&self, timing: &Timing, task: &dyn LocalTask, header: &Header) {
         if header.state.get() & (QUEUED | DONE | ABORT) != 0 {
             return;
         }

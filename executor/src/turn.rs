@@ -64,6 +64,9 @@ impl Core {
         let timing = timing.filter(|_| TIMED);
         if let Some(timing) = timing {
             timing.turn_started(number);
+            // A site left outside any poll (by a destructor, say) is no poll's: each
+            // timed poll takes the site its own leaf left when it returns.
+            crate::context::take_site();
         }
 
         // 1. Remote wakes in.

@@ -154,6 +154,9 @@ fn histograms_count_every_poll_and_every_wake_to_poll() {
         assert_eq!(t.polls, 6);
         assert!(t.busy > Duration::ZERO && t.longest_poll > Duration::ZERO);
         assert!(t.longest_poll <= t.busy);
+        // Five self-wakes, and the spawn queued it: no wake from anywhere else.
+        assert_eq!(t.wakes_self, 5);
+        assert_eq!(t.wakes_by_source, Some(Default::default()));
     }
     let u = snap.utilization().unwrap();
     assert!((0.0..=1.0).contains(&u));
@@ -164,6 +167,82 @@ fn histograms_count_every_poll_and_every_wake_to_poll() {
 }
 
 #[test]
+fn a_tasks_wakes_are_counted_by_source() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::task::Waker;
+
+    let rt = timing();
+    let (self_w, local_w, remote_w, io_w, timer_w) = rt.block_on(async {
+        // Each wake below reaches the task while it is pending: the waker is handed out
+        // (or the datagram sent) only once the task has parked at that await.
+        let local: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let remote: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let recv_pending = Rc::new(std::cell::Cell::new(false));
+        let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let to = socket.local_addr().unwrap();
+
+        let (local2, remote2, pending2) = (local.clone(), remote.clone(), recv_pending.clone());
+        let target = turnstile::spawn(async move {
+            turnstile::yield_now().await; // a self-wake
+            turnstile::time::sleep(ms(1)).await; // a timer wake
+            park_once(|w| *local2.borrow_mut() = Some(w)).await; // a local wake
+            park_once(move |w| *remote2.lock().unwrap() = Some(w)).await; // a remote wake
+            pending2.set(true);
+            let mut buf = [0; 8];
+            socket.recv(&mut buf).await.unwrap(); // an I/O wake
+            turnstile::probes::snapshot()
+        });
+        let poker = turnstile::spawn(async move {
+            while local.borrow().is_none() {
+                turnstile::yield_now().await;
+            }
+            local.take().unwrap().wake();
+        });
+        let thread = std::thread::spawn(move || loop {
+            if let Some(w) = remote.lock().unwrap().take() {
+                return w.wake();
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        });
+        let sender = turnstile::spawn(async move {
+            while !recv_pending.get() {
+                turnstile::yield_now().await;
+            }
+            turnstile::yield_now().await; // the receive is pending now
+            let out = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            out.send_to(b"ping", to).unwrap();
+        });
+        poker.await.unwrap();
+        sender.await.unwrap();
+        let snap = target.await.unwrap();
+        thread.join().unwrap();
+        let me = snap
+            .tasks
+            .iter()
+            .find(|t| t.wakes_self == 1 && t.wakes == 5);
+        let me = me.unwrap_or_else(|| panic!("no task with 5 wakes, 1 of them self\n{snap}"));
+        let by = me.wakes_by_source.expect("timed");
+        (me.wakes_self, by.local, by.remote, by.io, by.timer)
+    });
+    assert_eq!((self_w, local_w, remote_w, io_w, timer_w), (1, 1, 1, 1, 1));
+}
+
+/// Pending once, handing the waker to `give`; ready when polled again.
+fn park_once(give: impl FnOnce(std::task::Waker)) -> impl std::future::Future<Output = ()> {
+    let mut give = Some(give);
+    poll_fn(move |cx| match give.take() {
+        Some(give) => {
+            give(cx.waker().clone());
+            Poll::Pending
+        }
+        None => Poll::Ready(()),
+    })
+}
+
+#[test]
 fn below_timing_nothing_is_timed() {
     let rt = common::counting();
     rt.block_on(async { turnstile::spawn(chain5()).await.unwrap() });
@@ -171,6 +250,7 @@ fn below_timing_nothing_is_timed() {
     assert!(snap.sites.is_empty());
     assert_eq!(snap.poll_duration.count, 0);
     assert!(snap.tasks.iter().all(|t| t.busy == Duration::ZERO));
+    assert!(snap.tasks.iter().all(|t| t.wakes_by_source.is_none()));
 }
 
 /// A runtime at `Level::Timing` with a 10 ms stall threshold; `blocker` runs in a

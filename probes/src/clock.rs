@@ -126,6 +126,19 @@ impl Clock {
         return end.saturating_sub(start);
     }
 
+    /// Converts a span of raw ticks (a difference of two readings) to nanoseconds. The
+    /// probes keep sums and histograms in ticks and convert when they are read, so the
+    /// hot path never multiplies.
+    ///
+    /// ```
+    /// let clock = turnstile_probes::Clock::new();
+    /// assert_eq!(clock.ticks_to_nanos(0), 0);
+    /// ```
+    #[inline]
+    pub fn ticks_to_nanos(&self, ticks: u64) -> u64 {
+        self.nanos_between(1, ticks.saturating_add(1))
+    }
+
     /// The time from `start` to `end` as a `Duration`.
     ///
     /// ```

@@ -110,11 +110,17 @@ impl LatencyHistogram {
     /// assert!((48_000..=52_000).contains(&s.p50_ns));
     /// ```
     pub fn summary(&self) -> LatencySummary {
+        self.summary_scaled(|v| v)
+    }
+
+    /// The summary of a histogram recorded in other units (the clock's raw ticks),
+    /// converted to nanoseconds bucket by bucket with `to_nanos`.
+    pub(crate) fn summary_scaled(&self, to_nanos: impl Fn(u64) -> u64) -> LatencySummary {
         let mut h = Histogram::<u64>::new_with_bounds(1, MAX_NANOS, 2)
             .expect("static histogram bounds are valid");
         for (i, &n) in self.buckets.iter().enumerate() {
             if n > 0 {
-                h.saturating_record_n(bucket_mid(i).clamp(1, MAX_NANOS), n);
+                h.saturating_record_n(to_nanos(bucket_mid(i)).clamp(1, MAX_NANOS), n);
             }
         }
         if h.is_empty() {

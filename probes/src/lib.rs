@@ -45,7 +45,7 @@ pub use level::Level;
 pub use lost::LostWaker;
 pub use os::{thread_cpu_time, ContextSwitches};
 pub use sites::{SiteId, SiteStats, SiteTag, Sites};
-pub use snapshot::{Snapshot, TaskState, TaskStats};
+pub use snapshot::{Snapshot, TaskState, TaskStats, WakesBySource};
 pub use stall::{StallKind, StallReport};
 pub use task_timing::TaskTiming;
 pub use timing::{PollStarted, TaskInfo, Timing};

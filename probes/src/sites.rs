@@ -227,7 +227,8 @@ pub struct Sites {
     /// The last lookup: most yields repeat the site of the one before.
     last: (usize, SiteId),
     entries: Vec<SiteStats>,
-    /// Wait times in nanoseconds (total, longest), by site; copied out by `stats`.
+    /// Wait times (total, longest), by site, in the units given to `ended_wait` (the
+    /// clock's raw ticks, in a runtime); converted by `stats_scaled`.
     waits: Vec<(u64, u64)>,
     /// Interned labelled sites, keyed by (label address, label length, location).
     labels: HashMap<(usize, usize, usize), Box<LabelSite>>,
@@ -383,7 +384,8 @@ impl Sites {
         self.entries[id as usize].yields += 1;
     }
 
-    /// A wait at `id` ended after `nanos`.
+    /// A wait at `id` ended after `nanos` (or after that many clock ticks, for a table
+    /// read with `stats_scaled`).
     ///
     /// ```
     /// # let mut sites = turnstile_probes::Sites::new();
@@ -429,14 +431,14 @@ impl Sites {
     /// assert!(sites.get(id).location.contains(".rs"));
     /// ```
     pub fn get(&self, id: SiteId) -> SiteStats {
-        self.stat(id as usize)
+        self.stat(id as usize, &|v| v)
     }
 
-    fn stat(&self, i: usize) -> SiteStats {
+    fn stat(&self, i: usize, to_nanos: &dyn Fn(u64) -> u64) -> SiteStats {
         let mut s = self.entries[i].clone();
         let (total, longest) = self.waits[i];
-        s.total_wait = Duration::from_nanos(total);
-        s.longest_wait = Duration::from_nanos(longest);
+        s.total_wait = Duration::from_nanos(to_nanos(total));
+        s.longest_wait = Duration::from_nanos(to_nanos(longest));
         s
     }
 
@@ -446,6 +448,13 @@ impl Sites {
     /// assert!(turnstile_probes::Sites::new().stats().is_empty());
     /// ```
     pub fn stats(&self) -> Vec<SiteStats> {
-        (0..self.entries.len()).map(|i| self.stat(i)).collect()
+        self.stats_scaled(&|v| v)
+    }
+
+    /// Every site, with waits recorded in other units converted by `to_nanos`.
+    pub(crate) fn stats_scaled(&self, to_nanos: &dyn Fn(u64) -> u64) -> Vec<SiteStats> {
+        (0..self.entries.len())
+            .map(|i| self.stat(i, to_nanos))
+            .collect()
     }
 }

@@ -58,6 +58,30 @@ pub struct TaskStats {
     pub idle: Duration,
     /// The longest single poll (`Level::Timing`).
     pub longest_poll: Duration,
+    /// Where the wakes that are not self-wakes came from (`Level::Timing`; `None` below).
+    pub wakes_by_source: Option<WakesBySource>,
+}
+
+/// A task's wakes by where they came from, besides its self-wakes (`Level::Timing`).
+///
+/// `local + remote + io + timer + wakes_self` is the task's `wakes`, counting the wakes
+/// made while the runtime was timed (all of them, for a runtime built at `Timing`).
+///
+/// ```
+/// let w = turnstile_probes::WakesBySource::default();
+/// assert_eq!(w.local + w.remote + w.io + w.timer, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct WakesBySource {
+    /// By another task or the `block_on` future, on the loop thread.
+    pub local: u64,
+    /// From another thread.
+    pub remote: u64,
+    /// By the reactor: a socket became ready.
+    pub io: u64,
+    /// By a timer.
+    pub timer: u64,
 }
 
 impl TaskStats {
@@ -81,6 +105,7 @@ impl TaskStats {
             scheduled: Duration::ZERO,
             idle: Duration::ZERO,
             longest_poll: Duration::ZERO,
+            wakes_by_source: None,
         }
     }
 }
@@ -261,6 +286,7 @@ impl fmt::Display for Snapshot {
                 "self",
             ];
             if timed {
+                header.extend(["local", "remote", "io", "timer"]);
                 header.extend(["busy", "scheduled", "idle", "longest poll"]);
             }
             tasks.load_preset(UTF8_BORDERS_ONLY).set_header(header);
@@ -276,6 +302,10 @@ impl fmt::Display for Snapshot {
                     t.wakes_self.to_string(),
                 ];
                 if timed {
+                    let by = t.wakes_by_source.unwrap_or_default();
+                    for n in [by.local, by.remote, by.io, by.timer] {
+                        row.push(n.to_string());
+                    }
                     for d in [t.busy, t.scheduled, t.idle, t.longest_poll] {
                         row.push(format!("{d:.1?}"));
                     }

@@ -125,7 +125,7 @@ impl fmt::Display for StallReport {
 /// The CPU clock of the loop thread, sampled so that the hot path never pays for it.
 ///
 /// A stall's CPU time is `cpu(end) - cpu(sample)` over `wall(end) - wall(sample)`, where
-/// the sample is at most `refresh` older than the poll's start: so the window may
+/// the sample is at most `refresh` (`Timing::cpu_refresh`) older than the poll's start: so the window may
 /// include up to `refresh` of work before the poll, which cannot turn a long blocking
 /// poll into an on-CPU one when `refresh` is a tenth of the stall threshold.
 #[derive(Debug)]
@@ -136,31 +136,20 @@ pub(crate) struct CpuSampler {
     pub(crate) cpu: Option<Duration>,
     /// The thread's context switches at the last sample (Linux only).
     pub(crate) switches: Option<ContextSwitches>,
-    /// Ticks between samples.
-    pub(crate) refresh: u64,
 }
 
 impl CpuSampler {
-    pub(crate) fn new(refresh: u64) -> Self {
+    pub(crate) fn new() -> Self {
         CpuSampler {
             wall: 0,
             cpu: None,
             switches: None,
-            refresh,
         }
     }
 
-    /// Samples the CPU clock if the last sample is older than `refresh`.
-    #[inline]
-    pub(crate) fn maybe_sample(&mut self, now: u64) {
-        if now.wrapping_sub(self.wall) > self.refresh {
-            self.sample(now);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn sample(&mut self, now: u64) {
+    /// Samples the CPU clock now (`Timing` calls this when the last sample is older than
+    /// `refresh`).
+    pub(crate) fn sample(&mut self, now: u64) {
         self.wall = now;
         self.cpu = crate::os::thread_cpu_time();
         self.switches = switches_now();

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::{Clock, Ticks};
+use crate::counters::WakeSource;
 use crate::sites::SiteId;
 
 /// No site: the task is not waiting at a known site.
@@ -13,12 +14,14 @@ pub(crate) const NO_SITE: SiteId = SiteId::MAX;
 /// The timing cells of one task, owned by its header. Loop thread only.
 ///
 /// A task's life splits into three: *busy* (being polled), *scheduled* (woken, waiting
-/// in the ready queue) and *idle* (waiting for a wake), so that idle is derived.
+/// in the ready queue) and *idle* (waiting for a wake), so that idle is derived. Times
+/// are kept in the clock's raw ticks (no conversion on the hot path) and read through
+/// the clock.
 ///
 /// ```
 /// let clock = turnstile_probes::Clock::new();
 /// let t = turnstile_probes::TaskTiming::new(clock.now());
-/// assert_eq!(t.busy(), std::time::Duration::ZERO);
+/// assert_eq!(t.busy(&clock), std::time::Duration::ZERO);
 /// ```
 #[derive(Clone, Debug)]
 pub struct TaskTiming {
@@ -28,12 +31,14 @@ pub struct TaskTiming {
     pub(crate) woken_at: Cell<Ticks>,
     /// When it finished, zero while alive.
     pub(crate) ended: Cell<Ticks>,
-    /// Nanoseconds spent being polled.
+    /// Ticks spent being polled.
     pub(crate) busy: Cell<u64>,
-    /// Nanoseconds spent queued.
+    /// Ticks spent queued.
     pub(crate) scheduled: Cell<u64>,
-    /// The longest poll, in nanoseconds.
+    /// The longest poll, in ticks.
     pub(crate) longest_poll: Cell<u64>,
+    /// Wakes that reached the task, by source (`WakeSource as usize`).
+    pub(crate) wakes: [Cell<u64>; 5],
     /// The site of the wait in progress (or of the last `Pending`), or `NO_SITE`.
     pub(crate) waiting_site: Cell<SiteId>,
     /// When that wait began.
@@ -46,7 +51,8 @@ impl TaskTiming {
     /// Cells that are never used (a task of an untimed runtime): all zeros.
     ///
     /// ```
-    /// assert_eq!(turnstile_probes::TaskTiming::unused().busy().as_nanos(), 0);
+    /// let clock = turnstile_probes::Clock::new();
+    /// assert_eq!(turnstile_probes::TaskTiming::unused().busy(&clock).as_nanos(), 0);
     /// ```
     #[inline]
     pub const fn unused() -> TaskTiming {
@@ -57,6 +63,7 @@ impl TaskTiming {
             busy: Cell::new(0),
             scheduled: Cell::new(0),
             longest_poll: Cell::new(0),
+            wakes: [const { Cell::new(0) }; 5],
             waiting_site: Cell::new(NO_SITE),
             waiting_since: Cell::new(0),
             lost: Cell::new(false),
@@ -67,7 +74,8 @@ impl TaskTiming {
     ///
     /// ```
     /// let t = turnstile_probes::TaskTiming::new(1);
-    /// assert_eq!(t.longest_poll(), std::time::Duration::ZERO);
+    /// let clock = turnstile_probes::Clock::new();
+    /// assert_eq!(t.longest_poll(&clock), std::time::Duration::ZERO);
     /// ```
     pub fn new(now: Ticks) -> Self {
         TaskTiming {
@@ -77,6 +85,7 @@ impl TaskTiming {
             busy: Cell::new(0),
             scheduled: Cell::new(0),
             longest_poll: Cell::new(0),
+            wakes: [const { Cell::new(0) }; 5],
             waiting_site: Cell::new(NO_SITE),
             waiting_since: Cell::new(0),
             lost: Cell::new(false),
@@ -94,6 +103,30 @@ impl TaskTiming {
         self.woken_at.set(now);
     }
 
+    /// A wake from `source` reached the task (coalesced or not).
+    ///
+    /// ```
+    /// use turnstile_probes::{TaskTiming, WakeSource};
+    /// let t = TaskTiming::new(1);
+    /// t.count_wake(WakeSource::Io);
+    /// assert_eq!(t.wakes_from(WakeSource::Io), 1);
+    /// ```
+    #[inline(always)]
+    pub fn count_wake(&self, source: WakeSource) {
+        let cell = &self.wakes[source as usize];
+        cell.set(cell.get() + 1);
+    }
+
+    /// Wakes from `source` so far.
+    ///
+    /// ```
+    /// use turnstile_probes::{TaskTiming, WakeSource};
+    /// assert_eq!(TaskTiming::new(1).wakes_from(WakeSource::Timer), 0);
+    /// ```
+    pub fn wakes_from(&self, source: WakeSource) -> u64 {
+        self.wakes[source as usize].get()
+    }
+
     /// The task finished at `now`.
     ///
     /// ```
@@ -109,28 +142,31 @@ impl TaskTiming {
     /// Time spent being polled.
     ///
     /// ```
-    /// assert_eq!(turnstile_probes::TaskTiming::new(1).busy().as_nanos(), 0);
+    /// let clock = turnstile_probes::Clock::new();
+    /// assert_eq!(turnstile_probes::TaskTiming::new(1).busy(&clock).as_nanos(), 0);
     /// ```
-    pub fn busy(&self) -> Duration {
-        Duration::from_nanos(self.busy.get())
+    pub fn busy(&self, clock: &Clock) -> Duration {
+        Duration::from_nanos(clock.ticks_to_nanos(self.busy.get()))
     }
 
     /// Time spent queued, woken but not yet polled.
     ///
     /// ```
-    /// assert_eq!(turnstile_probes::TaskTiming::new(1).scheduled().as_nanos(), 0);
+    /// let clock = turnstile_probes::Clock::new();
+    /// assert_eq!(turnstile_probes::TaskTiming::new(1).scheduled(&clock).as_nanos(), 0);
     /// ```
-    pub fn scheduled(&self) -> Duration {
-        Duration::from_nanos(self.scheduled.get())
+    pub fn scheduled(&self, clock: &Clock) -> Duration {
+        Duration::from_nanos(clock.ticks_to_nanos(self.scheduled.get()))
     }
 
     /// The longest single poll.
     ///
     /// ```
-    /// assert_eq!(turnstile_probes::TaskTiming::new(1).longest_poll().as_nanos(), 0);
+    /// let clock = turnstile_probes::Clock::new();
+    /// assert_eq!(turnstile_probes::TaskTiming::new(1).longest_poll(&clock).as_nanos(), 0);
     /// ```
-    pub fn longest_poll(&self) -> Duration {
-        Duration::from_nanos(self.longest_poll.get())
+    pub fn longest_poll(&self, clock: &Clock) -> Duration {
+        Duration::from_nanos(clock.ticks_to_nanos(self.longest_poll.get()))
     }
 
     /// Time neither polled nor queued, up to `now` (or the task's end).
@@ -148,11 +184,10 @@ impl TaskTiming {
         // A task queued right now has been "scheduled" since its wake, not idle.
         let queued_for = match self.woken_at.get() {
             0 => 0,
-            woken => clock.nanos_between(woken, end),
+            woken => end.saturating_sub(woken),
         };
-        let life = clock.nanos_between(self.spawned, end);
-        Duration::from_nanos(
-            life.saturating_sub(self.busy.get() + self.scheduled.get() + queued_for),
-        )
+        let life = end.saturating_sub(self.spawned);
+        let idle = life.saturating_sub(self.busy.get() + self.scheduled.get() + queued_for);
+        Duration::from_nanos(clock.ticks_to_nanos(idle))
     }
 }

@@ -24,12 +24,16 @@ use crate::Level;
 
 /// `Timing::polling` between polls.
 const NOT_POLLING: u64 = u64::MAX;
+/// `PollStarted::delay` of a poll that no wake queued (none of the loop's polls).
+const NOT_WOKEN: u64 = u64::MAX;
 
 /// What a poll's start left for its end.
 #[derive(Clone, Copy, Debug)]
 pub struct PollStarted {
     /// The clock at the start.
     pub at: Ticks,
+    /// The scheduling delay that ended at the start, in ticks (`NOT_WOKEN`: none).
+    delay: u64,
     /// The site the task was waiting at (the one this poll resumes from).
     resumed_from: u32,
 }
@@ -82,11 +86,18 @@ pub struct Timing {
     turn_start: Cell<Ticks>,
     turn_parked: Cell<u64>,
     park_start: Cell<Ticks>,
+    /// When the CPU clock was last sampled (a copy of `CpuSampler::wall`, so the check
+    /// needs no borrow), and the ticks between samples.
+    cpu_sampled: Cell<Ticks>,
+    cpu_refresh: u64,
     inner: RefCell<Recorded>,
 }
 
 /// The part that needs `&mut`.
 #[derive(Debug)]
+///
+/// Histograms and site waits hold raw clock ticks; they are converted to nanoseconds
+/// when read.
 struct Recorded {
     poll: LatencyHistogram,
     delay: LatencyHistogram,
@@ -114,6 +125,7 @@ impl Timing {
         let clock = Clock::new();
         let origin = clock.now();
         let stall_ticks = clock.ticks_for(stall_threshold);
+        let cpu_refresh = clock.ticks_for(stall_threshold / 10);
         let tracing = level >= Level::Trace;
         Timing {
             inner: RefCell::new(Recorded {
@@ -122,7 +134,7 @@ impl Timing {
                 turn: LatencyHistogram::new(),
                 park: LatencyHistogram::new(),
                 sites: Sites::new(),
-                cpu: CpuSampler::new(clock.ticks_for(stall_threshold / 10)),
+                cpu: CpuSampler::new(),
                 stalls: VecDeque::new(),
                 stalls_total: 0,
                 lost: VecDeque::new(),
@@ -141,6 +153,8 @@ impl Timing {
             turn_start: Cell::new(0),
             turn_parked: Cell::new(0),
             park_start: Cell::new(0),
+            cpu_sampled: Cell::new(0),
+            cpu_refresh,
         }
     }
 
@@ -215,11 +229,14 @@ impl Timing {
 
     #[cold]
     fn event(&self, at: Ticks, kind: EventKind) {
-        let at_ns = self.since_origin(at);
+        // The ring keeps raw ticks; `trace` converts them when the log is read.
         if let Some(ring) = self.inner.borrow_mut().ring.as_mut() {
-            ring.push(at_ns, kind);
+            ring.push(at, kind);
         }
-        tracing::trace!(target: "turnstile", at_ns, event = ?kind);
+        if tracing::enabled!(target: "turnstile", tracing::Level::TRACE) {
+            let at_ns = self.since_origin(at);
+            tracing::trace!(target: "turnstile", at_ns, event = ?kind);
+        }
     }
 
     /// A turn begins.
@@ -256,9 +273,8 @@ impl Timing {
         let now = self.read();
         let start = self.turn_start.get();
         if start != 0 {
-            let busy = self
-                .clock
-                .nanos_between(start, now)
+            let busy = now
+                .saturating_sub(start)
                 .saturating_sub(self.turn_parked.get());
             self.inner.borrow_mut().turn.record(busy);
         }
@@ -292,13 +308,14 @@ impl Timing {
     /// ```
     pub fn park_ended(&self, io_events: u64, timers: u64) {
         let now = self.read();
-        let parked = self.clock.nanos_between(self.park_start.get(), now);
+        let parked = now.saturating_sub(self.park_start.get());
         self.turn_parked.set(self.turn_parked.get() + parked);
         let mut inner = self.inner.borrow_mut();
         inner.park.record(parked);
         // The park was a voluntary context switch: sample afresh before the next poll,
         // so that a stall's window never contains it.
         inner.cpu.wall = 0;
+        self.cpu_sampled.set(0);
         drop(inner);
         if self.tracing {
             self.event(now, EventKind::ParkEnd);
@@ -347,37 +364,51 @@ impl Timing {
         }
     }
 
-    /// A poll of task `id` begins: its scheduling delay is recorded.
+    /// A poll of task `id` begins: its scheduling delay is measured (and recorded with
+    /// the poll's duration, when it ends).
     ///
     /// ```
     /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
     /// let task = turnstile_probes::TaskTiming::new(t.now());
-    /// let _start = t.poll_started(&task, 1);
+    /// let start = t.poll_started(&task, 1);
+    /// t.poll_ended(&task, 1, start, turnstile_probes::SiteTag::NONE, true, false);
     /// assert_eq!(t.scheduling_delay().count, 1);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn poll_started(&self, task: &TaskTiming, id: u64) -> PollStarted {
         let now = match self.chain.replace(0) {
             0 => self.read(),
             end_of_last_poll => end_of_last_poll,
         };
-        let mut inner = self.inner.borrow_mut();
         let woken = task.woken_at.replace(0);
-        if woken != 0 {
-            let delay = self.clock.nanos_between(woken, now);
+        let delay = if woken != 0 {
+            let delay = now.saturating_sub(woken);
             task.scheduled.set(task.scheduled.get() + delay);
-            inner.delay.record(delay);
+            delay
+        } else {
+            NOT_WOKEN
+        };
+        if now.wrapping_sub(self.cpu_sampled.get()) > self.cpu_refresh {
+            self.sample_cpu(now);
         }
-        inner.cpu.maybe_sample(now);
-        drop(inner);
         self.polling.set(id);
         if self.tracing {
             self.event(now, EventKind::PollStart { task: id });
         }
         PollStarted {
             at: now,
+            delay,
             resumed_from: task.waiting_site.get(),
         }
+    }
+
+    /// Samples the loop thread's CPU clock (see `CpuSampler`): at most every tenth of
+    /// the stall threshold, so the hot path pays one comparison.
+    #[cold]
+    #[inline(never)]
+    fn sample_cpu(&self, now: Ticks) {
+        self.inner.borrow_mut().cpu.sample(now);
+        self.cpu_sampled.set(now);
     }
 
     /// Publishes a poll's start for the watchdog (when one runs).
@@ -422,7 +453,7 @@ impl Timing {
     /// assert!(!t.poll_ended(&task, 1, start, tag, false, false)); // not a stall
     /// assert_eq!(t.sites()[0].yields, 1);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn poll_ended(
         &self,
         task: &TaskTiming,
@@ -440,13 +471,16 @@ impl Timing {
             task.woken_at.set(now);
         }
         self.polling.set(NOT_POLLING);
-        let nanos = self.clock.nanos_between(start.at, now);
-        task.busy.set(task.busy.get() + nanos);
-        if nanos > task.longest_poll.get() {
-            task.longest_poll.set(nanos);
+        let ticks = now.saturating_sub(start.at);
+        task.busy.set(task.busy.get() + ticks);
+        if ticks > task.longest_poll.get() {
+            task.longest_poll.set(ticks);
         }
         let mut inner = self.inner.borrow_mut();
-        inner.poll.record(nanos);
+        inner.poll.record(ticks);
+        if start.delay != NOT_WOKEN {
+            inner.delay.record(start.delay);
+        }
         // The wait this poll resumed from (if any) ended when the poll began, unless the
         // same leaf is pending again.
         let waiting = task.waiting_site.get();
@@ -455,7 +489,7 @@ impl Timing {
             Some((site, true)) if site == waiting => inner.sites.yielded_again(site),
             _ => {
                 if waiting != NO_SITE {
-                    let waited = self.clock.nanos_between(task.waiting_since.get(), start.at);
+                    let waited = start.at.saturating_sub(task.waiting_since.get());
                     inner.sites.ended_wait(waiting, waited);
                 }
                 match resolved {
@@ -480,7 +514,7 @@ impl Timing {
         if self.tracing {
             self.event(now, EventKind::PollEnd { task: id, done });
         }
-        now.wrapping_sub(start.at) >= self.stall_ticks
+        ticks >= self.stall_ticks
     }
 
     /// Writes the report of a stall that just ended (a poll of `task` from `start` to
@@ -544,6 +578,7 @@ impl Timing {
         inner.cpu.wall = now;
         inner.cpu.cpu = cpu_now;
         inner.cpu.switches = switches_now;
+        self.cpu_sampled.set(now);
         let resumed_from =
             (start.resumed_from != NO_SITE).then(|| inner.sites.get(start.resumed_from).name());
         let report = StallReport {
@@ -647,7 +682,10 @@ impl Timing {
     /// assert_eq!(t.poll_duration().count, 0);
     /// ```
     pub fn poll_duration(&self) -> LatencySummary {
-        self.inner.borrow().poll.summary()
+        self.inner
+            .borrow()
+            .poll
+            .summary_scaled(|t| self.clock.ticks_to_nanos(t))
     }
 
     /// Scheduling delays (wake to poll) so far.
@@ -657,7 +695,10 @@ impl Timing {
     /// assert_eq!(t.scheduling_delay().count, 0);
     /// ```
     pub fn scheduling_delay(&self) -> LatencySummary {
-        self.inner.borrow().delay.summary()
+        self.inner
+            .borrow()
+            .delay
+            .summary_scaled(|t| self.clock.ticks_to_nanos(t))
     }
 
     /// Turn durations (parked time excluded) so far.
@@ -667,7 +708,10 @@ impl Timing {
     /// assert_eq!(t.turn_duration().count, 0);
     /// ```
     pub fn turn_duration(&self) -> LatencySummary {
-        self.inner.borrow().turn.summary()
+        self.inner
+            .borrow()
+            .turn
+            .summary_scaled(|t| self.clock.ticks_to_nanos(t))
     }
 
     /// Park durations so far.
@@ -677,7 +721,10 @@ impl Timing {
     /// assert_eq!(t.park_duration().count, 0);
     /// ```
     pub fn park_duration(&self) -> LatencySummary {
-        self.inner.borrow().park.summary()
+        self.inner
+            .borrow()
+            .park
+            .summary_scaled(|t| self.clock.ticks_to_nanos(t))
     }
 
     /// Every await site, and the yields that left no site.
@@ -687,7 +734,10 @@ impl Timing {
     /// assert!(t.sites().is_empty());
     /// ```
     pub fn sites(&self) -> Vec<SiteStats> {
-        self.inner.borrow().sites.stats()
+        self.inner
+            .borrow()
+            .sites
+            .stats_scaled(&|t| self.clock.ticks_to_nanos(t))
     }
 
     /// Yields whose `Pending` left no site.
@@ -743,6 +793,6 @@ impl Timing {
             .borrow()
             .ring
             .as_ref()
-            .map(|ring| ring.log(task_names))
+            .map(|ring| ring.log_scaled(task_names, |at| self.since_origin(at)))
     }
 }

@@ -6,7 +6,7 @@
 //! ([`TraceLog::narrate`]) or as Chrome/Perfetto trace JSON ([`TraceLog::to_chrome_json`]);
 //! the loop also emits each event as a `tracing` event under target `turnstile`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -97,7 +97,10 @@ pub struct Event {
 /// ```
 #[derive(Debug)]
 pub struct TraceRing {
-    events: VecDeque<Event>,
+    /// The events, in the units given to `push`; once full, `head` is the oldest and
+    /// each push overwrites it (no shifting, no reallocation).
+    events: Vec<Event>,
+    head: usize,
     capacity: usize,
     dropped: u64,
 }
@@ -111,13 +114,15 @@ impl TraceRing {
     pub fn with_capacity(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         TraceRing {
-            events: VecDeque::with_capacity(capacity.min(TRACE_CAPACITY)),
+            events: Vec::with_capacity(capacity.min(TRACE_CAPACITY)),
+            head: 0,
             capacity,
             dropped: 0,
         }
     }
 
-    /// Appends an event, dropping the oldest if full.
+    /// Appends an event, dropping the oldest if full. `at` is in nanoseconds, or in
+    /// whatever unit the reader of [`TraceRing::log_scaled`] converts from.
     ///
     /// ```
     /// let mut ring = turnstile_probes::TraceRing::with_capacity(1);
@@ -125,12 +130,18 @@ impl TraceRing {
     /// assert_eq!(ring.len(), 1);
     /// ```
     #[inline]
-    pub fn push(&mut self, at_ns: u64, kind: EventKind) {
-        if self.events.len() == self.capacity {
-            self.events.pop_front();
-            self.dropped += 1;
+    pub fn push(&mut self, at: u64, kind: EventKind) {
+        let event = Event { at_ns: at, kind };
+        if self.events.len() < self.capacity {
+            self.events.push(event);
+            return;
         }
-        self.events.push_back(Event { at_ns, kind });
+        self.events[self.head] = event;
+        self.head += 1;
+        if self.head == self.capacity {
+            self.head = 0;
+        }
+        self.dropped += 1;
     }
 
     /// Events held.
@@ -160,15 +171,40 @@ impl TraceRing {
         self.dropped
     }
 
-    /// A copy of what the ring holds, with task names for the exporters.
+    /// A copy of what the ring holds, oldest first, with task names for the exporters.
     ///
     /// ```
     /// let ring = turnstile_probes::TraceRing::with_capacity(4);
     /// assert!(ring.log(Default::default()).events.is_empty());
     /// ```
     pub fn log(&self, task_names: HashMap<u64, String>) -> TraceLog {
+        self.log_scaled(task_names, |at| at)
+    }
+
+    /// Like [`TraceRing::log`], for a ring whose times are in other units (a runtime
+    /// pushes raw clock ticks): `to_ns` turns each into nanoseconds.
+    ///
+    /// ```
+    /// let mut ring = turnstile_probes::TraceRing::with_capacity(4);
+    /// ring.push(3, turnstile_probes::EventKind::ParkStart);
+    /// let log = ring.log_scaled(Default::default(), |t| t * 10);
+    /// assert_eq!(log.events[0].at_ns, 30);
+    /// ```
+    pub fn log_scaled(
+        &self,
+        task_names: HashMap<u64, String>,
+        to_ns: impl Fn(u64) -> u64,
+    ) -> TraceLog {
+        let (newer, older) = self.events.split_at(self.head);
         TraceLog {
-            events: self.events.iter().copied().collect(),
+            events: older
+                .iter()
+                .chain(newer)
+                .map(|e| Event {
+                    at_ns: to_ns(e.at_ns),
+                    kind: e.kind,
+                })
+                .collect(),
             dropped: self.dropped,
             capacity: self.capacity as u64,
             task_names,
