@@ -243,6 +243,24 @@ fn park_once(give: impl FnOnce(std::task::Waker)) -> impl std::future::Future<Ou
 }
 
 #[test]
+fn a_snapshot_survives_a_json_round_trip() {
+    // Snapshots are saved as JSON (the lab does) and read back to compare runs.
+    let rt = Runtime::builder()
+        .probes(Level::Trace)
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        turnstile::spawn(chain5()).await.unwrap();
+        turnstile::yield_now().await;
+    });
+    let snap = rt.probes();
+    assert!(snap.trace.as_ref().is_some_and(|t| !t.events.is_empty()));
+    let json = serde_json::to_string(&snap).unwrap();
+    let back: Snapshot = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, snap);
+}
+
+#[test]
 fn below_timing_nothing_is_timed() {
     let rt = common::counting();
     rt.block_on(async { turnstile::spawn(chain5()).await.unwrap() });

@@ -222,3 +222,24 @@ fn the_block_on_future_waking_itself_is_a_self_wake() {
         (2, 1, 0, 2)
     );
 }
+
+#[test]
+fn counters_alone_match_the_snapshot_and_are_zero_when_off() {
+    let rt = common::counting();
+    rt.block_on(async {
+        for _ in 0..3 {
+            turnstile::spawn(async { turnstile::yield_now().await })
+                .await
+                .unwrap();
+        }
+    });
+    assert_eq!(rt.counters(), rt.probes().counters);
+    assert_eq!((rt.counters().spawns, rt.counters().wakes_self), (3, 3));
+
+    let off = Runtime::builder()
+        .probes(Level::Off)
+        .build()
+        .expect("runtime");
+    off.block_on(turnstile::yield_now());
+    assert_eq!(off.counters(), Default::default());
+}

@@ -2,14 +2,14 @@
 
 use std::cell::Cell;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Level;
 
 /// Where a wake came from. The executor knows this without asking the waker's caller:
 /// it marks the task it is polling, the reactor marks its event dispatch, the timer
 /// marks its firing, and any other thread is remote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WakeSource {
     /// A task woke itself while it was being polled (`yield_now` does this).
     SelfWake,
@@ -37,7 +37,7 @@ macro_rules! counters {
         /// The values of every counter at one moment.
         ///
         /// All counts start at zero when the runtime is built and only grow.
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
         #[non_exhaustive]
         pub struct CounterValues {
             $( $(#[$doc])* pub $name: u64, )*

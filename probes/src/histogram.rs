@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The largest value a histogram tracks exactly: one hour. Longer values are clamped.
 const MAX_NANOS: u64 = 3_600_000_000_000;
@@ -150,7 +150,7 @@ impl Default for LatencyHistogram {
 /// let s = turnstile_probes::LatencySummary::default();
 /// assert_eq!(s.to_string(), "-");
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LatencySummary {
     /// Values recorded.

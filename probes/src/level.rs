@@ -1,6 +1,6 @@
 //! How much the probes record.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much the runtime records, from nothing to a full event trace.
 ///
@@ -11,7 +11,9 @@ use serde::Serialize;
 /// assert!(Level::Timing > Level::Counters);
 /// assert!(Level::Off.is_off());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum Level {
     /// Nothing is recorded: the baseline for overhead figures.
     Off,

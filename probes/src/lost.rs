@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Lost-waker reports kept in a runtime (the count is kept beyond it).
 pub const LOST_KEPT: usize = 32;
@@ -24,7 +24,7 @@ pub const LOST_KEPT: usize = 32;
 /// };
 /// assert!(lost.to_string().contains("can never be woken"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostWaker {
     /// The task's id.
     pub task_id: u64,

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// CPU time consumed by the calling thread so far, or `None` where unsupported.
 ///
@@ -40,7 +40,7 @@ pub fn thread_cpu_time() -> Option<Duration> {
 /// let s = turnstile_probes::ContextSwitches::of_this_thread();
 /// assert!(s.since(&s) == turnstile_probes::ContextSwitches::default());
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ContextSwitches {
     /// The thread gave up the CPU (it blocked).

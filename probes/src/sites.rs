@@ -14,7 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Set in a tag whose leaf had already returned `Pending` before: the wait goes on.
 const AGAIN: usize = 1;
@@ -145,7 +145,7 @@ struct LabelSite {
 /// let sites = turnstile_probes::Sites::new();
 /// assert!(sites.stats().is_empty());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SiteStats {
     /// `file:line:column` of the leaf (or of the `.probe(..)` call).

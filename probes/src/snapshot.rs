@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::histogram::nanos;
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Where a task is in its life when a snapshot is taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskState {
     /// Queued to be polled in the next turn.
     Queued,
@@ -31,7 +31,7 @@ pub enum TaskState {
 /// let t = turnstile_probes::TaskStats::new(7, Some("fetch".into()), "src/main.rs:3:5".into());
 /// assert_eq!(t.polls, 0);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TaskStats {
     /// The task's id, unique for the runtime's lifetime.
@@ -71,7 +71,7 @@ pub struct TaskStats {
 /// let w = turnstile_probes::WakesBySource::default();
 /// assert_eq!(w.local + w.remote + w.io + w.timer, 0);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WakesBySource {
     /// By another task or the `block_on` future, on the loop thread.
@@ -113,14 +113,15 @@ impl TaskStats {
 /// Everything the probes recorded, at one moment.
 ///
 /// Get one with `Runtime::probes()` from outside the loop or `turnstile::probes::snapshot()`
-/// from inside it. It serializes with serde and prints as tables.
+/// from inside it. It serializes and deserializes with serde (save one as JSON, read it
+/// back to compare runs) and prints as tables.
 ///
 /// ```
 /// let snap = turnstile_probes::Snapshot::new(turnstile_probes::Level::Counters);
 /// assert_eq!(snap.counters.turns, 0);
 /// assert!(snap.to_string().contains("turns"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Snapshot {
     /// The probe level the runtime records at.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::os::ContextSwitches;
 
@@ -17,7 +17,7 @@ pub const STALLS_KEPT: usize = 32;
 
 /// Whether a stalled poll was computing or blocked, from the loop thread's CPU clock
 /// and its context switches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StallKind {
     /// Computation: the thread was on the CPU for most of the poll, or it was off only
     /// because the OS preempted it (involuntary context switches, no voluntary one).
@@ -35,7 +35,7 @@ pub enum StallKind {
 /// let r = turnstile_probes::StallReport::example();
 /// assert!(r.to_string().contains("stalled the loop"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StallReport {
     /// The task's id (0 for the `block_on` future).

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::counters::WakeSource;
 
@@ -16,7 +16,7 @@ use crate::counters::WakeSource;
 pub const TRACE_CAPACITY: usize = 65_536;
 
 /// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
 pub enum EventKind {
     /// A turn began.
@@ -76,7 +76,7 @@ pub enum EventKind {
 }
 
 /// One event and when it happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// Nanoseconds since the runtime was built.
     pub at_ns: u64,
@@ -218,7 +218,7 @@ impl TraceRing {
 /// let log = turnstile_probes::TraceLog::default();
 /// assert_eq!(log.narrate(), "");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TraceLog {
     /// The events kept, oldest first.

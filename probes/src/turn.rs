@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What happened in one turn of the run-once loop.
 ///
@@ -18,7 +18,7 @@ use serde::Serialize;
 /// turn.tasks_polled = 1;
 /// assert!(turn.to_string().starts_with("turn 3:"));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Turn {
     /// The turn's number, counting from 1 for each runtime.
