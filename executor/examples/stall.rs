@@ -1,11 +1,13 @@
-//! cargo run --release -p turnstile --example stall
+//! cargo run --release -p turnstile --example stall [-- --backtrace]
 //!
 //! Who stalled the loop, for how long, and what did it cost the others? Three tasks do
 //! 50 ms of work each: one blocks in `std::thread::sleep` (off-CPU), one burns the CPU
 //! (on-CPU), one offloads the same blocking call with `spawn_blocking` (no stall). A
 //! ticker task wants to run every millisecond; its scheduling delay (wake to poll)
 //! shows what the stalls cost it. The watchdog reports each stall while it is still
-//! going on; the snapshot has the stall reports and the delay percentiles.
+//! going on (with `--backtrace`, with the loop thread's stack, taken through a signal:
+//! see `Builder::watchdog_backtrace`); the snapshot has the stall reports and the delay
+//! percentiles.
 
 use std::time::{Duration, Instant};
 
@@ -13,10 +15,12 @@ use turnstile::probes::Level;
 use turnstile::Runtime;
 
 fn main() -> std::io::Result<()> {
+    let backtrace = std::env::args().skip(1).any(|a| a == "--backtrace");
     let rt = Runtime::builder()
         .probes(Level::Timing)
         .stall_threshold(Duration::from_millis(10))
         .watchdog(Duration::from_millis(25))
+        .watchdog_backtrace(backtrace)
         .on_watchdog(|report| println!("[watchdog thread] {report}"))
         .build()?;
 

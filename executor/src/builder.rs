@@ -34,6 +34,7 @@ pub struct Builder {
     pub(crate) stall_threshold: Duration,
     pub(crate) watchdog: Option<Duration>,
     pub(crate) on_watchdog: Option<WatchdogHook>,
+    pub(crate) watchdog_backtrace: bool,
     pub(crate) trace_capacity: usize,
 }
 
@@ -59,6 +60,7 @@ impl Builder {
             stall_threshold: Duration::from_millis(10),
             watchdog: None,
             on_watchdog: None,
+            watchdog_backtrace: false,
             trace_capacity: TRACE_CAPACITY,
         }
     }
@@ -181,6 +183,30 @@ impl Builder {
         self
     }
 
+    /// With each watchdog report, also take a backtrace of the loop thread (off by
+    /// default). The watchdog sends the loop thread a signal (`SIGRTMIN + 3`) whose
+    /// handler walks its stack with glibc's `backtrace(3)`; the frames are named on the
+    /// watchdog thread. Linux with glibc only. Caveats: the signal interrupts a system
+    /// call in progress (those that do not restart return `EINTR`), and if it lands
+    /// while the loop thread holds the dynamic loader's lock (inside `dlopen`), the
+    /// unwinder waits for that lock forever. `build` fails if the platform is not
+    /// supported or the signal already has a handler. Every report also says, without
+    /// any signal, whether the loop thread is running or blocked in a system call.
+    ///
+    /// ```no_run
+    /// let rt = turnstile::Runtime::builder()
+    ///     .watchdog(std::time::Duration::from_millis(100))
+    ///     .watchdog_backtrace(true)
+    ///     .on_watchdog(|report| eprintln!("{report}"))
+    ///     .build()?;
+    /// rt.block_on(async { std::thread::sleep(std::time::Duration::from_millis(300)) });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn watchdog_backtrace(mut self, on: bool) -> Self {
+        self.watchdog_backtrace = on;
+        self
+    }
+
     /// Events the `Level::Trace` ring keeps (default 65 536); older ones are dropped
     /// and counted.
     ///
@@ -228,6 +254,7 @@ impl fmt::Debug for Builder {
             .field("on_turn", &self.on_turn.is_some())
             .field("stall_threshold", &self.stall_threshold)
             .field("watchdog", &self.watchdog)
+            .field("watchdog_backtrace", &self.watchdog_backtrace)
             .field("trace_capacity", &self.trace_capacity)
             .finish()
     }

@@ -208,7 +208,8 @@ impl Runtime {
             .then(|| Box::new(Timing::new(b.level, b.stall_threshold, b.trace_capacity)));
         let watchdog = match (timing.as_deref_mut(), b.watchdog) {
             (Some(timing), Some(period)) => {
-                let beacon = Arc::new(Beacon::default());
+                // Built on the loop thread (a `Runtime` is not `Send`).
+                let beacon = Arc::new(Beacon::on_this_thread(b.watchdog_backtrace)?);
                 timing.set_beacon(beacon.clone());
                 let clock = timing.clock().clone();
                 Some(Watchdog::start(clock, period, beacon, b.on_watchdog)?)

@@ -413,6 +413,85 @@ fn the_watchdog_reports_a_long_poll_before_it_returns() {
     assert!(report.running_for >= Duration::from_millis(50));
     assert!(report.spawned_at.contains("tests/probes.rs"));
     assert_eq!(rt.probes().watchdog_reports, 1);
+    if cfg!(target_os = "linux") {
+        // Caught inside `thread::sleep`: the kernel says which system call.
+        let doing = report
+            .loop_thread
+            .expect("the kernel's view of the loop thread");
+        assert!(
+            doing.contains("blocked in system call") && doing.contains("sleep"),
+            "{doing}"
+        );
+    }
+    assert!(report.backtrace.is_none(), "backtraces are opt-in");
+}
+
+/// Runs `blocker` in a task under a 50 ms watchdog (with backtraces if asked) and
+/// returns the first report. The blocker must take well over 50 ms.
+fn watchdog_report(backtrace: bool, blocker: fn()) -> turnstile::probes::WatchdogReport {
+    let reported = Arc::new(Mutex::new(None));
+    let seen = reported.clone();
+    let rt = Runtime::builder()
+        .watchdog(Duration::from_millis(50))
+        .watchdog_backtrace(backtrace)
+        .on_watchdog(move |r| {
+            seen.lock().unwrap().get_or_insert_with(|| r.clone());
+        })
+        .build()
+        .expect("runtime with a watchdog");
+    rt.block_on(async { turnstile::spawn(async move { blocker() }).await.unwrap() });
+    drop(rt); // stops the watchdog once any report in progress is made
+    let report = reported.lock().unwrap().take();
+    report.expect("a watchdog report")
+}
+
+#[inline(never)]
+fn spin_300ms_for_the_watchdog() {
+    let end = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < end {
+        std::hint::spin_loop();
+    }
+}
+
+#[inline(never)]
+fn sleep_300ms_for_the_watchdog() {
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore = "a watchdog thread and /proc")]
+fn the_watchdog_says_when_the_loop_thread_is_computing() {
+    let report = watchdog_report(false, spin_300ms_for_the_watchdog);
+    let doing = report
+        .loop_thread
+        .expect("the kernel's view of the loop thread");
+    // A spinning thread is running, or on a loaded machine waiting for a CPU (which
+    // /proc shows as running too): never blocked in a system call.
+    assert!(doing.contains("running"), "{doing}");
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[cfg_attr(miri, ignore = "signals and a watchdog thread")]
+fn the_watchdog_backtrace_names_the_blocking_function() {
+    let report = watchdog_report(true, sleep_300ms_for_the_watchdog);
+    let frames = report
+        .backtrace
+        .clone()
+        .expect("a backtrace of the loop thread");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.contains("sleep_300ms_for_the_watchdog")),
+        "{frames:#?}"
+    );
+    // The handler's own frames are not shown: the stack starts in the interrupted code.
+    assert!(
+        !frames.iter().any(|f| f.contains("on_signal")),
+        "{frames:#?}"
+    );
+    assert!(report.to_string().contains("its stack:"));
 }
 
 #[test]

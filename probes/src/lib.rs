@@ -27,6 +27,7 @@ mod counters;
 mod export;
 mod histogram;
 mod level;
+mod loop_thread;
 mod lost;
 mod os;
 mod sites;

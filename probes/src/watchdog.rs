@@ -9,14 +9,16 @@
 //! to the user's callback if one was given, else as a `tracing` warning under target
 //! `turnstile`, and counted in the next snapshot (`watchdog_reports`).
 //!
-//! No backtrace of the loop thread is taken: that needs a signal handler that walks
-//! the stack of an interrupted thread, which is not async-signal-safe with std's
-//! backtrace machinery. The report says which task and where it was spawned.
+//! The report says which task and where it was spawned, what the kernel says the loop
+//! thread is doing (running, or blocked in which system call: read from `/proc`, safe
+//! and always on), and, if the runtime was built with `watchdog_backtrace(true)`, a
+//! backtrace of the loop thread taken through a signal (see `loop_thread.rs` for how
+//! and its caveats).
 
 use std::fmt;
 use std::panic::Location;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -24,6 +26,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::loop_thread::{self, LoopThread};
 
 /// What the loop publishes for the watchdog: the poll in progress.
 ///
@@ -43,9 +46,43 @@ pub struct Beacon {
     spawned_at: AtomicPtr<Location<'static>>,
     /// Reports made so far.
     reports: AtomicU64,
+    /// The loop thread's kernel id (zero: unknown).
+    loop_tid: AtomicI64,
+    /// Take a backtrace of the loop thread with each report.
+    backtraces: AtomicBool,
 }
 
 impl Beacon {
+    /// A beacon for a loop running on the calling thread, so that reports can say what
+    /// the thread is doing; with `backtraces`, each report also carries a backtrace of
+    /// it, taken through a signal (Linux with glibc; see the module docs for caveats).
+    ///
+    /// # Errors
+    /// With `backtraces`, if the signal handler cannot be installed (unsupported
+    /// platform, or the signal already has a handler).
+    ///
+    /// ```
+    /// let beacon = turnstile_probes::Beacon::on_this_thread(false)?;
+    /// assert_eq!(beacon.reports(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_this_thread(backtraces: bool) -> std::io::Result<Beacon> {
+        if backtraces {
+            loop_thread::install_backtraces()?;
+        }
+        let me = LoopThread::current();
+        let beacon = Beacon::default();
+        beacon.loop_tid.store(me.tid, Ordering::Relaxed);
+        beacon.backtraces.store(backtraces, Ordering::Relaxed);
+        Ok(beacon)
+    }
+
+    fn loop_thread(&self) -> LoopThread {
+        LoopThread {
+            tid: self.loop_tid.load(Ordering::Relaxed),
+        }
+    }
+
     /// A poll of task `id` (spawned at `at`) starts at `now`.
     ///
     /// ```
@@ -87,6 +124,8 @@ impl Beacon {
 ///     task_id: 2,
 ///     spawned_at: "src/main.rs:4:5".into(),
 ///     running_for: std::time::Duration::from_millis(250),
+///     loop_thread: Some("blocked in system call clock_nanosleep (a sleep)".into()),
+///     backtrace: None,
 /// };
 /// assert!(r.to_string().contains("still running"));
 /// ```
@@ -98,6 +137,12 @@ pub struct WatchdogReport {
     pub spawned_at: String,
     /// How long the poll had been running when the watchdog looked.
     pub running_for: Duration,
+    /// What the kernel said the loop thread was doing then: running on a CPU, or
+    /// blocked in which system call (Linux; `None` elsewhere).
+    pub loop_thread: Option<String>,
+    /// The loop thread's stack then, innermost frame first (with
+    /// `Builder::watchdog_backtrace(true)`; `None` otherwise or if it could not be taken).
+    pub backtrace: Option<Vec<String>>,
 }
 
 impl fmt::Display for WatchdogReport {
@@ -106,7 +151,17 @@ impl fmt::Display for WatchdogReport {
             f,
             "watchdog: task {} spawned at {} has been in one poll for {:.1?} and is still running",
             self.task_id, self.spawned_at, self.running_for
-        )
+        )?;
+        if let Some(doing) = &self.loop_thread {
+            write!(f, "; the loop thread is {doing}")?;
+        }
+        if let Some(frames) = &self.backtrace {
+            write!(f, "; its stack:")?;
+            for frame in frames {
+                write!(f, "\n    {frame}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -206,12 +261,28 @@ fn watch(
         if beacon.started.load(Ordering::Acquire) != started {
             continue;
         }
+        let thread = beacon.loop_thread();
+        let mut loop_thread = thread.kernel_view();
+        let mut frames = if beacon.backtraces.load(Ordering::Relaxed) {
+            loop_thread::capture_frames(thread)
+        } else {
+            None
+        };
+        if beacon.started.load(Ordering::Acquire) != started {
+            // The poll ended meanwhile: what was just read may be some later code's.
+            loop_thread = None;
+            frames = None;
+        }
+        // Naming the frames reads debug info (slow the first time): after the check.
+        let backtrace = frames.map(|f| loop_thread::symbolize(&f));
         reported = started;
         beacon.reports.fetch_add(1, Ordering::Relaxed);
         let report = WatchdogReport {
             task_id,
             spawned_at,
             running_for,
+            loop_thread,
+            backtrace,
         };
         match hook {
             Some(hook) => hook(&report),

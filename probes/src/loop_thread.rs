@@ -1,0 +1,360 @@
+//! What the watchdog can learn about the loop thread while one poll keeps it busy: what
+//! the kernel says it is doing (running, or blocked in which system call), and, when
+//! asked for, a backtrace of it taken through a signal.
+//!
+//! # The kernel's view (always, on Linux)
+//!
+//! `/proc/self/task/<tid>/syscall` says whether the thread is running or blocked in a
+//! system call (and which), and `/proc/self/task/<tid>/wchan` names the kernel function
+//! it waits in. Reading them touches nothing in the loop thread, so it is always safe.
+//!
+//! # The backtrace (opt-in, Linux with glibc)
+//!
+//! The watchdog sends the loop thread a real-time signal (`SIGRTMIN + 3`). Its handler
+//! calls glibc's `backtrace(3)`, which only walks the interrupted stack and stores
+//! return addresses into atomics; the watchdog thread then waits for them and turns
+//! them into function names and lines (the `backtrace` crate), outside the handler.
+//! Caveats, which is why it is off by default:
+//!
+//! - `backtrace(3)` unwinds with libgcc, which takes the dynamic loader's lock to find
+//!   unwind tables. If the loop thread is interrupted while it holds that lock (inside
+//!   `dlopen`, or allocating a thread-local block for a new library), the handler waits
+//!   for it forever and the loop thread hangs. libgcc is loaded before the handler is
+//!   installed, so the handler itself never loads it.
+//! - The signal interrupts a system call in progress. Calls that restart (`read` on a
+//!   socket, `write`, ...) do so (`SA_RESTART`); calls that do not (`nanosleep`,
+//!   `epoll_wait`, `poll`) return `EINTR`, which `std` retries for sleeps and the
+//!   reactor treats as an empty poll, but other code inside a task may not expect.
+//! - The signal number must be free: if something else installed a handler for it, the
+//!   runtime refuses to build with this option rather than replace it.
+//! - One capture at a time in the process; the watchdog gives up after 100 ms.
+
+use std::time::Duration;
+
+/// Where the loop thread is, for the watchdog: its kernel thread id, recorded on the
+/// loop thread itself. Signals go by thread id (`tgkill`), never by `pthread_t`: a
+/// thread id that has exited makes the call fail, where a stale `pthread_t` would be
+/// undefined behaviour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LoopThread {
+    /// The kernel thread id (zero where unknown).
+    pub(crate) tid: i64,
+}
+
+impl LoopThread {
+    /// The calling thread.
+    pub(crate) fn current() -> LoopThread {
+        #[cfg(all(target_os = "linux", not(miri)))]
+        {
+            // SAFETY: `gettid` only returns the calling thread's id.
+            let tid = unsafe { libc::gettid() };
+            LoopThread {
+                tid: i64::from(tid),
+            }
+        }
+        #[cfg(not(all(target_os = "linux", not(miri))))]
+        LoopThread::default()
+    }
+
+    /// What the kernel says the thread is doing: `running`, or the system call it is
+    /// blocked in and the kernel function it waits in. `None` where `/proc` is not there.
+    pub(crate) fn kernel_view(&self) -> Option<String> {
+        if self.tid == 0 {
+            return None;
+        }
+        let dir = format!("/proc/self/task/{}", self.tid);
+        let syscall = std::fs::read_to_string(format!("{dir}/syscall")).ok()?;
+        let first = syscall.split_whitespace().next()?;
+        if first == "running" {
+            return Some("running on a CPU (computing, not blocked in a system call)".into());
+        }
+        let wchan = std::fs::read_to_string(format!("{dir}/wchan"))
+            .ok()
+            .filter(|w| !w.is_empty() && w != "0");
+        let number: i64 = first.parse().ok()?;
+        if number < 0 {
+            return Some("blocked, not in a system call (a fault or the scheduler)".into());
+        }
+        let name = syscall_name(number).map_or_else(|| format!("#{number}"), str::to_owned);
+        Some(match wchan {
+            Some(w) => format!("blocked in system call {name} (waiting in kernel {w})"),
+            None => format!("blocked in system call {name}"),
+        })
+    }
+}
+
+/// Names of the system calls a loop thread is most often found blocked in.
+fn syscall_name(n: i64) -> Option<&'static str> {
+    #[cfg(target_os = "linux")]
+    {
+        let known: &[(libc::c_long, &str)] = &[
+            (libc::SYS_read, "read"),
+            (libc::SYS_write, "write"),
+            (libc::SYS_pread64, "pread64"),
+            (libc::SYS_pwrite64, "pwrite64"),
+            (libc::SYS_readv, "readv"),
+            (libc::SYS_writev, "writev"),
+            (libc::SYS_openat, "openat"),
+            (libc::SYS_close, "close"),
+            (libc::SYS_fsync, "fsync"),
+            (libc::SYS_fdatasync, "fdatasync"),
+            (libc::SYS_flock, "flock"),
+            (libc::SYS_fcntl, "fcntl"),
+            (libc::SYS_futex, "futex (a lock or a condition variable)"),
+            (libc::SYS_clock_nanosleep, "clock_nanosleep (a sleep)"),
+            (libc::SYS_ppoll, "ppoll"),
+            (libc::SYS_pselect6, "pselect6"),
+            (libc::SYS_epoll_pwait, "epoll_pwait"),
+            (libc::SYS_connect, "connect"),
+            (libc::SYS_accept4, "accept4"),
+            (libc::SYS_sendto, "sendto"),
+            (libc::SYS_recvfrom, "recvfrom"),
+            (libc::SYS_sendmsg, "sendmsg"),
+            (libc::SYS_recvmsg, "recvmsg"),
+            (libc::SYS_wait4, "wait4"),
+            (libc::SYS_waitid, "waitid"),
+            #[cfg(target_arch = "x86_64")]
+            (libc::SYS_nanosleep, "nanosleep (a sleep)"),
+            #[cfg(target_arch = "x86_64")]
+            (libc::SYS_poll, "poll"),
+            #[cfg(target_arch = "x86_64")]
+            (libc::SYS_select, "select"),
+            #[cfg(target_arch = "x86_64")]
+            (libc::SYS_epoll_wait, "epoll_wait"),
+            #[cfg(target_arch = "x86_64")]
+            (libc::SYS_accept, "accept"),
+        ];
+        #[allow(clippy::useless_conversion)] // `c_long` is `i32` on 32-bit targets
+        known
+            .iter()
+            .find(|(num, _)| i64::from(*num) == n)
+            .map(|(_, name)| *name)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = n;
+        None
+    }
+}
+
+/// How long the watchdog waits for the signal handler to finish a capture.
+pub(crate) const CAPTURE_TIMEOUT: Duration = Duration::from_millis(100);
+
+#[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+mod capture {
+    use std::ffi::c_void;
+    use std::io;
+    use std::ptr;
+    use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    use std::time::Instant;
+
+    use super::{LoopThread, CAPTURE_TIMEOUT};
+
+    /// Frames kept per capture.
+    const MAX_FRAMES: usize = 64;
+
+    const IDLE: u8 = 0;
+    const ARMED: u8 = 1;
+    const CAPTURING: u8 = 2;
+    const DONE: u8 = 3;
+
+    /// The capture's state: the watchdog arms it, the handler moves it on.
+    static STATE: AtomicU8 = AtomicU8::new(IDLE);
+    /// The captured return addresses and how many there are: atomics, the one kind of
+    /// memory a signal handler may write that another thread then reads.
+    static FRAMES: [AtomicUsize; MAX_FRAMES] = [const { AtomicUsize::new(0) }; MAX_FRAMES];
+    static DEPTH: AtomicUsize = AtomicUsize::new(0);
+    /// One capture at a time in the process.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    /// Whether the handler is installed (or why it could not be).
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+
+    fn signal() -> libc::c_int {
+        libc::SIGRTMIN() + 3
+    }
+
+    /// Runs on the loop thread when the watchdog signals it: walk the stack, store it.
+    extern "C" fn on_signal(_: libc::c_int) {
+        if STATE
+            .compare_exchange(ARMED, CAPTURING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return; // not ours, or the watchdog gave up on this capture
+        }
+        let mut buf = [ptr::null_mut::<c_void>(); MAX_FRAMES];
+        // SAFETY: `buf` holds MAX_FRAMES pointers and `backtrace` writes at most that
+        // many. libgcc was loaded before the handler was installed (`install`), so the
+        // call does not allocate or load a library here.
+        let n = unsafe { libc::backtrace(buf.as_mut_ptr(), MAX_FRAMES as libc::c_int) };
+        let n = usize::try_from(n).unwrap_or(0).min(MAX_FRAMES);
+        for (slot, &ip) in FRAMES.iter().zip(&buf[..n]) {
+            slot.store(ip as usize, Ordering::Relaxed);
+        }
+        DEPTH.store(n, Ordering::Relaxed);
+        STATE.store(DONE, Ordering::Release);
+    }
+
+    /// Installs the handler once per process. Fails if the signal already has one.
+    pub(crate) fn install() -> io::Result<()> {
+        INSTALLED
+            .get_or_init(|| {
+                let sig = signal();
+                // SAFETY: a zeroed sigaction is a valid "no handler" value to read into.
+                let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+                // SAFETY: querying (null new action) writes only into `old`.
+                if unsafe { libc::sigaction(sig, ptr::null(), &mut old) } != 0 {
+                    return Err(format!("sigaction: {}", io::Error::last_os_error()));
+                }
+                if old.sa_sigaction != libc::SIG_DFL {
+                    return Err(format!(
+                        "signal {sig} (SIGRTMIN+3) already has a handler; the watchdog's \
+                         backtraces need it free"
+                    ));
+                }
+                // Load libgcc now, outside any handler: its first use allocates.
+                let mut warm = [ptr::null_mut::<c_void>(); 4];
+                // SAFETY: `warm` has room for the 4 frames asked for.
+                unsafe { libc::backtrace(warm.as_mut_ptr(), 4) };
+                // SAFETY: as above, zeroed is a valid starting value.
+                let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                action.sa_flags = libc::SA_RESTART;
+                // SAFETY: `action.sa_mask` is a valid sigset to empty; installing a
+                // handler that only touches atomics and calls `backtrace`.
+                let rc = unsafe {
+                    libc::sigemptyset(&mut action.sa_mask);
+                    libc::sigaction(sig, &action, ptr::null_mut())
+                };
+                if rc != 0 {
+                    return Err(format!("sigaction: {}", io::Error::last_os_error()));
+                }
+                Ok(())
+            })
+            .clone()
+            .map_err(|why| {
+                io::Error::other(format!("turnstile: watchdog backtraces unavailable: {why}"))
+            })
+    }
+
+    /// Signals `thread` and waits for its stack. `None` if the handler is not installed,
+    /// another capture is stuck, or the thread did not answer in time.
+    pub(crate) fn capture(thread: LoopThread) -> Option<Vec<usize>> {
+        if thread.tid == 0 || !matches!(INSTALLED.get(), Some(Ok(()))) {
+            return None;
+        }
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+        if STATE
+            .compare_exchange(IDLE, ARMED, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return None; // an earlier capture never finished (see the module's caveats)
+        }
+        // SAFETY: `tgkill` takes plain integers: a thread id that no longer exists in
+        // this process makes it fail with ESRCH. The handler is installed, so the
+        // signal cannot kill the process.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_tgkill,
+                libc::getpid(),
+                thread.tid as libc::pid_t,
+                signal(),
+            )
+        };
+        if rc != 0 {
+            STATE.store(IDLE, Ordering::Relaxed);
+            return None;
+        }
+        let deadline = Instant::now() + CAPTURE_TIMEOUT;
+        loop {
+            match STATE.load(Ordering::Acquire) {
+                DONE => break,
+                ARMED if Instant::now() >= deadline => {
+                    // Not delivered yet: withdraw, unless the handler just took it.
+                    if STATE
+                        .compare_exchange(ARMED, IDLE, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        return None;
+                    }
+                }
+                CAPTURING if Instant::now() >= deadline => return None, // left CAPTURING
+                _ => std::thread::sleep(std::time::Duration::from_micros(200)),
+            }
+        }
+        let n = DEPTH.load(Ordering::Relaxed);
+        let frames = FRAMES[..n]
+            .iter()
+            .map(|f| f.load(Ordering::Relaxed))
+            .collect();
+        STATE.store(IDLE, Ordering::Release);
+        Some(frames)
+    }
+
+    /// Function names and lines for captured return addresses, from the handler's own
+    /// frames on: those before it (the handler and the signal trampoline) are dropped.
+    pub(crate) fn symbolize(frames: &[usize]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for &ip in frames {
+            let mut line = None;
+            // A return address points after the call: look up the call itself.
+            backtrace::resolve(ip.saturating_sub(1) as *mut c_void, |sym| {
+                if line.is_some() {
+                    return; // the outermost of inlined frames is enough
+                }
+                let name = sym
+                    .name()
+                    .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}"));
+                line = Some(match (sym.filename(), sym.lineno()) {
+                    (Some(file), Some(no)) => format!("{name} at {}:{no}", file.display()),
+                    _ => name,
+                });
+            });
+            lines.push(line.unwrap_or_else(|| format!("{ip:#x}")));
+        }
+        // Drop the handler's frames and the kernel's signal trampoline before the
+        // interrupted code.
+        let handler = lines
+            .iter()
+            .position(|l| l.contains("on_signal") && l.contains("loop_thread"));
+        match handler {
+            Some(i) => lines.split_off((i + 2).min(lines.len())),
+            None => lines,
+        }
+    }
+}
+
+/// Installs the watchdog's backtrace signal handler (once per process).
+///
+/// # Errors
+/// Where backtraces are not supported (not Linux with glibc, or under Miri), or the
+/// signal already has a handler.
+pub(crate) fn install_backtraces() -> std::io::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    return capture::install();
+    #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
+    return Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "turnstile: watchdog backtraces need Linux with glibc",
+    ));
+}
+
+/// The return addresses on `thread`'s stack, taken through the signal (fast: the slow
+/// part, naming them, is [`symbolize`]).
+pub(crate) fn capture_frames(thread: LoopThread) -> Option<Vec<usize>> {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    return capture::capture(thread);
+    #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
+    {
+        let _ = thread;
+        None
+    }
+}
+
+/// Function names and lines for frames from [`capture_frames`], innermost first.
+pub(crate) fn symbolize(frames: &[usize]) -> Vec<String> {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    return capture::symbolize(frames);
+    #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
+    return frames.iter().map(|ip| format!("{ip:#x}")).collect();
+}
