@@ -25,3 +25,5 @@ cargo +nightly miri test -p turnstile --lib --test turns --test wakers --test ta
 # sites (the probes' unsafe: task headers read by pointer, site locations). The others
 # mostly format snapshots, which Miri runs so slowly that they would double CI's time.
 cargo +nightly miri test -p turnstile --test probes "$@" -- site histograms_count
+# The waker vtable with the `console` feature's events, and the span beside the future.
+cargo +nightly miri test -p turnstile --features console --test console "$@"

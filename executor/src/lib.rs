@@ -32,6 +32,16 @@
 //! timers; poll each task that was ready when the step began, once; poll the
 //! `block_on` future if it was woken. A *yield* is a poll that returned `Pending`; an
 //! `.await` that completes without one never reaches the loop. See `docs/architecture.md`.
+//!
+//! # Cargo features
+//!
+//! - `hyper`: hyper 1.x on turnstile (`turnstile::hyper`: I/O traits, a timer, an
+//!   executor).
+//! - `console`: tokio-console shows turnstile's tasks. Each task gets a `runtime.spawn`
+//!   span, entered around each of its polls, and its wakers emit `runtime::waker`
+//!   events; install `console_subscriber::init()` in `main` and build with
+//!   `--cfg console_without_tokio_unstable`. Off, none of it is compiled. See
+//!   `docs/probes.md`, "tokio-console".
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]
@@ -39,6 +49,8 @@
 pub struct ReadmeDoctest;
 
 mod builder;
+#[cfg(feature = "console")]
+mod console;
 mod context;
 mod handle;
 #[cfg(feature = "hyper")]

@@ -515,6 +515,9 @@ impl Core {
     {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
+        // Made before the slab is borrowed: a subscriber is the user's code, free to spawn.
+        #[cfg(feature = "console")]
+        let span = crate::console::task_span(id, name.as_deref(), spawned_at);
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let index = u32::try_from(entry.key()).expect("more than 2^32 live tasks");
@@ -527,7 +530,10 @@ impl Core {
             spawned_at,
             self.timing.is_some(),
         );
+        #[cfg(not(feature = "console"))]
         let task = TaskCell::new(future, header);
+        #[cfg(feature = "console")]
+        let task = TaskCell::new(future, header, span);
         let handle = JoinHandle::new(task.clone(), self.weak_self.clone(), TaskKey { index, id });
         if self.shutting_down.get() {
             // A destructor spawned while the runtime is dropped: never run it.

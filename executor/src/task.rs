@@ -10,11 +10,12 @@
 //! # Which thread touches what
 //!
 //! Other threads can hold wakers, so `TaskCell` must be `Send + Sync`. They touch only
-//! the reference count and the header's immutable fields (`shared`, `id`). Everything
-//! else (the scheduling state, the counts, the join state and the future) is touched
-//! only on the loop thread of the runtime that owns the task, and only while that
-//! runtime is current there: a wake compares runtime ids before it reads the state, the
-//! loop polls and drops futures itself, and the `JoinHandle` is `!Send`. The future is
+//! the reference count and the header's immutable fields (`shared`, `id`, and with the
+//! `console` feature `span_id`). Everything else (the scheduling state, the counts, the
+//! join state, the future and its console span) is touched only on the loop thread of
+//! the runtime that owns the task, and only while that runtime is current there: a wake
+//! compares runtime ids before it reads the state, the loop polls and drops futures
+//! itself, and the `JoinHandle` is `!Send`. The future (and after it the span) is
 //! dropped in place on the loop thread when the task finishes, is aborted, or its
 //! runtime is dropped, always before the slab releases its reference; an output is
 //! dropped by the handle on the loop thread, or at once if the handle is already gone.
@@ -50,6 +51,8 @@ use turnstile_probes::{
     TaskState, TaskStats, TaskTiming, Ticks, Timing, WakeSource, WakesBySource,
 };
 
+#[cfg(feature = "console")]
+use crate::console::WakerOp;
 use crate::context;
 use crate::join::{JoinError, JoinHandle, JoinState, JoinTarget};
 use crate::waker::{RemoteWake, Shared};
@@ -93,6 +96,10 @@ pub(crate) struct Header {
     pub(crate) name: Option<Box<str>>,
     /// Where `spawn` was called.
     pub(crate) spawned_at: &'static Location<'static>,
+    /// The id of the task's `runtime.spawn` span, for waker events from any thread;
+    /// `None` if no subscriber wanted the span. Immutable once the cell is made.
+    #[cfg(feature = "console")]
+    pub(crate) span_id: Option<tracing::Id>,
 }
 
 impl Header {
@@ -120,6 +127,8 @@ impl Header {
             wakes_self: Cell::new(0),
             name,
             spawned_at,
+            #[cfg(feature = "console")]
+            span_id: None, // set by `TaskCell::new`, from the span it is given
         }
     }
 
@@ -180,14 +189,19 @@ pub(crate) struct TaskCell<F: Future> {
     /// The future: `Some` until the task finishes. Loop thread only; pinned in place
     /// (never moved out while `Some`, only dropped in place).
     payload: UnsafeCell<Option<F>>,
+    /// The task's `runtime.spawn` span (see `console.rs`): entered around each poll of
+    /// the future, and replaced by `Span::none()`, which closes it, right after the
+    /// future is dropped. Loop thread only, under the same rules as `payload`.
+    #[cfg(feature = "console")]
+    span: UnsafeCell<tracing::Span>,
 }
 
 // SAFETY: other threads reach a `TaskCell` only through its wakers, which use the
-// reference count and the header's immutable `shared` and `id` (both `Send + Sync`).
-// The `Cell`s and the payload are accessed only on the owning runtime's loop thread
-// while that runtime is current (see the module documentation), and the payload is
-// dropped there before the slab gives up its reference, so a `!Send` future or output
-// never crosses threads.
+// reference count and the header's immutable `shared`, `id` and (`console`) `span_id`,
+// all `Send + Sync`. The `Cell`s, the payload and the span are accessed only on the
+// owning runtime's loop thread while that runtime is current (see the module
+// documentation), and the payload and the span are dropped there before the slab gives
+// up its reference, so a `!Send` future or output never crosses threads.
 unsafe impl<F: Future> Send for TaskCell<F> {}
 // SAFETY: as for `Send`: shared access from other threads is limited to fields that
 // are `Sync` themselves.
@@ -243,12 +257,25 @@ where
         Self::drop_waker,
     );
 
-    pub(crate) fn new(future: F, header: Header) -> Arc<TaskCell<F>> {
+    /// The task, in its `Arc`. With `console`, `span` is its `runtime.spawn` span (made
+    /// by the caller before it borrowed anything: a subscriber is the user's code).
+    pub(crate) fn new(
+        future: F,
+        header: Header,
+        #[cfg(feature = "console")] span: tracing::Span,
+    ) -> Arc<TaskCell<F>> {
         let timed = header.is_timed();
+        #[cfg(feature = "console")]
+        let header = Header {
+            span_id: span.id(),
+            ..header
+        };
         Arc::new(TaskCell {
             header,
             join: JoinState::new(timed),
             payload: UnsafeCell::new(Some(future)),
+            #[cfg(feature = "console")]
+            span: UnsafeCell::new(span),
         })
     }
 
@@ -265,28 +292,69 @@ where
         ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Self::VTABLE)) })
     }
 
+    // With `console`, each of the four reports itself (`console::waker_event`) while the
+    // waker's reference still keeps the task alive. The waker lent to a poll is never
+    // cloned into being nor dropped (`ManuallyDrop`), so it reports only what is done
+    // through it: a `wake_by_ref`, or a clone (an owned waker, which reports its own end).
+
     unsafe fn clone_waker(data: *const ()) -> RawWaker {
         // SAFETY: `data` came from a waker of this type, so it points into a live
         // `Arc<Self>`: the waker being cloned holds (or borrows from the loop) a reference.
         unsafe { Arc::increment_strong_count(data.cast::<Self>()) };
+        #[cfg(feature = "console")]
+        // SAFETY: alive (the reference just taken); only the immutable `span_id` is read.
+        crate::console::waker_event(unsafe { Self::header_at(data) }, WakerOp::Clone);
         RawWaker::new(data, &Self::VTABLE)
     }
 
     unsafe fn wake(data: *const ()) {
+        #[cfg(feature = "console")]
+        // SAFETY: the owned waker being consumed holds a reference until `release` below.
+        crate::console::waker_event(unsafe { Self::header_at(data) }, WakerOp::Wake);
         // SAFETY: an owned waker of this type holds one reference, alive for the call.
         unsafe { Self::wake_at(data) };
-        // SAFETY: that reference is the waker's, consumed by `wake`: release it.
-        unsafe { Self::drop_waker(data) };
+        // SAFETY: that reference is the waker's, consumed by `wake`: release it (with no
+        // `waker.drop` of its own: console counts a `waker.wake` as the waker's end).
+        unsafe { Self::release(data) };
     }
 
     unsafe fn wake_by_ref(data: *const ()) {
+        #[cfg(feature = "console")]
+        // SAFETY: the waker (owned or lent) keeps the task alive for the call.
+        crate::console::waker_event(unsafe { Self::header_at(data) }, WakerOp::WakeByRef);
         // SAFETY: the waker (owned or borrowed) keeps the `Arc<Self>` alive for the call.
         unsafe { Self::wake_at(data) };
     }
 
     unsafe fn drop_waker(data: *const ()) {
+        #[cfg(feature = "console")]
+        // SAFETY: the waker's reference is released only below, after this read.
+        crate::console::waker_event(unsafe { Self::header_at(data) }, WakerOp::Drop);
         // SAFETY: an owned waker of this type holds exactly one reference to release.
+        unsafe { Self::release(data) };
+    }
+
+    /// Releases the reference an owned waker held.
+    ///
+    /// # Safety
+    /// `data` points to a live `TaskCell<F>` with its `Arc`'s provenance, and the caller
+    /// owns one of its references, which it gives up.
+    #[inline(always)]
+    unsafe fn release(data: *const ()) {
+        // SAFETY: the caller's reference is the one released (caller's contract).
         unsafe { Arc::decrement_strong_count(data.cast::<Self>()) };
+    }
+
+    /// The header of the task at `data`, for the waker events.
+    ///
+    /// # Safety
+    /// `data` points to a live `TaskCell<F>`, which outlives the returned reference.
+    #[cfg(feature = "console")]
+    #[inline(always)]
+    unsafe fn header_at<'a>(data: *const ()) -> &'a Header {
+        // SAFETY: alive for `'a` (caller's contract); a shared reference to the header
+        // is what other threads may hold (its immutable fields are all they read).
+        unsafe { &(*data.cast::<Self>()).header }
     }
 
     /// A wake: on the loop thread of our runtime, straight onto its ready queue;
@@ -367,7 +435,16 @@ where
         // SAFETY: `data` is this task's pointer with its `Arc`'s provenance (contract).
         let waker = unsafe { Self::borrowed_waker(data) };
         let mut cx = Context::from_waker(&waker);
-        match future.poll(&mut cx) {
+        let poll = {
+            // In the task's span for exactly the future's poll; the guard exits it even
+            // if the poll unwinds (`poll_task` catches the panic outside).
+            #[cfg(feature = "console")]
+            // SAFETY: as for the payload: loop thread, `RUNNING`, so nothing replaces
+            // the span during the poll (only `finish` does, never mid-poll).
+            let _in_span = unsafe { &*self.span.get() }.enter();
+            future.poll(&mut cx)
+        };
+        match poll {
             Poll::Ready(output) => {
                 self.join.finish(Ok(output));
                 Poll::Ready(())
@@ -381,6 +458,12 @@ where
         // so this is the only access to the payload. Assigning `None` drops the future
         // where it lies, as pinning requires (`take` would move it out).
         let slot = unsafe { &mut *self.payload.get() };
+        // The span closes when this local drops: after the future (console then sees the
+        // task end), and even if the future's destructor panics. It is not entered for
+        // the drop: console would count that enter as one more poll.
+        #[cfg(feature = "console")]
+        // SAFETY: as for the payload (loop thread, no poll in progress).
+        let _span = std::mem::replace(unsafe { &mut *self.span.get() }, tracing::Span::none());
         if let Some(error) = error {
             self.join.finish(Err(error)); // no-op if the task had already completed
         }
