@@ -1,7 +1,7 @@
 //! Join handles: how a task's output, panic or cancellation reaches whoever awaits it.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -32,12 +32,18 @@ pub struct JoinError {
     task_id: u64,
 }
 
-enum ErrorKind {
+/// Why a task failed, as its join state keeps it: the task id is added when the
+/// handle hands the error out (it knows the id), so the task does not store it twice.
+pub(crate) enum ErrorKind {
     Cancelled,
     Panic(Box<dyn Any + Send + 'static>),
 }
 
 impl JoinError {
+    pub(crate) fn new(kind: ErrorKind, task_id: u64) -> Self {
+        JoinError { kind, task_id }
+    }
+
     pub(crate) fn cancelled(task_id: u64) -> Self {
         JoinError {
             kind: ErrorKind::Cancelled,
@@ -154,86 +160,108 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
-/// Where a task leaves its result for its handle. Lives inside the task's allocation
-/// and is touched on the loop thread only (see `task.rs`).
-pub(crate) struct JoinState<T> {
-    inner: RefCell<JoinInner<T>>,
-    /// The runtime records await sites (`Level::Timing`): the handle's polls take the
-    /// timed path. Fixed at spawn.
-    timed: bool,
+/// The join state's flags, kept in the task header's spare byte (`Header::join`).
+/// The task has an outcome (taken by the handle or not).
+const FINISHED: u8 = 1;
+/// The handle was dropped: an output has no one to go to and is dropped at once, on
+/// the loop thread, rather than kept in an allocation another thread may free.
+const DETACHED: u8 = 2;
+/// The handle has returned `Pending` before: a `Ready` now ends a wait, not an inline
+/// await (for the await-site probes, so only kept when `TIMED_JOIN`).
+const WAITED: u8 = 4;
+/// The runtime records await sites (`Level::Timing`): the handle's polls take the
+/// timed path. Fixed at spawn.
+const TIMED_JOIN: u8 = 8;
+
+/// The initial join flags of a task spawned into a runtime that is `timed` or not.
+pub(crate) fn initial_flags(timed: bool) -> u8 {
+    if timed {
+        TIMED_JOIN
+    } else {
+        0
+    }
 }
 
-struct JoinInner<T> {
-    result: Option<Result<T, JoinError>>,
-    finished: bool,
-    /// The handle was dropped: an output has no one to go to and is dropped at once,
-    /// on the loop thread, rather than kept in an allocation another thread may free.
-    detached: bool,
-    /// The handle has returned `Pending` before: a `Ready` now ends a wait, not an
-    /// inline await (for the await-site probes, so only kept when `timed`).
-    waited: bool,
-    waiter: Option<Waker>,
+/// Where a task leaves its result for its handle. Lives inside the task's allocation
+/// and is touched on the loop thread only (see `task.rs`). Its flags live in the task's
+/// header ([`Join`] pairs the two); both are `Cell`s, never borrowed across user code
+/// (an output's or a waker's destructor, a wake).
+///
+/// One slot holds, in turn, the waker of whoever awaits the handle and then the
+/// outcome: never both at once (finishing takes the waker out to wake it), so they
+/// share the space. For `T = ()` the state is three words.
+pub(crate) struct JoinState<T> {
+    slot: Cell<Slot<T>>,
+}
+
+/// What a join state holds.
+enum Slot<T> {
+    /// Nothing: no one waits yet, or the outcome was taken (then `FINISHED` is set).
+    Empty,
+    /// The handle is awaited by this waker.
+    Waiting(Waker),
+    /// The task's outcome, until the handle takes it.
+    Done(Result<T, ErrorKind>),
 }
 
 impl<T> JoinState<T> {
-    pub(crate) fn new(timed: bool) -> Self {
+    pub(crate) fn new() -> Self {
         JoinState {
-            inner: RefCell::new(JoinInner {
-                result: None,
-                finished: false,
-                detached: false,
-                waited: false,
-                waiter: None,
-            }),
-            timed,
+            slot: Cell::new(Slot::Empty),
         }
     }
 
+    fn take(&self) -> Slot<T> {
+        self.slot.replace(Slot::Empty)
+    }
+}
+
+/// A task's join state with its flags: what the task and its handle work with.
+pub(crate) struct Join<'a, T> {
+    pub(crate) flags: &'a Cell<u8>,
+    pub(crate) state: &'a JoinState<T>,
+}
+
+impl<T> Join<'_, T> {
     /// Stores the task's outcome and wakes whoever awaits it. The first outcome wins.
-    pub(crate) fn finish(&self, result: Result<T, JoinError>) {
-        let waiter = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.finished {
-                return;
-            }
-            inner.finished = true;
-            if inner.detached {
-                drop(inner);
-                drop(result); // no borrow held: the output's destructor is user code
-                return;
-            }
-            inner.result = Some(result);
-            inner.waiter.take()
-        };
-        if let Some(w) = waiter {
-            w.wake();
+    pub(crate) fn finish(&self, result: Result<T, ErrorKind>) {
+        let flags = self.flags.get();
+        if flags & FINISHED != 0 {
+            return; // `result` drops here: nothing is borrowed
+        }
+        self.flags.set(flags | FINISHED);
+        if flags & DETACHED != 0 {
+            return; // no one to give it to: `result` drops now, on the loop thread
+        }
+        if let Slot::Waiting(waiter) = self.state.slot.replace(Slot::Done(result)) {
+            waiter.wake();
         }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.inner.borrow().finished
+        self.flags.get() & FINISHED != 0
     }
 
     /// Whether the handle has been dropped.
     pub(crate) fn is_detached(&self) -> bool {
-        self.inner.borrow().detached
+        self.flags.get() & DETACHED != 0
+    }
+
+    fn is_timed(&self) -> bool {
+        self.flags.get() & TIMED_JOIN != 0
     }
 
     /// The handle is gone: drop any stored output now, and any future one on arrival.
     fn detach(&self) {
-        let (result, waiter) = {
-            let mut inner = self.inner.borrow_mut();
-            inner.detached = true;
-            (inner.result.take(), inner.waiter.take())
-        };
-        drop((result, waiter)); // outside the borrow: destructors are user code
+        self.flags.set(self.flags.get() | DETACHED);
+        drop(self.state.take()); // a waker or an output: user code; nothing is borrowed
     }
 }
 
 /// A task's join state, reachable from a handle that does not know the task's future
 /// type. Implemented by every `TaskCell<F>` for `T = F::Output`.
 pub(crate) trait JoinTarget<T> {
-    fn join_state(&self) -> &JoinState<T>;
+    fn join(&self) -> Join<'_, T>;
 }
 
 /// An owned permission to await a task's output (`Result<T, JoinError>`).
@@ -271,8 +299,8 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    fn state(&self) -> &JoinState<T> {
-        self.task.join_state()
+    fn state(&self) -> Join<'_, T> {
+        self.task.join()
     }
 
     /// Cancels the task: it is dropped before its next poll (or right after the current
@@ -355,45 +383,47 @@ impl<T> Future for JoinHandle<T> {
 
     #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let state = self.state();
-        if state.timed {
-            return poll_timed(state, cx, Location::caller());
+        let join = self.state();
+        let id = self.key.id;
+        if join.is_timed() {
+            return poll_timed(&join, id, cx, Location::caller());
         }
-        poll_join(state, cx)
+        poll_join(&join, id, cx)
     }
 }
 
 /// A poll of a handle: the result if there is one, else the waker is stored.
 #[inline(always)]
-fn poll_join<T>(state: &JoinState<T>, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-    let mut inner = state.inner.borrow_mut();
-    if let Some(result) = inner.result.take() {
-        return Poll::Ready(result);
-    }
-    assert!(
-        !inner.finished,
-        "JoinHandle polled again after it returned its result"
-    );
-    match &mut inner.waiter {
-        Some(w) if w.will_wake(cx.waker()) => {}
-        other => *other = Some(cx.waker().clone()),
-    }
+fn poll_join<T>(join: &Join<'_, T>, id: u64, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+    let waiter = match join.state.take() {
+        Slot::Done(result) => return Poll::Ready(result.map_err(|kind| JoinError::new(kind, id))),
+        Slot::Waiting(w) if w.will_wake(cx.waker()) => w,
+        Slot::Waiting(_) | Slot::Empty => {
+            assert!(
+                !join.is_finished(),
+                "JoinHandle polled again after it returned its result"
+            );
+            cx.waker().clone() // an old waker drops here: nothing is borrowed
+        }
+    };
+    join.state.slot.set(Slot::Waiting(waiter));
     Poll::Pending
 }
 
 /// `poll` at `Level::Timing`: the same, plus the await site at `at`.
 #[inline(never)]
 fn poll_timed<T>(
-    state: &JoinState<T>,
+    join: &Join<'_, T>,
+    id: u64,
     cx: &mut Context<'_>,
     at: &'static Location<'static>,
 ) -> Poll<Result<T, JoinError>> {
-    let first = !state.inner.borrow().waited;
-    let poll = poll_join(state, cx);
+    let first = join.flags.get() & WAITED == 0;
+    let poll = poll_join(join, id, cx);
     let site = SiteTag::code(at);
     match &poll {
         Poll::Pending => {
-            state.inner.borrow_mut().waited = true;
+            join.flags.set(join.flags.get() | WAITED);
             context::leave_site(site.again_unless(first));
         }
         Poll::Ready(_) if first => {

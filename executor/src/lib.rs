@@ -59,6 +59,7 @@ mod join;
 pub mod net;
 mod probe;
 mod runtime;
+mod slots;
 mod spawn_blocking;
 pub mod task;
 pub mod time;

@@ -1,7 +1,7 @@
 //! The runtime: the loop thread's state (`Core`) and the `block_on` entry point.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -13,7 +13,6 @@ use std::sync::{self, Arc};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use slab::Slab;
 use turnstile_probes::{
     Beacon, ContextSwitches, Counter, CounterValues, Counters, Level, Snapshot, TaskTiming, Timing,
     WakeSource, Watchdog,
@@ -23,7 +22,8 @@ use turnstile_reactor::{Driver, Timers};
 use crate::builder::{Builder, TurnHook};
 use crate::context;
 use crate::handle::Handle;
-use crate::join::{JoinError, JoinHandle};
+use crate::join::{ErrorKind, JoinHandle};
+use crate::slots::TaskSlots;
 use crate::spawn_blocking::BlockingPool;
 use crate::task::{
     header_of, Header, LocalTask, TaskCell, ABORT, DONE, ENDED_BY_POLL, QUEUED, RUNNING, TIMED,
@@ -99,7 +99,7 @@ pub(crate) struct Core {
     /// The loop's counters.
     pub(crate) counters: Counters,
     /// Every task not yet released, by slot: the owning reference.
-    pub(crate) tasks: RefCell<Slab<Arc<dyn LocalTask>>>,
+    pub(crate) tasks: RefCell<TaskSlots>,
     /// Tasks to poll in the next snapshot, in wake order.
     pub(crate) ready: RefCell<Vec<TaskPtr>>,
     /// The other half of the ready queue's double buffer: the batch a turn is polling.
@@ -133,6 +133,10 @@ pub(crate) struct Core {
     pub(crate) has_on_turn: bool,
     /// The most recently finished tasks (their payloads already dropped), for snapshots.
     pub(crate) history: RefCell<VecDeque<Arc<dyn LocalTask>>>,
+    /// Names of the named tasks that are live or in `history`, by task id: kept here
+    /// rather than in every header, which unnamed tasks would pay for. Filled only when
+    /// the probes count (nothing reads a name at `Level::Off`).
+    pub(crate) names: RefCell<HashMap<u64, Box<str>>>,
     /// Total time parked.
     pub(crate) parked: Cell<Duration>,
     /// Total time inside `block_on`, finished calls only.
@@ -227,7 +231,7 @@ impl Runtime {
             event_interval: b.event_interval,
             io_countdown: Cell::new(b.event_interval),
             counters: Counters::new(b.level),
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(TaskSlots::default()),
             ready: RefCell::new(Vec::new()),
             batch: RefCell::new(Vec::new()),
             weak_shared,
@@ -244,6 +248,7 @@ impl Runtime {
             on_turn: RefCell::new(b.on_turn),
             has_on_turn,
             history: RefCell::new(VecDeque::new()),
+            names: RefCell::new(HashMap::new()),
             parked: Cell::new(Duration::ZERO),
             running: Cell::new(Duration::ZERO),
             running_since: Cell::new(None),
@@ -377,7 +382,7 @@ impl Drop for Runtime {
         loop {
             // Destructors may spawn (refused while shutting down) or wake (ignored), so
             // take the tasks out before dropping anything, and go round until none is left.
-            let tasks: Vec<Arc<dyn LocalTask>> = core.tasks.borrow_mut().drain().collect();
+            let tasks = core.tasks.borrow_mut().drain();
             if tasks.is_empty() {
                 break;
             }
@@ -388,7 +393,7 @@ impl Drop for Runtime {
                     header.state.set(state | DONE);
                     // SAFETY: on the loop thread, and no poll is in progress: `block_on`
                     // borrows the runtime, so it cannot be running while it is dropped.
-                    contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(header.id))) });
+                    contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) });
                 }
             }
         }
@@ -519,14 +524,12 @@ impl Core {
         #[cfg(feature = "console")]
         let span = crate::console::task_span(id, name.as_deref(), spawned_at);
         let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let index = u32::try_from(entry.key()).expect("more than 2^32 live tasks");
+        let index = u32::try_from(tasks.next_key()).expect("more than 2^32 live tasks");
         let header = Header::new(
             self.weak_shared.clone(),
             self.id,
             id,
             index,
-            name,
             spawned_at,
             self.timing.is_some(),
         );
@@ -540,12 +543,16 @@ impl Core {
             drop(tasks);
             task.header().state.set(DONE);
             // SAFETY: loop thread, and the task was never polled.
-            contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(id))) });
+            contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) });
             return handle;
         }
         let ptr: TaskPtr = Arc::<TaskCell<F>>::as_ptr(&task);
-        entry.insert(task);
+        let slot = tasks.insert(task);
+        debug_assert_eq!(slot, index as usize);
         drop(tasks);
+        if let Some(name) = name.filter(|_| self.counters.enabled()) {
+            self.names.borrow_mut().insert(id, name);
+        }
         self.ready.borrow_mut().push(ptr);
         self.counters.bump(Counter::Spawns);
         if let Some(timing) = self.timing.as_deref() {
@@ -593,7 +600,7 @@ impl Core {
         }
         // SAFETY: loop thread, the task is not being polled, and `DONE` is set first so
         // that a destructor that wakes or aborts it again is a no-op.
-        if contain_panic(|| unsafe { task.finish(Some(JoinError::cancelled(header.id))) }) {
+        if contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) }) {
             self.counters.bump(Counter::DropPanics);
         }
         self.release_if_unqueued(header)
@@ -632,7 +639,19 @@ impl Core {
             None
         };
         history.push_back(owned);
+        drop(history);
+        if let Some(gone) = &evicted {
+            let mut names = self.names.borrow_mut();
+            if !names.is_empty() {
+                names.remove(&gone.header().id); // a hash only where tasks have names
+            }
+        }
         evicted
+    }
+
+    /// A task's name, copied (for reports, which run user code: no borrow is kept).
+    pub(crate) fn task_name(&self, id: u64) -> Option<Box<str>> {
+        self.names.borrow().get(&id).cloned()
     }
 
     /// Polls one task taken off the ready queue (the heart of step 3 of a turn).
@@ -701,7 +720,7 @@ impl Core {
             Err(payload) => {
                 self.counters.bump(Counter::Panics);
                 header.state.set(state | DONE | ENDED_BY_POLL);
-                let error = JoinError::panic(header.id, payload);
+                let error = ErrorKind::Panic(payload);
                 // SAFETY: loop thread, the poll unwound and is over, `DONE` set first.
                 if contain_panic(|| unsafe { task.finish(Some(error)) }) {
                     self.counters.bump(Counter::DropPanics);

@@ -54,7 +54,7 @@ use turnstile_probes::{
 #[cfg(feature = "console")]
 use crate::console::WakerOp;
 use crate::context;
-use crate::join::{JoinError, JoinHandle, JoinState, JoinTarget};
+use crate::join::{ErrorKind, Join, JoinHandle, JoinState, JoinTarget};
 use crate::waker::{RemoteWake, Shared};
 
 /// The pointer to a task is on the ready queue.
@@ -85,6 +85,9 @@ pub(crate) struct Header {
     pub(crate) index: u32,
     /// `QUEUED | RUNNING | DONE | ABORT | ENDED_BY_POLL | TIMED` bits. Loop thread only.
     pub(crate) state: Cell<u8>,
+    /// The join state's flags (`join.rs`), in what would otherwise be padding. Loop
+    /// thread only.
+    pub(crate) join: Cell<u8>,
     /// Polls of this task, when the probes count. Loop thread only. (Its yields are
     /// derived: every poll yielded except one that ended the task.)
     pub(crate) polls: Cell<u64>,
@@ -92,8 +95,6 @@ pub(crate) struct Header {
     pub(crate) wakes: Cell<u64>,
     /// Wakes of this task by itself, when the probes count. Loop thread only.
     pub(crate) wakes_self: Cell<u64>,
-    /// The name given with `task::Builder::name`.
-    pub(crate) name: Option<Box<str>>,
     /// Where `spawn` was called.
     pub(crate) spawned_at: &'static Location<'static>,
     /// The id of the task's `runtime.spawn` span, for waker events from any thread;
@@ -111,7 +112,6 @@ impl Header {
         runtime: u64,
         id: u64,
         index: u32,
-        name: Option<Box<str>>,
         spawned_at: &'static Location<'static>,
         timed: bool,
     ) -> Self {
@@ -122,10 +122,10 @@ impl Header {
             id,
             index,
             state: Cell::new(state),
+            join: Cell::new(crate::join::initial_flags(timed)),
             polls: Cell::new(0),
             wakes: Cell::new(0),
             wakes_self: Cell::new(0),
-            name,
             spawned_at,
             #[cfg(feature = "console")]
             span_id: None, // set by `TaskCell::new`, from the span it is given
@@ -138,12 +138,17 @@ impl Header {
         self.state.get() & TIMED != 0
     }
 
-    /// What the probes know about this task; `timing` adds its times at `Level::Timing`.
-    pub(crate) fn stats(&self, timing: Option<(&Timing, Ticks, &TaskTiming)>) -> TaskStats {
+    /// What the probes know about this task (named `name`); `timing` adds its times at
+    /// `Level::Timing`.
+    pub(crate) fn stats(
+        &self,
+        name: Option<&str>,
+        timing: Option<(&Timing, Ticks, &TaskTiming)>,
+    ) -> TaskStats {
         let state = self.state.get();
         let mut stats = TaskStats::new(
             self.id,
-            self.name.as_deref().map(str::to_owned),
+            name.map(str::to_owned),
             self.spawned_at.to_string(),
         );
         stats.state = if state & DONE != 0 {
@@ -238,7 +243,7 @@ pub(crate) trait LocalTask: Send + Sync {
     ///
     /// # Safety
     /// On the owning runtime's loop thread, and not while the task is being polled.
-    unsafe fn finish(&self, error: Option<JoinError>);
+    unsafe fn finish(&self, error: Option<ErrorKind>);
 
     /// Whether the task's `JoinHandle` has been dropped (for lost-waker detection: a
     /// live handle holds a reference that is not a waker). Loop thread only.
@@ -264,7 +269,6 @@ where
         header: Header,
         #[cfg(feature = "console")] span: tracing::Span,
     ) -> Arc<TaskCell<F>> {
-        let timed = header.is_timed();
         #[cfg(feature = "console")]
         let header = Header {
             span_id: span.id(),
@@ -272,7 +276,7 @@ where
         };
         Arc::new(TaskCell {
             header,
-            join: JoinState::new(timed),
+            join: JoinState::new(),
             payload: UnsafeCell::new(Some(future)),
             #[cfg(feature = "console")]
             span: UnsafeCell::new(span),
@@ -406,8 +410,11 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    fn join_state(&self) -> &JoinState<F::Output> {
-        &self.join
+    fn join(&self) -> Join<'_, F::Output> {
+        Join {
+            flags: &self.header.join,
+            state: &self.join,
+        }
     }
 }
 
@@ -446,14 +453,14 @@ where
         };
         match poll {
             Poll::Ready(output) => {
-                self.join.finish(Ok(output));
+                self.join().finish(Ok(output));
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,
         }
     }
 
-    unsafe fn finish(&self, error: Option<JoinError>) {
+    unsafe fn finish(&self, error: Option<ErrorKind>) {
         // SAFETY: the caller guarantees the loop thread and that no poll is in progress,
         // so this is the only access to the payload. Assigning `None` drops the future
         // where it lies, as pinning requires (`take` would move it out).
@@ -465,13 +472,13 @@ where
         // SAFETY: as for the payload (loop thread, no poll in progress).
         let _span = std::mem::replace(unsafe { &mut *self.span.get() }, tracing::Span::none());
         if let Some(error) = error {
-            self.join.finish(Err(error)); // no-op if the task had already completed
+            self.join().finish(Err(error)); // no-op if the task had already completed
         }
         *slot = None;
     }
 
     fn handle_dropped(&self) -> bool {
-        self.join.is_detached()
+        self.join().is_detached()
     }
 }
 
@@ -575,5 +582,27 @@ impl Builder {
         F::Output: 'static,
     {
         spawn_at(future, self.name, Location::caller())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::*;
+
+    /// The per-task memory figure in docs/performance.md rests on these sizes (64-bit
+    /// targets): a header of eight words, a join state of three, the future after them.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_task_cell_stays_small() {
+        #[cfg(feature = "console")]
+        let span_id = size_of::<Option<tracing::Id>>();
+        #[cfg(not(feature = "console"))]
+        let span_id = 0;
+        assert_eq!(size_of::<Header>(), 64 + span_id);
+        assert_eq!(size_of::<JoinState<()>>(), 24);
+        #[cfg(not(feature = "console"))]
+        assert_eq!(size_of::<TaskCell<std::future::Pending<()>>>(), 64 + 24 + 8);
     }
 }

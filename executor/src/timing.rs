@@ -63,8 +63,12 @@ impl Core {
             let c = cells.get(h.index as usize).filter(|_| h.is_timed());
             (h, c)
         });
+        let names = self.names.borrow();
         old.chain(live)
-            .map(|(h, c)| h.stats(timing.zip(c).map(|(t, c)| (t, now, c))))
+            .map(|(h, c)| {
+                let name = names.get(&h.id).map(|n| &**n);
+                h.stats(name, timing.zip(c).map(|(t, c)| (t, now, c)))
+            })
             .collect()
     }
 
@@ -136,7 +140,8 @@ impl Core {
         let stalled = timing.poll_ended(cells, header.id, start, site, !pending, requeued);
         drop(all_cells);
         if stalled {
-            self.report_stall(timing, info(header), start, rest);
+            let name = self.task_name(header.id);
+            self.report_stall(timing, info(header, name.as_deref()), start, rest);
         }
         if state & ABORT != 0 {
             timing.break_chain(); // the task is cancelled next: its future drops
@@ -212,8 +217,10 @@ impl Core {
             None => return,
         };
         if refs <= 1 + usize::from(!task.handle_dropped()) {
+            let name = self.task_name(header.id);
             let cells = self.cells.borrow();
-            timing.lost_waker(info(header), cells.get(header.index as usize));
+            let cells = cells.get(header.index as usize);
+            timing.lost_waker(info(header, name.as_deref()), cells);
         }
     }
 
@@ -231,8 +238,10 @@ impl Core {
             let idle = header.state.get() & (QUEUED | DONE | ABORT | crate::task::RUNNING) == 0;
             let refs = Arc::strong_count(task) - 1;
             if idle && refs <= 1 + usize::from(!task.handle_dropped()) {
+                let name = self.task_name(header.id);
                 let cells = self.cells.borrow();
-                timing.lost_waker(info(header), cells.get(header.index as usize));
+                let cells = cells.get(header.index as usize);
+                timing.lost_waker(info(header, name.as_deref()), cells);
             }
         }
         snap.poll_duration = timing.poll_duration();
@@ -245,6 +254,7 @@ impl Core {
         snap.watchdog_reports = timing.watchdog_reports();
         (snap.lost_wakers, snap.lost_wakers_total) = timing.lost_wakers();
         if timing.is_tracing() {
+            let named = self.names.borrow();
             let names = self
                 .history
                 .borrow()
@@ -252,23 +262,23 @@ impl Core {
                 .chain(live.iter())
                 .map(|t| {
                     let h = t.header();
-                    let name = h
-                        .name
-                        .as_deref()
-                        .map_or_else(|| h.spawned_at.to_string(), str::to_owned);
+                    let name = named
+                        .get(&h.id)
+                        .map_or_else(|| h.spawned_at.to_string(), |n| n.to_string());
                     (h.id, name)
                 })
                 .collect();
+            drop(named);
             snap.trace = timing.trace(names);
         }
     }
 }
 
-/// A task as a stall or lost-waker report names it.
-fn info(header: &Header) -> TaskInfo<'_> {
+/// A task (named `name`) as a stall or lost-waker report names it.
+fn info<'a>(header: &Header, name: Option<&'a str>) -> TaskInfo<'a> {
     TaskInfo {
         id: header.id,
-        name: header.name.as_deref(),
+        name,
         spawned_at: header.spawned_at,
     }
 }

@@ -388,3 +388,30 @@ fn a_destructor_that_wakes_and_aborts_its_own_task_is_harmless() {
     assert_eq!((c.cancellations, c.drop_panics, c.completions), (1, 0, 0));
     assert_eq!(c.wakes_noop, 1, "the destructor's wake found its task done");
 }
+
+#[test]
+fn task_names_follow_their_tasks_into_the_history_and_out() {
+    let rt = counting();
+    rt.block_on(async {
+        // 100 named tasks finish; the history keeps the last 64 of them.
+        for i in 0..100 {
+            turnstile::task::Builder::new()
+                .name(format!("job {i}"))
+                .spawn(async {})
+                .await
+                .unwrap();
+        }
+        let _live = turnstile::task::Builder::new()
+            .name("still running")
+            .spawn(std::future::pending::<()>());
+        let _unnamed = turnstile::spawn(std::future::pending::<()>());
+        turnstile::yield_now().await;
+    });
+    let tasks = rt.probes().tasks;
+    let names: Vec<Option<&str>> = tasks.iter().map(|t| t.name.as_deref()).collect();
+    assert_eq!(names.len(), 64 + 2);
+    for (i, name) in names[..64].iter().enumerate() {
+        assert_eq!(*name, Some(format!("job {}", 36 + i).as_str()));
+    }
+    assert_eq!(names[64..], [Some("still running"), None]);
+}

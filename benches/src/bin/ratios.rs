@@ -231,11 +231,15 @@ fn bytes_per_task() -> Memory {
     const TASKS: usize = 10_000;
     fn measure<R: BenchRuntime>(rt: &R) -> (f64, f64) {
         rt.block_on(async {
-            // Let the runtime's own structures reach a steady size first.
-            for _ in 0..TASKS {
-                drop(R::spawn(async {}));
+            // Let the runtime's own structures reach a steady size first: twice, because
+            // a run queue may be double-buffered (turnstile's is), and its two buffers
+            // reach the peak size in turn.
+            for _ in 0..2 {
+                for _ in 0..TASKS {
+                    drop(R::spawn(async {}));
+                }
+                R::yield_now().await;
             }
-            R::yield_now().await;
             let before = alloc::stats();
             for _ in 0..TASKS {
                 drop(R::spawn(std::future::pending::<()>()));
