@@ -29,8 +29,6 @@
 //!   runtime refuses to build with this option rather than replace it.
 //! - One capture at a time in the process; the watchdog gives up after 100 ms.
 
-use std::time::Duration;
-
 /// Where the loop thread is, for the watchdog: its kernel thread id, recorded on the
 /// loop thread itself. Signals go by thread id (`tgkill`), never by `pthread_t`: a
 /// thread id that has exited makes the call fail, where a stale `pthread_t` would be
@@ -137,9 +135,6 @@ fn syscall_name(n: i64) -> Option<&'static str> {
     }
 }
 
-/// How long the watchdog waits for the signal handler to finish a capture.
-pub(crate) const CAPTURE_TIMEOUT: Duration = Duration::from_millis(100);
-
 #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
 mod capture {
     use std::ffi::c_void;
@@ -147,9 +142,12 @@ mod capture {
     use std::ptr;
     use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
     use std::sync::{Mutex, OnceLock, PoisonError};
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
-    use super::{LoopThread, CAPTURE_TIMEOUT};
+    use super::LoopThread;
+
+    /// How long the watchdog waits for the signal handler to finish a capture.
+    const CAPTURE_TIMEOUT: Duration = Duration::from_millis(100);
 
     /// Frames kept per capture.
     const MAX_FRAMES: usize = 64;

@@ -125,13 +125,13 @@ impl fmt::Display for StallReport {
 /// The CPU clock of the loop thread, sampled so that the hot path never pays for it.
 ///
 /// A stall's CPU time is `cpu(end) - cpu(sample)` over `wall(end) - wall(sample)`, where
-/// the sample is at most `refresh` (`Timing::cpu_refresh`) older than the poll's start: so the window may
-/// include up to `refresh` of work before the poll, which cannot turn a long blocking
-/// poll into an on-CPU one when `refresh` is a tenth of the stall threshold.
+/// the sample is at most `refresh` (`Timing::cpu_refresh`) older than the poll's start:
+/// so the window may include up to `refresh` of work before the poll, which cannot turn
+/// a long blocking poll into an on-CPU one when `refresh` is a tenth of the stall
+/// threshold. The sample's wall time is `Timing::cpu_sampled`, read on the hot path
+/// without a borrow.
 #[derive(Debug)]
 pub(crate) struct CpuSampler {
-    /// Wall ticks of the last sample (zero before the first).
-    pub(crate) wall: u64,
     /// CPU time at the last sample.
     pub(crate) cpu: Option<Duration>,
     /// The thread's context switches at the last sample (Linux only).
@@ -141,16 +141,14 @@ pub(crate) struct CpuSampler {
 impl CpuSampler {
     pub(crate) fn new() -> Self {
         CpuSampler {
-            wall: 0,
             cpu: None,
             switches: None,
         }
     }
 
     /// Samples the CPU clock now (`Timing` calls this when the last sample is older than
-    /// `refresh`).
-    pub(crate) fn sample(&mut self, now: u64) {
-        self.wall = now;
+    /// `refresh`, and records when).
+    pub(crate) fn sample(&mut self) {
         self.cpu = crate::os::thread_cpu_time();
         self.switches = switches_now();
     }

@@ -81,14 +81,7 @@ impl TaskTiming {
         TaskTiming {
             spawned: now,
             woken_at: Cell::new(now),
-            ended: Cell::new(0),
-            busy: Cell::new(0),
-            scheduled: Cell::new(0),
-            longest_poll: Cell::new(0),
-            wakes: [const { Cell::new(0) }; 5],
-            waiting_site: Cell::new(NO_SITE),
-            waiting_since: Cell::new(0),
-            lost: Cell::new(false),
+            ..TaskTiming::unused()
         }
     }
 

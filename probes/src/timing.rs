@@ -86,8 +86,8 @@ pub struct Timing {
     turn_start: Cell<Ticks>,
     turn_parked: Cell<u64>,
     park_start: Cell<Ticks>,
-    /// When the CPU clock was last sampled (a copy of `CpuSampler::wall`, so the check
-    /// needs no borrow), and the ticks between samples.
+    /// When the CPU clock was last sampled (zero: sample before the next poll), outside
+    /// the `RefCell` so the per-poll check needs no borrow; and the ticks between samples.
     cpu_sampled: Cell<Ticks>,
     cpu_refresh: u64,
     inner: RefCell<Recorded>,
@@ -310,13 +310,10 @@ impl Timing {
         let now = self.read();
         let parked = now.saturating_sub(self.park_start.get());
         self.turn_parked.set(self.turn_parked.get() + parked);
-        let mut inner = self.inner.borrow_mut();
-        inner.park.record(parked);
+        self.inner.borrow_mut().park.record(parked);
         // The park was a voluntary context switch: sample afresh before the next poll,
         // so that a stall's window never contains it.
-        inner.cpu.wall = 0;
         self.cpu_sampled.set(0);
-        drop(inner);
         if self.tracing {
             self.event(now, EventKind::ParkEnd);
             self.reactor_events(io_events, timers);
@@ -407,7 +404,7 @@ impl Timing {
     #[cold]
     #[inline(never)]
     fn sample_cpu(&self, now: Ticks) {
-        self.inner.borrow_mut().cpu.sample(now);
+        self.inner.borrow_mut().cpu.sample();
         self.cpu_sampled.set(now);
     }
 
@@ -560,7 +557,10 @@ impl Timing {
         let (cpu_time, kind) = match (inner.cpu.cpu, cpu_now) {
             (Some(before), Some(after)) => {
                 // The window runs from the last sample (before the poll) to now.
-                let window = self.clock.between(inner.cpu.wall, now).max(duration);
+                let window = self
+                    .clock
+                    .between(self.cpu_sampled.get(), now)
+                    .max(duration);
                 let cpu = after.saturating_sub(before).min(window);
                 // Mostly off the CPU, and it gave the CPU up itself: blocked. Off the
                 // CPU only through preemption (a loaded machine): still computation.
@@ -575,7 +575,6 @@ impl Timing {
             _ => (None, StallKind::Unknown),
         };
         // The sample is spent: the next poll takes a fresh one.
-        inner.cpu.wall = now;
         inner.cpu.cpu = cpu_now;
         inner.cpu.switches = switches_now;
         self.cpu_sampled.set(now);
