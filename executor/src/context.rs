@@ -10,7 +10,7 @@ use std::ptr;
 
 use turnstile_probes::SiteTag;
 
-use crate::runtime::Core;
+use crate::core::Core;
 
 thread_local! {
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };

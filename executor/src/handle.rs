@@ -16,12 +16,9 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 use turnstile_probes::Counter;
 
+use crate::core::Core;
 use crate::join::JoinError;
-use crate::runtime::Core;
-use crate::waker::{RemoteWake, Shared};
-
-/// A request to spawn, run by the loop when it drains the remote queue.
-pub(crate) type SpawnRequest = Box<dyn FnOnce(&Core) + Send>;
+use crate::remote::{Remote, RemoteWake, SpawnRequest};
 
 /// Spawns `Send` futures onto a runtime from any thread. Cheap to clone.
 ///
@@ -40,12 +37,12 @@ pub(crate) type SpawnRequest = Box<dyn FnOnce(&Core) + Send>;
 /// ```
 #[derive(Clone)]
 pub struct Handle {
-    shared: Weak<Shared>,
+    remote: Weak<Remote>,
 }
 
 impl Handle {
-    pub(crate) fn new(shared: Weak<Shared>) -> Self {
-        Handle { shared }
+    pub(crate) fn new(remote: Weak<Remote>) -> Self {
+        Handle { remote }
     }
 
     /// Spawns `future` onto the runtime. It is queued for the loop's next turn, and
@@ -68,7 +65,7 @@ impl Handle {
             result: None,
             waker: None,
         }));
-        let Some(shared) = self.shared.upgrade() else {
+        let Some(remote) = self.remote.upgrade() else {
             lock(&slot).result = Some(Err(JoinError::cancelled(0)));
             return RemoteJoinHandle { slot };
         };
@@ -77,12 +74,12 @@ impl Handle {
             id: 0,
         };
         let request: SpawnRequest = Box::new(move |core: &Core| {
-            core.counters.bump(Counter::SpawnsRemote);
-            delivery.id = core.next_id.get(); // the id `spawn` is about to give it
+            core.probes().bump(Counter::SpawnsRemote);
+            delivery.id = core.sched().peek_id(); // the id `spawn` is about to give it
             let task = RemoteTask { future, delivery };
             drop(core.spawn(task, None, at)); // detached: the output goes to `slot`
         });
-        shared.push_remote(RemoteWake::Spawn(request));
+        remote.push(RemoteWake::Spawn(request));
         RemoteJoinHandle { slot }
     }
 }
@@ -90,7 +87,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("runtime_alive", &(self.shared.strong_count() > 0))
+            .field("runtime_alive", &(self.remote.strong_count() > 0))
             .finish()
     }
 }

@@ -14,8 +14,8 @@ use std::task::{Context, Poll, Waker};
 use turnstile_probes::SiteTag;
 
 use crate::context;
-use crate::runtime::Core;
-use crate::runtime::TaskKey;
+use crate::core::{Core, TaskKey};
+use crate::task::state::{JoinFinish, State};
 
 /// Why a task produced no output.
 ///
@@ -160,32 +160,10 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
-/// The join state's flags, kept in the task header's spare byte (`Header::join`).
-/// The task has an outcome (taken by the handle or not).
-const FINISHED: u8 = 1;
-/// The handle was dropped: an output has no one to go to and is dropped at once, on
-/// the loop thread, rather than kept in an allocation another thread may free.
-const DETACHED: u8 = 2;
-/// The handle has returned `Pending` before: a `Ready` now ends a wait, not an inline
-/// await (for the await-site probes, so only kept when `TIMED_JOIN`).
-const WAITED: u8 = 4;
-/// The runtime records await sites (`Level::Timing`): the handle's polls take the
-/// timed path. Fixed at spawn.
-const TIMED_JOIN: u8 = 8;
-
-/// The initial join flags of a task spawned into a runtime that is `timed` or not.
-pub(crate) fn initial_flags(timed: bool) -> u8 {
-    if timed {
-        TIMED_JOIN
-    } else {
-        0
-    }
-}
-
 /// Where a task leaves its result for its handle. Lives inside the task's allocation
-/// and is touched on the loop thread only (see `task.rs`). Its flags live in the task's
-/// header ([`Join`] pairs the two); both are `Cell`s, never borrowed across user code
-/// (an output's or a waker's destructor, a wake).
+/// and is touched on the loop thread only (see `task/mod.rs`). Its flags are part of the
+/// task's state machine (`task/state.rs`; [`Join`] pairs the two); both are `Cell`s,
+/// never borrowed across user code (an output's or a waker's destructor, a wake).
 ///
 /// One slot holds, in turn, the waker of whoever awaits the handle and then the
 /// outcome: never both at once (finishing takes the waker out to wake it), so they
@@ -218,43 +196,36 @@ impl<T> JoinState<T> {
 
 /// A task's join state with its flags: what the task and its handle work with.
 pub(crate) struct Join<'a, T> {
-    pub(crate) flags: &'a Cell<u8>,
-    pub(crate) state: &'a JoinState<T>,
+    flags: &'a State,
+    slot: &'a JoinState<T>,
 }
 
-impl<T> Join<'_, T> {
+impl<'a, T> Join<'a, T> {
+    pub(crate) fn new(flags: &'a State, slot: &'a JoinState<T>) -> Self {
+        Join { flags, slot }
+    }
+
     /// Stores the task's outcome and wakes whoever awaits it. The first outcome wins.
     pub(crate) fn finish(&self, result: Result<T, ErrorKind>) {
-        let flags = self.flags.get();
-        if flags & FINISHED != 0 {
-            return; // `result` drops here: nothing is borrowed
-        }
-        self.flags.set(flags | FINISHED);
-        if flags & DETACHED != 0 {
-            return; // no one to give it to: `result` drops now, on the loop thread
-        }
-        if let Slot::Waiting(waiter) = self.state.slot.replace(Slot::Done(result)) {
-            waiter.wake();
+        match self.flags.join_finish() {
+            // `result` drops here, on the loop thread, with nothing borrowed.
+            JoinFinish::Ignore | JoinFinish::Drop => {}
+            JoinFinish::Deliver => {
+                if let Slot::Waiting(waiter) = self.slot.slot.replace(Slot::Done(result)) {
+                    waiter.wake();
+                }
+            }
         }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.flags.get() & FINISHED != 0
-    }
-
-    /// Whether the handle has been dropped.
-    pub(crate) fn is_detached(&self) -> bool {
-        self.flags.get() & DETACHED != 0
-    }
-
-    fn is_timed(&self) -> bool {
-        self.flags.get() & TIMED_JOIN != 0
+        self.flags.join_finished()
     }
 
     /// The handle is gone: drop any stored output now, and any future one on arrival.
     fn detach(&self) {
-        self.flags.set(self.flags.get() | DETACHED);
-        drop(self.state.take()); // a waker or an output: user code; nothing is borrowed
+        self.flags.join_detach();
+        drop(self.slot.take()); // a waker or an output: user code; nothing is borrowed
     }
 }
 
@@ -299,7 +270,7 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    fn state(&self) -> Join<'_, T> {
+    fn join(&self) -> Join<'_, T> {
         self.task.join()
     }
 
@@ -317,7 +288,7 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort(&self) {
-        if self.state().is_finished() {
+        if self.join().is_finished() {
             return;
         }
         if let Some(core) = self.core.upgrade() {
@@ -338,7 +309,7 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.state().is_finished()
+        self.join().is_finished()
     }
 
     /// A cloneable handle that can abort the task from elsewhere, while this handle is
@@ -383,9 +354,9 @@ impl<T> Future for JoinHandle<T> {
 
     #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let join = self.state();
+        let join = self.join();
         let id = self.key.id;
-        if join.is_timed() {
+        if join.flags.is_timed() {
             return poll_timed(&join, id, cx, Location::caller());
         }
         poll_join(&join, id, cx)
@@ -395,7 +366,7 @@ impl<T> Future for JoinHandle<T> {
 /// A poll of a handle: the result if there is one, else the waker is stored.
 #[inline(always)]
 fn poll_join<T>(join: &Join<'_, T>, id: u64, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-    let waiter = match join.state.take() {
+    let waiter = match join.slot.take() {
         Slot::Done(result) => return Poll::Ready(result.map_err(|kind| JoinError::new(kind, id))),
         Slot::Waiting(w) if w.will_wake(cx.waker()) => w,
         Slot::Waiting(_) | Slot::Empty => {
@@ -406,7 +377,7 @@ fn poll_join<T>(join: &Join<'_, T>, id: u64, cx: &mut Context<'_>) -> Poll<Resul
             cx.waker().clone() // an old waker drops here: nothing is borrowed
         }
     };
-    join.state.slot.set(Slot::Waiting(waiter));
+    join.slot.slot.set(Slot::Waiting(waiter));
     Poll::Pending
 }
 
@@ -418,18 +389,18 @@ fn poll_timed<T>(
     cx: &mut Context<'_>,
     at: &'static Location<'static>,
 ) -> Poll<Result<T, JoinError>> {
-    let first = join.flags.get() & WAITED == 0;
+    let first = !join.flags.join_has_waited();
     let poll = poll_join(join, id, cx);
     let site = SiteTag::code(at);
     match &poll {
         Poll::Pending => {
-            join.flags.set(join.flags.get() | WAITED);
+            let _ = join.flags.join_waited();
             context::leave_site(site.again_unless(first));
         }
         Poll::Ready(_) if first => {
             // The task had finished before the handle was first polled: inline.
             context::with_current(|core| {
-                if let Some(timing) = core.timing.as_deref() {
+                if let Some(timing) = core.probes().timing() {
                     timing.inline(site);
                 }
             });
@@ -441,7 +412,7 @@ fn poll_timed<T>(
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.state().detach();
+        self.join().detach();
     }
 }
 

@@ -52,29 +52,34 @@ mod builder;
 #[cfg(feature = "console")]
 mod console;
 mod context;
+mod core;
 mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod io_driver;
 mod join;
 pub mod net;
 mod probe;
+mod recorder;
+mod remote;
+mod run_queue;
 mod runtime;
+mod scheduler;
 mod slots;
 mod spawn_blocking;
 pub mod task;
 pub mod time;
 mod timing;
 mod turn;
-mod waker;
 mod yield_now;
 
 pub use builder::Builder;
 pub use handle::{Handle, RemoteJoinHandle};
 pub use join::{AbortHandle, JoinError, JoinHandle};
+pub use remote::orphan_wakes;
 pub use runtime::Runtime;
 pub use spawn_blocking::spawn_blocking;
 pub use task::spawn;
-pub use waker::orphan_wakes;
 pub use yield_now::{yield_now, YieldNow};
 
 /// The probes: levels, counters, per-turn reports and snapshots (the `turnstile-probes`

@@ -66,7 +66,7 @@ impl<F: Future> Future for Probed<F> {
         let result = this.inner.poll(cx);
         let (label, at, first) = (*this.label, *this.at, !*this.yielded);
         context::with_current(|core| {
-            let Some(timing) = core.timing.as_deref() else {
+            let Some(timing) = core.probes().timing() else {
                 return;
             };
             let tag = timing.label_tag(label, at);

@@ -204,8 +204,8 @@ where
         }
     });
     context::with_current(|core| {
-        core.counters.bump(Counter::Offloaded);
-        core.blocking.submit(job);
+        core.probes().bump(Counter::Offloaded);
+        core.blocking().submit(job);
     })
     .unwrap_or_else(|| {
         panic!(

@@ -22,7 +22,7 @@ use turnstile_probes::{Counter, SiteTag};
 use turnstile_reactor::TimerKey;
 
 use crate::context;
-use crate::runtime::Core;
+use crate::core::Core;
 
 /// Waits until `duration` has passed.
 ///
@@ -126,8 +126,8 @@ impl Sleep {
     fn cancel(&mut self) {
         if let State::Registered { key, runtime } = self.state {
             context::with_current(|core| {
-                if core.shared.id == runtime && core.timers.borrow_mut().cancel(key) {
-                    core.counters.bump(Counter::TimersCancelled);
+                if core.id() == runtime && core.io().cancel_timer(key) {
+                    core.probes().bump(Counter::TimersCancelled);
                 }
             });
         }
@@ -135,8 +135,8 @@ impl Sleep {
 
     fn poll_in(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
         if let State::Registered { key, runtime } = self.state {
-            if runtime == core.shared.id {
-                if core.timers.borrow_mut().set_waker(key, cx.waker()) {
+            if runtime == core.id() {
+                if core.io().set_timer_waker(key, cx.waker()) {
                     context::leave_site(SiteTag::code(self.at).again());
                     return Poll::Pending;
                 }
@@ -147,19 +147,16 @@ impl Sleep {
         // First poll (or first on this runtime): done already, or register a timer.
         if self.deadline <= Instant::now() {
             self.state = State::Elapsed;
-            if let Some(timing) = core.timing.as_deref() {
+            if let Some(timing) = core.probes().timing() {
                 timing.inline(SiteTag::code(self.at));
             }
             return Poll::Ready(());
         }
-        let key = core
-            .timers
-            .borrow_mut()
-            .insert(self.deadline, Some(cx.waker().clone()));
-        core.counters.bump(Counter::TimersCreated);
+        let key = core.io().insert_timer(self.deadline, cx.waker());
+        core.probes().bump(Counter::TimersCreated);
         self.state = State::Registered {
             key,
-            runtime: core.shared.id,
+            runtime: core.id(),
         };
         context::leave_site(SiteTag::code(self.at));
         Poll::Pending

@@ -16,15 +16,27 @@
 //!    others or the reactor.
 //! 4. **The `block_on` future**, if it was woken (by a task finishing, a timer, ...).
 //!
+//! 5. **Reports.** What the probes owe the user (queued `tracing` events, the `on_turn`
+//!    hook) goes out last, where the turn holds no borrow: user code there may spawn,
+//!    wake, abort or take a snapshot.
+//!
+//! A panic that escapes a turn (from a hook, a subscriber or a waker) leaves it
+//! consistent: the batch's guard puts the tasks it did not reach back on the queue, a
+//! waker's panic is held until every other fired waker has been woken, and the next
+//! `block_on` starts from a clean slate.
+//!
 //! Everything the probes count is about this loop. A *yield* is a task poll that
 //! returned `Pending`: the task goes back to the loop. An `.await` that completes
 //! without `Pending` never reaches the loop: it is a function call inside the poll.
 
+use std::panic::{self, AssertUnwindSafe};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use turnstile_probes::{Counter, Timing, Turn};
+use turnstile_probes::{Counter, CounterValues, Timing, Turn};
 
-use crate::runtime::{Activity, Core};
+use crate::core::Core;
+use crate::scheduler::Activity;
 
 /// What a turn did that the counters do not say, for the `on_turn` hook.
 #[derive(Default)]
@@ -43,7 +55,7 @@ impl Core {
     /// Whether the turn is timed (`Level::Timing` and above) is decided here, once: the
     /// turn below exists in two instances, and the untimed one has no timing code.
     pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
-        match self.timing.as_deref() {
+        match self.probes().timing() {
             None => self.run_turn::<false>(None, poll_main),
             Some(timing) => self.run_turn::<true>(Some(timing), poll_main),
         }
@@ -56,10 +68,13 @@ impl Core {
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,
     ) -> bool {
-        let number = self.turn.get() + 1;
-        self.turn.set(number);
-        self.counters.bump(Counter::Turns);
-        let before = self.has_on_turn.then(|| self.counters.get());
+        let sched = self.sched();
+        let number = sched.next_turn();
+        self.probes().bump(Counter::Turns);
+        let before = self
+            .probes()
+            .has_on_turn()
+            .then(|| self.probes().counters().get());
         let mut notes = TurnNotes::default();
         let timing = timing.filter(|_| TIMED);
         if let Some(timing) = timing {
@@ -70,56 +85,50 @@ impl Core {
         }
 
         // 1. Remote wakes in.
-        if self.shared.has_remote() {
+        if self.remote().has_wakes() {
             self.take_remote_wakes();
         }
 
         // 2. Reactor: park when idle, otherwise a non-blocking look every few turns.
-        let idle = !self.main_woken.get() && self.ready.borrow().is_empty();
-        if idle {
+        if sched.is_idle() {
             self.park(&mut notes);
-        } else if self.io_due() {
+        } else if self.io().io_due() {
             notes.polled_io = true;
             self.drive_reactor(Some(Duration::ZERO), &mut notes);
         }
 
-        // 3. The snapshot: tasks that were ready when this step began, once each. The
-        //    ready queue is swapped for an empty buffer first, so tasks woken during the
-        //    step (itself included) queue up for the next turn.
-        std::mem::swap(&mut *self.ready.borrow_mut(), &mut *self.batch.borrow_mut());
-        let batch = self.batch.borrow(); // only `turn` touches `batch`, never re-entered
+        // 3. The snapshot: tasks that were ready when this step began, once each. Tasks
+        //    woken during the step (itself included) queue up for the next turn.
+        let mut batch = sched.take_batch();
         let polled = batch.len() as u64;
-        self.counters.add(Counter::Polls, polled);
+        self.probes().counters().add(Counter::Polls, polled);
         if TIMED {
-            for (i, &task) in batch.iter().enumerate() {
-                self.poll_task_timed(task, &batch[i + 1..]);
-            }
+            batch.run(|task, rest| self.poll_task_timed(task, rest));
         } else {
-            for &task in batch.iter() {
-                self.poll_task::<false>(task, &[]);
-            }
+            batch.run(|task, _| self.poll_task::<false>(task, &[]));
         }
         drop(batch);
-        self.batch.borrow_mut().clear();
 
         // 4. The block_on future, if woken.
-        let main_polled = self.main_woken.replace(false);
+        let main_polled = sched.take_main_wake();
         let done = main_polled && {
-            self.counters.bump(Counter::MainPolls);
-            self.current.set(self.main_marker());
+            self.probes().bump(Counter::MainPolls);
+            sched.set_current(sched.main_marker());
             let done = if TIMED {
                 self.timed_main_poll(poll_main)
             } else {
                 poll_main()
             };
-            self.current.set(std::ptr::null());
+            sched.set_current(std::ptr::null());
             done
         };
 
         if let Some(timing) = timing {
-            timing.turn_ended(number, self.ready.borrow().len() as u64);
+            timing.turn_ended(number, sched.queue().len() as u64);
         }
 
+        // 5. Reports, where nothing is borrowed.
+        self.probes().flush();
         if let Some(before) = before {
             if let Some(timing) = timing {
                 timing.break_chain(); // the hook is the user's code
@@ -129,60 +138,35 @@ impl Core {
         done
     }
 
-    /// Counts down the busy turns to the next non-blocking reactor poll.
-    #[inline]
-    fn io_due(&self) -> bool {
-        let left = self.io_countdown.get();
-        if left <= 1 {
-            self.io_countdown.set(self.event_interval);
-            true
-        } else {
-            self.io_countdown.set(left - 1);
-            false
-        }
-    }
-
     /// Blocks in the reactor until the next timer deadline, an event or a remote wake.
     #[inline(never)]
     fn park(&self, notes: &mut TurnNotes) {
         let start = Instant::now();
-        let timeout = self
-            .timers
-            .borrow_mut()
-            .next_deadline()
-            .map(|deadline| deadline.saturating_duration_since(start));
-        self.counters.bump(Counter::Parks);
+        let timeout = self.io().park_timeout(start);
+        self.probes().bump(Counter::Parks);
         notes.parked = true;
-        if let Some(timing) = &self.timing {
+        if let Some(timing) = self.probes().timing() {
             timing.park_started();
         }
         self.drive_reactor(timeout, notes);
         let parked_for = start.elapsed();
         notes.parked_for = parked_for;
-        self.parked.set(self.parked.get() + parked_for);
-        // A park ends an event-interval period: the reactor was just polled.
-        self.io_countdown.set(self.event_interval);
+        self.probes().parked(parked_for);
     }
 
     /// Polls the reactor, takes in remote wakes it signalled, and fires expired timers.
     #[inline(never)]
     fn drive_reactor(&self, timeout: Option<Duration>, notes: &mut TurnNotes) {
-        self.counters.bump(Counter::ReactorPolls);
+        self.probes().bump(Counter::ReactorPolls);
         // The reactor hands back the wakers of sockets that became ready; they are woken
-        // below, with no borrow held (a waker may be anyone's code). The timers' waker
-        // buffer is borrowed for it: it is empty between uses.
-        let mut woken = std::mem::take(&mut *self.fired.borrow_mut());
-        let outcome = self
-            .driver
-            .borrow_mut()
-            .poll_events(timeout, &mut woken)
-            .unwrap_or_else(|e| {
-                // epoll_wait fails only on a broken epoll descriptor: the loop cannot go on.
-                panic!("turnstile: polling the reactor failed ({e}); the loop cannot continue")
-            });
+        // below, with no borrow held (a waker may be anyone's code).
+        let mut woken = self.io().take_buffer();
+        let outcome = self.io().poll(timeout, &mut woken);
         notes.io_events = outcome.io_events as u64;
-        self.counters.add(Counter::IoEvents, notes.io_events);
-        if let Some(timing) = &self.timing {
+        self.probes()
+            .counters()
+            .add(Counter::IoEvents, notes.io_events);
+        if let Some(timing) = self.probes().timing() {
             // A park ends when epoll returns, before the wakes it brought are dispatched.
             if notes.parked {
                 timing.park_ended(notes.io_events, 0);
@@ -190,15 +174,8 @@ impl Core {
                 timing.reactor_events(notes.io_events, 0);
             }
         }
-        if !woken.is_empty() {
-            self.activity.set(Activity::Io);
-            for waker in woken.drain(..) {
-                waker.wake();
-            }
-            self.activity.set(Activity::Idle);
-        }
-        *self.fired.borrow_mut() = woken;
-        if outcome.remote_woken || self.shared.has_remote() {
+        self.wake_all(woken, Activity::Io);
+        if outcome.remote_woken || self.remote().has_wakes() {
             self.take_remote_wakes();
         }
         self.fire_timers(notes);
@@ -206,26 +183,41 @@ impl Core {
 
     /// Wakes the owners of every timer whose deadline has passed.
     fn fire_timers(&self, notes: &mut TurnNotes) {
-        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
-        let count = {
-            let mut timers = self.timers.borrow_mut();
-            if timers.is_empty() {
-                return;
-            }
-            timers.fire_expired(Instant::now(), &mut fired)
-        };
+        let mut fired = self.io().take_buffer();
+        let count = self.io().fire_expired(&mut fired);
+        if count == 0 {
+            return self.io().return_buffer(fired);
+        }
         notes.timers_fired = count as u64;
-        self.counters.add(Counter::TimersFired, notes.timers_fired);
-        if let Some(timing) = &self.timing {
+        self.probes()
+            .counters()
+            .add(Counter::TimersFired, notes.timers_fired);
+        if let Some(timing) = self.probes().timing() {
             timing.reactor_events(0, notes.timers_fired);
         }
-        // Wake with no borrow held: a waker may be anyone's code.
-        self.activity.set(Activity::Timer);
-        for waker in fired.drain(..) {
-            waker.wake();
+        self.wake_all(fired, Activity::Timer);
+    }
+
+    /// Wakes every waker in `wakers` (of ready sockets or fired timers), with no borrow
+    /// held, then gives the buffer back. A waker is anyone's code: if one panics, the
+    /// others are still woken (none of their wakes is lost), and the first panic then
+    /// continues out of the turn.
+    fn wake_all(&self, mut wakers: Vec<Waker>, activity: Activity) {
+        if wakers.is_empty() {
+            return self.io().return_buffer(wakers);
         }
-        self.activity.set(Activity::Idle);
-        *self.fired.borrow_mut() = fired;
+        self.sched().set_activity(activity);
+        let mut panicked = None;
+        for waker in wakers.drain(..) {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                panicked.get_or_insert(payload);
+            }
+        }
+        self.sched().set_activity(Activity::Idle);
+        self.io().return_buffer(wakers);
+        if let Some(payload) = panicked {
+            panic::resume_unwind(payload);
+        }
     }
 
     #[cold]
@@ -235,10 +227,10 @@ impl Core {
         number: u64,
         tasks_polled: u64,
         main_polled: bool,
-        before: &turnstile_probes::CounterValues,
+        before: &CounterValues,
         notes: TurnNotes,
     ) {
-        let d = self.counters.get().since(before);
+        let d = self.probes().counters().get().since(before);
         let mut turn = Turn::default();
         turn.number = number;
         turn.tasks_polled = tasks_polled;
@@ -254,9 +246,7 @@ impl Core {
         turn.io_events = notes.io_events;
         turn.timers_fired = notes.timers_fired;
         turn.parked_for = notes.parked_for;
-        turn.ready_after = self.ready.borrow().len() as u64;
-        if let Some(hook) = self.on_turn.borrow_mut().as_mut() {
-            hook(&turn);
-        }
+        turn.ready_after = self.sched().queue().len() as u64;
+        self.probes().call_on_turn(&turn);
     }
 }

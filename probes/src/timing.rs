@@ -15,6 +15,7 @@ use crate::clock::{Clock, Ticks};
 use crate::counters::WakeSource;
 use crate::histogram::{LatencyHistogram, LatencySummary};
 use crate::lost::{LostWaker, LOST_KEPT};
+use crate::outbox::{Outbox, Outgoing};
 use crate::sites::{SiteStats, SiteTag, Sites};
 use crate::stall::{CpuSampler, StallKind, StallReport, STALLS_KEPT};
 use crate::task_timing::{TaskTiming, NO_SITE};
@@ -91,6 +92,10 @@ pub struct Timing {
     cpu_sampled: Cell<Ticks>,
     cpu_refresh: u64,
     inner: RefCell<Recorded>,
+    /// `tracing` events waiting for a safe point (see `outbox.rs`).
+    outbox: RefCell<Outbox>,
+    /// Whether `outbox` has anything, readable without a borrow.
+    posted: Cell<bool>,
 }
 
 /// The part that needs `&mut`.
@@ -155,6 +160,8 @@ impl Timing {
             park_start: Cell::new(0),
             cpu_sampled: Cell::new(0),
             cpu_refresh,
+            outbox: RefCell::new(Outbox::default()),
+            posted: Cell::new(false),
         }
     }
 
@@ -235,8 +242,38 @@ impl Timing {
         }
         if tracing::enabled!(target: "turnstile", tracing::Level::TRACE) {
             let at_ns = self.since_origin(at);
-            tracing::trace!(target: "turnstile", at_ns, event = ?kind);
+            self.post(Outgoing::Trace { at_ns, kind });
         }
+    }
+
+    /// Queues a `tracing` event for [`Timing::take_outbox`]: never emitted from here,
+    /// where the caller may be in the middle of a change.
+    fn post(&self, item: Outgoing) {
+        self.outbox.borrow_mut().items.push(item);
+        self.posted.set(true);
+    }
+
+    /// Whether events wait in the outbox (one load: the loop asks after every batch).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert!(!t.has_outbox());
+    /// ```
+    #[inline(always)]
+    pub fn has_outbox(&self) -> bool {
+        self.posted.get()
+    }
+
+    /// Takes the queued `tracing` events, for the caller to [`Outbox::emit`] once it
+    /// holds no borrow that a subscriber could run into.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert!(t.take_outbox().is_empty());
+    /// ```
+    pub fn take_outbox(&self) -> Outbox {
+        self.posted.set(false);
+        std::mem::take(&mut *self.outbox.borrow_mut())
     }
 
     /// A turn begins.
@@ -515,7 +552,8 @@ impl Timing {
     }
 
     /// Writes the report of a stall that just ended (a poll of `task` from `start` to
-    /// now), with the tasks that waited for it. Also a `tracing` warning.
+    /// now), with the tasks that waited for it. Also queues a `tracing` warning (see
+    /// [`Timing::take_outbox`]).
     ///
     /// ```
     /// use std::time::Duration;
@@ -593,21 +631,13 @@ impl Timing {
             tasks_waiting,
             longest_delay: Duration::from_nanos(longest),
         };
-        tracing::warn!(
-            target: "turnstile",
-            task_id = report.task_id,
-            task_name = report.task_name.as_deref().unwrap_or(""),
-            spawned_at = %report.spawned_at,
-            duration_ms = report.duration.as_secs_f64() * 1e3,
-            kind = ?report.kind,
-            "stall: {report}"
-        );
         inner.stalls_total += 1;
         if inner.stalls.len() == STALLS_KEPT {
             inner.stalls.pop_front();
         }
-        inner.stalls.push_back(report);
+        inner.stalls.push_back(report.clone());
         drop(inner);
+        self.post(Outgoing::Stall(report));
         if self.tracing {
             let nanos = duration.as_nanos() as u64;
             self.event(
@@ -666,12 +696,13 @@ impl Timing {
             spawned_at: task.spawned_at.to_string(),
             last_site: (site != NO_SITE).then(|| inner.sites.get(site).name()),
         };
-        tracing::warn!(target: "turnstile", task_id = report.task_id, "{report}");
         inner.lost_total += 1;
         if inner.lost.len() == LOST_KEPT {
             inner.lost.pop_front();
         }
-        inner.lost.push_back(report);
+        inner.lost.push_back(report.clone());
+        drop(inner);
+        self.post(Outgoing::LostWaker(report));
     }
 
     /// Poll durations so far.

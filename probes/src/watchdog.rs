@@ -16,7 +16,7 @@
 //! and its caveats).
 
 use std::fmt;
-use std::panic::Location;
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -284,7 +284,11 @@ fn watch(
             loop_thread,
             backtrace,
         };
-        match hook {
+        // The hook (or subscriber) is the user's code: called without the stop lock,
+        // so that a slow hook never holds up the runtime's drop, and contained, so that
+        // a panicking hook leaves the watchdog watching.
+        drop(stopped);
+        let told = panic::catch_unwind(AssertUnwindSafe(|| match hook {
             Some(hook) => hook(&report),
             None => tracing::warn!(
                 target: "turnstile",
@@ -293,6 +297,11 @@ fn watch(
                 running_for_ms = report.running_for.as_millis() as u64,
                 "{report}"
             ),
+        }));
+        drop(told); // a panic's payload: the hook already said what it had to
+        stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        if *stopped {
+            return; // told to stop while the hook ran: its notification is spent
         }
     }
 }

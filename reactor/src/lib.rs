@@ -29,4 +29,4 @@ mod timer;
 
 pub use driver::{Driver, PollOutcome, RemoteWaker};
 pub use registration::{Direction, IoKey, Orphans, Registrations};
-pub use timer::{TimerKey, Timers};
+pub use timer::{Displaced, TimerKey, Timers};

@@ -42,7 +42,7 @@ struct Slot {
 /// let now = Instant::now();
 /// let a = timers.insert(now + Duration::from_millis(1), None);
 /// let b = timers.insert(now + Duration::from_secs(60), None);
-/// assert!(timers.cancel(b));
+/// assert!(timers.cancel(b).is_some());
 /// let mut woken = Vec::new();
 /// assert_eq!(timers.fire_expired(now + Duration::from_millis(2), &mut woken), 1);
 /// assert!(!timers.is_pending(a));
@@ -155,46 +155,46 @@ impl Timers {
     }
 
     /// Replaces the waker of a pending timer, unless it would wake the same task anyway.
-    /// Returns false when the timer is no longer pending.
+    /// Returns `None` when the timer is no longer pending, else the waker it displaced
+    /// (if any), for the caller to drop once it holds no borrow of this store: a waker's
+    /// destructor may be anyone's code.
     ///
     /// ```
     /// let mut t = turnstile_reactor::Timers::new();
     /// let k = t.insert(std::time::Instant::now(), None);
-    /// assert!(t.set_waker(k, std::task::Waker::noop()));
+    /// assert!(t.set_waker(k, std::task::Waker::noop()).is_some());
+    /// t.cancel(k);
+    /// assert!(t.set_waker(k, std::task::Waker::noop()).is_none());
     /// ```
-    pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        match self.slot_mut(key) {
-            Some(slot) => {
-                match &mut slot.waker {
-                    Some(old) if old.will_wake(waker) => {}
-                    other => *other = Some(waker.clone()),
-                }
-                true
-            }
-            None => false,
-        }
+    #[must_use = "drop the displaced waker once no borrow of the timers is held"]
+    pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> Option<Displaced> {
+        let slot = self.slot_mut(key)?;
+        Some(Displaced(match &mut slot.waker {
+            Some(old) if old.will_wake(waker) => None,
+            other => other.replace(waker.clone()),
+        }))
     }
 
-    /// Cancels a pending timer and frees its slot. Returns false if it had already fired
-    /// or been cancelled.
+    /// Cancels a pending timer and frees its slot. Returns `None` if it had already
+    /// fired or been cancelled, else its waker (if it had one), for the caller to drop
+    /// once it holds no borrow of this store.
     ///
     /// ```
     /// let mut t = turnstile_reactor::Timers::new();
     /// let k = t.insert(std::time::Instant::now(), None);
-    /// assert!(t.cancel(k));
-    /// assert!(!t.cancel(k));
+    /// assert!(t.cancel(k).is_some());
+    /// assert!(t.cancel(k).is_none());
     /// ```
-    pub fn cancel(&mut self, key: TimerKey) -> bool {
-        if self.slot(key).is_none() {
-            return false;
-        }
-        self.release(key.index);
+    #[must_use = "drop the timer's waker once no borrow of the timers is held"]
+    pub fn cancel(&mut self, key: TimerKey) -> Option<Displaced> {
+        self.slot(key)?;
+        let waker = self.release(key.index);
         // Dead heap entries are skipped when they surface; rebuild once they dominate,
         // so that memory tracks the live timers rather than every timer ever cancelled.
         if self.heap.len() > 1024 && self.heap.len() > 2 * self.live {
             self.compact();
         }
-        true
+        Some(Displaced(waker))
     }
 
     /// The earliest pending deadline, if any. Dead entries at the top are dropped on the way.
@@ -286,7 +286,7 @@ mod tests {
         let late = t.insert(base + Duration::from_millis(30), None);
         let early = t.insert(base + Duration::from_millis(10), None);
         let gone = t.insert(base + Duration::from_millis(20), None);
-        assert!(t.cancel(gone));
+        assert!(t.cancel(gone).is_some());
         assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(10)));
         let mut w = Vec::new();
         assert_eq!(t.fire_expired(base + Duration::from_millis(25), &mut w), 1);
@@ -300,10 +300,10 @@ mod tests {
         let mut t = Timers::new();
         let now = Instant::now();
         let old = t.insert(now, None);
-        t.cancel(old);
+        let _ = t.cancel(old);
         let new = t.insert(now, None);
         assert_eq!(old.index, new.index);
-        assert!(!t.cancel(old));
+        assert!(t.cancel(old).is_none());
         assert!(t.is_pending(new));
     }
 
@@ -316,7 +316,7 @@ mod tests {
             .map(|i| t.insert(far + Duration::from_nanos(i), None))
             .collect();
         for k in keys {
-            assert!(t.cancel(k));
+            assert!(t.cancel(k).is_some());
         }
         assert_eq!(t.len(), 0);
         assert!(
@@ -330,3 +330,17 @@ mod tests {
         assert_eq!(t.slot_capacity(), n as usize);
     }
 }
+
+/// A waker a timer no longer needs (replaced, or its timer cancelled), handed back so
+/// that it is dropped where no borrow of the [`Timers`] is held: a waker's destructor
+/// may be anyone's code, free to reach the timers again.
+///
+/// ```
+/// let mut t = turnstile_reactor::Timers::new();
+/// let k = t.insert(std::time::Instant::now(), Some(std::task::Waker::noop().clone()));
+/// let displaced = t.cancel(k).unwrap();
+/// assert!(displaced.0.is_some());
+/// drop(displaced); // the waker drops here, after the borrow of `t` ended
+/// ```
+#[derive(Debug)]
+pub struct Displaced(pub Option<Waker>);

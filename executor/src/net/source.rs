@@ -28,7 +28,7 @@ use turnstile_probes::{Counter, Counters};
 use turnstile_reactor::{Direction, IoKey, Orphans};
 
 use crate::context;
-use crate::runtime::Core;
+use crate::core::Core;
 
 /// What kind of operation completed, for the per-socket-kind counters.
 #[derive(Clone, Copy, Debug)]
@@ -51,7 +51,7 @@ impl Op {
     #[cold]
     #[track_caller]
     fn leave_site(self, core: &Core) {
-        if let Some(timing) = core.timing.as_deref() {
+        if let Some(timing) = core.probes().timing() {
             let label = match self {
                 Op::TcpRead(_) => "tcp read",
                 Op::TcpWrite => "tcp write",
@@ -154,9 +154,8 @@ impl<S: Source> IoSource<S> {
     #[track_caller]
     pub(crate) fn new(mut io: S, interest: Interest, what: &'static str) -> io::Result<Self> {
         let registered = context::with_current(|core| {
-            let mut driver = core.driver.borrow_mut();
-            let key = driver.register(&mut io, interest)?;
-            Ok((key, core.shared.id, driver.orphans()))
+            let (key, orphans) = core.io().register(&mut io, interest)?;
+            Ok((key, core.id(), orphans))
         });
         match registered {
             Some(Ok((key, runtime, orphans))) => Ok(IoSource {
@@ -184,7 +183,7 @@ impl<S: Source> IoSource<S> {
     #[inline]
     fn with_core<R>(&self, f: impl FnOnce(&Core) -> R) -> R {
         context::with_current(|core| {
-            if core.shared.id != self.runtime {
+            if core.id() != self.runtime {
                 panic!(
                     "a turnstile::net::{} was used inside a runtime other than the one it \
                      was created in: a socket belongs to its runtime; create it (or a new \
@@ -207,41 +206,32 @@ impl<S: Source> IoSource<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         self.with_core(|core| loop {
-            if !core.driver.borrow().io().is_ready(self.key, dir) {
-                core.driver
-                    .borrow_mut()
-                    .io_mut()
-                    .wait(self.key, dir, cx.waker());
+            let io = core.io();
+            if !io.is_ready(self.key, dir) {
+                io.wait(self.key, dir, cx.waker());
                 kind.leave_site(core);
                 return Poll::Pending;
             }
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    core.driver
-                        .borrow_mut()
-                        .io_mut()
-                        .clear_and_wait(self.key, dir, cx.waker());
+                    io.clear_and_wait(self.key, dir, cx.waker());
                     kind.leave_site(core);
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                result => {
-                    let mut driver = core.driver.borrow_mut();
-                    let io = driver.io_mut();
-                    let waited = io.complete(self.key, dir);
-                    if let Ok(value) = &result {
-                        let moved = value.moved();
-                        // A short stream read emptied the socket: the next read waits
-                        // for the next edge instead of asking the OS (the reactor's
-                        // module docs say why no edge is lost).
-                        if let Op::TcpRead(asked) = kind {
-                            if moved > 0 && moved < asked {
-                                io.drained(self.key);
-                            }
-                        }
-                        kind.count(&core.counters, waited, moved);
-                    }
-                    return Poll::Ready(result);
+                Err(e) => {
+                    io.complete(self.key, dir, false);
+                    return Poll::Ready(Err(e));
+                }
+                Ok(value) => {
+                    let moved = value.moved();
+                    // A short stream read emptied the socket: the next read waits for
+                    // the next edge instead of asking the OS (the reactor's module docs
+                    // say why no edge is lost).
+                    let drained = matches!(kind, Op::TcpRead(asked) if moved > 0 && moved < asked);
+                    let waited = io.complete(self.key, dir, drained);
+                    kind.count(core.probes().counters(), waited, moved);
+                    return Poll::Ready(Ok(value));
                 }
             }
         })
@@ -249,19 +239,18 @@ impl<S: Source> IoSource<S> {
 
     /// Bumps one of the runtime's counters (the listener counts its backoffs).
     pub(crate) fn count(&self, counter: Counter) {
-        self.with_core(|core| core.counters.bump(counter));
+        self.with_core(|core| core.probes().bump(counter));
     }
 }
 
 impl<S: Source> Drop for IoSource<S> {
     fn drop(&mut self) {
         let deregistered = context::with_current(|core| {
-            if core.shared.id != self.runtime {
+            if core.id() != self.runtime {
                 return false;
             }
             // The wakers it held drop after the borrow ends (a waker may be anyone's).
-            let wakers = core.driver.borrow_mut().deregister(&mut self.io, self.key);
-            drop(wakers);
+            core.io().deregister(&mut self.io, self.key);
             true
         });
         if deregistered != Some(true) {

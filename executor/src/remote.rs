@@ -1,7 +1,8 @@
-//! Wakes from elsewhere: the remote queue, the eventfd that ends a park, and the
-//! `block_on` future's waker.
+//! The remote side of a runtime: what other threads touch. The remote queue, the
+//! eventfd that ends a park, and the `block_on` future's waker.
 //!
-//! A task's own waker lives in `task.rs`. Whichever it is, a wake takes one of two paths:
+//! A task's own waker lives in `task/waker.rs`. Whichever it is, a wake takes one of two
+//! paths:
 //!
 //! - On the loop thread, inside this runtime's `block_on`: straight onto the local ready
 //!   queue (`Core::wake_task`), classified as self, local, I/O or timer by what the loop
@@ -11,7 +12,7 @@
 //!   writes to the reactor's eventfd, which ends a park. The loop drains the queue at
 //!   the start of the next turn and counts those wakes as remote.
 //!
-//! Wakers hold the runtime's [`Shared`] weakly, so a waker that outlives its runtime
+//! Wakers hold the runtime's [`Remote`] weakly, so a waker that outlives its runtime
 //! finds nothing to upgrade: its wake is a no-op, counted in a process-wide total
 //! ([`crate::orphan_wakes`]), since no runtime is left to count it.
 
@@ -23,6 +24,7 @@ use crossbeam_queue::SegQueue;
 use turnstile_reactor::RemoteWaker;
 
 use crate::context;
+use crate::core::Core;
 use crate::task::LocalTask;
 
 /// Wakes that reached a runtime after it was dropped, in this process.
@@ -58,12 +60,15 @@ pub(crate) enum RemoteWake {
     /// A task; the queue owns a reference to it.
     Task(Arc<dyn LocalTask>),
     /// A future to spawn, sent by a `Handle`.
-    Spawn(crate::handle::SpawnRequest),
+    Spawn(SpawnRequest),
 }
 
+/// A request to spawn, run by the loop when it drains the remote queue.
+pub(crate) type SpawnRequest = Box<dyn FnOnce(&Core) + Send>;
+
 /// The part of a runtime that other threads may touch. The runtime holds the only
-/// strong reference; wakers hold weak ones.
-pub(crate) struct Shared {
+/// strong reference; wakers and handles hold weak ones.
+pub(crate) struct Remote {
     /// Wakes from other threads, drained by the loop at the start of each turn.
     remote: SegQueue<RemoteWake>,
     /// Set by the first remote wake since the loop last drained; only that wake pays for
@@ -73,12 +78,12 @@ pub(crate) struct Shared {
     waker: RemoteWaker,
     /// Unique per runtime in this process: lets a `Sleep` (which is `Send`) tell whether
     /// the runtime dropping it is the one holding its timer.
-    pub(crate) id: u64,
+    id: u64,
 }
 
-impl Shared {
+impl Remote {
     pub(crate) fn new(waker: RemoteWaker) -> Self {
-        Shared {
+        Remote {
             remote: SegQueue::new(),
             notified: AtomicBool::new(false),
             waker,
@@ -86,7 +91,15 @@ impl Shared {
         }
     }
 
-    pub(crate) fn push_remote(&self, wake: RemoteWake) {
+    /// The runtime's id, unique in this process.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Queues a wake (or a spawn) for the loop, and ends its park if it is the first
+    /// since the loop last looked.
+    pub(crate) fn push(&self, wake: RemoteWake) {
         self.remote.push(wake);
         // Push before the swap: a loop that clears `notified` and then drains is bound to
         // see this wake, and a loop that has not cleared it yet will, after us.
@@ -99,29 +112,39 @@ impl Shared {
 
     /// Whether remote wakes may be waiting (a cheap load the loop makes every turn).
     #[inline]
-    pub(crate) fn has_remote(&self) -> bool {
+    pub(crate) fn has_wakes(&self) -> bool {
         self.notified.load(Ordering::Acquire)
     }
 
-    /// Takes every queued remote wake, in order.
-    pub(crate) fn drain_remote(&self, mut each: impl FnMut(RemoteWake)) {
+    /// Takes every queued remote wake, in order. If `each` panics, the wakes still
+    /// queued stay for the next turn (the flag that says so is raised again).
+    pub(crate) fn drain(&self, mut each: impl FnMut(RemoteWake)) {
+        /// Raises `notified` again if the drain unwinds.
+        struct Unfinished<'a>(&'a AtomicBool);
+        impl Drop for Unfinished<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
         // A swap, not a store: reading the pushers' `true` is what makes their pushes
         // visible to the pops below.
         self.notified.swap(false, Ordering::AcqRel);
+        let unfinished = Unfinished(&self.notified);
         while let Some(wake) = self.remote.pop() {
             each(wake);
         }
+        std::mem::forget(unfinished);
     }
 
     /// Drops every queued remote wake (the runtime is going away).
-    pub(crate) fn clear_remote(&self) {
+    pub(crate) fn clear(&self) {
         while self.remote.pop().is_some() {}
     }
 }
 
 /// The waker of the `block_on` future.
 pub(crate) struct MainWaker {
-    pub(crate) shared: Weak<Shared>,
+    pub(crate) remote: Weak<Remote>,
     /// The runtime's id: a wake on the loop thread compares it, as a task's wake does.
     pub(crate) runtime: u64,
 }
@@ -133,7 +156,7 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let local = context::with_current(|core| {
-            let ours = core.id == self.runtime;
+            let ours = core.id() == self.runtime;
             if ours {
                 core.wake_main();
             }
@@ -142,8 +165,8 @@ impl Wake for MainWaker {
         if local == Some(true) {
             return;
         }
-        match self.shared.upgrade() {
-            Some(shared) => shared.push_remote(RemoteWake::Main),
+        match self.remote.upgrade() {
+            Some(remote) => remote.push(RemoteWake::Main),
             None => count_orphan_wake(),
         }
     }

@@ -1,0 +1,202 @@
+//! The I/O driver side of the loop: mio's poller with the sockets' registrations, the
+//! timers, and the buffer of wakers they hand back.
+//!
+//! Its fields are private: the net types (`net/source.rs`), `time.rs` and the turn go
+//! through the methods below. No method calls a waker or drops one while it holds a
+//! borrow: wakers that fire, and wakers that are displaced or cancelled, are handed back
+//! to be woken or dropped by the caller once the borrow has ended, since a waker may be
+//! anyone's code (and may reach the timers or a socket again).
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use mio::event::Source;
+use mio::Interest;
+use turnstile_reactor::{Direction, Driver, IoKey, Orphans, PollOutcome, TimerKey, Timers};
+
+/// mio, the registrations and the timers of one runtime. Loop thread only.
+pub(crate) struct IoDriver {
+    /// mio: parking and readiness, and each socket's waiting wakers.
+    driver: RefCell<Driver>,
+    /// Pending sleeps.
+    timers: RefCell<Timers>,
+    /// A reused buffer for the wakers that a reactor poll or the timers hand back.
+    woken: Cell<Vec<Waker>>,
+    /// Busy turns between two non-blocking reactor polls.
+    event_interval: u32,
+    /// Busy turns left until the next non-blocking reactor poll.
+    countdown: Cell<u32>,
+}
+
+/// The timers, counted for a snapshot.
+pub(crate) struct TimerCount {
+    pub(crate) pending: u64,
+    pub(crate) slots: u64,
+    pub(crate) heap: u64,
+}
+
+impl IoDriver {
+    pub(crate) fn new(driver: Driver, event_interval: u32) -> Self {
+        IoDriver {
+            driver: RefCell::new(driver),
+            timers: RefCell::new(Timers::new()),
+            woken: Cell::new(Vec::new()),
+            event_interval,
+            countdown: Cell::new(event_interval),
+        }
+    }
+
+    /// The handle other threads use to end a park.
+    pub(crate) fn remote_waker(&self) -> turnstile_reactor::RemoteWaker {
+        self.driver.borrow().remote_waker()
+    }
+
+    /// The busy turns between two non-blocking reactor polls.
+    pub(crate) fn event_interval(&self) -> u32 {
+        self.event_interval
+    }
+
+    // ---- sockets ----
+
+    /// Registers a socket; returns its key and the list its slot goes to if it is
+    /// dropped where this runtime cannot be reached.
+    pub(crate) fn register(
+        &self,
+        io: &mut impl Source,
+        interest: Interest,
+    ) -> io::Result<(IoKey, Orphans)> {
+        let mut driver = self.driver.borrow_mut();
+        let key = driver.register(io, interest)?;
+        Ok((key, driver.orphans()))
+    }
+
+    /// Deregisters a socket; the wakers it held are dropped after the borrow ends.
+    pub(crate) fn deregister(&self, io: &mut impl Source, key: IoKey) {
+        let wakers = self.driver.borrow_mut().deregister(io, key);
+        drop(wakers);
+    }
+
+    /// Whether side `dir` of the socket may be ready (an operation is worth trying).
+    #[inline]
+    pub(crate) fn is_ready(&self, key: IoKey, dir: Direction) -> bool {
+        self.driver.borrow().io().is_ready(key, dir)
+    }
+
+    /// Waits on side `dir` without touching its readiness (it was not tried).
+    #[inline]
+    pub(crate) fn wait(&self, key: IoKey, dir: Direction, waker: &Waker) {
+        self.driver.borrow_mut().io_mut().wait(key, dir, waker);
+    }
+
+    /// The operation said `WouldBlock`: side `dir` is not ready; wait for its next edge.
+    #[inline]
+    pub(crate) fn clear_and_wait(&self, key: IoKey, dir: Direction, waker: &Waker) {
+        self.driver
+            .borrow_mut()
+            .io_mut()
+            .clear_and_wait(key, dir, waker);
+    }
+
+    /// An operation on `dir` completed; `drained` if it proved the socket's read queue
+    /// empty (a short stream read). Returns whether it had waited for readiness first.
+    #[inline]
+    pub(crate) fn complete(&self, key: IoKey, dir: Direction, drained: bool) -> bool {
+        let mut driver = self.driver.borrow_mut();
+        let io = driver.io_mut();
+        let waited = io.complete(key, dir);
+        if drained {
+            io.drained(key);
+        }
+        waited
+    }
+
+    // ---- timers ----
+
+    /// Adds a timer that wakes `waker` at `deadline`.
+    pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+        let waker = waker.clone(); // before the borrow: cloning may be anyone's code
+        self.timers.borrow_mut().insert(deadline, Some(waker))
+    }
+
+    /// Points a pending timer at `waker`; false if it has fired (or was cancelled).
+    pub(crate) fn set_timer_waker(&self, key: TimerKey, waker: &Waker) -> bool {
+        let displaced = self.timers.borrow_mut().set_waker(key, waker);
+        displaced.is_some() // a displaced waker drops here, after the borrow
+    }
+
+    /// Cancels a pending timer; false if it had fired already.
+    pub(crate) fn cancel_timer(&self, key: TimerKey) -> bool {
+        let cancelled = self.timers.borrow_mut().cancel(key);
+        cancelled.is_some() // its waker drops here, after the borrow
+    }
+
+    /// How many timers are pending, and the store's size.
+    pub(crate) fn timer_count(&self) -> TimerCount {
+        let timers = self.timers.borrow();
+        TimerCount {
+            pending: timers.len() as u64,
+            slots: timers.slot_capacity() as u64,
+            heap: timers.heap_len() as u64,
+        }
+    }
+
+    // ---- the turn's use ----
+
+    /// Counts down the busy turns to the next non-blocking reactor poll.
+    #[inline]
+    pub(crate) fn io_due(&self) -> bool {
+        let left = self.countdown.get();
+        if left <= 1 {
+            self.countdown.set(self.event_interval);
+            true
+        } else {
+            self.countdown.set(left - 1);
+            false
+        }
+    }
+
+    /// How long a park may last: until the next timer deadline (none: no limit).
+    pub(crate) fn park_timeout(&self, now: Instant) -> Option<Duration> {
+        self.timers
+            .borrow_mut()
+            .next_deadline()
+            .map(|deadline| deadline.saturating_duration_since(now))
+    }
+
+    /// Polls mio (blocking up to `timeout`), appending the wakers of sockets that
+    /// became ready to `woken`. A park ends an event-interval period.
+    pub(crate) fn poll(&self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> PollOutcome {
+        if timeout != Some(Duration::ZERO) {
+            self.countdown.set(self.event_interval);
+        }
+        self.driver
+            .borrow_mut()
+            .poll_events(timeout, woken)
+            .unwrap_or_else(|e| {
+                // epoll_wait fails only on a broken epoll descriptor: the loop cannot go on.
+                panic!("turnstile: polling the reactor failed ({e}); the loop cannot continue")
+            })
+    }
+
+    /// Removes every expired timer, appending its waker to `woken`; returns how many.
+    pub(crate) fn fire_expired(&self, woken: &mut Vec<Waker>) -> usize {
+        let mut timers = self.timers.borrow_mut();
+        if timers.is_empty() {
+            return 0;
+        }
+        timers.fire_expired(Instant::now(), woken)
+    }
+
+    /// Lends the reused waker buffer (empty); give it back with `return_buffer`.
+    pub(crate) fn take_buffer(&self) -> Vec<Waker> {
+        self.woken.take()
+    }
+
+    /// Gives the waker buffer back, emptied.
+    pub(crate) fn return_buffer(&self, mut woken: Vec<Waker>) {
+        woken.clear();
+        self.woken.set(woken);
+    }
+}

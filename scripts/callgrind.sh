@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Instructions per operation on the hot paths, by callgrind (noise-free: it counts
+# instructions, not time). For each workload and level it runs `hotloop` with 1 and 3
+# repetitions and divides the difference by the operations in 2 repetitions, so that
+# start-up and first-touch growth cancel out.
+#
+#   scripts/callgrind.sh [HOTLOOP_BINARY]
+#
+# Default binary: target/release/examples/hotloop (built here if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/release/examples/hotloop}
+if [ -z "${1:-}" ]; then
+    cargo build --release -q -p turnstile-benches --example hotloop
+fi
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
+
+instructions() { # workload level reps
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+# workload, operations per repetition, what one operation is
+for spec in "yield_many 200000 yield" "spawn_many_local 1000 spawn-and-await"; do
+    set -- $spec
+    levels="off counters timing"; [ "$1" = yield_many ] && levels="$levels trace"
+    for level in $levels; do
+        one=$(instructions "$1" "$level" 1)
+        three=$(instructions "$1" "$level" 3)
+        echo "$1 $level: $(( (three - one) / (2 * $2) )) instructions per $3"
+    done
+done
