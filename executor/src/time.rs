@@ -58,7 +58,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     }
 }
 
-/// Roughly thirty years from now: what an overflowing deadline becomes.
+/// Roughly thirty years from now: what an overflowing deadline becomes (as in tokio,
+/// whose far-future deadline is about thirty years too).
 fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
@@ -336,7 +337,8 @@ impl Interval {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => {
                 let due = self.next;
-                self.next = due + self.period;
+                // Saturates: a period too long to add is a tick that never comes.
+                self.next = due.checked_add(self.period).unwrap_or_else(far_future);
                 self.sleep.reset(self.next);
                 Poll::Ready(due)
             }

@@ -124,3 +124,44 @@ fn sleep_outside_a_runtime_panics_with_a_message() {
     let msg = err.downcast_ref::<&str>().copied().unwrap_or_default();
     assert!(msg.contains("outside a runtime"), "{msg}");
 }
+
+/// Time arithmetic saturates: the longest durations and the latest deadlines become a
+/// far-future deadline, as in tokio; nothing panics on overflow.
+#[test]
+fn the_longest_durations_saturate_instead_of_panicking() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Instant;
+    use turnstile::time::{interval, sleep, sleep_until, timeout};
+
+    let rt = counting();
+    rt.block_on(async {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut long = std::pin::pin!(sleep(Duration::MAX));
+        assert!(long.as_mut().poll(&mut cx).is_pending());
+        assert!(long.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
+
+        // The first tick is at once; the second would overflow, and saturates.
+        let mut every = interval(Duration::MAX);
+        every.tick().await;
+        assert!(std::future::poll_fn(|cx| Poll::Ready(every.poll_tick(cx)))
+            .await
+            .is_pending());
+
+        // Deadlines near the largest `Instant` this platform can hold.
+        let late = Instant::now() + Duration::from_secs(u64::MAX >> 3);
+        let mut latest = std::pin::pin!(sleep_until(late));
+        assert!(latest.as_mut().poll(&mut cx).is_pending());
+
+        assert_eq!(timeout(Duration::MAX, async { 3 }).await, Ok(3));
+        let mut waiting = std::pin::pin!(timeout(Duration::MAX, std::future::pending::<()>()));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        // Four far-future timers: the sleep, the interval's, the latest, the timeout's.
+        assert_eq!(turnstile::probes::snapshot().timers_pending, 4);
+        // The loop parks with the longest timeout it can ask for, and comes back.
+        turnstile::time::sleep(ms(1)).await;
+    });
+    let snap = rt.probes();
+    assert_eq!(snap.timers_pending, 0);
+    assert_eq!(snap.counters.timers_cancelled, 4);
+}
