@@ -1,0 +1,209 @@
+//! Poll and wake events: scheduling delay, busy time, await sites, and the poll
+//! published for the watchdog.
+
+use std::panic::Location;
+
+use super::{PollStarted, Timing, NOT_POLLING, NOT_WOKEN};
+use crate::clock::Ticks;
+use crate::counters::WakeSource;
+use crate::sites::SiteTag;
+use crate::task_timing::{TaskTiming, NO_SITE};
+use crate::trace::EventKind;
+
+impl Timing {
+    /// A wake queued `target` (at `Level::Trace`, also an event).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// t.woken(&task, 1, turnstile_probes::WakeSource::Local);
+    /// ```
+    #[inline]
+    pub fn woken(&self, task: &TaskTiming, target: u64, source: WakeSource) {
+        // No clock read per wake: the latest reading (the start of the poll that woke
+        // it, or the reactor's return) is a lower bound of the wake's time, so a delay
+        // is overstated by at most the rest of that poll; a task woken during its own
+        // poll is restamped at the poll's end (`poll_ended`).
+        let now = self.hint.get();
+        task.woken(now);
+        if self.tracing {
+            let by = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
+            self.event(now, EventKind::Wake { target, source, by });
+        }
+    }
+
+    /// A poll of task `id` begins: its scheduling delay is measured (and recorded with
+    /// the poll's duration, when it ends).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// let start = t.poll_started(&task, 1);
+    /// t.poll_ended(&task, 1, start, turnstile_probes::SiteTag::NONE, true, false);
+    /// assert_eq!(t.scheduling_delay().count, 1);
+    /// ```
+    #[inline(always)]
+    pub fn poll_started(&self, task: &TaskTiming, id: u64) -> PollStarted {
+        let now = match self.chain.replace(0) {
+            0 => self.read(),
+            end_of_last_poll => end_of_last_poll,
+        };
+        let woken = task.woken_at.replace(0);
+        let delay = if woken != 0 {
+            let delay = now.saturating_sub(woken);
+            task.scheduled.set(task.scheduled.get() + delay);
+            delay
+        } else {
+            NOT_WOKEN
+        };
+        if now.wrapping_sub(self.cpu_sampled.get()) > self.cpu_refresh {
+            self.sample_cpu(now);
+        }
+        self.polling.set(id);
+        if self.tracing {
+            self.event(now, EventKind::PollStart { task: id });
+        }
+        PollStarted {
+            at: now,
+            delay,
+            resumed_from: task.waiting_site.get(),
+        }
+    }
+
+    /// Samples the loop thread's CPU clock (see `CpuSampler`): at most every tenth of
+    /// the stall threshold, so the hot path pays one comparison.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn sample_cpu(&self, now: Ticks) {
+        self.inner.borrow_mut().cpu.sample();
+        self.cpu_sampled.set(now);
+    }
+
+    /// Publishes a poll's start for the watchdog (when one runs).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.beacon_start(1, 1, std::panic::Location::caller());
+    /// t.beacon_end();
+    /// ```
+    #[inline]
+    pub fn beacon_start(&self, id: u64, at: Ticks, spawned_at: &'static Location<'static>) {
+        if let Some(beacon) = &self.beacon {
+            beacon.poll_started(id, at, spawned_at);
+        }
+    }
+
+    /// Clears the published poll.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.beacon_end();
+    /// ```
+    #[inline]
+    pub fn beacon_end(&self) {
+        if let Some(beacon) = &self.beacon {
+            beacon.poll_ended();
+        }
+    }
+
+    /// A poll of task `id` returned: `tag` is the site its leaf left (if it yielded),
+    /// `done` whether it finished, `requeued` whether it was woken during the poll
+    /// (then its wake is stamped with the poll's end). Returns true if it was a stall,
+    /// for the executor to call [`Timing::stalled`] with what it knows.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = turnstile_probes::Timing::new(
+    ///     turnstile_probes::Level::Timing, Duration::from_secs(10), 0);
+    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// let start = t.poll_started(&task, 1);
+    /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
+    /// assert!(!t.poll_ended(&task, 1, start, tag, false, false)); // not a stall
+    /// assert_eq!(t.sites()[0].yields, 1);
+    /// ```
+    #[inline(always)]
+    pub fn poll_ended(
+        &self,
+        task: &TaskTiming,
+        id: u64,
+        start: PollStarted,
+        tag: SiteTag,
+        done: bool,
+        requeued: bool,
+    ) -> bool {
+        let now = self.clock.now();
+        self.hint.set(now);
+        // A finished task's future is dropped next (user code): no chaining then.
+        self.chain.set(if done { 0 } else { now });
+        if requeued {
+            task.woken_at.set(now);
+        }
+        self.polling.set(NOT_POLLING);
+        let ticks = now.saturating_sub(start.at);
+        task.busy.set(task.busy.get() + ticks);
+        if ticks > task.longest_poll.get() {
+            task.longest_poll.set(ticks);
+        }
+        let mut inner = self.inner.borrow_mut();
+        inner.poll.record(ticks);
+        if start.delay != NOT_WOKEN {
+            inner.delay.record(start.delay);
+        }
+        // The wait this poll resumed from (if any) ended when the poll began, unless the
+        // same leaf is pending again.
+        let waiting = task.waiting_site.get();
+        let resolved = if done { None } else { inner.sites.resolve(tag) };
+        match resolved {
+            Some((site, true)) if site == waiting => inner.sites.yielded_again(site),
+            _ => {
+                if waiting != NO_SITE {
+                    let waited = start.at.saturating_sub(task.waiting_since.get());
+                    inner.sites.ended_wait(waiting, waited);
+                }
+                match resolved {
+                    Some((site, _)) => {
+                        inner.sites.began_wait(site);
+                        task.waiting_site.set(site);
+                        task.waiting_since.set(now);
+                    }
+                    None => {
+                        if !done {
+                            inner.sites.unattributed_yield();
+                        }
+                        task.waiting_site.set(NO_SITE);
+                    }
+                }
+            }
+        }
+        drop(inner);
+        if done {
+            task.ended(now);
+        }
+        if self.tracing {
+            self.event(now, EventKind::PollEnd { task: id, done });
+        }
+        ticks >= self.stall_ticks
+    }
+
+    /// A leaf at `tag` completed on its first poll.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.inline(turnstile_probes::SiteTag::code(std::panic::Location::caller()));
+    /// assert_eq!(t.sites()[0].inline, 1);
+    /// ```
+    pub fn inline(&self, tag: SiteTag) {
+        self.inner.borrow_mut().sites.inline(tag);
+    }
+
+    /// The tag of a labelled site (`ProbeExt::probe`).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// let at = std::panic::Location::caller();
+    /// assert_eq!(t.label_tag("db", at), t.label_tag("db", at));
+    /// ```
+    pub fn label_tag(&self, label: &'static str, at: &'static Location<'static>) -> SiteTag {
+        self.inner.borrow_mut().sites.label_tag(label, at)
+    }
+}

@@ -1,0 +1,188 @@
+//! Reports: stalls, lost wakers and trace events, and the outbox that holds their
+//! `tracing` events until the executor is at a safe point.
+
+use std::time::Duration;
+
+use super::{PollStarted, TaskInfo, Timing};
+use crate::clock::Ticks;
+use crate::lost::{LostWaker, LOST_KEPT};
+use crate::outbox::{Outbox, Outgoing};
+use crate::stall::{StallKind, StallReport, STALLS_KEPT};
+use crate::task_timing::{TaskTiming, NO_SITE};
+use crate::trace::EventKind;
+
+impl Timing {
+    #[cold]
+    pub(super) fn event(&self, at: Ticks, kind: EventKind) {
+        // The ring keeps raw ticks; `trace` converts them when the log is read.
+        if let Some(ring) = self.inner.borrow_mut().ring.as_mut() {
+            ring.push(at, kind);
+        }
+        if tracing::enabled!(target: "turnstile", tracing::Level::TRACE) {
+            let at_ns = self.since_origin(at);
+            self.post(Outgoing::Trace { at_ns, kind });
+        }
+    }
+
+    /// Queues a `tracing` event for [`Timing::take_outbox`]: never emitted from here,
+    /// where the caller may be in the middle of a change.
+    pub(super) fn post(&self, item: Outgoing) {
+        self.outbox.borrow_mut().items.push(item);
+        self.posted.set(true);
+    }
+
+    /// Whether events wait in the outbox (one load: the loop asks after every batch).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert!(!t.has_outbox());
+    /// ```
+    #[inline(always)]
+    pub fn has_outbox(&self) -> bool {
+        self.posted.get()
+    }
+
+    /// Takes the queued `tracing` events, for the caller to [`Outbox::emit`] once it
+    /// holds no borrow that a subscriber could run into.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert!(t.take_outbox().is_empty());
+    /// ```
+    pub fn take_outbox(&self) -> Outbox {
+        self.posted.set(false);
+        std::mem::take(&mut *self.outbox.borrow_mut())
+    }
+
+    /// Writes the report of a stall that just ended (a poll of `task` from `start` to
+    /// now), with the tasks that waited for it. Also queues a `tracing` warning (see
+    /// [`Timing::take_outbox`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use turnstile_probes::{Level, TaskInfo, TaskTiming, Timing};
+    /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
+    /// let task = TaskTiming::new(t.now());
+    /// let start = t.poll_started(&task, 1);
+    /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
+    /// t.stalled(info, start, std::iter::empty());
+    /// assert_eq!(t.stalls().1, 1);
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn stalled<'a>(
+        &self,
+        task: TaskInfo<'_>,
+        start: PollStarted,
+        waiting: impl Iterator<Item = &'a TaskTiming>,
+    ) {
+        let now = self.read();
+        let duration = self.clock.between(start.at, now);
+        let mut tasks_waiting = 0;
+        let mut longest = 0;
+        for other in waiting {
+            let woken = other.woken_at.get();
+            if woken != 0 {
+                tasks_waiting += 1;
+                longest = longest.max(self.clock.nanos_between(woken, now));
+            }
+        }
+        let mut inner = self.inner.borrow_mut();
+        let cpu_now = crate::os::thread_cpu_time();
+        let switches_now = crate::stall::switches_now();
+        let switches = inner
+            .cpu
+            .switches
+            .zip(switches_now)
+            .map(|(a, b)| b.since(&a));
+        let (cpu_time, kind) = match (inner.cpu.cpu, cpu_now) {
+            (Some(before), Some(after)) => {
+                // The window runs from the last sample (before the poll) to now.
+                let window = self
+                    .clock
+                    .between(self.cpu_sampled.get(), now)
+                    .max(duration);
+                let cpu = after.saturating_sub(before).min(window);
+                // Mostly off the CPU, and it gave the CPU up itself: blocked. Off the
+                // CPU only through preemption (a loaded machine): still computation.
+                let blocked = switches.is_none_or(|s| s.voluntary > 0);
+                let kind = if cpu * 2 < window && blocked {
+                    StallKind::OffCpu
+                } else {
+                    StallKind::OnCpu
+                };
+                (Some(cpu), kind)
+            }
+            _ => (None, StallKind::Unknown),
+        };
+        // The sample is spent: the next poll takes a fresh one.
+        inner.cpu.cpu = cpu_now;
+        inner.cpu.switches = switches_now;
+        self.cpu_sampled.set(now);
+        let resumed_from =
+            (start.resumed_from != NO_SITE).then(|| inner.sites.get(start.resumed_from).name());
+        let report = StallReport {
+            task_id: task.id,
+            task_name: task.name.map(str::to_owned),
+            spawned_at: task.spawned_at.to_string(),
+            resumed_from,
+            turn: self.turn.get(),
+            duration,
+            cpu_time,
+            context_switches: switches,
+            kind,
+            tasks_waiting,
+            longest_delay: Duration::from_nanos(longest),
+        };
+        inner.stalls_total += 1;
+        if inner.stalls.len() == STALLS_KEPT {
+            inner.stalls.pop_front();
+        }
+        inner.stalls.push_back(report.clone());
+        drop(inner);
+        self.post(Outgoing::Stall(report));
+        if self.tracing {
+            let nanos = duration.as_nanos() as u64;
+            self.event(
+                now,
+                EventKind::Stall {
+                    task: task.id,
+                    nanos,
+                },
+            );
+        }
+    }
+
+    /// Reports a lost waker.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// let info = turnstile_probes::TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
+    /// t.lost_waker(info, Some(&task));
+    /// assert_eq!(t.lost_wakers().1, 1);
+    /// ```
+    #[cold]
+    pub fn lost_waker(&self, task: TaskInfo<'_>, timing: Option<&TaskTiming>) {
+        if let Some(t) = timing {
+            if t.lost.replace(true) {
+                return; // reported already
+            }
+        }
+        let mut inner = self.inner.borrow_mut();
+        let site = timing.map_or(NO_SITE, |t| t.waiting_site.get());
+        let report = LostWaker {
+            task_id: task.id,
+            task_name: task.name.map(str::to_owned),
+            spawned_at: task.spawned_at.to_string(),
+            last_site: (site != NO_SITE).then(|| inner.sites.get(site).name()),
+        };
+        inner.lost_total += 1;
+        if inner.lost.len() == LOST_KEPT {
+            inner.lost.pop_front();
+        }
+        inner.lost.push_back(report.clone());
+        drop(inner);
+        self.post(Outgoing::LostWaker(report));
+    }
+}

@@ -1,0 +1,107 @@
+//! Turn and park events: a turn's busy time, the park's length.
+
+use super::Timing;
+use crate::trace::EventKind;
+
+impl Timing {
+    /// A turn begins.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.turn_started(1);
+    /// t.turn_ended(1, 0);
+    /// assert_eq!(t.turn_duration().count, 1);
+    /// ```
+    pub fn turn_started(&self, turn: u64) {
+        // Chained from the end of the last turn when nothing ran in between.
+        let now = match self.chain.replace(0) {
+            0 => self.read(),
+            end_of_last_turn => end_of_last_turn,
+        };
+        self.turn.set(turn);
+        self.turn_start.set(now);
+        self.turn_parked.set(0);
+        if self.tracing {
+            self.event(now, EventKind::TurnStart { turn });
+        }
+        self.chain.set(now); // the first poll starts here unless the reactor runs
+    }
+
+    /// A turn ends with `ready` tasks queued for the next. Its duration (parked time
+    /// excluded) goes into the turn histogram.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.turn_ended(1, 3);
+    /// ```
+    pub fn turn_ended(&self, turn: u64, ready: u64) {
+        let now = self.read();
+        let start = self.turn_start.get();
+        if start != 0 {
+            let busy = now
+                .saturating_sub(start)
+                .saturating_sub(self.turn_parked.get());
+            self.inner.borrow_mut().turn.record(busy);
+        }
+        if self.tracing {
+            self.event(now, EventKind::TurnEnd { turn, ready });
+        }
+        self.chain.set(now); // the next turn starts here unless something runs between
+    }
+
+    /// The loop is about to park.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.park_started();
+    /// t.park_ended(0, 0);
+    /// assert_eq!(t.park_duration().count, 1);
+    /// ```
+    pub fn park_started(&self) {
+        let now = self.read();
+        self.park_start.set(now);
+        if self.tracing {
+            self.event(now, EventKind::ParkStart);
+        }
+    }
+
+    /// The park ended, with `io_events` readiness events and `timers` fired.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// t.park_ended(1, 0);
+    /// ```
+    pub fn park_ended(&self, io_events: u64, timers: u64) {
+        let now = self.read();
+        let parked = now.saturating_sub(self.park_start.get());
+        self.turn_parked.set(self.turn_parked.get() + parked);
+        self.inner.borrow_mut().park.record(parked);
+        // The park was a voluntary context switch: sample afresh before the next poll,
+        // so that a stall's window never contains it.
+        self.cpu_sampled.set(0);
+        if self.tracing {
+            self.event(now, EventKind::ParkEnd);
+            self.reactor_events(io_events, timers);
+        }
+    }
+
+    /// Readiness events and timer fires outside a park (at `Level::Trace`).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Trace, Default::default(), 8);
+    /// t.reactor_events(2, 1);
+    /// ```
+    pub fn reactor_events(&self, io_events: u64, timers: u64) {
+        if !self.tracing {
+            self.chain.set(0); // wakers run next: anyone's code
+            return;
+        }
+        let now = self.read();
+        if io_events > 0 {
+            self.event(now, EventKind::Io { events: io_events });
+        }
+        if timers > 0 {
+            self.event(now, EventKind::TimersFired { count: timers });
+        }
+    }
+}
