@@ -23,14 +23,15 @@ use std::task::{Poll, Waker};
 use turnstile_probes::{Counter, Level, Snapshot, WakeSource};
 
 use crate::io_driver::IoDriver;
-use crate::join::{ErrorKind, JoinHandle};
+use crate::join::JoinHandle;
 use crate::recorder::Recorder;
-use crate::remote::{MainWaker, Remote, RemoteWake};
+use crate::context;
+use crate::remote::{count_orphan_wake, Remote, RemoteWake};
 pub(crate) use crate::scheduler::TaskKey;
 use crate::scheduler::{Activity, Scheduler};
 use crate::spawn_blocking::BlockingPool;
 use crate::task::state::{Abort, EndPoll, StartPoll, Wake};
-use crate::task::{header_of, Header, LocalTask, TaskCell, TaskPtr};
+use crate::task::{header_of, ErrorKind, Header, LocalTask, TaskCell, TaskPtr};
 
 /// Everything the loop thread owns.
 pub(crate) struct Core {
@@ -251,7 +252,7 @@ impl Core {
         self.sched.set_activity(Activity::Remote);
         self.remote.drain(|wake| match wake {
             RemoteWake::Main => self.wake_main(),
-            RemoteWake::Spawn(request) => request(self),
+            RemoteWake::Spawn(request) => request(),
             RemoteWake::Task(task) => {
                 if task.header().runtime == self.id {
                     self.wake_task(task.header(), Arc::as_ptr(&task));
@@ -449,5 +450,36 @@ impl Core {
         snap.context_switches = self.probes.context_switches();
         self.timing_snapshot(&mut snap);
         snap
+    }
+}
+
+/// The waker of the `block_on` future: on the loop thread, a flag for the turn;
+/// elsewhere, a remote wake.
+struct MainWaker {
+    remote: sync::Weak<Remote>,
+    /// The runtime's id: a wake on the loop thread compares it, as a task's wake does.
+    runtime: u64,
+}
+
+impl std::task::Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let local = context::with_current(|core| {
+            let ours = core.id() == self.runtime;
+            if ours {
+                core.wake_main();
+            }
+            ours
+        });
+        if local == Some(true) {
+            return;
+        }
+        match self.remote.upgrade() {
+            Some(remote) => remote.push(RemoteWake::Main),
+            None => count_orphan_wake(),
+        }
     }
 }

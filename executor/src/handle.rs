@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 use turnstile_probes::Counter;
 
-use crate::core::Core;
+use crate::context;
 use crate::join::JoinError;
 use crate::remote::{Remote, RemoteWake, SpawnRequest};
 
@@ -73,11 +73,14 @@ impl Handle {
             slot: slot.clone(),
             id: 0,
         };
-        let request: SpawnRequest = Box::new(move |core: &Core| {
-            core.probes().bump(Counter::SpawnsRemote);
-            delivery.id = core.sched().peek_id(); // the id `spawn` is about to give it
-            let task = RemoteTask { future, delivery };
-            drop(core.spawn(task, None, at)); // detached: the output goes to `slot`
+        let request: SpawnRequest = Box::new(move || {
+            // Run by the loop as it drains the remote queue: its runtime is current.
+            context::with_current(|core| {
+                core.probes().bump(Counter::SpawnsRemote);
+                delivery.id = core.sched().peek_id(); // the id `spawn` is about to give it
+                let task = RemoteTask { future, delivery };
+                drop(core.spawn(task, None, at)); // detached: the output goes to `slot`
+            });
         });
         remote.push(RemoteWake::Spawn(request));
         RemoteJoinHandle { slot }

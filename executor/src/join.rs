@@ -1,7 +1,6 @@
 //! Join handles: how a task's output, panic or cancellation reaches whoever awaits it.
 
 use std::any::Any;
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -9,13 +8,13 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Weak;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use turnstile_probes::SiteTag;
 
 use crate::context;
 use crate::core::{Core, TaskKey};
-use crate::task::state::{JoinFinish, State};
+use crate::task::{ErrorKind, Join, JoinTarget};
 
 /// Why a task produced no output.
 ///
@@ -30,13 +29,6 @@ use crate::task::state::{JoinFinish, State};
 pub struct JoinError {
     kind: ErrorKind,
     task_id: u64,
-}
-
-/// Why a task failed, as its join state keeps it: the task id is added when the
-/// handle hands the error out (it knows the id), so the task does not store it twice.
-pub(crate) enum ErrorKind {
-    Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
 }
 
 impl JoinError {
@@ -160,81 +152,6 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
-/// Where a task leaves its result for its handle. Lives inside the task's allocation
-/// and is touched on the loop thread only (see `task/mod.rs`). Its flags are part of the
-/// task's state machine (`task/state.rs`; [`Join`] pairs the two); both are `Cell`s,
-/// never borrowed across user code (an output's or a waker's destructor, a wake).
-///
-/// One slot holds, in turn, the waker of whoever awaits the handle and then the
-/// outcome: never both at once (finishing takes the waker out to wake it), so they
-/// share the space. For `T = ()` the state is three words.
-pub(crate) struct JoinState<T> {
-    slot: Cell<Slot<T>>,
-}
-
-/// What a join state holds.
-enum Slot<T> {
-    /// Nothing: no one waits yet, or the outcome was taken (then `FINISHED` is set).
-    Empty,
-    /// The handle is awaited by this waker.
-    Waiting(Waker),
-    /// The task's outcome, until the handle takes it.
-    Done(Result<T, ErrorKind>),
-}
-
-impl<T> JoinState<T> {
-    pub(crate) fn new() -> Self {
-        JoinState {
-            slot: Cell::new(Slot::Empty),
-        }
-    }
-
-    fn take(&self) -> Slot<T> {
-        self.slot.replace(Slot::Empty)
-    }
-}
-
-/// A task's join state with its flags: what the task and its handle work with.
-pub(crate) struct Join<'a, T> {
-    flags: &'a State,
-    slot: &'a JoinState<T>,
-}
-
-impl<'a, T> Join<'a, T> {
-    pub(crate) fn new(flags: &'a State, slot: &'a JoinState<T>) -> Self {
-        Join { flags, slot }
-    }
-
-    /// Stores the task's outcome and wakes whoever awaits it. The first outcome wins.
-    pub(crate) fn finish(&self, result: Result<T, ErrorKind>) {
-        match self.flags.join_finish() {
-            // `result` drops here, on the loop thread, with nothing borrowed.
-            JoinFinish::Ignore | JoinFinish::Drop => {}
-            JoinFinish::Deliver => {
-                if let Slot::Waiting(waiter) = self.slot.slot.replace(Slot::Done(result)) {
-                    waiter.wake();
-                }
-            }
-        }
-    }
-
-    pub(crate) fn is_finished(&self) -> bool {
-        self.flags.join_finished()
-    }
-
-    /// The handle is gone: drop any stored output now, and any future one on arrival.
-    fn detach(&self) {
-        self.flags.join_detach();
-        drop(self.slot.take()); // a waker or an output: user code; nothing is borrowed
-    }
-}
-
-/// A task's join state, reachable from a handle that does not know the task's future
-/// type. Implemented by every `TaskCell<F>` for `T = F::Output`.
-pub(crate) trait JoinTarget<T> {
-    fn join(&self) -> Join<'_, T>;
-}
-
 /// An owned permission to await a task's output (`Result<T, JoinError>`).
 ///
 /// Awaiting it yields back to the loop until the task finishes. Dropping it detaches
@@ -356,29 +273,11 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let join = self.join();
         let id = self.key.id;
-        if join.flags.is_timed() {
+        if join.is_timed() {
             return poll_timed(&join, id, cx, Location::caller());
         }
-        poll_join(&join, id, cx)
+        join.poll(cx).map(|r| r.map_err(|kind| JoinError::new(kind, id)))
     }
-}
-
-/// A poll of a handle: the result if there is one, else the waker is stored.
-#[inline(always)]
-fn poll_join<T>(join: &Join<'_, T>, id: u64, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-    let waiter = match join.slot.take() {
-        Slot::Done(result) => return Poll::Ready(result.map_err(|kind| JoinError::new(kind, id))),
-        Slot::Waiting(w) if w.will_wake(cx.waker()) => w,
-        Slot::Waiting(_) | Slot::Empty => {
-            assert!(
-                !join.is_finished(),
-                "JoinHandle polled again after it returned its result"
-            );
-            cx.waker().clone() // an old waker drops here: nothing is borrowed
-        }
-    };
-    join.slot.slot.set(Slot::Waiting(waiter));
-    Poll::Pending
 }
 
 /// `poll` at `Level::Timing`: the same, plus the await site at `at`.
@@ -389,12 +288,14 @@ fn poll_timed<T>(
     cx: &mut Context<'_>,
     at: &'static Location<'static>,
 ) -> Poll<Result<T, JoinError>> {
-    let first = !join.flags.join_has_waited();
-    let poll = poll_join(join, id, cx);
+    let first = !join.has_waited();
+    let poll = join
+        .poll(cx)
+        .map(|r| r.map_err(|kind| JoinError::new(kind, id)));
     let site = SiteTag::code(at);
     match &poll {
         Poll::Pending => {
-            let _ = join.flags.join_waited();
+            join.waited();
             context::leave_site(site.again_unless(first));
         }
         Poll::Ready(_) if first => {

@@ -1,5 +1,6 @@
-//! The remote side of a runtime: what other threads touch. The remote queue, the
-//! eventfd that ends a park, and the `block_on` future's waker.
+//! The remote side of a runtime: what other threads touch. The remote queue and the
+//! eventfd that ends a park. It knows nothing of the loop's other parts: the loop
+//! drains it, and wakers and handles push onto it.
 //!
 //! A task's own waker lives in `task/waker.rs`. Whichever it is, a wake takes one of two
 //! paths:
@@ -17,14 +18,11 @@
 //! ([`crate::orphan_wakes`]), since no runtime is left to count it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
-use std::task::Wake;
+use std::sync::Arc;
 
 use crossbeam_queue::SegQueue;
 use turnstile_reactor::RemoteWaker;
 
-use crate::context;
-use crate::core::Core;
 use crate::task::LocalTask;
 
 /// Wakes that reached a runtime after it was dropped, in this process.
@@ -63,8 +61,9 @@ pub(crate) enum RemoteWake {
     Spawn(SpawnRequest),
 }
 
-/// A request to spawn, run by the loop when it drains the remote queue.
-pub(crate) type SpawnRequest = Box<dyn FnOnce(&Core) + Send>;
+/// A request to spawn, run by the loop when it drains the remote queue: on the loop
+/// thread, with its runtime current (so it spawns with `context::with_current`).
+pub(crate) type SpawnRequest = Box<dyn FnOnce() + Send>;
 
 /// The part of a runtime that other threads may touch. The runtime holds the only
 /// strong reference; wakers and handles hold weak ones.
@@ -139,35 +138,5 @@ impl Remote {
     /// Drops every queued remote wake (the runtime is going away).
     pub(crate) fn clear(&self) {
         while self.remote.pop().is_some() {}
-    }
-}
-
-/// The waker of the `block_on` future.
-pub(crate) struct MainWaker {
-    pub(crate) remote: Weak<Remote>,
-    /// The runtime's id: a wake on the loop thread compares it, as a task's wake does.
-    pub(crate) runtime: u64,
-}
-
-impl Wake for MainWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let local = context::with_current(|core| {
-            let ours = core.id() == self.runtime;
-            if ours {
-                core.wake_main();
-            }
-            ours
-        });
-        if local == Some(true) {
-            return;
-        }
-        match self.remote.upgrade() {
-            Some(remote) => remote.push(RemoteWake::Main),
-            None => count_orphan_wake(),
-        }
     }
 }

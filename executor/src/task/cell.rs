@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::header::Header;
+use super::join_state::{ErrorKind, Join, JoinState, JoinTarget};
 use super::LocalTask;
-use crate::join::{ErrorKind, Join, JoinState, JoinTarget};
 
 /// One spawned task, always allocated inside an `Arc` (see [`TaskCell::new`]).
 ///

@@ -2,7 +2,8 @@
 //!
 //! One concept per file: [`header`] (identity, state, counts), [`state`] (the state
 //! machine: every transition and its invariant), [`cell`] (the allocation, its poll
-//! and the drop of its future), [`waker`] (the waker vtable). This file has `spawn`.
+//! and the drop of its future), [`join_state`] (where the outcome waits for the
+//! handle), [`waker`] (the waker vtable). This file has `spawn`.
 //!
 //! A task is an `Arc<TaskCell<F>>`: a [`Header`] (identity, scheduling state, counts),
 //! the join state its output goes to, and the future. The runtime's slab owns one
@@ -37,15 +38,17 @@ use std::panic::Location;
 use std::task::Poll;
 
 use crate::context;
-use crate::join::{ErrorKind, JoinHandle};
+use crate::join::JoinHandle;
 
 mod cell;
 mod header;
+mod join_state;
 pub(crate) mod state;
 mod waker;
 
 pub(crate) use cell::TaskCell;
 pub(crate) use header::Header;
+pub(crate) use join_state::{ErrorKind, Join, JoinTarget};
 
 /// A task on the ready queue: a raw pointer, valid while the task is queued because a
 /// queued task is always owned by the slab (`state.rs`).
@@ -198,7 +201,7 @@ mod tests {
     use std::mem::size_of;
 
     use super::*;
-    use crate::join::JoinState;
+    use crate::task::join_state::JoinState;
 
     /// The per-task memory figure in docs/performance.md rests on these sizes (64-bit
     /// targets): a header of eight words (its state bits
