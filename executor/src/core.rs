@@ -22,10 +22,10 @@ use std::task::{Poll, Waker};
 
 use turnstile_probes::{Counter, Level, Snapshot, WakeSource};
 
+use crate::context;
 use crate::io_driver::IoDriver;
 use crate::join::JoinHandle;
 use crate::recorder::Recorder;
-use crate::context;
 use crate::remote::{count_orphan_wake, Remote, RemoteWake};
 pub(crate) use crate::scheduler::TaskKey;
 use crate::scheduler::{Activity, Scheduler};
@@ -164,23 +164,25 @@ impl Core {
             let task = TaskCell::new(future, header);
             #[cfg(feature = "console")]
             let task = TaskCell::new(future, header, span);
-            let handle =
-                JoinHandle::new(task.clone(), self.weak_self.clone(), TaskKey { index, id });
-            (task, handle)
+            task
         };
         if self.sched.is_shutting_down() {
             // A destructor spawned while the runtime is dropped: never run it.
-            let (task, handle) = make(u32::MAX);
+            let task = make(u32::MAX);
             task.header().state.refused();
             // SAFETY: loop thread, and the task was never polled.
             contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) });
-            return handle;
+            let key = TaskKey {
+                index: u32::MAX,
+                id,
+            };
+            return JoinHandle::new(task, self.weak_self.clone(), key);
         }
-        let (index, handle) = self.sched.insert_new(make);
+        let (index, task) = self.sched.insert_new(make);
         if self.probes.is_counting() {
             self.probes.spawned(index, id, name);
         }
-        handle
+        JoinHandle::new(task, self.weak_self.clone(), TaskKey { index, id })
     }
 
     // ---- waking ----
@@ -319,10 +321,7 @@ impl Core {
                 self.probes.bump(Counter::Completions);
                 self.finish_polled(task, header, None)
             }
-            Err(payload) => {
-                self.probes.bump(Counter::Panics);
-                self.finish_polled(task, header, Some(ErrorKind::Panic(payload)))
-            }
+            Err(payload) => self.finish_panicked(task, header, payload),
         };
         drop(released); // after the last use of `task` and `header`: this may free them
     }
@@ -349,6 +348,21 @@ impl Core {
         } else {
             None
         }
+    }
+
+    /// `finish_polled` for a poll that panicked (its future is already dropped): out of
+    /// line, so that the poll loop keeps only the common paths.
+    #[cold]
+    #[inline(never)]
+    #[must_use = "drop the released task only after the last use of its memory"]
+    fn finish_panicked(
+        &self,
+        task: &dyn LocalTask,
+        header: &Header,
+        payload: Box<dyn std::any::Any + Send>,
+    ) -> Option<Arc<dyn LocalTask>> {
+        self.probes.bump(Counter::Panics);
+        self.finish_polled(task, header, Some(ErrorKind::Panic(payload)))
     }
 
     // ---- cancelling and releasing ----
@@ -392,14 +406,14 @@ impl Core {
     /// Takes a finished task out of the slab, once. Returns what the caller must drop
     /// (the task itself, or the oldest one the history let go), which may free it: so
     /// the caller drops it after its own last use of the task.
-    #[inline]
+    #[inline(always)]
     #[must_use = "drop the released task only after the last use of its memory"]
     fn release(&self, header: &Header) -> Option<Arc<dyn LocalTask>> {
         if !header.state.release() {
             return None;
         }
         let owned = self.sched.remove(header.index);
-        self.probes.retire(owned)
+        self.probes.retire(owned, header)
     }
 
     // ---- the end ----

@@ -276,7 +276,8 @@ impl<T> Future for JoinHandle<T> {
         if join.is_timed() {
             return poll_timed(&join, id, cx, Location::caller());
         }
-        join.poll(cx).map(|r| r.map_err(|kind| JoinError::new(kind, id)))
+        join.poll(cx)
+            .map(|r| r.map_err(|kind| JoinError::new(kind, id)))
     }
 }
 

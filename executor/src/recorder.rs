@@ -186,17 +186,21 @@ impl Recorder {
     /// uses the task: the task itself, or the oldest one the history let go.
     #[must_use = "drop the retired task only after the last use of its memory"]
     #[inline(always)]
-    pub(crate) fn retire(&self, owned: Arc<dyn LocalTask>) -> Option<Arc<dyn LocalTask>> {
+    pub(crate) fn retire(
+        &self,
+        owned: Arc<dyn LocalTask>,
+        header: &Header,
+    ) -> Option<Arc<dyn LocalTask>> {
         if !self.is_counting() {
             return Some(owned);
         }
-        self.keep(owned)
+        self.keep(owned, header)
     }
 
     /// `retire` when the probes count: the history and the finished task's cells.
-    #[inline]
-    fn keep(&self, owned: Arc<dyn LocalTask>) -> Option<Arc<dyn LocalTask>> {
-        let header = owned.header();
+    /// `header` is `owned`'s.
+    #[inline(always)]
+    fn keep(&self, owned: Arc<dyn LocalTask>, header: &Header) -> Option<Arc<dyn LocalTask>> {
         if let Some(cells) = self.cells(header).map(|c| c.clone()) {
             let mut finished = self.finished_cells.borrow_mut();
             if finished.len() == TASK_HISTORY {

@@ -96,21 +96,21 @@ impl Scheduler {
 
     /// Puts a new task in the slab and on the ready queue (its state says queued):
     /// `make` builds it for the slot it gets (no user code may run in `make`). Returns
-    /// the slot, and what `make` returned beside the task.
+    /// the slot, and the task for its handle.
     #[inline(always)]
-    pub(crate) fn insert_new<T, R>(&self, make: impl FnOnce(u32) -> (Arc<T>, R)) -> (u32, R)
+    pub(crate) fn insert_new<T>(&self, make: impl FnOnce(u32) -> Arc<T>) -> (u32, Arc<T>)
     where
         T: LocalTask + 'static,
     {
         let mut tasks = self.tasks.borrow_mut();
         let index = u32::try_from(tasks.next_key()).expect("more than 2^32 live tasks");
-        let (task, out) = make(index);
+        let task = make(index);
         let ptr: TaskPtr = Arc::as_ptr(&task) as TaskPtr;
-        let slot = tasks.insert(task);
+        let slot = tasks.insert(task.clone());
         debug_assert_eq!(slot, index as usize);
         drop(tasks);
         self.queue.push(ptr);
-        (index, out)
+        (index, task)
     }
 
     /// The live task with this key, if any (a clone of the slab's reference).
@@ -130,7 +130,7 @@ impl Scheduler {
     }
 
     /// Takes a task out of the slab (its state said `release`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&self, index: u32) -> Arc<dyn LocalTask> {
         self.tasks.borrow_mut().remove(index as usize)
     }

@@ -124,4 +124,3 @@ impl<'a, T> Join<'a, T> {
 pub(crate) trait JoinTarget<T> {
     fn join(&self) -> Join<'_, T>;
 }
-
