@@ -1,37 +1,51 @@
-//! Tasks: one allocation per spawned future, the waker that points into it, and `spawn`.
+//! Tasks: [`spawn`] a future onto the current runtime, or name it first with a
+//! [`Builder`]. A task runs on the loop thread only (no `Send` bound), is polled once per
+//! turn while it is ready, and hands its output to its [`JoinHandle`].
 //!
-//! One concept per file: [`header`] (identity, state, counts), [`state`] (the state
-//! machine: every transition and its invariant), [`cell`] (the allocation, its poll
-//! and the drop of its future), [`join_state`] (where the outcome waits for the
-//! handle), [`waker`] (the waker vtable). This file has `spawn`.
-//!
-//! A task is an `Arc<TaskCell<F>>`: a [`Header`] (identity, scheduling state, counts),
-//! the join state its output goes to, and the future. The runtime's slab owns one
-//! reference, the `JoinHandle` another, and each `Waker` of the task one more. The waker's data
-//! pointer is the cell itself and its vtable is generic over `F`, so polling hands the
-//! future a borrowed waker without touching the reference count, and a wake on the
-//! loop thread goes from the waker to the task's header in one step, with no lookup.
-//!
-//! # Which thread touches what
-//!
-//! Other threads can hold wakers, so `TaskCell` must be `Send + Sync`. They touch only
-//! the reference count and the header's immutable fields (`remote`, `runtime`, `id`, and
-//! with the `console` feature `span_id`). Everything else (the scheduling state, the counts, the
-//! join state, the future and its console span) is touched only on the loop thread of
-//! the runtime that owns the task, and only while that runtime is current there: a wake
-//! compares runtime ids before it reads the state, the loop polls and drops futures
-//! itself, and the `JoinHandle` is `!Send`. The future (and after it the span) is
-//! dropped in place on the loop thread when the task finishes, is aborted, or its
-//! runtime is dropped, always before the slab releases its reference; an output is
-//! dropped by the handle on the loop thread, or at once if the handle is already gone.
-//! So neither `F` nor its output (either may be `!Send`) is ever dropped on another
-//! thread, whichever reference happens to be the last.
-//!
-//! # Scheduling state
-//!
-//! `state.rs` holds the bits and the only code that changes them. The ready queue holds
-//! raw pointers; they stay valid because a task leaves the slab only once it is done and
-//! not queued (`State::release`).
+//! ```
+//! let rt = turnstile::Runtime::new()?;
+//! let out = rt.block_on(async {
+//!     let fetch = turnstile::task::Builder::new().name("fetch").spawn(async { 40 });
+//!     fetch.await.unwrap() + turnstile::spawn(async { 2 }).await.unwrap()
+//! });
+//! assert_eq!(out, 42);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+// How a task is built (for readers of the source; docs/architecture.md has the map).
+//
+// One concept per file: `header` (identity, state, counts), `state` (the state
+// machine: every transition and its invariant), `cell` (the allocation, its poll
+// and the drop of its future), `join_state` (where the outcome waits for the
+// handle), `waker` (the waker vtable). This file has `spawn`.
+//
+// A task is an `Arc<TaskCell<F>>`: a `Header` (identity, scheduling state, counts),
+// the join state its output goes to, and the future. The runtime's slab owns one
+// reference, the `JoinHandle` another, and each `Waker` of the task one more. The waker's data
+// pointer is the cell itself and its vtable is generic over `F`, so polling hands the
+// future a borrowed waker without touching the reference count, and a wake on the
+// loop thread goes from the waker to the task's header in one step, with no lookup.
+//
+// # Which thread touches what
+//
+// Other threads can hold wakers, so `TaskCell` must be `Send + Sync`. They touch only
+// the reference count and the header's immutable fields (`remote`, `runtime`, `id`, and
+// with the `console` feature `span_id`). Everything else (the scheduling state, the counts, the
+// join state, the future and its console span) is touched only on the loop thread of
+// the runtime that owns the task, and only while that runtime is current there: a wake
+// compares runtime ids before it reads the state, the loop polls and drops futures
+// itself, and the `JoinHandle` is `!Send`. The future (and after it the span) is
+// dropped in place on the loop thread when the task finishes, is aborted, or its
+// runtime is dropped, always before the slab releases its reference; an output is
+// dropped by the handle on the loop thread, or at once if the handle is already gone.
+// So neither `F` nor its output (either may be `!Send`) is ever dropped on another
+// thread, whichever reference happens to be the last.
+//
+// # Scheduling state
+//
+// `state.rs` holds the bits and the only code that changes them. The ready queue holds
+// raw pointers; they stay valid because a task leaves the slab only once it is done and
+// not queued (`State::release`).
 
 use std::future::Future;
 use std::panic::Location;
