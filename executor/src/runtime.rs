@@ -167,6 +167,11 @@ pub(crate) struct Core {
     pub(crate) watchdog: Option<Watchdog>,
     /// The loop thread's context switches when the runtime was built.
     pub(crate) switches_at_start: ContextSwitches,
+    /// The runtime's name (`Builder::name`): the `runtime` label of its metrics.
+    pub(crate) name: Box<str>,
+    /// What the `metrics` feature has handed to the recorder so far (metrics.rs).
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: crate::metrics::Published,
 }
 
 impl Runtime {
@@ -223,6 +228,9 @@ impl Runtime {
         let main_timing = timing
             .as_deref()
             .map(|t| Box::new(TaskTiming::new(t.now())));
+        let name = b
+            .name
+            .unwrap_or_else(|| format!("turnstile-{}", shared.id).into());
         let core = Rc::new_cyclic(|weak_self| Core {
             id: shared.id,
             shared,
@@ -260,6 +268,9 @@ impl Runtime {
             main_at: Cell::new(Location::caller()),
             watchdog,
             switches_at_start: ContextSwitches::of_this_thread(),
+            name,
+            #[cfg(feature = "metrics")]
+            metrics: Default::default(),
         });
         Ok(Runtime { core })
     }
@@ -366,6 +377,27 @@ impl Runtime {
             return CounterValues::default();
         }
         self.core.counters.get()
+    }
+}
+
+/// The runtime's name; the `metrics` feature's entry points are in metrics.rs.
+impl Runtime {
+    /// The runtime's name: the one given to [`Builder::name`], or `turnstile-N` with N
+    /// its process-wide id.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// assert!(rt.name().starts_with("turnstile-"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    /// The loop's state, for the modules that extend `Runtime` from their own file.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
     }
 }
 
