@@ -39,6 +39,9 @@ pub fn prometheus() -> PrometheusBuilder {
         .expect("the bucket bounds are not empty")
 }
 
+/// Sees the runtime's snapshot at each scrape.
+pub type ScrapeHook = Rc<dyn Fn(&Snapshot)>;
+
 /// What the service needs: the exporter to render, and an optional hook that sees the
 /// runtime's own snapshot at each scrape, just before it is published (a test's
 /// witness of what Prometheus must have stored).
@@ -47,7 +50,7 @@ pub struct Service {
     /// Renders the recorder the runtime publishes into.
     pub prometheus: PrometheusHandle,
     /// Called with the snapshot at each scrape, before the publish.
-    pub on_scrape: Option<Rc<dyn Fn(&Snapshot)>>,
+    pub on_scrape: Option<ScrapeHook>,
 }
 
 impl Service {
