@@ -1,14 +1,14 @@
 //! The `metrics` feature: the probes, published through the [`metrics`] facade, for
 //! Prometheus, Grafana and the rest of the monitoring stack.
 //!
-//! Publishing takes a [`Snapshot`](crate::probes::Snapshot) and hands its numbers to the
+//! Publishing takes a [`Snapshot`] and hands its numbers to the
 //! recorder installed for the [`metrics`] facade (the thread's local recorder if one is
 //! set, else the global one). It runs when asked, never on the hot path: on demand with
 //! [`Runtime::publish_metrics`] (outside the loop) or [`publish`] (inside it), or every
 //! period from a task with [`Builder::metrics_period`](crate::Builder::metrics_period).
 //! Nothing is published at `Level::Off`.
 //!
-//! Every series has a `runtime` label, the runtime's name ([`Builder::name`]):
+//! Every series has a `runtime` label, the runtime's name ([`Builder::name`](crate::Builder::name)):
 //!
 //! | name | type | what |
 //! |---|---|---|
@@ -25,7 +25,7 @@
 //! # Histograms: exact counts, not re-sampled
 //!
 //! The probes count each histogram between the fixed bounds of [`BUCKETS_SECONDS`] (see
-//! [`BucketCounts`](crate::probes::BucketCounts)). The facade has no way to hand over a
+//! [`BucketCounts`]). The facade has no way to hand over a
 //! count directly, so each publish passes the values a bucket gained since the previous
 //! publish to [`metrics::Histogram::record_many`], at their mean. An exporter that uses
 //! [`BUCKETS_SECONDS`] as its bucket bounds (metrics-exporter-prometheus:
