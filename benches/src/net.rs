@@ -352,6 +352,15 @@ pub fn serve_hello_tokio(addr: SocketAddr, duration: Duration) -> io::Result<()>
 ///
 /// # Errors
 /// If the runtime cannot start or the address cannot be bound.
+///
+/// ```no_run
+/// turnstile_benches::net::serve_hello_tokio_multi(
+///     "127.0.0.1:3000".parse().unwrap(),
+///     std::time::Duration::from_secs(10),
+///     2,
+/// )?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn serve_hello_tokio_multi(
     addr: SocketAddr,
     duration: Duration,
