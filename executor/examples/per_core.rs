@@ -28,10 +28,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::thread;
 
-use futures::future::{self, Either};
-use hello_metrics::{cannot_listen, parse_addr, serve, Service};
-use socket2::{Domain, Socket, Type};
-use turnstile::net::TcpListener;
+use hello_metrics::{cannot_listen, parse_addr, reuse_port_listener, serve_loop};
 use turnstile::probes::Level;
 
 fn main() -> ExitCode {
@@ -85,7 +82,7 @@ fn run() -> io::Result<()> {
             "loop-{i}: hello world on http://{shared}/, its own metrics on http://{}/metrics",
             metrics.local_addr()?
         );
-        let run_loop = move || serve_loop(i, level, listener, metrics);
+        let run_loop = move || serve_loop(&format!("loop-{i}"), level, listener, metrics);
         threads.push(
             thread::Builder::new()
                 .name(format!("loop-{i}"))
@@ -98,42 +95,6 @@ fn run() -> io::Result<()> {
             .map_err(|_| io::Error::other("a loop panicked"))??;
     }
     Ok(())
-}
-
-/// One loop: its runtime, its recorder, its two listeners.
-fn serve_loop(
-    i: usize,
-    level: Level,
-    shared: std::net::TcpListener,
-    metrics: std::net::TcpListener,
-) -> io::Result<()> {
-    let recorder = hello_metrics::prometheus().build_recorder();
-    // Only this thread publishes into `recorder`: its /metrics shows its own loop.
-    let _local = metrics::set_default_local_recorder(&recorder);
-    let rt = turnstile::Runtime::builder()
-        .name(format!("loop-{i}"))
-        .probes(level)
-        .build()?;
-    rt.block_on(async {
-        let service = Service::new(recorder.handle());
-        let hello = serve(TcpListener::from_std(shared)?, service.clone());
-        let metrics = serve(TcpListener::from_std(metrics)?, service);
-        match future::select(std::pin::pin!(hello), std::pin::pin!(metrics)).await {
-            Either::Left((result, _)) | Either::Right((result, _)) => result,
-        }
-    })
-}
-
-/// A listener on `addr` with SO_REUSEPORT set: several may share the address, and the
-/// kernel hashes each new connection to one of them.
-fn reuse_port_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_port(true)?;
-    socket.set_reuse_address(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into()).map_err(cannot_listen(addr))?;
-    socket.listen(1024)?;
-    Ok(socket.into())
 }
 
 fn invalid(message: String) -> io::Error {

@@ -1,6 +1,7 @@
-//! A hello-world hyper service on turnstile that also serves `/metrics`: shared by the
-//! `prometheus` and `per_core` examples and by `tests/prometheus.rs` (each includes
-//! this file with `#[path]`), so the test scrapes exactly the code the examples run.
+//! A hello-world hyper service on turnstile that also serves `/metrics`, and one loop
+//! of the per-core server: shared by the `prometheus` and `per_core` examples and by
+//! `tests/prometheus.rs` and `tests/per_core.rs` (each includes this file with
+//! `#[path]`), so the tests run exactly the code the examples run.
 //!
 //! - `GET /metrics`: publishes the runtime's probes (`turnstile::metrics::publish`) and
 //!   answers with the Prometheus text exposition of the recorder behind `prometheus`.
@@ -17,6 +18,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use bytes::Bytes;
+use futures::future::{self, Either};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::CONTENT_TYPE;
@@ -24,9 +26,10 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use socket2::{Domain, Socket, Type};
 use turnstile::hyper::TurnstileTimer;
 use turnstile::net::TcpListener;
-use turnstile::probes::Snapshot;
+use turnstile::probes::{Level, Snapshot};
 
 /// A Prometheus exporter whose `turnstile_` histograms count in the probes' own
 /// buckets, so that their `le` counts are the probes' exact counts.
@@ -104,6 +107,44 @@ pub async fn serve(listener: TcpListener, service: Service) -> io::Result<()> {
             }
         }));
     }
+}
+
+/// One loop of the per-core server, run on the calling thread until a listener fails: a
+/// runtime named `name` at probe `level`, publishing into a recorder of its own (this
+/// thread's local recorder, so its `/metrics` shows this loop only), serving the
+/// service on `shared` (a listener other loops share) and on `metrics` (its own).
+pub fn serve_loop(
+    name: &str,
+    level: Level,
+    shared: std::net::TcpListener,
+    metrics: std::net::TcpListener,
+) -> io::Result<()> {
+    let recorder = prometheus().build_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let rt = turnstile::Runtime::builder()
+        .name(name)
+        .probes(level)
+        .build()?;
+    rt.block_on(async {
+        let service = Service::new(recorder.handle());
+        let hello = serve(TcpListener::from_std(shared)?, service.clone());
+        let metrics = serve(TcpListener::from_std(metrics)?, service);
+        match future::select(std::pin::pin!(hello), std::pin::pin!(metrics)).await {
+            Either::Left((result, _)) | Either::Right((result, _)) => result,
+        }
+    })
+}
+
+/// A listener on `addr` with SO_REUSEPORT set: several may share the address, and the
+/// kernel hashes each new connection to one of them.
+pub fn reuse_port_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_port(true)?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into()).map_err(cannot_listen(addr))?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// Parses a listen address, or says what was wrong with it.
