@@ -247,7 +247,8 @@ impl Builder {
     /// feature), from a task named `turnstile-metrics` that the runtime spawns: it runs
     /// whenever a `block_on` drives the loop, and is counted like any task (a spawn, and
     /// a poll and a timer per period). Without it, publish on demand with
-    /// [`Runtime::publish_metrics`] or [`crate::metrics::publish`].
+    /// [`Runtime::publish_metrics`] or [`crate::metrics::publish`]. A period under 1 ms
+    /// is taken as 1 ms (publishing costs a snapshot: it is not for every turn).
     ///
     /// ```
     /// let rt = turnstile::Runtime::builder()
@@ -260,7 +261,7 @@ impl Builder {
     /// ```
     #[cfg(feature = "metrics")]
     pub fn metrics_period(mut self, period: Duration) -> Self {
-        self.metrics_period = Some(period);
+        self.metrics_period = Some(period.max(Duration::from_millis(1)));
         self
     }
 
