@@ -1,9 +1,9 @@
 //! The `metrics` feature: the probes, published through the [`metrics`] facade, for
 //! Prometheus, Grafana and the rest of the monitoring stack.
 //!
-//! Publishing takes a [`Snapshot`] and hands its numbers to the
-//! recorder installed for the [`metrics`] facade (the thread's local recorder if one is
-//! set, else the global one). It runs when asked, never on the hot path: on demand with
+//! Publishing takes a [`Snapshot`] and hands its numbers to the recorder installed for
+//! the [`metrics`] facade (the thread's local recorder if one is set, else the global
+//! one). It runs when asked, never on the hot path: on demand with
 //! [`Runtime::publish_metrics`] (outside the loop) or [`publish`] (inside it), or every
 //! period from a task with [`Builder::metrics_period`](crate::Builder::metrics_period).
 //! Nothing is published at `Level::Off`.
@@ -25,9 +25,9 @@
 //! # Histograms: exact counts, not re-sampled
 //!
 //! The probes count each histogram between the fixed bounds of [`BUCKETS_SECONDS`] (see
-//! [`BucketCounts`]). The facade has no way to hand over a
-//! count directly, so each publish passes the values a bucket gained since the previous
-//! publish to [`metrics::Histogram::record_many`], at their mean. An exporter that uses
+//! [`BucketCounts`]). The facade has no way to hand over a count directly, so each
+//! publish passes the values a bucket gained since the previous publish to
+//! [`metrics::Histogram::record_many`], at their mean. An exporter that uses
 //! [`BUCKETS_SECONDS`] as its bucket bounds (metrics-exporter-prometheus:
 //! `set_buckets_for_metric(Matcher::Prefix("turnstile_".into()), &BUCKETS_SECONDS)`)
 //! therefore shows exactly the probes' bucket counts and count, and a sum within the
