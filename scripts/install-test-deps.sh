@@ -7,6 +7,8 @@ need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The lab's `http` experiment drives hyper with wrk (it falls back to its own generator).
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
+# The `metrics` feature's test runs a real Prometheus server and lints with promtool.
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
 
 if ((${#need_apt[@]})); then
     echo "install-test-deps: installing ${need_apt[*]} from Debian"

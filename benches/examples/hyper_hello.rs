@@ -3,7 +3,9 @@
 //! hyper's hello world on one runtime, for a load generator: the first argument picks
 //! `tokio` (current_thread), `turnstile` (probes off) or `turnstile-counters`; then the
 //! address and the seconds to serve. The service and the server loop are the same code
-//! on both (`turnstile_benches::net`). For example:
+//! on both (`turnstile_benches::net`). `tokio-multi` is tokio's multi-thread runtime,
+//! with as many workers as the fourth argument (default: the available cores), the
+//! baseline for turnstile's `per_core` example. For example:
 //!
 //! ```text
 //! cargo run --release -p turnstile-benches --example hyper_hello -- tokio 127.0.0.1:3001 12 &
@@ -28,6 +30,18 @@ fn main() -> std::io::Result<()> {
     println!("{runtime}: serving hello world on http://{addr} for {seconds} s");
     match runtime.as_str() {
         "tokio" => net::serve_hello_tokio(addr, duration),
+        "tokio-multi" => {
+            let workers = match args.next() {
+                Some(n) => n.parse().map_err(|e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("{n:?} is not a number of workers: {e}"),
+                    )
+                })?,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            net::serve_hello_tokio_multi(addr, duration, workers)
+        }
         "turnstile" => net::serve_hello_turnstile(addr, duration, Level::Off).map(drop),
         "turnstile-counters" => {
             let snapshot = net::serve_hello_turnstile(addr, duration, Level::Counters)?;
@@ -40,7 +54,9 @@ fn main() -> std::io::Result<()> {
         }
         other => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            format!("unknown runtime {other:?}: tokio, turnstile or turnstile-counters"),
+            format!(
+                "unknown runtime {other:?}: tokio, tokio-multi, turnstile or turnstile-counters"
+            ),
         )),
     }
 }

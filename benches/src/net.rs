@@ -344,6 +344,41 @@ pub fn serve_hello_tokio(addr: SocketAddr, duration: Duration) -> io::Result<()>
     })
 }
 
+/// Serves [`hello`] on tokio's multi-thread runtime with `workers` worker threads for
+/// `duration`: the work-stealing baseline that `turnstile`'s per-core example (one loop
+/// per core, SO_REUSEPORT, no stealing) is measured against in docs/beyond-one-loop.md.
+/// The same accept loop as [`serve_hello_tokio`]; each connection's task may run on any
+/// worker.
+///
+/// # Errors
+/// If the runtime cannot start or the address cannot be bound.
+///
+/// ```no_run
+/// turnstile_benches::net::serve_hello_tokio_multi(
+///     "127.0.0.1:3000".parse().unwrap(),
+///     std::time::Duration::from_secs(10),
+///     2,
+/// )?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn serve_hello_tokio_multi(
+    addr: SocketAddr,
+    duration: Duration,
+    workers: usize,
+) -> io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.max(1))
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        match tokio::time::timeout(duration, accept_tokio(&listener)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Ok(()),
+        }
+    })
+}
+
 /// turnstile's accept loop for [`serve_hello_turnstile`]: a task per connection.
 async fn accept_turnstile(listener: &turnstile::net::TcpListener) -> io::Result<()> {
     use turnstile::hyper::TurnstileTimer;

@@ -36,6 +36,9 @@ pub struct Builder {
     pub(crate) on_watchdog: Option<WatchdogHook>,
     pub(crate) watchdog_backtrace: bool,
     pub(crate) trace_capacity: usize,
+    pub(crate) name: Option<Box<str>>,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics_period: Option<Duration>,
 }
 
 /// The user's per-turn hook, boxed.
@@ -62,6 +65,9 @@ impl Builder {
             on_watchdog: None,
             watchdog_backtrace: false,
             trace_capacity: TRACE_CAPACITY,
+            name: None,
+            #[cfg(feature = "metrics")]
+            metrics_period: None,
         }
     }
 
@@ -223,6 +229,42 @@ impl Builder {
         self
     }
 
+    /// The runtime's name (default `turnstile-N`, N its process-wide id): the `runtime`
+    /// label of its published metrics, and what tells one loop from another when a
+    /// service runs several.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().name("loop-0").build()?;
+    /// assert_eq!(rt.name(), "loop-0");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into().into_boxed_str());
+        self
+    }
+
+    /// Publishes the probes through the `metrics` facade every `period` (the `metrics`
+    /// feature), from a task named `turnstile-metrics` that the runtime spawns: it runs
+    /// whenever a `block_on` drives the loop, and is counted like any task (a spawn, and
+    /// a poll and a timer per period). Without it, publish on demand with
+    /// [`Runtime::publish_metrics`] or [`crate::metrics::publish`]. A period under 1 ms
+    /// is taken as 1 ms (publishing costs a snapshot: it is not for every turn).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .metrics_period(std::time::Duration::from_secs(10))
+    ///     .build()?;
+    /// rt.block_on(turnstile::yield_now());
+    /// let publisher = rt.probes().tasks.into_iter().find(|t| t.name.is_some()).unwrap();
+    /// assert_eq!(publisher.name.as_deref(), Some("turnstile-metrics"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics_period(mut self, period: Duration) -> Self {
+        self.metrics_period = Some(period.max(Duration::from_millis(1)));
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -234,7 +276,14 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
-        Runtime::from_builder(self)
+        #[cfg(feature = "metrics")]
+        let metrics_period = self.metrics_period;
+        let rt = Runtime::from_builder(self)?;
+        #[cfg(feature = "metrics")]
+        if let Some(period) = metrics_period {
+            crate::metrics::spawn_publisher(&rt, period);
+        }
+        Ok(rt)
     }
 }
 
@@ -256,6 +305,7 @@ impl fmt::Debug for Builder {
             .field("watchdog", &self.watchdog)
             .field("watchdog_backtrace", &self.watchdog_backtrace)
             .field("trace_capacity", &self.trace_capacity)
+            .field("name", &self.name)
             .finish()
     }
 }

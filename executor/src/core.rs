@@ -53,6 +53,9 @@ pub(crate) struct Core {
     weak_self: Weak<Core>,
     /// Threads for `spawn_blocking`.
     blocking: BlockingPool,
+    /// The runtime's name (`Builder::name`, or `turnstile-N`): the `runtime` label of
+    /// its metrics.
+    name: Box<str>,
 }
 
 /// Runs `f` (a destructor, typically); a panic in it is contained so the loop goes on.
@@ -68,6 +71,7 @@ impl Core {
         probes: Recorder,
         blocking: BlockingPool,
         weak_self: Weak<Core>,
+        name: Option<Box<str>>,
     ) -> Core {
         let remote = Arc::new(Remote::new(io.remote_waker()));
         let weak_remote = Arc::downgrade(&remote);
@@ -75,8 +79,10 @@ impl Core {
             remote: weak_remote.clone(),
             runtime: remote.id(),
         }));
+        let name = name.unwrap_or_else(|| format!("turnstile-{}", remote.id()).into());
         Core {
             id: remote.id(),
+            name,
             sched: Scheduler::new(),
             io,
             remote,
@@ -92,6 +98,11 @@ impl Core {
     #[inline(always)]
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The runtime's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// The scheduler.

@@ -42,6 +42,10 @@
 //!   events; install `console_subscriber::init()` in `main` and build with
 //!   `--cfg console_without_tokio_unstable`. Off, none of it is compiled. See
 //!   `docs/probes.md`, "tokio-console".
+//! - `metrics`: the probes published through the `metrics` facade, for Prometheus and
+//!   the rest of the monitoring stack: counters, gauges and exact histogram buckets,
+//!   labelled by runtime name (see [`metrics`] and
+//!   `docs/beyond-one-loop.md`).
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]
@@ -58,6 +62,8 @@ mod handle;
 pub mod hyper;
 mod io_driver;
 mod join;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod net;
 mod probe;
 mod recorder;

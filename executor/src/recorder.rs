@@ -71,6 +71,9 @@ pub(crate) struct Recorder {
     watchdog: Option<Watchdog>,
     /// The loop thread's context switches when the runtime was built.
     switches_at_start: ContextSwitches,
+    /// What the `metrics` feature has handed to the `metrics` recorder so far.
+    #[cfg(feature = "metrics")]
+    published: crate::metrics::Published,
 }
 
 impl Recorder {
@@ -100,6 +103,8 @@ impl Recorder {
             running_since: Cell::new(None),
             watchdog,
             switches_at_start: ContextSwitches::of_this_thread(),
+            #[cfg(feature = "metrics")]
+            published: Default::default(),
         }
     }
 
@@ -131,6 +136,12 @@ impl Recorder {
     #[inline(always)]
     pub(crate) fn timing(&self) -> Option<&Timing> {
         self.timing.as_deref()
+    }
+
+    /// What the `metrics` feature has published so far.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn published(&self) -> &crate::metrics::Published {
+        &self.published
     }
 
     /// Whether a watchdog thread runs.

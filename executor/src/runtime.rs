@@ -90,7 +90,8 @@ impl Runtime {
         let io = IoDriver::new(driver, b.event_interval);
         let probes = Recorder::new(b.level, timing, watchdog, b.on_turn);
         let blocking = BlockingPool::new(b.blocking_threads);
-        let core = Rc::new_cyclic(|weak_self| Core::new(io, probes, blocking, weak_self.clone()));
+        let core =
+            Rc::new_cyclic(|weak_self| Core::new(io, probes, blocking, weak_self.clone(), b.name));
         Ok(Runtime { core })
     }
 
@@ -189,6 +190,27 @@ impl Runtime {
             return CounterValues::default();
         }
         self.core.probes().counters().get()
+    }
+}
+
+/// The runtime's name; the `metrics` feature's entry points are in metrics.rs.
+impl Runtime {
+    /// The runtime's name: the one given to [`Builder::name`], or `turnstile-N` with N
+    /// its process-wide id.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// assert!(rt.name().starts_with("turnstile-"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        self.core.name()
+    }
+
+    /// The loop's state, for the modules that extend `Runtime` from their own file.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
     }
 }
 

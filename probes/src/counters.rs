@@ -24,12 +24,12 @@ pub enum WakeSource {
 }
 
 macro_rules! counters {
-    ($( $(#[$doc:meta])* $name:ident => $variant:ident, )*) => {
+    ($( $(#[doc = $doc:literal])* $name:ident => $variant:ident, )*) => {
         /// Names one counter, to bump it with [`Counters::add`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[repr(usize)]
         pub enum Counter {
-            $( $(#[$doc])* $variant, )*
+            $( $(#[doc = $doc])* $variant, )*
         }
 
         const COUNTERS: usize = [$(Counter::$variant),*].len();
@@ -40,7 +40,7 @@ macro_rules! counters {
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
         #[non_exhaustive]
         pub struct CounterValues {
-            $( $(#[$doc])* pub $name: u64, )*
+            $( $(#[doc = $doc])* pub $name: u64, )*
         }
 
         impl CounterValues {
@@ -56,6 +56,17 @@ macro_rules! counters {
             /// ```
             pub fn pairs(&self) -> Vec<(&'static str, u64)> {
                 vec![$( (stringify!($name), self.$name), )*]
+            }
+
+            /// Each counter as `(name, value, what it counts)`, in declaration order: the
+            /// third part is the counter's documentation, for exporters' help texts.
+            ///
+            /// ```
+            /// let v = turnstile_probes::CounterValues::default();
+            /// assert_eq!(v.described()[0], ("turns", 0, "Loop turns run."));
+            /// ```
+            pub fn described(&self) -> Vec<(&'static str, u64, &'static str)> {
+                vec![$( (stringify!($name), self.$name, concat!($($doc),*).trim_start()), )*]
             }
 
             /// The difference `self - earlier`, counter by counter (saturating at zero).

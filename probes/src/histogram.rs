@@ -118,15 +118,19 @@ impl LatencyHistogram {
     pub(crate) fn summary_scaled(&self, to_nanos: impl Fn(u64) -> u64) -> LatencySummary {
         let mut h = Histogram::<u64>::new_with_bounds(1, MAX_NANOS, 2)
             .expect("static histogram bounds are valid");
+        let mut buckets = BucketCounts::default();
         for (i, &n) in self.buckets.iter().enumerate() {
             if n > 0 {
-                h.saturating_record_n(to_nanos(bucket_mid(i)).clamp(1, MAX_NANOS), n);
+                let v = to_nanos(bucket_mid(i));
+                h.saturating_record_n(v.clamp(1, MAX_NANOS), n);
+                buckets.add(v, n);
             }
         }
         if h.is_empty() {
             return LatencySummary::default();
         }
         LatencySummary {
+            buckets,
             count: h.len(),
             min_ns: h.min(),
             p50_ns: h.value_at_quantile(0.50),
@@ -167,6 +171,105 @@ pub struct LatencySummary {
     pub max_ns: u64,
     /// The mean.
     pub mean_ns: u64,
+    /// The same values counted between the fixed bounds of [`BUCKET_BOUNDS_NS`], for
+    /// exporters (Prometheus' `le` buckets). Absent from snapshots saved before it was
+    /// added (read back as zeros).
+    #[serde(default)]
+    pub buckets: BucketCounts,
+}
+
+/// The upper bounds of [`BucketCounts`]' buckets, in nanoseconds: 1, 2.5 and 5 per
+/// decade from 100 ns to 10 s (Prometheus' default ladder, extended down to where
+/// polls are measured). A bucket holds the values above the previous bound and up to
+/// its own, which matches Prometheus' `le` ("less than or equal").
+pub const BUCKET_BOUNDS_NS: [u64; BUCKET_BOUNDS] = {
+    let mut bounds = [0; BUCKET_BOUNDS];
+    let mut decade = 100;
+    let mut i = 0;
+    while i < BUCKET_BOUNDS {
+        bounds[i] = decade;
+        if i + 1 < BUCKET_BOUNDS {
+            bounds[i + 1] = decade * 5 / 2;
+            bounds[i + 2] = decade * 5;
+        }
+        decade *= 10;
+        i += 3;
+    }
+    bounds
+};
+
+/// How many bounds [`BUCKET_BOUNDS_NS`] has (eight decades of three, and 10 s).
+pub const BUCKET_BOUNDS: usize = 25;
+
+/// A histogram's values counted between the bounds of [`BUCKET_BOUNDS_NS`], with their
+/// sums, so that an exporter can hand on exact counts instead of re-sampling
+/// percentiles.
+///
+/// The counts are exact: every value recorded is in exactly one bucket, and the counts
+/// add up to the summary's `count`. Where a value falls is decided by the histogram's
+/// own bucket, whose middle stands for it, so a value within the histogram's 3 %
+/// resolution of a bound may be counted on either side of it.
+///
+/// ```
+/// let mut h = turnstile_probes::LatencyHistogram::new();
+/// h.record(80); // at most 100 ns
+/// h.record(2_000_000); // at most 2.5 ms
+/// let b = h.summary().buckets;
+/// assert_eq!(b.cumulative()[0], 1); // le 100 ns
+/// assert_eq!(b.cumulative()[13], 2); // le 2.5 ms
+/// assert_eq!(b.total(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BucketCounts {
+    /// Values in each bucket: `counts[i]` are above bound `i - 1` and at most bound `i`;
+    /// the last entry counts the values above the largest bound.
+    pub counts: [u64; BUCKET_BOUNDS + 1],
+    /// The sum of each bucket's values in nanoseconds (each value taken as the middle
+    /// of the histogram bucket it was recorded in), saturating.
+    pub sums_ns: [u64; BUCKET_BOUNDS + 1],
+}
+
+impl BucketCounts {
+    /// Counts `n` values of `nanos` in their bucket.
+    ///
+    /// ```
+    /// let mut b = turnstile_probes::BucketCounts::default();
+    /// b.add(100, 2); // le 100 ns: the bound itself is inside
+    /// b.add(101, 1);
+    /// assert_eq!((b.counts[0], b.counts[1], b.sums_ns[0]), (2, 1, 200));
+    /// ```
+    pub fn add(&mut self, nanos: u64, n: u64) {
+        let i = BUCKET_BOUNDS_NS.partition_point(|&bound| bound < nanos);
+        self.counts[i] += n;
+        self.sums_ns[i] = self.sums_ns[i].saturating_add(nanos.saturating_mul(n));
+    }
+
+    /// Values in all buckets.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::BucketCounts::default().total(), 0);
+    /// ```
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Prometheus' view: entry `i` counts the values at most bound `i`; the last entry
+    /// (`+Inf`) is the total.
+    ///
+    /// ```
+    /// let mut b = turnstile_probes::BucketCounts::default();
+    /// b.add(20_000_000_000, 1); // 20 s: above every bound
+    /// assert_eq!(b.cumulative()[24], 0);
+    /// assert_eq!(b.cumulative()[25], 1);
+    /// ```
+    pub fn cumulative(&self) -> [u64; BUCKET_BOUNDS + 1] {
+        let mut total = 0;
+        self.counts.map(|n| {
+            total += n;
+            total
+        })
+    }
 }
 
 impl LatencySummary {
@@ -228,5 +331,23 @@ mod tests {
             assert!(v - low <= v / 32, "{v}: bucket starts at {low}");
         }
         assert_eq!(bucket(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn bucket_bounds_run_from_100_ns_to_10_s() {
+        assert_eq!(BUCKET_BOUNDS_NS[..4], [100, 250, 500, 1_000]);
+        assert_eq!(BUCKET_BOUNDS_NS[BUCKET_BOUNDS - 1], 10_000_000_000);
+        assert!(BUCKET_BOUNDS_NS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn bucket_counts_add_up_to_the_summary_count() {
+        let mut h = LatencyHistogram::new();
+        for v in (0..5_000u64).map(|i| i * i * 997) {
+            h.record(v);
+        }
+        let s = h.summary();
+        assert_eq!(s.buckets.total(), s.count);
+        assert_eq!(s.buckets.cumulative()[BUCKET_BOUNDS], 5_000);
     }
 }

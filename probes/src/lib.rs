@@ -42,7 +42,9 @@ mod watchdog;
 
 pub use clock::{Clock, Ticks};
 pub use counters::{Counter, CounterValues, Counters, WakeSource};
-pub use histogram::{LatencyHistogram, LatencySummary};
+pub use histogram::{
+    BucketCounts, LatencyHistogram, LatencySummary, BUCKET_BOUNDS, BUCKET_BOUNDS_NS,
+};
 pub use level::Level;
 pub use lost::LostWaker;
 pub use os::{thread_cpu_time, ContextSwitches};
