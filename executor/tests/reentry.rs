@@ -11,6 +11,11 @@
 //!
 //! One test binary, tests run one at a time: `tracing` caches call-site interest
 //! globally, and each test here installs its own thread-local subscriber.
+//!
+//! Under Miri (scripts/miri.sh) the tests that reach the unsafe code run: the panic
+//! and drop paths of the task cell, the batch guard, release after the runtime's drop.
+//! The subscriber tests need the timing probes, which Miri runs too slowly to be worth
+//! it, and the outbox they exercise has no unsafe code.
 
 mod common;
 
@@ -281,11 +286,13 @@ fn stall_warning(panic: bool) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_reenter_from_a_stall_warning() {
     stall_warning(false);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_panic_from_a_stall_warning() {
     stall_warning(true);
 }
@@ -312,11 +319,13 @@ fn lost_waker_warning(panic: bool) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_reenter_from_a_lost_waker_warning() {
     lost_waker_warning(false);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_panic_from_a_lost_waker_warning() {
     lost_waker_warning(true);
 }
@@ -343,21 +352,25 @@ fn wake(level: &tracing::Level, text: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_reenter_from_a_trace_poll_event() {
     trace_event(false, poll_start);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_panic_from_a_trace_poll_event() {
     trace_event(true, poll_start);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_reenter_from_a_trace_wake_event() {
     trace_event(false, wake);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
 fn a_subscriber_may_panic_from_a_trace_wake_event() {
     trace_event(true, wake);
 }
