@@ -21,9 +21,9 @@ instructions() { # workload level reps
 }
 
 # workload, operations per repetition, what one operation is
-for spec in "yield_many 200000 yield" "spawn_many_local 1000 spawn-and-await"; do
+for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local 1000 spawn-and-await" "chained_spawn 1000 link"; do
     set -- $spec
-    levels="off counters timing"; [ "$1" = yield_many ] && levels="$levels trace"
+    levels="off counters"; case "$1" in yield_many) levels="$levels timing trace" ;; spawn_many_local) levels="$levels timing" ;; esac
     for level in $levels; do
         one=$(instructions "$1" "$level" 1)
         three=$(instructions "$1" "$level" 3)

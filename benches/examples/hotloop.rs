@@ -2,7 +2,8 @@
 //!
 //! Runs one workload a given number of times on one runtime, for profilers
 //! (`perf record`, `valgrind --tool=callgrind`) that need a plain process to attach to.
-//! Arguments: workload (`yield_one`, `yield_many`, `spawn_many_local`), runtime (`tokio`,
+//! Arguments: workload (`yield_one`, `yield_many`, `spawn_many_local`, `chained_spawn`),
+//! runtime (`tokio`,
 //! `off`, `counters`, `timing`, `trace`), repetitions.
 
 use turnstile::probes::Level;
@@ -14,8 +15,9 @@ fn run<R: BenchRuntime>(rt: &R, workload: &str, reps: usize) {
             "yield_one" => rt.block_on(workloads::yield_one::<R>(100_000)),
             "yield_many" => rt.block_on(workloads::yield_many::<R>(200, 1_000)),
             "spawn_many_local" => rt.block_on(workloads::spawn_many_local::<R>(1_000)),
+            "chained_spawn" => rt.block_on(workloads::chained_spawn::<R>(1_000)),
             other => {
-                eprintln!("unknown workload {other:?}: yield_one, yield_many or spawn_many_local");
+                eprintln!("unknown workload {other:?}: yield_one, yield_many, spawn_many_local or chained_spawn");
                 std::process::exit(2);
             }
         }

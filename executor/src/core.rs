@@ -147,6 +147,7 @@ impl Core {
     // ---- spawning ----
 
     /// Spawns a task onto this runtime; it is polled in the next turn.
+    #[inline]
     pub(crate) fn spawn<F>(
         &self,
         future: F,

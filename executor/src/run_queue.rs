@@ -9,12 +9,14 @@
 //! The queue holds raw task pointers; a queued task is always owned by the slab (its
 //! state machine releases it only when it is not queued), so they stay valid. Two
 //! buffers are swapped rather than reallocated: after warm-up a turn allocates nothing.
+//! The batch's buffer is borrowed (shared) while the batch runs; nothing but the
+//! [`Batch`] guard ever touches it, so no user code can run into that borrow.
 //!
 //! If a panic escapes the turn mid-batch (a subscriber, a hook, a waker), the [`Batch`]
 //! guard puts the tasks it did not reach back at the front of the queue, still queued,
 //! so none is lost and none is polled twice.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use crate::task::TaskPtr;
 
@@ -23,8 +25,8 @@ use crate::task::TaskPtr;
 pub(crate) struct RunQueue {
     /// Woken since the current batch was taken: the next turn's batch.
     ready: RefCell<Vec<TaskPtr>>,
-    /// The other buffer, empty, waiting to become the next `ready`.
-    spare: Cell<Vec<TaskPtr>>,
+    /// The other buffer: the batch being polled, empty between batches.
+    batch: RefCell<Vec<TaskPtr>>,
 }
 
 impl RunQueue {
@@ -53,10 +55,9 @@ impl RunQueue {
     /// Takes everything queued as this turn's batch; wakes from now on queue for the next.
     #[inline]
     pub(crate) fn take_batch(&self) -> Batch<'_> {
-        let tasks = std::mem::replace(&mut *self.ready.borrow_mut(), self.spare.take());
+        self.ready.swap(&self.batch);
         Batch {
             queue: self,
-            tasks,
             next: 0,
         }
     }
@@ -67,12 +68,10 @@ impl RunQueue {
     }
 }
 
-/// A turn's batch, owned by the turn (so no borrow of the queue is held while tasks
-/// run). Dropped at the end of the batch, or during an unwind: either way it hands its
-/// buffer back, and any task not yet taken goes back to the front of the queue.
+/// A turn's batch. Dropped at the end of the batch, or during an unwind: either way it
+/// empties its buffer, and any task not yet taken goes back to the front of the queue.
 pub(crate) struct Batch<'a> {
     queue: &'a RunQueue,
-    tasks: Vec<TaskPtr>,
     /// The first task not yet taken.
     next: usize,
 }
@@ -81,7 +80,7 @@ impl Batch<'_> {
     /// Tasks in the batch.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.tasks.len()
+        self.queue.batch.borrow().len()
     }
 
     /// Calls `poll` on each task of the batch in order, with the tasks after it (those
@@ -89,26 +88,32 @@ impl Batch<'_> {
     /// stay queued (see `Drop`).
     #[inline(always)]
     pub(crate) fn run(&mut self, mut poll: impl FnMut(TaskPtr, &[TaskPtr])) {
-        let Batch { tasks, next, .. } = self;
+        let tasks = self.queue.batch.borrow();
         let mut rest = tasks.iter();
         while let Some(&task) = rest.next() {
-            *next += 1;
+            self.next += 1;
             poll(task, rest.as_slice());
         }
     }
 }
 
 impl Drop for Batch<'_> {
+    #[inline]
     fn drop(&mut self) {
-        if self.next < self.tasks.len() {
-            // Unwinding mid-batch: the tasks not reached are still `QUEUED`; they keep
-            // their places ahead of everything woken since.
-            let mut ready = self.queue.ready.borrow_mut();
-            ready.splice(0..0, self.tasks.drain(self.next..));
+        let mut tasks = self.queue.batch.borrow_mut();
+        if self.next < tasks.len() {
+            requeue(&self.queue.ready, &mut tasks, self.next);
         }
-        self.tasks.clear();
-        self.queue.spare.set(std::mem::take(&mut self.tasks));
+        tasks.clear();
     }
+}
+
+/// Puts the tasks of `batch` from `from` on back at the front of `ready` (an unwind):
+/// they are still `QUEUED`, and keep their places ahead of everything woken since.
+#[cold]
+#[inline(never)]
+fn requeue(ready: &RefCell<Vec<TaskPtr>>, batch: &mut Vec<TaskPtr>, from: usize) {
+    ready.borrow_mut().splice(0..0, batch.drain(from..));
 }
 
 #[cfg(test)]

@@ -99,15 +99,17 @@ impl Core {
 
         // 3. The snapshot: tasks that were ready when this step began, once each. Tasks
         //    woken during the step (itself included) queue up for the next turn.
-        let mut batch = sched.take_batch();
-        let polled = batch.len() as u64;
-        self.probes().counters().add(Counter::Polls, polled);
-        if TIMED {
-            batch.run(|task, rest| self.poll_task_timed(task, rest));
-        } else {
-            batch.run(|task, _| self.poll_task::<false>(task, &[]));
-        }
-        drop(batch);
+        let polled = {
+            let mut batch = sched.take_batch();
+            let polled = batch.len() as u64;
+            self.probes().counters().add(Counter::Polls, polled);
+            if TIMED {
+                batch.run(|task, rest| self.poll_task_timed(task, rest));
+            } else {
+                batch.run(|task, _| self.poll_task::<false>(task, &[]));
+            }
+            polled
+        }; // the batch guard drops here, in place
 
         // 4. The block_on future, if woken.
         let main_polled = sched.take_main_wake();
@@ -127,8 +129,10 @@ impl Core {
             timing.turn_ended(number, sched.queue().len() as u64);
         }
 
-        // 5. Reports, where nothing is borrowed.
-        self.probes().flush();
+        // 5. Reports, where nothing is borrowed (only the timing probes queue any).
+        if TIMED {
+            self.probes().flush();
+        }
         if let Some(before) = before {
             if let Some(timing) = timing {
                 timing.break_chain(); // the hook is the user's code
