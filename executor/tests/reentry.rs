@@ -286,13 +286,19 @@ fn stall_warning(panic: bool) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_reenter_from_a_stall_warning() {
     stall_warning(false);
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_panic_from_a_stall_warning() {
     stall_warning(true);
 }
@@ -319,13 +325,19 @@ fn lost_waker_warning(panic: bool) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_reenter_from_a_lost_waker_warning() {
     lost_waker_warning(false);
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_panic_from_a_lost_waker_warning() {
     lost_waker_warning(true);
 }
@@ -352,25 +364,37 @@ fn wake(level: &tracing::Level, text: &str) -> bool {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_reenter_from_a_trace_poll_event() {
     trace_event(false, poll_start);
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_panic_from_a_trace_poll_event() {
     trace_event(true, poll_start);
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_reenter_from_a_trace_wake_event() {
     trace_event(false, wake);
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the timing probes under Miri take minutes; no unsafe code of their own")]
+#[cfg_attr(
+    miri,
+    ignore = "the timing probes under Miri take minutes; no unsafe code of their own"
+)]
 fn a_subscriber_may_panic_from_a_trace_wake_event() {
     trace_event(true, wake);
 }
