@@ -37,9 +37,14 @@ pub struct Builder {
     pub(crate) watchdog_backtrace: bool,
     pub(crate) trace_capacity: usize,
     pub(crate) name: Option<Box<str>>,
+    pub(crate) budget: Option<u32>,
     #[cfg(feature = "metrics")]
     pub(crate) metrics_period: Option<Duration>,
 }
+
+/// Operations one poll may complete on turnstile's resources before it yields, unless
+/// `Builder::budget` says otherwise (tokio's figure too).
+pub(crate) const DEFAULT_BUDGET: u32 = 128;
 
 /// The user's per-turn hook, boxed.
 pub(crate) type TurnHook = Box<dyn FnMut(&Turn)>;
@@ -66,6 +71,7 @@ impl Builder {
             watchdog_backtrace: false,
             trace_capacity: TRACE_CAPACITY,
             name: None,
+            budget: Some(DEFAULT_BUDGET),
             #[cfg(feature = "metrics")]
             metrics_period: None,
         }
@@ -229,6 +235,37 @@ impl Builder {
         self
     }
 
+    /// The cooperative budget: how many operations on turnstile's own resources one poll
+    /// of a task may complete before the next one yields (default 128; `None`: no
+    /// budget). Socket reads, writes, sends, receives, accepts and connects, a sleep or
+    /// interval tick that is due, and a `JoinHandle` whose task has finished each use
+    /// one unit when they complete. Once the budget is spent, the next such operation
+    /// wakes its task and returns `Pending` (a *budget yield*, counted in
+    /// `budget_yields`), so a task whose awaits are always ready still lets the loop, the
+    /// reactor and the other tasks run. `yield_now` is always a yield and needs no
+    /// budget; `task::unconstrained` opts a future out; `time::timeout` checks its
+    /// deadline even when the future inside spent the budget. The `block_on` future
+    /// gets a budget too. Zero is taken as 1.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .probes(turnstile::probes::Level::Counters)
+    ///     .budget(Some(2))
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     for _ in 0..5 {
+    ///         turnstile::time::sleep(std::time::Duration::ZERO).await; // due at once
+    ///     }
+    /// });
+    /// // Five ready sleeps, two per poll: the budget made the future yield twice.
+    /// assert_eq!(rt.counters().budget_yields, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn budget(mut self, operations: Option<u32>) -> Self {
+        self.budget = operations;
+        self
+    }
+
     /// The runtime's name (default `turnstile-N`, N its process-wide id): the `runtime`
     /// label of its published metrics, and what tells one loop from another when a
     /// service runs several.
@@ -306,6 +343,7 @@ impl fmt::Debug for Builder {
             .field("watchdog_backtrace", &self.watchdog_backtrace)
             .field("trace_capacity", &self.trace_capacity)
             .field("name", &self.name)
+            .field("budget", &self.budget)
             .finish()
     }
 }

@@ -18,6 +18,37 @@ thread_local! {
     /// thread. One store per yield at every level (cheaper than asking whether anyone
     /// listens); read and cleared around each poll only at `Level::Timing` and above.
     static LEAF_SITE: Cell<SiteTag> = const { Cell::new(SiteTag::NONE) };
+    /// The cooperative budget (`coop.rs`) of the runtime whose `block_on` runs on this
+    /// thread: operations per poll, `coop::UNLIMITED` for none. Thread-locals, so that
+    /// a leaf future reads them without reaching its runtime, and the loop starts each
+    /// poll's budget with one store.
+    static BUDGET_LIMIT: Cell<u32> = const { Cell::new(u32::MAX) };
+    /// Operations the poll in progress has used of its budget.
+    static BUDGET_USED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The budget per poll; sets it to `limit` and returns what it was.
+#[inline]
+pub(crate) fn replace_budget_limit(limit: u32) -> u32 {
+    BUDGET_LIMIT.with(|b| b.replace(limit))
+}
+
+/// The budget per poll.
+#[inline(always)]
+pub(crate) fn budget_limit() -> u32 {
+    BUDGET_LIMIT.with(Cell::get)
+}
+
+/// Operations the poll in progress has used of its budget.
+#[inline(always)]
+pub(crate) fn budget_used() -> u32 {
+    BUDGET_USED.with(Cell::get)
+}
+
+/// Sets the operations the poll in progress has used (zero: a poll begins).
+#[inline(always)]
+pub(crate) fn set_budget_used(used: u32) {
+    BUDGET_USED.with(|b| b.set(used));
 }
 
 /// A leaf future returns `Pending` at `site`: the executor attributes the yield to it.

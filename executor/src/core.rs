@@ -72,6 +72,7 @@ impl Core {
         blocking: BlockingPool,
         weak_self: Weak<Core>,
         name: Option<Box<str>>,
+        budget: Option<u32>,
     ) -> Core {
         let remote = Arc::new(Remote::new(io.remote_waker()));
         let weak_remote = Arc::downgrade(&remote);
@@ -83,7 +84,7 @@ impl Core {
         Core {
             id: remote.id(),
             name,
-            sched: Scheduler::new(),
+            sched: Scheduler::new(budget),
             io,
             remote,
             weak_remote,
@@ -299,6 +300,7 @@ impl Core {
             return;
         }
         self.sched.set_current(ptr.cast::<()>());
+        self.sched.refill_budget();
         let started = if TIMED_POLL {
             self.timed_poll_start(header)
         } else {

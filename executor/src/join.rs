@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use turnstile_probes::SiteTag;
 
 use crate::context;
+use crate::coop;
 use crate::core::{Core, TaskKey};
 use crate::task::{ErrorKind, Join, JoinTarget};
 
@@ -273,12 +274,22 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let join = self.join();
         let id = self.key.id;
+        if join.is_finished() && budget_spent(cx, Location::caller()) {
+            return Poll::Pending; // the outcome waits for the next poll of this task
+        }
         if join.is_timed() {
             return poll_timed(&join, id, cx, Location::caller());
         }
         join.poll(cx)
             .map(|r| r.map_err(|kind| JoinError::new(kind, id)))
     }
+}
+
+/// Whether the poll's cooperative budget is spent (then the task has been woken to
+/// yield, and the handle's site at `at` left for the probes); otherwise a unit is used.
+#[inline]
+fn budget_spent(cx: &mut Context<'_>, at: &'static Location<'static>) -> bool {
+    coop::poll_proceed(cx, || SiteTag::code(at)).is_pending()
 }
 
 /// `poll` at `Level::Timing`: the same, plus the await site at `at`.

@@ -56,6 +56,7 @@ mod builder;
 #[cfg(feature = "console")]
 mod console;
 mod context;
+mod coop;
 mod core;
 mod handle;
 #[cfg(feature = "hyper")]

@@ -90,8 +90,9 @@ impl Runtime {
         let io = IoDriver::new(driver, b.event_interval);
         let probes = Recorder::new(b.level, timing, watchdog, b.on_turn);
         let blocking = BlockingPool::new(b.blocking_threads);
-        let core =
-            Rc::new_cyclic(|weak_self| Core::new(io, probes, blocking, weak_self.clone(), b.name));
+        let core = Rc::new_cyclic(|weak_self| {
+            Core::new(io, probes, blocking, weak_self.clone(), b.name, b.budget)
+        });
         Ok(Runtime { core })
     }
 
@@ -235,11 +236,14 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// One `block_on` call's bookkeeping: its future starts woken on a clean slate, and
-/// its time is added to the running total when it returns or unwinds.
+/// One `block_on` call's bookkeeping: its future starts woken on a clean slate, polls
+/// get this runtime's budget, and its time is added to the running total when it
+/// returns or unwinds.
 struct RunningGuard<'a> {
     core: &'a Core,
     start: Instant,
+    /// The budget limit of whatever ran on this thread before.
+    budget: u32,
 }
 
 impl<'a> RunningGuard<'a> {
@@ -249,12 +253,18 @@ impl<'a> RunningGuard<'a> {
         core.sched().reset_step();
         let _ = core.sched().wake_main();
         core.probes().block_on_started(at, start);
-        RunningGuard { core, start }
+        let budget = core.sched().enter_budget();
+        RunningGuard {
+            core,
+            start,
+            budget,
+        }
     }
 }
 
 impl Drop for RunningGuard<'_> {
     fn drop(&mut self) {
         self.core.probes().block_on_ended(self.start);
+        crate::context::replace_budget_limit(self.budget);
     }
 }

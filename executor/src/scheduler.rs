@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use turnstile_probes::WakeSource;
 
+use crate::context;
+use crate::coop;
 use crate::run_queue::{Batch, RunQueue};
 use crate::slots::TaskSlots;
 use crate::task::{LocalTask, TaskPtr};
@@ -56,10 +58,15 @@ pub(crate) struct Scheduler {
     main_woken: Cell<bool>,
     /// Set while the runtime is being dropped: wakes are ignored, spawns refused.
     shutting_down: Cell<bool>,
+    /// What each poll's cooperative budget starts at (`coop.rs`); `coop::UNLIMITED`
+    /// for none (`Builder::budget(None)`).
+    budget_per_poll: u32,
 }
 
 impl Scheduler {
-    pub(crate) fn new() -> Self {
+    /// A scheduler whose polls each get `budget` operations (`None`: unlimited).
+    pub(crate) fn new(budget: Option<u32>) -> Self {
+        let budget_per_poll = budget.map_or(coop::UNLIMITED, |b| b.clamp(1, coop::UNLIMITED - 1));
         Scheduler {
             tasks: RefCell::new(TaskSlots::default()),
             queue: RunQueue::default(),
@@ -69,6 +76,7 @@ impl Scheduler {
             current: Cell::new(ptr::null()),
             main_woken: Cell::new(false),
             shutting_down: Cell::new(false),
+            budget_per_poll,
         }
     }
 
@@ -223,6 +231,18 @@ impl Scheduler {
     #[inline]
     pub(crate) fn set_activity(&self, activity: Activity) {
         self.activity.set(activity);
+    }
+
+    /// A poll begins: it has used none of its budget.
+    #[inline(always)]
+    pub(crate) fn refill_budget(&self) {
+        context::set_budget_used(0);
+    }
+
+    /// A `block_on` begins on this thread: polls get this runtime's budget. Returns
+    /// the limit to put back when it ends.
+    pub(crate) fn enter_budget(&self) -> u32 {
+        context::replace_budget_limit(self.budget_per_poll)
     }
 
     /// Back to a clean slate after a panic left the loop mid-step.

@@ -22,6 +22,7 @@ use turnstile_probes::{Counter, SiteTag};
 use turnstile_reactor::TimerKey;
 
 use crate::context;
+use crate::coop;
 use crate::core::Core;
 
 /// Waits until `duration` has passed.
@@ -141,12 +142,21 @@ impl Sleep {
                     context::leave_site(SiteTag::code(self.at).again());
                     return Poll::Pending;
                 }
+                // Fired: complete, if the poll's cooperative budget allows.
+                let at = self.at;
+                if coop::poll_proceed(cx, || SiteTag::code(at).again()).is_pending() {
+                    return Poll::Pending;
+                }
                 self.state = State::Elapsed;
                 return Poll::Ready(());
             }
         }
         // First poll (or first on this runtime): done already, or register a timer.
         if self.deadline <= Instant::now() {
+            let at = self.at;
+            if coop::poll_proceed(cx, || SiteTag::code(at)).is_pending() {
+                return Poll::Pending; // due, but the budget is spent: yield first
+            }
             self.state = State::Elapsed;
             if let Some(timing) = core.probes().timing() {
                 timing.inline(SiteTag::code(self.at));
@@ -255,7 +265,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(out) = this.future.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(this.sleep).poll(cx) {
+        // The deadline is checked even when the future spent the poll's budget: a
+        // future that never stops being ready still times out.
+        match coop::without_budget(|| Pin::new(this.sleep).poll(cx)) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

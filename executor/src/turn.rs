@@ -116,6 +116,7 @@ impl Core {
         let done = main_polled && {
             self.probes().bump(Counter::MainPolls);
             sched.set_current(sched.main_marker());
+            sched.refill_budget();
             let done = if TIMED {
                 self.timed_main_poll(poll_main)
             } else {
@@ -239,6 +240,7 @@ impl Core {
         turn.number = number;
         turn.tasks_polled = tasks_polled;
         turn.yields = d.polls_pending;
+        turn.budget_yields = d.budget_yields;
         turn.main_polled = main_polled;
         turn.wakes_self = d.wakes_self;
         turn.wakes_local = d.wakes_local;

@@ -91,6 +91,10 @@ counters! {
     polls_ready => PollsReady,
     /// Task polls that returned `Pending`: yields back to the loop.
     polls_pending => PollsPending,
+    /// Yields forced by the cooperative budget: a turnstile leaf future (a socket
+    /// operation, a due timer, a finished task's handle) found its task's budget for
+    /// this poll spent, woke the task and returned `Pending`. Each is also a yield.
+    budget_yields => BudgetYields,
     /// Polls of the `block_on` future.
     main_polls => MainPolls,
     /// Tasks spawned (including the carrier tasks of `spawn_blocking`).

@@ -156,6 +156,10 @@ pub struct SiteStats {
     pub awaited: u64,
     /// Polls that returned `Pending` here: yields back to the loop.
     pub yields: u64,
+    /// Of those, the yields the cooperative budget forced: the leaf was ready, but the
+    /// task's budget for the poll was spent.
+    #[serde(default)]
+    pub budget_yields: u64,
     /// Awaits that completed on their first poll, without reaching the loop.
     pub inline: u64,
     /// Total time tasks waited here (first `Pending` to the poll that resumed).
@@ -171,6 +175,7 @@ impl SiteStats {
             label,
             awaited: 0,
             yields: 0,
+            budget_yields: 0,
             inline: 0,
             total_wait: Duration::ZERO,
             longest_wait: Duration::ZERO,
@@ -204,7 +209,11 @@ impl fmt::Display for SiteStats {
             self.inline,
             self.total_wait,
             self.longest_wait
-        )
+        )?;
+        if self.budget_yields > 0 {
+            write!(f, "; {} yield(s) by the budget", self.budget_yields)?;
+        }
+        Ok(())
     }
 }
 
@@ -382,6 +391,20 @@ impl Sites {
     #[inline]
     pub fn yielded_again(&mut self, id: SiteId) {
         self.entries[id as usize].yields += 1;
+    }
+
+    /// The last yield at `id` was forced by the cooperative budget.
+    ///
+    /// ```
+    /// # let mut sites = turnstile_probes::Sites::new();
+    /// # let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// sites.began_wait(id);
+    /// sites.budget_yield(id);
+    /// assert_eq!(sites.get(id).budget_yields, 1);
+    /// ```
+    #[inline]
+    pub fn budget_yield(&mut self, id: SiteId) {
+        self.entries[id as usize].budget_yields += 1;
     }
 
     /// A wait at `id` ended after `nanos` (or after that many clock ticks, for a table

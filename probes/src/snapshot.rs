@@ -60,6 +60,9 @@ pub struct TaskStats {
     pub longest_poll: Duration,
     /// Where the wakes that are not self-wakes came from (`Level::Timing`; `None` below).
     pub wakes_by_source: Option<WakesBySource>,
+    /// Of its yields, those the cooperative budget forced (`Level::Timing`).
+    #[serde(default)]
+    pub budget_yields: u64,
 }
 
 /// A task's wakes by where they came from, besides its self-wakes (`Level::Timing`).
@@ -106,6 +109,7 @@ impl TaskStats {
             idle: Duration::ZERO,
             longest_poll: Duration::ZERO,
             wakes_by_source: None,
+            budget_yields: 0,
         }
     }
 }

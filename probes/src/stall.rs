@@ -60,6 +60,11 @@ pub struct StallReport {
     pub tasks_waiting: u64,
     /// The longest any of them had been waiting when the poll returned.
     pub longest_delay: Duration,
+    /// The poll ended in a yield that the cooperative budget forced: the task was
+    /// running through ready operations (computing between them), rather than stuck
+    /// in one call.
+    #[serde(default)]
+    pub ended_by_budget: bool,
 }
 
 impl StallReport {
@@ -81,6 +86,7 @@ impl StallReport {
             kind: StallKind::OffCpu,
             tasks_waiting: 2,
             longest_delay: Duration::from_millis(31),
+            ended_by_budget: false,
         }
     }
 
@@ -118,7 +124,14 @@ impl fmt::Display for StallReport {
             f,
             "; {} task(s) waited, the longest {:.1?}",
             self.tasks_waiting, self.longest_delay
-        )
+        )?;
+        if self.ended_by_budget {
+            write!(
+                f,
+                "; it ended in a budget yield (ready operations, one after another)"
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -45,6 +45,8 @@ pub struct TaskTiming {
     pub(crate) waiting_since: Cell<Ticks>,
     /// Already reported as a lost waker.
     pub(crate) lost: Cell<bool>,
+    /// Yields the cooperative budget forced.
+    pub(crate) budget_yields: Cell<u64>,
 }
 
 impl TaskTiming {
@@ -67,6 +69,7 @@ impl TaskTiming {
             waiting_site: Cell::new(NO_SITE),
             waiting_since: Cell::new(0),
             lost: Cell::new(false),
+            budget_yields: Cell::new(0),
         }
     }
 
@@ -118,6 +121,15 @@ impl TaskTiming {
     /// ```
     pub fn wakes_from(&self, source: WakeSource) -> u64 {
         self.wakes[source as usize].get()
+    }
+
+    /// The task's yields that the cooperative budget forced.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::TaskTiming::new(1).budget_yields(), 0);
+    /// ```
+    pub fn budget_yields(&self) -> u64 {
+        self.budget_yields.get()
     }
 
     /// The task finished at `now`.

@@ -27,6 +27,9 @@ pub struct Turn {
     pub tasks_polled: u64,
     /// Of those polls, how many returned `Pending` (yields back to the loop).
     pub yields: u64,
+    /// Of those, the yields the cooperative budget forced.
+    #[serde(default)]
+    pub budget_yields: u64,
     /// Whether the `block_on` future was polled at the end of the turn.
     pub main_polled: bool,
     /// Wakes by a task of itself during this turn.
@@ -82,7 +85,15 @@ impl fmt::Display for Turn {
             write!(f, " {} fired,", plural(self.timers_fired, "timer"))?;
         }
         let polled = plural(self.tasks_polled, "task");
-        write!(f, " polled {polled} ({} yielded)", self.yields)?;
+        if self.budget_yields > 0 {
+            write!(
+                f,
+                " polled {polled} ({} yielded, {} by budget)",
+                self.yields, self.budget_yields
+            )?;
+        } else {
+            write!(f, " polled {polled} ({} yielded)", self.yields)?;
+        }
         if self.main_polled {
             write!(f, " + block_on future")?;
         }

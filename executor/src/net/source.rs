@@ -24,10 +24,11 @@ use std::task::{Context, Poll};
 
 use mio::event::Source;
 use mio::Interest;
-use turnstile_probes::{Counter, Counters};
+use turnstile_probes::{Counter, Counters, SiteTag};
 use turnstile_reactor::{Direction, IoKey, Orphans};
 
 use crate::context;
+use crate::coop;
 use crate::core::Core;
 
 /// What kind of operation completed, for the per-socket-kind counters.
@@ -51,18 +52,25 @@ impl Op {
     #[cold]
     #[track_caller]
     fn leave_site(self, core: &Core) {
-        if let Some(timing) = core.probes().timing() {
-            let label = match self {
-                Op::TcpRead(_) => "tcp read",
-                Op::TcpWrite => "tcp write",
-                Op::TcpAccept => "tcp accept",
-                Op::TcpConnect => "tcp connect",
-                Op::UdpRecv => "udp recv",
-                Op::UdpSend => "udp send",
-            };
-            let tag = timing.label_tag(label, std::panic::Location::caller());
-            context::leave_site(tag);
-        }
+        context::leave_site(self.site(core));
+    }
+
+    /// The operation's await site (none below `Level::Timing`).
+    #[cold]
+    #[track_caller]
+    fn site(self, core: &Core) -> SiteTag {
+        let Some(timing) = core.probes().timing() else {
+            return SiteTag::NONE;
+        };
+        let label = match self {
+            Op::TcpRead(_) => "tcp read",
+            Op::TcpWrite => "tcp write",
+            Op::TcpAccept => "tcp accept",
+            Op::TcpConnect => "tcp connect",
+            Op::UdpRecv => "udp recv",
+            Op::UdpSend => "udp send",
+        };
+        timing.label_tag(label, std::panic::Location::caller())
     }
 
     #[inline]
@@ -212,13 +220,21 @@ impl<S: Source> IoSource<S> {
                 kind.leave_site(core);
                 return Poll::Pending;
             }
+            // Ready to try: the cooperative budget decides whether this poll may.
+            if coop::poll_proceed(cx, || kind.site(core)).is_pending() {
+                return Poll::Pending;
+            }
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    coop::refund(); // it waits: it uses no budget
                     io.clear_and_wait(self.key, dir, cx.waker());
                     kind.leave_site(core);
                     return Poll::Pending;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    coop::refund(); // tried again, with its own unit
+                    continue;
+                }
                 Err(e) => {
                     io.complete(self.key, dir, false);
                     return Poll::Ready(Err(e));

@@ -116,6 +116,7 @@ impl Header {
             by.io = t.wakes_from(WakeSource::Io);
             by.timer = t.wakes_from(WakeSource::Timer);
             stats.wakes_by_source = Some(by);
+            stats.budget_yields = t.budget_yields();
         }
         stats
     }

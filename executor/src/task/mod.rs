@@ -60,6 +60,7 @@ mod join_state;
 pub(crate) mod state;
 mod waker;
 
+pub use crate::coop::{unconstrained, Unconstrained};
 pub(crate) use cell::TaskCell;
 pub(crate) use header::Header;
 pub(crate) use join_state::{ErrorKind, Join, JoinTarget};

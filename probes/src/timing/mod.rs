@@ -65,7 +65,8 @@ pub struct TaskInfo<'a> {
 /// use std::time::Duration;
 /// use turnstile_probes::{Level, SiteTag, TaskTiming, Timing};
 ///
-/// let timing = Timing::new(Level::Timing, Duration::from_millis(10), 1024);
+/// // A stall threshold no poll here can reach, even on a loaded machine.
+/// let timing = Timing::new(Level::Timing, Duration::from_secs(60), 1024);
 /// let task = TaskTiming::new(timing.now());
 /// let start = timing.poll_started(&task, 1);
 /// let stalled = timing.poll_ended(&task, 1, start, SiteTag::NONE, true, false);
@@ -100,6 +101,10 @@ pub struct Timing {
     /// the `RefCell` so the per-poll check needs no borrow; and the ticks between samples.
     cpu_sampled: Cell<Ticks>,
     cpu_refresh: u64,
+    /// A leaf forced a budget yield in the poll in progress (`budget_yield`).
+    budget_yielded: Cell<bool>,
+    /// The last poll that ended ended in a budget yield (for its stall report).
+    ended_by_budget: Cell<bool>,
     inner: RefCell<Recorded>,
     /// `tracing` events waiting for a safe point (see `outbox.rs`).
     outbox: RefCell<Outbox>,
@@ -169,6 +174,8 @@ impl Timing {
             park_start: Cell::new(0),
             cpu_sampled: Cell::new(0),
             cpu_refresh,
+            budget_yielded: Cell::new(false),
+            ended_by_budget: Cell::new(false),
             outbox: RefCell::new(Outbox::default()),
             posted: Cell::new(false),
         }

@@ -153,6 +153,14 @@ impl Timing {
         // same leaf is pending again.
         let waiting = task.waiting_site.get();
         let resolved = if done { None } else { inner.sites.resolve(tag) };
+        let by_budget = self.budget_yielded.replace(false) && !done;
+        self.ended_by_budget.set(by_budget);
+        if by_budget {
+            task.budget_yields.set(task.budget_yields.get() + 1);
+            if let Some((site, _)) = resolved {
+                inner.sites.budget_yield(site);
+            }
+        }
         match resolved {
             Some((site, true)) if site == waiting => inner.sites.yielded_again(site),
             _ => {
@@ -183,6 +191,24 @@ impl Timing {
             self.event(now, EventKind::PollEnd { task: id, done });
         }
         ticks >= self.stall_ticks
+    }
+
+    /// A leaf future found the poll's cooperative budget spent and made its task yield:
+    /// the poll's end counts the yield as the budget's, for the task and the site.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// let start = t.poll_started(&task, 1);
+    /// t.budget_yield();
+    /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
+    /// t.poll_ended(&task, 1, start, tag, false, true);
+    /// assert_eq!(task.budget_yields(), 1);
+    /// assert_eq!(t.sites()[0].budget_yields, 1);
+    /// ```
+    #[cold]
+    pub fn budget_yield(&self) {
+        self.budget_yielded.set(true);
     }
 
     /// A leaf at `tag` completed on its first poll.

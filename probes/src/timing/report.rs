@@ -133,6 +133,7 @@ impl Timing {
             kind,
             tasks_waiting,
             longest_delay: Duration::from_nanos(longest),
+            ended_by_budget: self.ended_by_budget.get(),
         };
         inner.stalls_total += 1;
         if inner.stalls.len() == STALLS_KEPT {
