@@ -22,8 +22,8 @@ use crate::machine::Machine;
 use crate::report::{self, ExperimentReport, TourReport};
 use crate::runtimes::RuntimeChoice;
 
-/// turnstile-lab: the seed questions answered by measurement, on turnstile and on
-/// tokio's current-thread runtime side by side.
+/// turnstile-lab: claims about async runtimes, tested by measurement on turnstile and
+/// on tokio's current-thread runtime side by side.
 ///
 /// With no subcommand it runs the tour: every experiment in a short form.
 #[derive(Debug, Parser)]
@@ -48,28 +48,28 @@ pub struct Cli {
 pub enum Command {
     /// Every experiment in a short form, one after the other (the default).
     Tour(TourArgs),
-    /// Seed 002: does every .await go back to the loop? Await chains of depth 1, 5, 50.
+    /// Does every .await go back to the loop? Await chains of depth 1, 5, 50.
     Chain(ChainArgs),
-    /// Seed 001: what one call, await, yield, task switch and thread switch cost.
+    /// What one call, await, yield, task switch and thread switch cost.
     YieldCost(YieldCostArgs),
-    /// Seed 000: 10,000 and 100,000 tasks sleeping 3 x 100 ms: all at once, batched,
-    /// behind a semaphore.
+    /// 10,000 and 100,000 tasks sleeping 3 x 100 ms: all at once, batched, behind a
+    /// semaphore.
     Gather(GatherArgs),
-    /// Seed 001: bytes per idle task; a deep recursive async fn against a loop.
+    /// Bytes per idle task; a deep recursive async fn against a loop.
     Memory(MemoryArgs),
-    /// Seed 001: TCP and UDP echo servers, round trips per second and p99, with the
-    /// server and the load generator on separate cores.
+    /// TCP and UDP echo servers: round trips per second, p99, and the server's CPU
+    /// time and system calls per request, server and load generator on separate cores.
     Echo(EchoArgs),
-    /// Seeds 000, 002: clients against a server that serves 100 connections at once;
-    /// plain, semaphore and buffer_unordered from 10 to 2,000 in flight.
+    /// Clients against a server that serves 100 connections at once; plain, semaphore
+    /// and buffer_unordered from 10 to 2,000 in flight.
     Limit(LimitArgs),
-    /// Seed 003: request latency against the CPU share of each request's work, inline
-    /// and through spawn_blocking.
+    /// Request latency against the CPU share of each request's work, inline and
+    /// through spawn_blocking.
     CpuShare(CpuShareArgs),
     /// hyper's hello world on each runtime, driven by wrk or the lab's own generator.
     Http(HttpArgs),
-    /// Seeds 001, 003: a heartbeat's lateness while another task blocks, computes, or
-    /// offloads; turnstile's stall reports.
+    /// A heartbeat's lateness while another task blocks, computes, or offloads;
+    /// turnstile's stall reports.
     Stall(StallArgs),
     /// Runs a server for a parent lab process until its stdin closes (internal).
     #[command(hide = true)]
@@ -107,6 +107,13 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // A run can take minutes: find out before it starts that its files have a home.
+    if !matches!(
+        cli.command,
+        Some(Command::Serve { .. } | Command::Worker { .. })
+    ) {
+        check_writable(&cli.out)?;
+    }
     let lab = Lab {
         runtimes: cli.runtime.runtimes(),
         smoke: cli.smoke,
@@ -208,6 +215,23 @@ fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// Creates `dir` if needed and writes and removes a file in it, so that a directory the
+/// lab cannot write to is an error before anything runs, not after.
+pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "--out {}: the lab cannot write its files there ({e}); choose another \
+             directory with --out DIR",
+            dir.display()
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".turnstile-lab-{}.probe", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
+}
+
 fn names(files: &[PathBuf]) -> String {
     files
         .iter()
@@ -246,6 +270,21 @@ mod tests {
         assert!(<experiments::Limit as Experiment>::tour_args(false).tour);
         assert!(<experiments::CpuShare as Experiment>::tour_args(false).tour);
         assert!(<experiments::Http as Experiment>::tour_args(false).tour);
+    }
+
+    #[test]
+    fn an_out_directory_that_cannot_be_made_is_refused() {
+        let file = std::env::temp_dir().join(format!("lab-out-{}", std::process::id()));
+        std::fs::write(&file, b"a file, not a directory").unwrap();
+        let err = check_writable(&file.join("figures"))
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_file(&file).unwrap();
+        assert!(err.starts_with("--out "), "{err}");
+        let dir = std::env::temp_dir().join(format!("lab-out-dir-{}", std::process::id()));
+        check_writable(&dir).unwrap();
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no probe left");
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! turnstile-lab: the experiments that answer the seed questions, each run on turnstile
-//! and on tokio's current-thread runtime with the same workload code.
+//! turnstile-lab: experiments that test published claims about async runtimes, each
+//! run on turnstile and on tokio's current-thread runtime with the same workload code.
+//! The claims come from four articles about Python's asyncio ([`sources`]); each
+//! report states its claim with the article's numbers and cites it by title.
 //!
 //! The binary (`cargo run --release` at the workspace root) runs the tour: every
 //! experiment in a short form, a table per experiment on the terminal, and JSON, SVG and
@@ -49,4 +51,5 @@ pub mod machine;
 pub mod plot;
 pub mod report;
 pub mod runtimes;
+pub mod sources;
 pub mod worker;

@@ -70,7 +70,8 @@ pub trait Report {
     fn name(&self) -> &'static str;
     /// A heading.
     fn title(&self) -> String;
-    /// The seed's question, in one or two sentences.
+    /// The claim it tests, with the article's own numbers and its title, then what
+    /// is measured here: one or two sentences.
     fn question(&self) -> String;
     /// Lines shown before the tables, as they are (a narrated trace).
     fn preface(&self) -> Vec<String> {

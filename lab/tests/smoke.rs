@@ -388,6 +388,8 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         }
     }
     let summary = std::fs::read_to_string(dir.join("summary.md")).expect("summary.md");
+    assert_stands_alone("summary.md", &summary);
+    assert_stands_alone("the tour's output", &stdout);
     assert!(
         summary.contains("[loop] end of turn"),
         "the narration is in the summary"
@@ -434,6 +436,8 @@ fn bad_arguments_fail_with_a_clear_message() {
 
 #[test]
 fn every_experiment_has_help() {
+    let top = lab(&["--help"]);
+    assert_stands_alone("--help", &String::from_utf8_lossy(&top.stdout));
     for sub in [
         "tour",
         "chain",
@@ -453,5 +457,50 @@ fn every_experiment_has_help() {
             text.contains("--runtime") && text.contains("--smoke"),
             "{text}"
         );
+        assert_stands_alone(&format!("{sub} --help"), &text);
     }
+}
+
+/// Fails if `text` sends its reader to material a user of the repository does not have.
+fn assert_stands_alone(what: &str, text: &str) {
+    let lower = text.to_lowercase();
+    for needle in ["seed", "../shared", "shared/seeds"] {
+        assert!(!lower.contains(needle), "{what} mentions {needle:?}");
+    }
+}
+
+#[test]
+fn the_book_and_the_readme_stand_alone() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("a docs entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    assert!(pages.len() > 10, "the book has its chapters: {pages:?}");
+    for page in pages {
+        let text = std::fs::read_to_string(&page).expect("a readable page");
+        assert_stands_alone(&page.display().to_string(), &text);
+    }
+}
+
+#[test]
+fn an_out_path_that_is_a_file_fails_before_anything_runs() {
+    let file = out_dir("out-is-a-file");
+    std::fs::create_dir_all(file.parent().expect("a parent")).expect("the parent");
+    std::fs::write(&file, "not a directory").expect("a file");
+    let out = lab(&["chain", "--smoke", "--out", file.to_str().expect("UTF-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--out") && stderr.contains("cannot write"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing ran: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

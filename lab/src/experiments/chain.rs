@@ -1,4 +1,4 @@
-//! `chain` (seed 002): does every `.await` go back to the loop?
+//! `chain`: does every `.await` go back to the loop?
 //!
 //! An await chain of depth 1, 5 and 50 over (a) a sleep and (b) a ready future, each
 //! chain run once as a spawned task (to count turns, polls, yields and parks) and many
@@ -30,6 +30,7 @@ use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
 use crate::report::{self, duration_ns, opt, ExperimentReport, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::sources;
 
 /// The knobs of `chain`.
 #[derive(clap::Args, Clone, Debug)]
@@ -430,9 +431,14 @@ impl Report for ChainReport {
     }
 
     fn question(&self) -> String {
-        "Seed 002: an await chain of several async functions over one real wait. Does each \
-         level cost a trip through the event loop, or only the leaf that really waits?"
-            .into()
+        format!(
+            "Claim: in asyncio, an await of a coroutine does not enter the event loop; \
+             only an await of something that really waits does. A 5-deep chain of async \
+             functions over one sleep enters the loop's `_run_once` only at the sleep \
+             ({}). Here: chains of several depths over one real wait, and over a ready \
+             future. Does each level cost a trip through the loop, or only the leaf?",
+            sources::AWAIT_CHAINS
+        )
     }
 
     fn preface(&self) -> Vec<String> {

@@ -1,4 +1,4 @@
-//! `cpu-share` (seed 003): when does CPU work in the loop wreck the tail?
+//! `cpu-share`: when does CPU work in the loop wreck the tail?
 //!
 //! A loopback request/response server (`turnstile_benches::net::work_server`) where
 //! each request is a fixed amount of work: a CPU burst that makes up 0 to 50 % of it,
@@ -25,6 +25,7 @@ use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, ExperimentReport, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `cpu-share`.
 #[derive(clap::Args, Clone, Debug)]
@@ -319,12 +320,16 @@ impl Report for CpuShareReport {
 
     fn question(&self) -> String {
         format!(
-            "Seed 003: async is cooperative, so CPU work in one task holds up all others; \
-             the seed sees tail latency fall off a cliff once CPU work passes ~20 %. Here: \
+            "Claim: async is cooperative, so CPU work in one task holds up all others, \
+             and tail latency falls off a cliff once CPU work passes 20 % of the total \
+             ({}). Here: \
              {} µs of work per request (a CPU burst of the given share, then a timer wait), \
              {} requests/s offered over {} connections by a tokio client thread; latency \
              counts from each request's scheduled send.",
-            self.work_us, self.rate, self.connections
+            sources::NOT_CONCURRENT,
+            self.work_us,
+            self.rate,
+            self.connections
         )
     }
 

@@ -1,11 +1,11 @@
-//! `echo` (seed 001, section 10.1): how many echoes a second, and how late the slowest?
+//! `echo`: how many echoes a second, how late the slowest, and what each costs the server?
 //!
 //! A TCP echo server (1 KiB messages, 1, 10 and 100 connections in lockstep) and a UDP
 //! echo server, each on turnstile and on tokio, in a child process pinned to one core.
 //! The load generator is the same for both: a tokio current-thread client in another
 //! child pinned to the other core, so the servers differ and nothing else. Reported:
-//! messages (or packets) per second and round-trip p50 and p99, beside the seed's
-//! asyncio and uvloop figures.
+//! messages (or packets) per second and round-trip p50 and p99, beside the asyncio
+//! survey's asyncio and uvloop figures.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -21,6 +21,7 @@ use crate::load::{self, micros, rate, Latency, ServeJob, Server, ServerProcess};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, ExperimentReport, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 use crate::worker::{self, Job};
 
 /// The knobs of `echo`.
@@ -309,11 +310,12 @@ async fn udp_load(job: &EchoLoadJob) -> anyhow::Result<EchoLoad> {
     })
 }
 
-/// The seed's figures (no size, connection count or machine stated): (asyncio,
+/// The asyncio survey's figures (section 10.1; no size, connection count or machine
+/// stated): (asyncio,
 /// uvloop) for TCP req/s, UDP packets/s and p99 latency in ms.
-const SEED_TCP: (f64, f64) = (50_000.0, 150_000.0);
-const SEED_UDP: (f64, f64) = (80_000.0, 250_000.0);
-const SEED_P99_MS: (f64, f64) = (12.0, 4.0);
+const PYTHON_TCP: (f64, f64) = (50_000.0, 150_000.0);
+const PYTHON_UDP: (f64, f64) = (80_000.0, 250_000.0);
+const PYTHON_P99_MS: (f64, f64) = (12.0, 4.0);
 
 impl EchoReport {
     fn find(&self, runtime: Rt, proto: Proto, clients: u64) -> Option<&EchoRow> {
@@ -351,10 +353,11 @@ impl Report for EchoReport {
 
     fn question(&self) -> String {
         format!(
-            "Seed 001 §10.1: uvloop serves 3x asyncio (TCP 50k -> 150k req/s, UDP 80k -> \
-             250k packets/s, p99 12 -> 4 ms). Here: an echo server on each runtime, {} B \
-             messages in lockstep, {} s per setting; the load generator is the same tokio \
-             current-thread client for both; {}.",
+            "Claim: uvloop serves 3x what asyncio does (TCP 50k -> 150k req/s, UDP 80k -> \
+             250k packets/s, p99 12 -> 4 ms) ({}, section 10.1). Here: an echo server on \
+             each runtime, {} B messages in lockstep, {} s per setting; the load generator \
+             is the same tokio current-thread client for both; {}.",
+            sources::BOTTLENECKS,
             self.size,
             self.seconds,
             match self.pinned {
@@ -397,24 +400,24 @@ impl Report for EchoReport {
                 ]);
             }
         }
-        let mut seed = Section::new(
-            "The seed's figures (Python; size, connections and machine not stated).",
+        let mut python = Section::new(
+            "The asyncio survey's figures (Python; size, connections and machine not stated).",
             &["metric", "asyncio", "uvloop", "uvloop / asyncio"],
             1,
         );
         for (name, (a, u), fmt) in [
-            ("TCP req/s", SEED_TCP, rate as fn(f64) -> String),
-            ("UDP packets/s", SEED_UDP, rate),
-            ("p99 latency", SEED_P99_MS, |ms: f64| format!("{ms} ms")),
+            ("TCP req/s", PYTHON_TCP, rate as fn(f64) -> String),
+            ("UDP packets/s", PYTHON_UDP, rate),
+            ("p99 latency", PYTHON_P99_MS, |ms: f64| format!("{ms} ms")),
         ] {
             let ratio = if name.starts_with("p99") {
                 a / u
             } else {
                 u / a
             };
-            seed.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
+            python.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
         }
-        vec![s, seed]
+        vec![s, python]
     }
 
     fn notes(&self) -> Vec<String> {
@@ -437,7 +440,7 @@ impl Report for EchoReport {
         }
         notes.push(
             "Both servers run the same code and the same client drives them, so the ratio \
-             is the runtimes'; the seed's 3x is between two Python loops, one of them \
+             is the runtimes'; the survey's 3x is between two Python loops, one of them \
              written in C (uvloop over libuv)."
                 .into(),
         );

@@ -1,4 +1,4 @@
-//! `limit` (seeds 000, 002): how many requests should a client have in flight?
+//! `limit`: how many requests should a client have in flight?
 //!
 //! A local server (`turnstile_benches::net::limited_server`) serves at most 100
 //! connections at once, like a database at `max_connections`: one item per
@@ -27,6 +27,7 @@ use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, ExperimentReport, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `limit`.
 #[derive(clap::Args, Clone, Debug)]
@@ -402,11 +403,13 @@ impl Report for LimitReport {
 
     fn question(&self) -> String {
         format!(
-            "Seeds 000 and 002: network calls start failing past ~1000 at once, servers \
-             cap their connections (Postgres: 100), and a semaphore that cut concurrency \
-             from 1000 to 50 doubled throughput. Here: a local server that serves {} \
+            "Claim: network calls start timing out past 1,000 at once and servers cap \
+             their connections (Postgres: 100) ({}); a semaphore that cut concurrency \
+             from 1,000 to 50 doubled throughput ({}). Here: a local server that serves {} \
              connections at once and {}s the rest, {} µs per item; clients fetch with a \
              concurrency bound three ways; a fetch over {} ms is an error.",
+            sources::GATHER_OR_BATCH,
+            sources::AWAIT_CHAINS,
             self.server_limit,
             match self.overflow {
                 Overflow::Refuse => "refuse",

@@ -1,4 +1,4 @@
-//! `memory` (seed 001, section 2.2): what does a task cost in memory, and what does a
+//! `memory`: what does a task cost in memory, and what does a
 //! deep recursive `async fn` cost against the same work as a loop?
 //!
 //! Idle tasks: N tasks spawned and each polled once, left waiting for a wake that never
@@ -25,6 +25,7 @@ use crate::machine;
 use crate::plot::{self, Bars, Series};
 use crate::report::{bytes, duration_ns, opt, thousands, ExperimentReport, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::sources;
 use crate::worker::{self, Job};
 
 /// The knobs of `memory`.
@@ -267,10 +268,13 @@ impl Report for MemoryReport {
     }
 
     fn question(&self) -> String {
-        "Seed 001 (section 2.2): a Python coroutine object is 200-300 bytes and a Future \
-         400-500 (sys.getsizeof); a 10,000-deep recursive coroutine piles up frames. What \
-         does a waiting task hold here, and what does recursion cost against a loop?"
-            .into()
+        format!(
+            "Claim: a Python coroutine object is 200-300 bytes and a Future 400-500 \
+             (sys.getsizeof), and a 10,000-deep recursive coroutine piles up frames ({}, \
+             sections 2.2 and 1.2). What does a waiting task hold here, and what does \
+             recursion cost against a loop?",
+            sources::BOTTLENECKS
+        )
     }
 
     fn sections(&self) -> Vec<Section> {

@@ -90,30 +90,30 @@ pub fn default_args<A: clap::Args>() -> A {
     A::from_arg_matches(&matches).expect("defaults parse into the Args struct")
 }
 
-/// `chain` (seed 002).
+/// `chain`: does every `.await` go back to the loop?
 #[derive(Debug)]
 pub struct Chain;
-/// `yield-cost` (seed 001, section 2.1).
+/// `yield-cost`: what a call, an await, a yield and a switch cost.
 #[derive(Debug)]
 pub struct YieldCost;
-/// `gather` (seed 000).
+/// `gather`: many sleeping tasks at once, or in batches.
 #[derive(Debug)]
 pub struct Gather;
-/// `memory` (seed 001, section 2.2).
+/// `memory`: bytes per waiting task; recursion against a loop.
 #[derive(Debug)]
 pub struct Memory;
-/// `echo` (seed 001, section 10.1).
+/// `echo`: TCP and UDP echo servers, and what each request costs them.
 #[derive(Debug)]
 pub struct Echo;
-/// `limit` (seeds 000, 002).
+/// `limit`: how many requests a client should have in flight.
 #[derive(Debug)]
 pub struct Limit;
-/// `cpu-share` (seed 003).
+/// `cpu-share`: where CPU work in the loop wrecks the tail.
 #[derive(Debug)]
 pub struct CpuShare;
 /// `http`: hyper's hello world.
 #[derive(Debug)]
 pub struct Http;
-/// `stall` (seed 001 section 1.1, seed 003).
+/// `stall`: what one blocking call costs everyone else.
 #[derive(Debug)]
 pub struct Stall;

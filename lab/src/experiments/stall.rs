@@ -1,4 +1,4 @@
-//! `stall` (seed 001 section 1.1, seed 003): what does one blocking call cost the loop?
+//! `stall`: what does one blocking call cost the loop?
 //!
 //! A heartbeat task sleeps 1 ms at a time and records how late each wake-up is. Beside
 //! it, another task injects stalls of a fixed length, three ways: (a) a blocking
@@ -24,6 +24,7 @@ use crate::load::{micros, Latency};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, ExperimentReport, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `stall`.
 #[derive(clap::Args, Clone, Debug)]
@@ -246,11 +247,14 @@ impl Report for StallReportTable {
 
     fn question(&self) -> String {
         format!(
-            "Seed 001 §1.1 and seed 003: a blocking call or a CPU loop inside a coroutine \
-             stalls the whole loop. Here: a heartbeat task wakes every 1 ms and records how \
+            "Claim: a blocking call (`time.sleep(1)`) or a CPU loop (`sum(range(10**7))`) \
+             inside a coroutine stalls the whole loop ({}, section 1.1; {}). Here: a heartbeat task wakes every 1 ms and records how \
              late it is, while another task makes {} stalls of {} ms each, three ways. \
              turnstile runs with its probes at Level::Timing (stall threshold 10 ms).",
-            self.stalls, self.stall_ms
+            sources::BOTTLENECKS,
+            sources::NOT_CONCURRENT,
+            self.stalls,
+            self.stall_ms
         )
     }
 

@@ -1,4 +1,4 @@
-//! `yield-cost` (seed 001, section 2.1): the switch-cost table, measured here.
+//! `yield-cost`: the switch-cost table of the asyncio survey, measured here.
 //!
 //! From a plain function call up to an OS thread switch: an `.await` of a ready future,
 //! a 5-deep ready chain, one `yield_now` through each loop, a task-to-task ping-pong on
@@ -26,6 +26,7 @@ use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
 use crate::report::{self, duration_ns, ExperimentReport, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `yield-cost`.
 #[derive(clap::Args, Clone, Debug)]
@@ -58,8 +59,9 @@ pub struct CostRow {
     pub samples_ns: Vec<f64>,
     /// `ns` as a multiple of the function call's.
     pub times_call: f64,
-    /// The seed's figure for the same kind of operation in Python, if it gives one.
-    pub seed: Option<String>,
+    /// The asyncio survey's figure for the same kind of operation in Python, if it
+    /// gives one.
+    pub python: Option<String>,
 }
 
 /// What `yield-cost` measured.
@@ -77,9 +79,9 @@ pub struct YieldCostReport {
     pub skipped: Vec<String>,
 }
 
-const SEED_CALL: &str = "50-100 ns";
-const SEED_COROUTINE: &str = "800-1,200 ns";
-const SEED_THREAD: &str = "5,000-20,000 ns";
+const PYTHON_CALL: &str = "50-100 ns";
+const PYTHON_COROUTINE: &str = "800-1,200 ns";
+const PYTHON_THREAD: &str = "5,000-20,000 ns";
 
 impl Experiment for super::YieldCost {
     const NAME: &'static str = "yield-cost";
@@ -108,7 +110,7 @@ impl Experiment for super::YieldCost {
                 "call",
                 "a plain function call (not inlined)".into(),
                 None,
-                Some(SEED_CALL),
+                Some(PYTHON_CALL),
                 Box::new(move || Some(time_calls(ops))),
             ),
             (
@@ -131,7 +133,7 @@ impl Experiment for super::YieldCost {
                 "yield-probes-off",
                 "one yield_now through the loop (probes Off)".into(),
                 Some(Rt::Turnstile),
-                Some(SEED_COROUTINE),
+                Some(PYTHON_COROUTINE),
                 Box::new(move || Some(time_yields(&Turnstile::new(Level::Off), ops))),
             ));
         }
@@ -140,7 +142,7 @@ impl Experiment for super::YieldCost {
                 "yield",
                 "one yield_now through the loop".into(),
                 Some(rt),
-                Some(SEED_COROUTINE),
+                Some(PYTHON_COROUTINE),
                 Box::new(move || Some(on_runtime!(rt, R => time_yields(&R::fresh(), ops)))),
             ));
         }
@@ -149,7 +151,7 @@ impl Experiment for super::YieldCost {
                 "ping-pong",
                 "task-to-task switch (two tasks pass a baton)".into(),
                 Some(rt),
-                Some(SEED_COROUTINE),
+                Some(PYTHON_COROUTINE),
                 Box::new(move || Some(on_runtime!(rt, R => time_ping_pong::<R>(ops)))),
             ));
         }
@@ -157,7 +159,7 @@ impl Experiment for super::YieldCost {
             "threads",
             "OS thread switch: two threads pass a baton, any core".into(),
             None,
-            Some(SEED_THREAD),
+            Some(PYTHON_THREAD),
             Box::new(move || time_threads(thread_rounds, None)),
         ));
         let mut skipped = Vec::new();
@@ -167,7 +169,7 @@ impl Experiment for super::YieldCost {
                 "threads-one-core",
                 format!("OS thread switch: both threads pinned to CPU {cpu}"),
                 None,
-                Some(SEED_THREAD),
+                Some(PYTHON_THREAD),
                 Box::new(move || time_threads(thread_rounds, Some(cpu))),
             )),
             _ => skipped.push("threads-one-core: pinning threads to one CPU was refused".into()),
@@ -175,7 +177,7 @@ impl Experiment for super::YieldCost {
 
         let bar = lab.progress(plan.len() as u64 * u64::from(samples), "yield-cost");
         let mut rows = Vec::new();
-        for (op, what, runtime, seed, measure) in &plan {
+        for (op, what, runtime, python, measure) in &plan {
             let label = runtime.map_or_else(|| what.clone(), |rt| format!("{what}, {rt}"));
             bar.set_message(label);
             let samples_ns: Option<Vec<f64>> = (0..samples)
@@ -196,7 +198,7 @@ impl Experiment for super::YieldCost {
                 ns: report::median(&samples_ns),
                 samples_ns,
                 times_call: 0.0,
-                seed: seed.map(str::to_string),
+                python: python.map(str::to_string),
             });
         }
         bar.finish_and_clear();
@@ -370,10 +372,12 @@ impl Report for YieldCostReport {
     }
 
     fn question(&self) -> String {
-        "Seed 001 (section 2.1) gives a table for Python: a function call 50-100 ns, a \
-         coroutine switch 800-1,200 ns, a thread switch 5,000-20,000 ns. What are the \
-         same steps in Rust, on turnstile and on tokio?"
-            .into()
+        format!(
+            "Claim: in Python a function call costs 50-100 ns, a coroutine switch \
+             800-1,200 ns and a thread switch 5,000-20,000 ns ({}, section 2.1). What \
+             are the same steps in Rust, on each runtime?",
+            sources::BOTTLENECKS
+        )
     }
 
     fn sections(&self) -> Vec<Section> {
@@ -384,7 +388,13 @@ impl Report for YieldCostReport {
                 report::thousands(self.ops),
                 report::thousands(self.thread_rounds)
             ),
-            &["operation", "runtime", "per op", "x call", "seed (Python)"],
+            &[
+                "operation",
+                "runtime",
+                "per op",
+                "x call",
+                "Python (article)",
+            ],
             2,
         );
         for row in &self.rows {
@@ -393,7 +403,7 @@ impl Report for YieldCostReport {
                 row.runtime.map_or_else(|| "-".into(), |rt| rt.to_string()),
                 duration_ns(row.ns),
                 format!("{:.1}", row.times_call),
-                row.seed.clone().unwrap_or_default(),
+                row.python.clone().unwrap_or_default(),
             ]);
         }
         vec![s]
