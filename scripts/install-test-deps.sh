@@ -5,8 +5,6 @@ set -uo pipefail
 
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
-# The lab's `http` experiment drives hyper with wrk (it falls back to its own generator).
-command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 
 if ((${#need_apt[@]})); then
     echo "install-test-deps: installing ${need_apt[*]} from Debian"
@@ -16,4 +14,6 @@ if ((${#need_apt[@]})); then
         sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
     fi || echo "install-test-deps: WARNING: could not install ${need_apt[*]}; tests that need them will fail and say so" >&2
 fi
+# The lab's load generators (its `http` experiment falls back to its own without them).
+bash "$(dirname "$0")/install-lab-tools.sh" || true
 exit 0

@@ -45,6 +45,7 @@ macro_rules! on_runtime {
 
 pub use turnstile_benches::alloc;
 pub mod cli;
+pub mod cost;
 pub mod experiments;
 pub mod load;
 pub mod machine;

@@ -14,6 +14,7 @@ use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
 use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
+use turnstile_lab::load::LoadCost;
 use turnstile_lab::report::{ExperimentReport, TourReport};
 use turnstile_lab::runtimes::Rt;
 
@@ -224,6 +225,21 @@ fn echo_answers_every_message_on_both_runtimes() {
             Proto::Udp => assert_eq!(r.load.messages + r.load.lost, 20 * r.clients, "{what}"),
         }
         assert_eq!(r.load.latency.samples, r.load.messages, "{what}");
+        assert_server_was_metered(&what, &r.cost, r.load.messages);
+    }
+}
+
+/// The server's loop thread was metered: it spent CPU time, and if its system calls
+/// were counted, each request took at least one read and one write.
+fn assert_server_was_metered(what: &str, cost: &LoadCost, requests: u64) {
+    assert!(cost.server.cpu_ns > 0, "{what}: {cost:?}");
+    assert!(cost.seconds > 0.0, "{what}");
+    match cost.server.syscalls {
+        Some(n) => assert!(n >= 2 * requests, "{what}: {n} syscalls for {requests}"),
+        None => assert!(
+            cost.server.syscalls_note.is_some(),
+            "{what}: why not counted"
+        ),
     }
 }
 
@@ -239,6 +255,11 @@ fn limit_server_never_exceeds_its_limit() {
     );
     for style in [Style::Plain, Style::Semaphore, Style::BufferUnordered] {
         assert!(report.rows.iter().any(|r| r.style == style));
+    }
+    // A sleep never ends before its deadline, on any runtime.
+    assert_eq!(report.timers.len(), 2);
+    for t in &report.timers {
+        assert!(t.median_us >= report.service_us as f64, "{t:?}");
     }
     for r in &report.rows {
         let what = format!("{} {:?} {}", r.runtime, r.style, r.concurrency);
@@ -301,6 +322,7 @@ fn http_serves_every_request_on_both_runtimes() {
             r.runtime
         );
         assert_eq!(r.load.errors, 0, "{}", r.runtime);
+        assert_server_was_metered(&r.runtime.to_string(), &r.cost, r.load.requests);
     }
 }
 

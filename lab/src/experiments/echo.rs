@@ -5,7 +5,9 @@
 //! The load generator is the same for both: a tokio current-thread client in another
 //! child pinned to the other core, so the servers differ and nothing else. Reported:
 //! messages (or packets) per second and round-trip p50 and p99, beside the asyncio
-//! survey's asyncio and uvloop figures.
+//! survey's asyncio and uvloop figures; and, since one client core saturates before a
+//! server does, what each round trip cost the server's loop thread (CPU time, system
+//! calls, parks: [`crate::cost`]) and which side limited the rate.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,7 +19,9 @@ use turnstile_benches::net::{self as bench_net};
 use turnstile_benches::{BenchRuntime, Tokio};
 
 use super::{Experiment, Lab};
-use crate::load::{self, micros, rate, Latency, ServeJob, Server, ServerProcess};
+use crate::load::{
+    self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
+};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, ExperimentReport, Report, Section};
 use crate::runtimes::Rt;
@@ -101,6 +105,8 @@ pub struct EchoRow {
     pub load: EchoLoad,
     /// Round trips per second.
     pub per_s: f64,
+    /// What the run cost the server and the client.
+    pub cost: LoadCost,
 }
 
 /// What `echo` measured.
@@ -170,8 +176,9 @@ impl Experiment for super::Echo {
                     seconds: args.seconds,
                     messages,
                 };
-                let load: EchoLoad =
-                    worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))?;
+                let (load, cost): (EchoLoad, _) = server.metered(|| {
+                    worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))
+                })?;
                 drop(server);
                 let per_s = load.messages as f64 / load.seconds.max(1e-9);
                 rows.push(EchoRow {
@@ -180,6 +187,7 @@ impl Experiment for super::Echo {
                     clients,
                     load,
                     per_s,
+                    cost,
                 });
                 bar.inc(1);
             }
@@ -356,7 +364,8 @@ impl Report for EchoReport {
             "Claim: uvloop serves 3x what asyncio does (TCP 50k -> 150k req/s, UDP 80k -> \
              250k packets/s, p99 12 -> 4 ms) ({}, section 10.1). Here: an echo server on \
              each runtime, {} B messages in lockstep, {} s per setting; the load generator \
-             is the same tokio current-thread client for both; {}.",
+             is the lab's own, the same for every server (a tokio current-thread client, \
+             one thread); {}.",
             sources::BOTTLENECKS,
             self.size,
             self.seconds,
@@ -417,7 +426,44 @@ impl Report for EchoReport {
             };
             python.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
         }
-        vec![s, python]
+        let mut cost = Section::new(
+            "What each round trip cost the server's loop thread: CPU time, system calls \
+             and parks (times it blocked), and the share of a core each side used.",
+            &[
+                "setting",
+                "server",
+                "CPU / round trip",
+                "syscalls / round trip",
+                "parks / round trip",
+                "server busy",
+                "generator busy",
+                "limited by",
+            ],
+            2,
+        );
+        for (proto, clients) in self.settings() {
+            for r in self
+                .rows
+                .iter()
+                .filter(|r| r.proto == proto && r.clients == clients)
+            {
+                let n = r.load.messages;
+                cost.row(vec![
+                    label(proto, clients),
+                    r.runtime.to_string(),
+                    crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
+                    r.cost
+                        .server
+                        .syscalls_per(n)
+                        .map_or_else(|| "-".into(), |s| format!("{s:.2}")),
+                    format!("{:.2}", r.cost.server.blocked_per(n)),
+                    percent(r.cost.server_busy()),
+                    percent(r.cost.client_busy()),
+                    r.cost.bottleneck().label().into(),
+                ]);
+            }
+        }
+        vec![s, cost, python]
     }
 
     fn notes(&self) -> Vec<String> {
@@ -438,6 +484,17 @@ impl Report for EchoReport {
                 ));
             }
         }
+        notes.extend(crate::load::cost_notes(
+            self.rows.iter().map(|r| {
+                (
+                    label(r.proto, r.clients),
+                    r.runtime,
+                    r.load.messages,
+                    &r.cost,
+                )
+            }),
+            "round trip",
+        ));
         notes.push(
             "Both servers run the same code and the same client drives them, so the ratio \
              is the runtimes'; the survey's 3x is between two Python loops, one of them \

@@ -146,6 +146,37 @@ pub struct LimitReport {
     pub timeout_ms: u64,
     /// One row per runtime, style and concurrency.
     pub rows: Vec<LimitRow>,
+    /// How long each runtime's timer made the server's lookup last.
+    #[serde(default)]
+    pub timers: Vec<TimerFigure>,
+}
+
+/// What one runtime's timer does to the server's lookup: a sleep of `service_us`,
+/// timed on a runtime of its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimerFigure {
+    /// The runtime.
+    pub runtime: Rt,
+    /// Sleeps timed.
+    pub samples: u32,
+    /// The median time a sleep of the lookup's length really took, µs.
+    pub median_us: f64,
+}
+
+/// Times `samples` sleeps of `service` on a fresh runtime, one after another, and
+/// returns the median, µs.
+fn time_the_timer<R: LabRuntime>(service: Duration, samples: u32) -> f64 {
+    let rt = R::fresh();
+    let times = rt.block_on(async move {
+        let mut times = Vec::new();
+        for _ in 0..samples {
+            let start = Instant::now();
+            R::sleep(service).await;
+            times.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+        times
+    });
+    crate::report::median(&times)
 }
 
 impl Experiment for super::Limit {
@@ -171,7 +202,15 @@ impl Experiment for super::Limit {
         let steps = lab.runtimes.len() * Style::ALL.len() * concurrency.len();
         let bar = lab.progress(steps as u64, "limit");
         let mut rows = Vec::new();
+        let mut timers = Vec::new();
+        let samples = if lab.smoke { 5 } else { 25 };
         for &runtime in &lab.runtimes {
+            let service = Duration::from_micros(args.service_us);
+            timers.push(TimerFigure {
+                runtime,
+                samples,
+                median_us: on_runtime!(runtime, R => time_the_timer::<R>(service, samples)),
+            });
             for style in Style::ALL {
                 for &c in &concurrency {
                     bar.set_message(format!("{runtime}, {}, concurrency {c}", style.label()));
@@ -197,6 +236,7 @@ impl Experiment for super::Limit {
             service_us: args.service_us,
             timeout_ms: args.timeout_ms,
             rows,
+            timers,
         })
     }
 
@@ -392,6 +432,52 @@ impl LimitReport {
     }
 }
 
+impl LimitReport {
+    /// What each runtime's timer did to the lookup, and so to the server's ceiling.
+    fn timer_notes(&self) -> Vec<String> {
+        if self.timers.is_empty() || self.service_us == 0 {
+            return Vec::new();
+        }
+        let asked = self.service_us as f64;
+        let each: Vec<String> = self
+            .timers
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} ({:.2}x; a ceiling of {} items/s for {} slots)",
+                    t.runtime,
+                    micros(t.median_us),
+                    t.median_us / asked,
+                    rate(self.server_limit as f64 * 1e6 / t.median_us.max(1e-9)),
+                    self.server_limit
+                )
+            })
+            .collect();
+        let mut notes = vec![format!(
+            "Timer resolution: the lookup is a sleep of {}, which each runtime's timer made \
+             last (median of {} sleeps): {}. Read each runtime's items/s against its own \
+             ceiling: a gap between runtimes here is the timers' first, the clients' second.",
+            micros(asked),
+            self.timers[0].samples,
+            each.join(", ")
+        )];
+        if let Some(tokio) = self
+            .timers
+            .iter()
+            .find(|t| t.runtime == Rt::Tokio && t.median_us >= asked + 500.0)
+        {
+            notes.push(format!(
+                "tokio's sleep lasted {} for {} asked: its timer wheel ticks in whole \
+                 milliseconds and rounds a deadline up to the next tick after the current \
+                 one, so short sleeps grow by up to 1 ms.",
+                micros(tokio.median_us),
+                micros(asked)
+            ));
+        }
+        notes
+    }
+}
+
 impl Report for LimitReport {
     fn name(&self) -> &'static str {
         "limit"
@@ -492,6 +578,7 @@ impl Report for LimitReport {
              to the server's capacity buys errors (refuse) or waiting (queue), not speed."
                 .into(),
         );
+        notes.extend(self.timer_notes());
         notes
     }
 
