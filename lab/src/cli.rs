@@ -36,7 +36,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = "target/lab")]
     pub out: PathBuf,
     /// Which runtimes to measure.
-    #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::Both)]
+    #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::All)]
     pub runtime: RuntimeChoice,
     /// Tiny sizes, for the test suite: the counts are exact, the times mean nothing.
     #[arg(long, global = true)]
@@ -255,7 +255,7 @@ mod tests {
     fn no_subcommand_means_the_tour() {
         let cli = Cli::try_parse_from(["turnstile-lab"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.runtime, RuntimeChoice::Both);
+        assert_eq!(cli.runtime, RuntimeChoice::All);
     }
 
     #[test]

@@ -23,27 +23,13 @@
 //! - [`load`]: servers in pinned child processes (`serve`), latency percentiles.
 //! - [`report`], [`plot`], [`machine`]: tables, markdown, JSON, SVG, machine facts.
 //!
-//! The workloads themselves, generic over both runtimes, are in
-//! `turnstile_benches::lab`.
+//! Every experiment owns its workloads and servers, written once against
+//! [`turnstile_compare::Runtime`], the adapter trait the criterion benches use too.
 
-/// Runs `$body` with `$R` naming the runtime type chosen by `$rt` (a
-/// [`runtimes::Rt`]), so that generic workload code is written once.
-macro_rules! on_runtime {
-    ($rt:expr, $R:ident => $body:expr) => {
-        match $rt {
-            $crate::runtimes::Rt::Turnstile => {
-                type $R = turnstile_benches::Turnstile;
-                $body
-            }
-            $crate::runtimes::Rt::Tokio => {
-                type $R = turnstile_benches::Tokio;
-                $body
-            }
-        }
-    };
-}
+#[macro_use]
+extern crate turnstile_compare;
 
-pub use turnstile_benches::alloc;
+pub use turnstile_compare::alloc;
 pub mod cli;
 pub mod cost;
 pub mod experiments;

@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net;
-use turnstile_benches::BenchRuntime;
+use turnstile_compare::{net, Runtime};
 
 use crate::cost::{self, Bottleneck, ServerCost, ThreadMeter};
 use crate::runtimes::Rt;
@@ -25,11 +23,11 @@ use crate::runtimes::Rt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Server {
-    /// `turnstile_benches::net::echo_server`: TCP, a task per connection.
+    /// `turnstile_compare::net::echo_server`: TCP, a task per connection.
     TcpEcho,
-    /// `turnstile_benches::net::udp_echo_server`: one task, every datagram sent back.
+    /// `turnstile_compare::net::udp_echo_server`: one task, every datagram sent back.
     UdpEcho,
-    /// hyper's hello world (`serve_hello_turnstile` / `serve_hello_tokio`).
+    /// hyper's hello world (`experiments::http::serve_hello`).
     Hello,
 }
 
@@ -280,13 +278,7 @@ pub fn serve(job: &str) -> anyhow::Result<()> {
         Server::Hello => {
             let addr = free_port()?;
             announce(addr);
-            match job.runtime {
-                Rt::Turnstile => {
-                    net::serve_hello_turnstile(addr, cap, turnstile::probes::Level::Counters)
-                        .map(drop)?
-                }
-                Rt::Tokio => net::serve_hello_tokio(addr, cap)?,
-            }
+            crate::experiments::http::serve_hello(job.runtime, addr, cap)?;
         }
     }
     Ok(())

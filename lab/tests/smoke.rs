@@ -60,8 +60,8 @@ fn chain_turns_and_yields_do_not_grow_with_depth() {
     let (dir, stdout) = run_smoke("chain", &["chain", "--depths", "1,5,50", "--narrate"]);
     let report: ChainReport = read(&dir, "chain.json");
     assert_eq!(report.depths, vec![1, 5, 50]);
-    assert_eq!(report.rows.len(), 2 * 2 * 2 * 3);
-    for runtime in [Rt::Turnstile, Rt::Tokio] {
+    assert_eq!(report.rows.len(), 3 * 2 * 2 * 3, "three runtimes");
+    for runtime in Rt::ALL {
         for leaf in [Leaf::Sleep, Leaf::Ready] {
             for shape in [ChainShape::Nested, ChainShape::Boxed] {
                 let counts: Vec<_> = report
@@ -90,7 +90,7 @@ fn chain_turns_and_yields_do_not_grow_with_depth() {
                         assert_eq!((c.turns, c.parks), (Some(turns), Some(parks)));
                         assert_eq!(c.runtime_polls, Some(c.polls), "the tally agrees");
                     } else {
-                        assert_eq!(c.turns, None, "tokio does not count turns");
+                        assert_eq!(c.turns, None, "only turnstile counts turns");
                     }
                 }
             }
@@ -127,7 +127,7 @@ fn gather_spawns_equal_completions_and_timers_fired_is_three_per_task() {
     let (dir, _) = run_smoke("gather", &["gather"]);
     let report: GatherReport = read(&dir, "gather.json");
     assert_eq!(report.sleeps, 3);
-    assert_eq!(report.rows.len(), 3 * 2, "three shapes on two runtimes");
+    assert_eq!(report.rows.len(), 3 * 3, "three shapes on three runtimes");
     for r in &report.rows {
         let what = format!("{} {:?} {}", r.runtime, r.shape, r.tasks);
         assert_eq!(r.sleeps_done, 3 * r.tasks, "{what}");
@@ -152,7 +152,7 @@ fn gather_spawns_equal_completions_and_timers_fired_is_three_per_task() {
 fn memory_counts_polls_and_frames_exactly() {
     let (dir, _) = run_smoke("memory", &["memory", "--tasks", "2000", "--depth", "100"]);
     let report: MemoryReport = read(&dir, "memory.json");
-    assert_eq!(report.idle.len(), 2);
+    assert_eq!(report.idle.len(), 3);
     for idle in &report.idle {
         assert_eq!(idle.tasks, 2000);
         assert!(
@@ -162,7 +162,7 @@ fn memory_counts_polls_and_frames_exactly() {
         );
         assert!(idle.heap_bytes >= idle.tasks * idle.future_bytes);
     }
-    assert_eq!(report.recursion.len(), 4);
+    assert_eq!(report.recursion.len(), 2 * 3);
     for r in &report.recursion {
         let d = r.depth;
         assert_eq!(d, 100);
@@ -197,8 +197,10 @@ fn yield_cost_reports_every_operation() {
         ("yield-probes-off".into(), Some(Rt::Turnstile)),
         ("yield".into(), Some(Rt::Turnstile)),
         ("yield".into(), Some(Rt::Tokio)),
+        ("yield".into(), Some(Rt::Smol)),
         ("ping-pong".into(), Some(Rt::Turnstile)),
         ("ping-pong".into(), Some(Rt::Tokio)),
+        ("ping-pong".into(), Some(Rt::Smol)),
         ("threads".into(), None),
     ];
     if report.skipped.is_empty() {
@@ -210,12 +212,12 @@ fn yield_cost_reports_every_operation() {
 }
 
 #[test]
-fn echo_answers_every_message_on_both_runtimes() {
+fn echo_answers_every_message_on_every_runtime() {
     let (dir, _) = run_smoke("echo", &["echo"]);
     let report: EchoReport = read(&dir, "echo.json");
     assert_eq!(report.messages, Some(20));
-    // TCP at 1 and 10 connections, UDP with 10 sockets, on two runtimes.
-    assert_eq!(report.rows.len(), 3 * 2);
+    // TCP at 1 and 10 connections, UDP with 10 sockets, on three runtimes.
+    assert_eq!(report.rows.len(), 3 * 3);
     for r in &report.rows {
         let what = format!("{} {:?} {}", r.runtime, r.proto, r.clients);
         match r.proto {
@@ -250,14 +252,14 @@ fn limit_server_never_exceeds_its_limit() {
     assert_eq!(report.server_limit, 100);
     assert_eq!(
         report.rows.len(),
-        2 * 3 * 2,
-        "two runtimes, three styles, two bounds"
+        3 * 3 * 2,
+        "three runtimes, three styles, two bounds"
     );
     for style in [Style::Plain, Style::Semaphore, Style::BufferUnordered] {
         assert!(report.rows.iter().any(|r| r.style == style));
     }
     // A sleep never ends before its deadline, on any runtime.
-    assert_eq!(report.timers.len(), 2);
+    assert_eq!(report.timers.len(), 3);
     for t in &report.timers {
         assert!(t.median_us >= report.service_us as f64, "{t:?}");
     }
@@ -289,8 +291,8 @@ fn limit_server_never_exceeds_its_limit() {
 fn cpu_share_answers_every_request() {
     let (dir, _) = run_smoke("cpu-share", &["cpu-share"]);
     let report: CpuShareReport = read(&dir, "cpu-share.json");
-    // Shares 0 and 50 %, inline and spawn_blocking, on two runtimes.
-    assert_eq!(report.rows.len(), 2 * 2 * 2);
+    // Shares 0 and 50 %, inline and spawn_blocking, on three runtimes.
+    assert_eq!(report.rows.len(), 2 * 2 * 3);
     for burst in [Burst::Inline, Burst::SpawnBlocking] {
         assert!(report.rows.iter().any(|r| r.burst == burst));
     }
@@ -306,14 +308,14 @@ fn cpu_share_answers_every_request() {
 }
 
 #[test]
-fn http_serves_every_request_on_both_runtimes() {
+fn http_serves_every_request_on_every_runtime() {
     let (dir, _) = run_smoke("http", &["http"]);
     let report: HttpReport = read(&dir, "http.json");
     assert_eq!(
         report.generator, "lab",
         "--smoke uses the lab's own generator"
     );
-    assert_eq!(report.rows.len(), 2);
+    assert_eq!(report.rows.len(), 3);
     for r in &report.rows {
         assert_eq!(
             r.load.requests,
@@ -331,7 +333,7 @@ fn stall_finds_the_injected_stalls() {
     let (dir, _) = run_smoke("stall", &["stall"]);
     let report: StallReportTable = read(&dir, "stall.json");
     assert_eq!((report.stall_ms, report.stalls), (20, 2));
-    assert_eq!(report.rows.len(), 3 * 2, "three ways on two runtimes");
+    assert_eq!(report.rows.len(), 3 * 3, "three ways on three runtimes");
     for r in &report.rows {
         let what = format!("{} {:?}", r.runtime, r.way);
         assert_eq!(r.lag.samples, r.ticks, "{what}");
@@ -358,7 +360,7 @@ fn stall_finds_the_injected_stalls() {
                     .count() as u64;
                 assert!(found >= r.stalls, "{what}: {reports:#?}");
             }
-            (Rt::Tokio, None) => {}
+            (Rt::Tokio | Rt::Smol, None) => {}
             other => panic!("{what}: unexpected reports {other:?}"),
         }
     }

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
 use turnstile::probes::Level;
-use turnstile_benches::lab::{
-    boxed_chain, counted, take_tally, with_chain, Chain as ChainLevels, ChainVisitor, LabRuntime,
-    ReadyLeaf, MAX_CHAIN_DEPTH,
-};
+use turnstile_compare::tally::{counted, take_tally};
+use turnstile_compare::Runtime;
+
+use std::task::{Context, Poll};
 
 use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
@@ -209,7 +209,7 @@ impl Experiment for super::Chain {
     }
 }
 
-fn measure<R: LabRuntime>(depth: u32, leaf: Leaf, shape: Shape, sizes: Sizes) -> Measured {
+fn measure<R: Runtime>(depth: u32, leaf: Leaf, shape: Shape, sizes: Sizes) -> Measured {
     match (shape, leaf) {
         (Shape::Nested, _) => with_chain(
             depth,
@@ -236,10 +236,10 @@ struct Nested<R> {
     runtime: PhantomData<R>,
 }
 
-impl<R: LabRuntime> ChainVisitor for Nested<R> {
+impl<R: Runtime> ChainVisitor for Nested<R> {
     type Output = Measured;
 
-    fn visit<C: ChainLevels>(self) -> Measured {
+    fn visit<C: Chain>(self) -> Measured {
         let sizes = self.sizes;
         match self.leaf {
             Leaf::Ready => measure_ready::<R, _, _>(sizes, |n| C::call(ReadyLeaf(n))),
@@ -250,7 +250,7 @@ impl<R: LabRuntime> ChainVisitor for Nested<R> {
 
 /// One call spawned as a task on a fresh runtime: what the runtime and the task's
 /// poll tally counted.
-fn count_one_call<R: LabRuntime, F>(chain: F) -> Counts
+fn count_one_call<R: Runtime, F>(chain: F) -> Counts
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -267,7 +267,7 @@ where
 
 fn measure_ready<R, F, Fut>(sizes: Sizes, make: F) -> Measured
 where
-    R: LabRuntime,
+    R: Runtime,
     F: Fn(u64) -> Fut,
     Fut: Future<Output = u64> + Send + 'static,
 {
@@ -294,7 +294,7 @@ where
 
 fn measure_sleep<R, F, Fut>(sizes: Sizes, make: F) -> Measured
 where
-    R: LabRuntime,
+    R: Runtime,
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -579,5 +579,138 @@ impl Report for ChainReport {
                 format: duration_ns,
             },
         )
+    }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+/// A future that is ready on its first poll, with a poll that is a real (not inlined)
+/// function call: the cheapest thing an `.await` can wait for.
+///
+/// ```
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::chain::ReadyLeaf;
+/// assert_eq!(Tokio::new().block_on(ReadyLeaf(3)), 3);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ReadyLeaf(pub u64);
+
+impl Future for ReadyLeaf {
+    type Output = u64;
+
+    #[inline(never)]
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<u64> {
+        Poll::Ready(black_box(self.0))
+    }
+}
+
+/// An await chain whose depth is part of its type: each level is an `async fn` that
+/// awaits the level below. The compiler sees the whole
+/// chain and may fold it into one state machine.
+pub trait Chain: 'static {
+    /// How many levels of `async` sit above the leaf.
+    const DEPTH: u32;
+
+    /// The chain over `leaf`: awaiting it awaits `leaf` through every level.
+    fn call<L>(leaf: L) -> impl Future<Output = L::Output> + Send
+    where
+        L: Future + Send,
+        L::Output: Send;
+}
+
+/// The innermost level: an `async fn` awaiting the leaf.
+#[derive(Debug)]
+pub struct One;
+
+/// One more level above `T`.
+#[derive(Debug)]
+pub struct Up<T>(PhantomData<T>);
+
+impl Chain for One {
+    const DEPTH: u32 = 1;
+
+    async fn call<L>(leaf: L) -> L::Output
+    where
+        L: Future + Send,
+        L::Output: Send,
+    {
+        leaf.await
+    }
+}
+
+impl<T: Chain> Chain for Up<T> {
+    const DEPTH: u32 = T::DEPTH + 1;
+
+    async fn call<L>(leaf: L) -> L::Output
+    where
+        L: Future + Send,
+        L::Output: Send,
+    {
+        T::call(leaf).await
+    }
+}
+
+/// Called with the [`Chain`] type of a depth chosen at run time.
+pub trait ChainVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Does the work with chain type `C`.
+    fn visit<C: Chain>(self) -> Self::Output;
+}
+
+/// The deepest [`Chain`] that [`with_chain`] can build.
+pub const MAX_CHAIN_DEPTH: u32 = 64;
+
+macro_rules! dispatch_depth {
+    ($depth:ident, $visitor:ident, $ty:ty, $n:expr;) => {};
+    ($depth:ident, $visitor:ident, $ty:ty, $n:expr; $_level:tt $($rest:tt)*) => {
+        if $depth == $n {
+            return Some($visitor.visit::<$ty>());
+        }
+        dispatch_depth!($depth, $visitor, Up<$ty>, $n + 1; $($rest)*);
+    };
+}
+
+/// Calls `visitor` with the [`Chain`] of `depth` levels (1 to [`MAX_CHAIN_DEPTH`]), or
+/// returns `None` for a depth outside that range.
+///
+/// ```
+/// use turnstile_lab::experiments::chain::{with_chain, Chain, ChainVisitor};
+/// struct Depth;
+/// impl ChainVisitor for Depth {
+///     type Output = u32;
+///     fn visit<C: Chain>(self) -> u32 { C::DEPTH }
+/// }
+/// assert_eq!(with_chain(50, Depth), Some(50));
+/// assert_eq!(with_chain(0, Depth), None);
+/// ```
+pub fn with_chain<V: ChainVisitor>(depth: u32, visitor: V) -> Option<V::Output> {
+    dispatch_depth!(depth, visitor, One, 1u32;
+        _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _
+        _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _
+    );
+    None
+}
+
+/// The same chain with each level boxed (`Pin<Box<dyn Future>>`), as a recursive
+/// `async fn` or an `async-trait` method must be: one allocation and one indirect poll
+/// per level, like a heap-allocated coroutine frame. `depth` 0 is taken as 1.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::chain as lab;
+/// assert_eq!(Tokio::new().block_on(lab::boxed_chain(50, lab::ReadyLeaf(7))), 7);
+/// ```
+pub fn boxed_chain<L>(depth: u32, leaf: L) -> Pin<Box<dyn Future<Output = L::Output> + Send>>
+where
+    L: Future + Send + 'static,
+    L::Output: Send,
+{
+    if depth <= 1 {
+        // The async block is the level: one boxed frame awaiting the leaf.
+        #[allow(clippy::redundant_async_block)]
+        Box::pin(async move { leaf.await })
+    } else {
+        Box::pin(async move { boxed_chain(depth - 1, leaf).await })
     }
 }

@@ -1,6 +1,6 @@
 //! `cpu-share`: when does CPU work in the loop wreck the tail?
 //!
-//! A loopback request/response server (`turnstile_benches::net::work_server`) where
+//! A loopback request/response server ([`work_server`]) where
 //! each request is a fixed amount of work: a CPU burst that makes up 0 to 50 % of it,
 //! the rest a wait on a timer (the I/O part). The burst runs inline on the loop thread
 //! or through `spawn_blocking`. A tokio client on its own thread offers a fixed load:
@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 
 use clap::{value_parser, ValueEnum};
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net::{self as bench_net, Burst as NetBurst, NetRuntime};
-use turnstile_benches::{BenchRuntime, Tokio};
+use turnstile_compare::workloads::spin;
+use turnstile_compare::{net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
@@ -65,13 +64,13 @@ pub enum BurstChoice {
     Both,
 }
 
-/// Where a burst ran.
+/// Where the CPU part of a [`work_server`] request runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Burst {
-    /// On the loop thread.
+    /// On the loop thread, inside the connection's task.
     Inline,
-    /// Through `spawn_blocking`.
+    /// On the runtime's blocking pool, awaited from the task.
     SpawnBlocking,
 }
 
@@ -206,7 +205,7 @@ struct Setting {
 }
 
 /// Serves on this thread with runtime `R` while a tokio client thread offers the load.
-fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, f64, Latency)> {
+fn run_setting<R: Runtime>(s: &Setting) -> anyhow::Result<(u64, f64, Latency)> {
     let s = *s;
     let rt = R::fresh();
     let done = Arc::new(AtomicBool::new(false));
@@ -223,11 +222,7 @@ fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, 
             result
         })?;
     rt.block_on(async move {
-        let burst = match s.burst {
-            Burst::Inline => NetBurst::Inline,
-            Burst::SpawnBlocking => NetBurst::SpawnBlocking,
-        };
-        let addr = bench_net::work_server::<R>(s.cpu, s.wait, burst).await;
+        let addr = work_server::<R>(s.cpu, s.wait, s.burst).await;
         let _ = tx.send(addr);
         // Bounded by the client, whose requests are bounded by their timeouts.
         let cap = Instant::now() + Duration::from_secs(600);
@@ -246,7 +241,7 @@ fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, 
 fn client(addr: SocketAddr, s: Setting) -> anyhow::Result<(u64, f64, Latency)> {
     let rt = Tokio::new();
     rt.block_on(async move {
-        let streams = bench_net::connect_many::<Tokio>(addr, s.connections as usize).await;
+        let streams = net::connect_many::<Tokio>(addr, s.connections as usize).await;
         let start = Instant::now() + Duration::from_millis(5);
         let tasks: Vec<_> = streams
             .into_iter()
@@ -420,4 +415,50 @@ impl Report for CpuShareReport {
             },
         )
     }
+}
+
+// The server of this experiment, written once against `Runtime`.
+
+/// Spawns a request/response server on 127.0.0.1: for each 8-byte request a
+/// connection sends, it spins on the CPU for `cpu` (inline or on the blocking pool, as
+/// `burst` says), then waits `wait` on a timer (the I/O part), then echoes the 8 bytes.
+/// Requests on one connection are served in order; connections run side by side.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::cpu_share as net;
+/// let rt = Tokio::new();
+/// rt.block_on(async {
+///     let addr = net::work_server::<Tokio>(
+///         Duration::from_micros(100), Duration::from_micros(100), net::Burst::Inline).await;
+///     let mut stream = net::connect::<Tokio>(addr).await;
+///     net::ping_pong::<Tokio>(&mut stream, 3, 8).await;
+/// });
+/// ```
+pub async fn work_server<R: Runtime>(cpu: Duration, wait: Duration, burst: Burst) -> SocketAddr {
+    let listener = R::bind(([127, 0, 0, 1], 0).into()).await.expect("bind");
+    let addr = R::local_addr(&listener).expect("local_addr");
+    drop(R::spawn(async move {
+        while let Ok(mut stream) = R::accept(&listener).await {
+            drop(R::spawn(async move {
+                let mut request = [0; 8];
+                while R::read_exact(&mut stream, &mut request).await.is_ok() {
+                    if !cpu.is_zero() {
+                        match burst {
+                            Burst::Inline => spin(cpu),
+                            Burst::SpawnBlocking => R::spawn_blocking(move || spin(cpu)).await,
+                        }
+                    }
+                    if !wait.is_zero() {
+                        R::sleep(wait).await;
+                    }
+                    if R::write_all(&mut stream, &request).await.is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+    }));
+    addr
 }

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::net::{self as bench_net};
-use turnstile_benches::{BenchRuntime, Tokio};
+use turnstile_compare::{net as bench_net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
 use crate::load::{

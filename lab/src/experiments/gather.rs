@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::{sleepers, take_tally, GatherShape, LabRuntime};
+use turnstile_compare::tally::{counted, take_tally};
+use turnstile_compare::Runtime;
+
+use std::sync::Arc;
 
 use super::{Experiment, Lab};
 use crate::machine;
@@ -209,7 +212,7 @@ pub fn run_job(job: &GatherJob) -> GatherRow {
     on_runtime!(job.runtime, R => run_on::<R>(job))
 }
 
-fn run_on<R: LabRuntime>(job: &GatherJob) -> GatherRow {
+fn run_on<R: Runtime>(job: &GatherJob) -> GatherRow {
     let rt = R::fresh();
     let sleep = Duration::from_millis(job.sleep_ms);
     let rss_before = machine::rss();
@@ -486,4 +489,83 @@ impl Report for GatherReport {
             },
         )
     }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+/// How [`sleepers`] starts its tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatherShape {
+    /// Spawn every task at once and await them all.
+    AllAtOnce,
+    /// Split the tasks into this many batches; each batch runs to completion before the
+    /// next is spawned.
+    Batches(u64),
+    /// Spawn every task at once, but each holds one of this many semaphore permits while
+    /// it sleeps, so at most that many sleep at a time.
+    Semaphore(u64),
+}
+
+/// `tasks` tasks, each awaiting `sleeps` sleeps of `sleep` in a row, started as `shape`
+/// says. Each task is [`counted`] (behind the semaphore, its wait for a permit too).
+/// Returns the number of sleeps completed.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::gather::{self as lab, GatherShape};
+/// let done = Tokio::new().block_on(lab::sleepers::<Tokio>(
+///     GatherShape::Batches(2), 10, 3, Duration::from_millis(1)));
+/// assert_eq!(done, 30);
+/// ```
+pub async fn sleepers<R: Runtime>(
+    shape: GatherShape,
+    tasks: u64,
+    sleeps: u32,
+    sleep: Duration,
+) -> u64 {
+    let sleeper = move || async move {
+        for _ in 0..sleeps {
+            R::sleep(sleep).await;
+        }
+        u64::from(sleeps)
+    };
+    let mut done = 0;
+    match shape {
+        GatherShape::AllAtOnce => {
+            let handles: Vec<_> = (0..tasks).map(|_| R::spawn(counted(sleeper()))).collect();
+            for h in handles {
+                done += h.await.expect("sleeper task");
+            }
+        }
+        GatherShape::Batches(batches) => {
+            let size = tasks.div_ceil(batches.max(1)).max(1);
+            let mut started = 0;
+            while started < tasks {
+                let n = size.min(tasks - started);
+                let handles: Vec<_> = (0..n).map(|_| R::spawn(counted(sleeper()))).collect();
+                for h in handles {
+                    done += h.await.expect("sleeper task");
+                }
+                started += n;
+            }
+        }
+        GatherShape::Semaphore(permits) => {
+            let semaphore = Arc::new(async_lock::Semaphore::new(permits.max(1) as usize));
+            let handles: Vec<_> = (0..tasks)
+                .map(|_| {
+                    let semaphore = semaphore.clone();
+                    let work = sleeper();
+                    R::spawn(counted(async move {
+                        let _permit = semaphore.acquire_arc().await;
+                        work.await
+                    }))
+                })
+                .collect();
+            for h in handles {
+                done += h.await.expect("sleeper task");
+            }
+        }
+    }
+    done
 }

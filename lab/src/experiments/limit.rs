@@ -1,6 +1,6 @@
 //! `limit`: how many requests should a client have in flight?
 //!
-//! A local server (`turnstile_benches::net::limited_server`) serves at most 100
+//! A local server ([`limited_server`]) serves at most 100
 //! connections at once, like a database at `max_connections`: one item per
 //! connection, after a short lookup. Past the limit it refuses the connection (or,
 //! with `--overflow queue`, leaves it in the kernel's accept queue). Clients fetch
@@ -19,8 +19,10 @@ use std::time::{Duration, Instant};
 use clap::{value_parser, ValueEnum};
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net::{self as bench_net, LimitStats, NetRuntime, Overflow as NetOverflow};
+use turnstile_compare::Runtime;
+
+use std::io;
+use std::sync::atomic::AtomicU64;
 
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
@@ -165,7 +167,7 @@ pub struct TimerFigure {
 
 /// Times `samples` sleeps of `service` on a fresh runtime, one after another, and
 /// returns the median, µs.
-fn time_the_timer<R: LabRuntime>(service: Duration, samples: u32) -> f64 {
+fn time_the_timer<R: Runtime>(service: Duration, samples: u32) -> f64 {
     let rt = R::fresh();
     let times = rt.block_on(async move {
         let mut times = Vec::new();
@@ -265,9 +267,9 @@ enum Fetch {
     Other,
 }
 
-async fn fetch<R: NetRuntime + LabRuntime>(addr: SocketAddr, id: u64, s: Setting) -> Fetch {
+async fn fetch<R: Runtime>(addr: SocketAddr, id: u64, s: Setting) -> Fetch {
     let start = Instant::now();
-    let work = std::pin::pin!(bench_net::fetch_item::<R>(addr, id, s.item_bytes));
+    let work = std::pin::pin!(fetch_item::<R>(addr, id, s.item_bytes));
     let timer = std::pin::pin!(R::sleep(s.timeout));
     match futures::future::select(work, timer).await {
         futures::future::Either::Left((Ok(back), _)) if back == id => {
@@ -287,7 +289,7 @@ async fn fetch<R: NetRuntime + LabRuntime>(addr: SocketAddr, id: u64, s: Setting
 }
 
 /// Runs the server on its own thread with its own runtime until `stop` is set.
-fn server_thread<R: NetRuntime + LabRuntime>(
+fn server_thread<R: Runtime>(
     s: Setting,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<(SocketAddr, Arc<LimitStats>, std::thread::JoinHandle<()>)> {
@@ -297,13 +299,8 @@ fn server_thread<R: NetRuntime + LabRuntime>(
         .spawn(move || {
             let rt = R::fresh();
             rt.block_on(async move {
-                let overflow = match s.overflow {
-                    Overflow::Refuse => NetOverflow::Refuse,
-                    Overflow::Queue => NetOverflow::Queue,
-                };
                 let server =
-                    bench_net::limited_server::<R>(s.limit, overflow, s.service, s.item_bytes)
-                        .await;
+                    limited_server::<R>(s.limit, s.overflow, s.service, s.item_bytes).await;
                 let _ = tx.send(server);
                 // Bounded: the client's run is bounded by its timeouts, and so is this.
                 let cap = Instant::now() + Duration::from_secs(600);
@@ -316,7 +313,7 @@ fn server_thread<R: NetRuntime + LabRuntime>(
     Ok((addr, stats, thread))
 }
 
-fn run_setting<R: NetRuntime + LabRuntime>(runtime: Rt, s: &Setting) -> anyhow::Result<LimitRow> {
+fn run_setting<R: Runtime>(runtime: Rt, s: &Setting) -> anyhow::Result<LimitRow> {
     let s = *s;
     let stop = Arc::new(AtomicBool::new(false));
     let (addr, stats, thread) = server_thread::<R>(s, stop.clone())?;
@@ -622,4 +619,104 @@ impl Report for LimitReport {
             },
         )
     }
+}
+
+// The server of this experiment, written once against `Runtime`.
+
+/// What a [`limited_server`] saw: how many connections it served at once at most,
+/// and how many it served and refused.
+#[derive(Debug, Default)]
+pub struct LimitStats {
+    /// Connections being served now.
+    pub active: AtomicU64,
+    /// The most served at once.
+    pub max_active: AtomicU64,
+    /// Connections served to the end (an item written).
+    pub served: AtomicU64,
+    /// Connections closed at once because the server was full (refuse mode).
+    pub refused: AtomicU64,
+}
+
+/// Spawns a server on 127.0.0.1 that serves at most `limit` connections at once. Each
+/// connection sends an 8-byte item id; the server waits `service` (a database lookup)
+/// and writes `item_bytes` bytes that start with the id, then closes. Beyond the limit
+/// it refuses or queues, as `overflow` says. Returns the address and the live stats.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::limit as net;
+/// let rt = Tokio::new();
+/// let (addr, stats) = rt.block_on(net::limited_server::<Tokio>(
+///     100, net::Overflow::Refuse, Duration::from_millis(1), 64));
+/// let item = rt.block_on(net::fetch_item::<Tokio>(addr, 7, 64)).unwrap();
+/// assert_eq!(item, 7);
+/// assert_eq!(stats.served.load(std::sync::atomic::Ordering::Relaxed), 1);
+/// ```
+pub async fn limited_server<R: Runtime>(
+    limit: u64,
+    overflow: Overflow,
+    service: Duration,
+    item_bytes: usize,
+) -> (SocketAddr, Arc<LimitStats>) {
+    let listener = R::bind(([127, 0, 0, 1], 0).into()).await.expect("bind");
+    let addr = R::local_addr(&listener).expect("local_addr");
+    let stats = Arc::new(LimitStats::default());
+    let slots = Arc::new(async_lock::Semaphore::new(limit as usize));
+    let server_stats = stats.clone();
+    drop(R::spawn(async move {
+        let stats = server_stats;
+        loop {
+            // Queue mode takes a slot before accepting: the rest wait in the backlog.
+            let permit = match overflow {
+                Overflow::Queue => Some(slots.acquire_arc().await),
+                Overflow::Refuse => None,
+            };
+            let Ok(stream) = R::accept(&listener).await else {
+                return;
+            };
+            if overflow == Overflow::Refuse && stats.active.load(Ordering::Relaxed) >= limit {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                drop(stream);
+                continue;
+            }
+            let now = stats.active.fetch_add(1, Ordering::Relaxed) + 1;
+            stats.max_active.fetch_max(now, Ordering::Relaxed);
+            let stats = stats.clone();
+            drop(R::spawn(async move {
+                let _permit = permit;
+                let mut stream = stream;
+                let mut id = [0; 8];
+                if R::read_exact(&mut stream, &mut id).await.is_ok() {
+                    R::sleep(service).await;
+                    let mut item = vec![0x5A; item_bytes.max(8)];
+                    item[..8].copy_from_slice(&id);
+                    if R::write_all(&mut stream, &item).await.is_ok() {
+                        stats.served.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                stats.active.fetch_sub(1, Ordering::Relaxed);
+            }));
+        }
+    }));
+    (addr, stats)
+}
+
+/// Fetches item `id` from a [`limited_server`]: connect, send the id, read the item.
+/// Returns the id the server sent back.
+///
+/// # Errors
+/// A refused connection reads as `UnexpectedEof` or a reset.
+pub async fn fetch_item<R: Runtime>(
+    addr: SocketAddr,
+    id: u64,
+    item_bytes: usize,
+) -> io::Result<u64> {
+    let mut stream = R::connect(addr).await?;
+    R::write_all(&mut stream, &id.to_le_bytes()).await?;
+    let mut item = vec![0; item_bytes.max(8)];
+    R::read_exact(&mut stream, &mut item).await?;
+    let mut back = [0; 8];
+    back.copy_from_slice(&item[..8]);
+    Ok(u64::from_le_bytes(back))
 }

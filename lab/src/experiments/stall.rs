@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
 use turnstile::probes::Level;
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net::spin;
-use turnstile_benches::{Tokio, Turnstile};
+use turnstile_compare::workloads::spin;
+use turnstile_compare::{Runtime, Smol, Tokio, Turnstile};
 
 use super::{Experiment, Lab};
 use crate::load::{micros, Latency};
@@ -152,6 +151,11 @@ impl Experiment for super::Stall {
                         let (ticks, lags) = heartbeat::<Tokio>(&rt, way, setting);
                         row(runtime, way, setting, ticks, lags, None)
                     }
+                    Rt::Smol => {
+                        let rt = Smol::new();
+                        let (ticks, lags) = heartbeat::<Smol>(&rt, way, setting);
+                        row(runtime, way, setting, ticks, lags, None)
+                    }
                 });
                 bar.inc(1);
             }
@@ -201,7 +205,7 @@ fn row(
 /// A stall that starts while the heartbeat sleeps holds its next wake-up, due at most
 /// 1 ms after the stall began, until the stall ends: so each stall on the loop makes
 /// one tick late by at least the stall minus 1 ms, and a busy machine only adds to it.
-fn heartbeat<R: LabRuntime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
+fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
     rt.block_on(async move {
         let stop = Arc::new(AtomicBool::new(false));
         let beat_stop = stop.clone();

@@ -6,7 +6,7 @@
 //! one core, where every pass is a real context switch). Each figure is the median of
 //! several samples, in ns and as a multiple of the function call of the same run.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::hint::black_box;
 use std::path::Path;
 use std::pin::pin;
@@ -17,10 +17,13 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use clap::value_parser;
+use futures::task::AtomicWaker;
 use serde::{Deserialize, Serialize};
 use turnstile::probes::Level;
-use turnstile_benches::lab::{ping_pong, with_chain, Chain, ChainVisitor, LabRuntime, ReadyLeaf};
-use turnstile_benches::{workloads, BenchRuntime, Turnstile};
+use turnstile_compare::tally::counted;
+use turnstile_compare::{workloads, Runtime, Turnstile};
+
+use super::chain::{with_chain, Chain, ChainVisitor, ReadyLeaf};
 
 use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
@@ -283,13 +286,13 @@ impl ChainVisitor for ReadyChain {
     }
 }
 
-fn time_yields<R: BenchRuntime>(rt: &R, ops: u64) -> f64 {
+fn time_yields<R: Runtime>(rt: &R, ops: u64) -> f64 {
     let start = Instant::now();
     rt.block_on(workloads::yield_one::<R>(ops as usize));
     start.elapsed().as_nanos() as f64 / ops as f64
 }
 
-fn time_ping_pong<R: LabRuntime>(rounds: u64) -> f64 {
+fn time_ping_pong<R: Runtime>(rounds: u64) -> f64 {
     let rt = R::fresh();
     let start = Instant::now();
     rt.block_on(ping_pong::<R>(rounds));
@@ -482,5 +485,60 @@ impl Report for YieldCostReport {
                 format: duration_ns,
             },
         )
+    }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+/// Two tasks passing a baton `rounds` times each way; every pass is one wake of the
+/// other task and one yield of this one: a task-to-task switch through the loop.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::yield_cost as lab;
+/// tally::take_tally();
+/// Tokio::new().block_on(lab::ping_pong::<Tokio>(10));
+/// // Each player passes once per poll (the first poll may find the baton elsewhere).
+/// assert!(tally::take_tally().polls >= 2 * 10);
+/// ```
+pub async fn ping_pong<R: Runtime>(rounds: u64) {
+    let baton = Arc::new(Baton::default());
+    let players: Vec<_> = (0..2)
+        .map(|me| {
+            let baton = baton.clone();
+            R::spawn(counted(async move { baton.play(me, rounds).await }))
+        })
+        .collect();
+    for p in players {
+        p.await.expect("ping-pong player");
+    }
+}
+
+/// Whose turn it is (the count of passes so far: even for player 0), and each player's
+/// waker.
+#[derive(Default)]
+struct Baton {
+    passes: AtomicU64,
+    wakers: [AtomicWaker; 2],
+}
+
+impl Baton {
+    async fn play(&self, me: u64, rounds: u64) {
+        for _ in 0..rounds {
+            poll_fn(|cx| {
+                if self.passes.load(Ordering::Acquire) % 2 == me {
+                    return Poll::Ready(());
+                }
+                self.wakers[me as usize].register(cx.waker());
+                if self.passes.load(Ordering::Acquire) % 2 == me {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            self.passes.fetch_add(1, Ordering::AcqRel);
+            self.wakers[1 - me as usize].wake();
+        }
     }
 }
