@@ -6,24 +6,14 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use serde::Serialize;
 
-use crate::experiments::chain::ChainArgs;
-use crate::experiments::cpu_share::CpuShareArgs;
-use crate::experiments::echo::EchoArgs;
-use crate::experiments::gather::GatherArgs;
-use crate::experiments::http::HttpArgs;
-use crate::experiments::limit::LimitArgs;
-use crate::experiments::memory::MemoryArgs;
-use crate::experiments::stall::StallArgs;
-use crate::experiments::yield_cost::YieldCostArgs;
-use crate::experiments::{self, Experiment, Lab};
+use crate::experiments::{self, Experiment, ExperimentCommand, Lab};
 use crate::machine::Machine;
-use crate::report::{self, ExperimentReport, TourReport};
+use crate::report::{self, TourReport};
 use crate::runtimes::RuntimeChoice;
 
-/// turnstile-lab: claims about async runtimes, tested by measurement on turnstile and
-/// on tokio's current-thread runtime side by side.
+/// turnstile-lab: claims about async runtimes, tested by measurement on turnstile,
+/// tokio's current-thread runtime and smol side by side.
 ///
 /// With no subcommand it runs the tour: every experiment in a short form.
 #[derive(Debug, Parser)]
@@ -48,29 +38,9 @@ pub struct Cli {
 pub enum Command {
     /// Every experiment in a short form, one after the other (the default).
     Tour(TourArgs),
-    /// Does every .await go back to the loop? Await chains of depth 1, 5, 50.
-    Chain(ChainArgs),
-    /// What one call, await, yield, task switch and thread switch cost.
-    YieldCost(YieldCostArgs),
-    /// 10,000 and 100,000 tasks sleeping 3 x 100 ms: all at once, batched, behind a
-    /// semaphore.
-    Gather(GatherArgs),
-    /// Bytes per idle task; a deep recursive async fn against a loop.
-    Memory(MemoryArgs),
-    /// TCP and UDP echo servers: round trips per second, p99, and the server's CPU
-    /// time and system calls per request, server and load generator on separate cores.
-    Echo(EchoArgs),
-    /// Clients against a server that serves 100 connections at once; plain, semaphore
-    /// and buffer_unordered from 10 to 2,000 in flight.
-    Limit(LimitArgs),
-    /// Request latency against the CPU share of each request's work, inline and
-    /// through spawn_blocking.
-    CpuShare(CpuShareArgs),
-    /// hyper's hello world on each runtime, driven by wrk or the lab's own generator.
-    Http(HttpArgs),
-    /// A heartbeat's lateness while another task blocks, computes, or offloads;
-    /// turnstile's stall reports.
-    Stall(StallArgs),
+    /// An experiment (the registry in `experiments` lists them).
+    #[command(flatten)]
+    Experiment(ExperimentCommand),
     /// Runs a server for a parent lab process until its stdin closes (internal).
     #[command(hide = true)]
     Serve {
@@ -123,22 +93,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => tour(&TourArgs::default(), &lab),
         Some(Command::Tour(args)) => tour(&args, &lab),
-        Some(Command::Chain(args)) => one::<experiments::Chain>(&args, &lab).map(drop),
-        Some(Command::YieldCost(args)) => one::<experiments::YieldCost>(&args, &lab).map(drop),
-        Some(Command::Gather(args)) => one::<experiments::Gather>(&args, &lab).map(drop),
-        Some(Command::Memory(args)) => one::<experiments::Memory>(&args, &lab).map(drop),
-        Some(Command::Echo(args)) => one::<experiments::Echo>(&args, &lab).map(drop),
-        Some(Command::Limit(args)) => one::<experiments::Limit>(&args, &lab).map(drop),
-        Some(Command::CpuShare(args)) => one::<experiments::CpuShare>(&args, &lab).map(drop),
-        Some(Command::Http(args)) => one::<experiments::Http>(&args, &lab).map(drop),
-        Some(Command::Stall(args)) => one::<experiments::Stall>(&args, &lab).map(drop),
+        Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Serve { job }) => crate::load::serve(&job),
         Some(Command::Worker { job }) => crate::worker::serve(&job),
     }
 }
 
 /// Runs one experiment, prints its report and writes its files.
-fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
+pub fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
     if !crate::alloc::installed() {
         eprintln!("note: the counting allocator is not installed: heap figures will be 0");
     }
@@ -164,7 +126,7 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
             .iter()
             .map(|r| r.name())
             .collect::<Vec<_>>()
-            .join(" and "),
+            .join(", "),
         if lab.smoke {
             "smoke sizes"
         } else {
@@ -172,17 +134,7 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
         },
         lab.machine
     );
-    let experiments = vec![
-        leg::<experiments::Chain>(args, lab)?,
-        leg::<experiments::YieldCost>(args, lab)?,
-        leg::<experiments::Gather>(args, lab)?,
-        leg::<experiments::Memory>(args, lab)?,
-        leg::<experiments::Echo>(args, lab)?,
-        leg::<experiments::Limit>(args, lab)?,
-        leg::<experiments::CpuShare>(args, lab)?,
-        leg::<experiments::Http>(args, lab)?,
-        leg::<experiments::Stall>(args, lab)?,
-    ];
+    let experiments = experiments::tour(args.full, lab)?;
     let tour = TourReport {
         machine: lab.machine.clone(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -198,14 +150,6 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
         json.display()
     );
     Ok(())
-}
-
-fn leg<E: Experiment>(args: &TourArgs, lab: &Lab) -> anyhow::Result<ExperimentReport>
-where
-    E::Report: Serialize,
-{
-    let report = one::<E>(&E::tour_args(args.full), lab)?;
-    Ok(E::into_tour(report))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {

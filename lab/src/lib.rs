@@ -1,5 +1,6 @@
 //! turnstile-lab: experiments that test published claims about async runtimes, each
-//! run on turnstile and on tokio's current-thread runtime with the same workload code.
+//! run on turnstile, on tokio's current-thread runtime and on smol with the same
+//! workload code.
 //! The claims come from four articles about Python's asyncio ([`sources`]); each
 //! report states its claim with the article's numbers and cites it by title.
 //!

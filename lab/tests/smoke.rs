@@ -14,6 +14,7 @@ use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
 use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
+use turnstile_lab::experiments::NAMES;
 use turnstile_lab::load::LoadCost;
 use turnstile_lab::report::{ExperimentReport, TourReport};
 use turnstile_lab::runtimes::Rt;
@@ -392,18 +393,8 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         .map(|e| e.as_report().name())
         .collect();
     assert_eq!(
-        names,
-        [
-            "chain",
-            "yield-cost",
-            "gather",
-            "memory",
-            "echo",
-            "limit",
-            "cpu-share",
-            "http",
-            "stall"
-        ]
+        names, NAMES,
+        "the tour runs every registered experiment, in order"
     );
     assert!(matches!(&tour.experiments[0], ExperimentReport::Chain(c) if !c.narration.is_empty()));
     for name in names {
@@ -428,7 +419,7 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
 fn no_subcommand_runs_the_tour() {
     let (dir, _) = run_smoke("default", &["--runtime", "turnstile"]);
     let tour: TourReport = read(&dir, "tour.json");
-    assert_eq!(tour.experiments.len(), 9);
+    assert_eq!(tour.experiments.len(), NAMES.len());
 }
 
 #[test]
@@ -462,18 +453,8 @@ fn bad_arguments_fail_with_a_clear_message() {
 fn every_experiment_has_help() {
     let top = lab(&["--help"]);
     assert_stands_alone("--help", &String::from_utf8_lossy(&top.stdout));
-    for sub in [
-        "tour",
-        "chain",
-        "yield-cost",
-        "gather",
-        "memory",
-        "echo",
-        "limit",
-        "cpu-share",
-        "http",
-        "stall",
-    ] {
+    assert_eq!(NAMES.len(), 9, "the registry lists every experiment");
+    for sub in std::iter::once("tour").chain(NAMES.iter().copied()) {
         let out = lab(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
         let text = String::from_utf8_lossy(&out.stdout);

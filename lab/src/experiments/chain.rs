@@ -28,7 +28,7 @@ use std::task::{Context, Poll};
 
 use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
-use crate::report::{self, duration_ns, opt, ExperimentReport, Report, Section};
+use crate::report::{self, duration_ns, opt, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::sources;
 
@@ -163,7 +163,7 @@ impl Experiment for super::Chain {
         let narration = if args.narrate && lab.runtimes.contains(&Rt::Turnstile) {
             narrate(Duration::from_millis(10))?
         } else if args.narrate {
-            vec!["(narration uses turnstile's on_turn hook; tokio has no per-turn hook)".into()]
+            vec!["(narration uses turnstile's on_turn hook; tokio and smol have no per-turn hook)".into()]
         } else {
             Vec::new()
         };
@@ -204,9 +204,6 @@ impl Experiment for super::Chain {
         })
     }
 
-    fn into_tour(report: ChainReport) -> ExperimentReport {
-        ExperimentReport::Chain(report)
-    }
 }
 
 fn measure<R: Runtime>(depth: u32, leaf: Leaf, shape: Shape, sizes: Sizes) -> Measured {

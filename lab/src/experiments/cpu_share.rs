@@ -22,7 +22,7 @@ use turnstile_compare::{net, Runtime, Tokio};
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::sources;
 
@@ -189,9 +189,6 @@ impl Experiment for super::CpuShare {
         })
     }
 
-    fn into_tour(report: CpuShareReport) -> ExperimentReport {
-        ExperimentReport::CpuShare(report)
-    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -426,12 +423,12 @@ impl Report for CpuShareReport {
 ///
 /// ```
 /// use std::time::Duration;
-/// use turnstile_compare::{Runtime, Tokio};
-/// use turnstile_lab::experiments::cpu_share as net;
+/// use turnstile_compare::{net, Runtime, Tokio};
+/// use turnstile_lab::experiments::cpu_share::{work_server, Burst};
 /// let rt = Tokio::new();
 /// rt.block_on(async {
-///     let addr = net::work_server::<Tokio>(
-///         Duration::from_micros(100), Duration::from_micros(100), net::Burst::Inline).await;
+///     let addr = work_server::<Tokio>(
+///         Duration::from_micros(100), Duration::from_micros(100), Burst::Inline).await;
 ///     let mut stream = net::connect::<Tokio>(addr).await;
 ///     net::ping_pong::<Tokio>(&mut stream, 3, 8).await;
 /// });

@@ -22,7 +22,7 @@ use crate::load::{
     self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
 };
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::sources;
 use crate::worker::{self, Job};
@@ -201,9 +201,6 @@ impl Experiment for super::Echo {
         })
     }
 
-    fn into_tour(report: EchoReport) -> ExperimentReport {
-        ExperimentReport::Echo(report)
-    }
 }
 
 /// The load generator's side (a child process): tokio current-thread clients.
@@ -468,18 +465,30 @@ impl Report for EchoReport {
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         for (proto, clients) in self.settings() {
-            if let (Some(t), Some(k)) = (
-                self.find(Rt::Turnstile, proto, clients),
-                self.find(Rt::Tokio, proto, clients),
-            ) {
+            let Some(t) = self.find(Rt::Turnstile, proto, clients) else {
+                continue;
+            };
+            let others: Vec<String> = Rt::ALL
+                .into_iter()
+                .filter(|&rt| rt != Rt::Turnstile)
+                .filter_map(|rt| self.find(rt, proto, clients))
+                .map(|k| {
+                    format!(
+                        "{} {} ({:.2}x, p99 {})",
+                        k.runtime,
+                        rate(k.per_s),
+                        t.per_s / k.per_s.max(1e-9),
+                        micros(k.load.latency.p99_us)
+                    )
+                })
+                .collect();
+            if !others.is_empty() {
                 notes.push(format!(
-                    "{}: turnstile {} vs tokio {} ({:.2}x); p99 {} vs {}.",
+                    "{}: turnstile {} (p99 {}) against {}.",
                     label(proto, clients),
                     rate(t.per_s),
-                    rate(k.per_s),
-                    t.per_s / k.per_s.max(1e-9),
                     micros(t.load.latency.p99_us),
-                    micros(k.load.latency.p99_us),
+                    others.join(", ")
                 ));
             }
         }

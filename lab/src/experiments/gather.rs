@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::{Experiment, Lab};
 use crate::machine;
 use crate::plot::{self, Bars, Series};
-use crate::report::{self, bytes, opt, thousands, ExperimentReport, Report, Section};
+use crate::report::{self, bytes, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::sources;
 use crate::worker::{self, Job};
@@ -202,9 +202,6 @@ impl Experiment for super::Gather {
         })
     }
 
-    fn into_tour(report: GatherReport) -> ExperimentReport {
-        ExperimentReport::Gather(report)
-    }
 }
 
 /// The child's side of one run.

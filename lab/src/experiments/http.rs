@@ -35,7 +35,7 @@ use crate::load::{
     self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
 };
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::worker::{self, Job};
 
@@ -277,9 +277,6 @@ impl Experiment for super::Http {
         })
     }
 
-    fn into_tour(report: HttpReport) -> ExperimentReport {
-        ExperimentReport::Http(report)
-    }
 }
 
 /// Waits (up to 5 s) until the server accepts connections.
@@ -543,8 +540,7 @@ impl Report for HttpReport {
 
     fn question(&self) -> String {
         format!(
-            "The same hyper service (HTTP/1.1, keep-alive) on turnstile and on tokio's \
-             current-thread runtime, driven by {} with {} connections; {}.",
+            "The same hyper service (HTTP/1.1, keep-alive) on each runtime, driven by {} with {} connections; {}.",
             self.generator_described,
             self.connections,
             match self.pinned {

@@ -27,7 +27,7 @@ use std::sync::atomic::AtomicU64;
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::sources;
 
@@ -242,9 +242,6 @@ impl Experiment for super::Limit {
         })
     }
 
-    fn into_tour(report: LimitReport) -> ExperimentReport {
-        ExperimentReport::Limit(report)
-    }
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -26,7 +26,7 @@ use std::pin::Pin;
 use super::{Experiment, Lab};
 use crate::machine;
 use crate::plot::{self, Bars, Series};
-use crate::report::{bytes, duration_ns, opt, thousands, ExperimentReport, Report, Section};
+use crate::report::{bytes, duration_ns, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::sources;
 use crate::worker::{self, Job};
@@ -168,9 +168,6 @@ impl Experiment for super::Memory {
         Ok(MemoryReport { idle, recursion })
     }
 
-    fn into_tour(report: MemoryReport) -> ExperimentReport {
-        ExperimentReport::Memory(report)
-    }
 }
 
 /// The child's side of the idle-task run.

@@ -21,7 +21,7 @@ use turnstile_compare::{Runtime, Smol, Tokio, Turnstile};
 use super::{Experiment, Lab};
 use crate::load::{micros, Latency};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::sources;
 
@@ -168,9 +168,6 @@ impl Experiment for super::Stall {
         })
     }
 
-    fn into_tour(report: StallReportTable) -> ExperimentReport {
-        ExperimentReport::Stall(report)
-    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -309,12 +306,50 @@ impl Report for StallReportTable {
                 ));
             }
         }
+        // Checked from the rows: a stall on the loop holds the heartbeat for (nearly)
+        // the whole stall; offloaded work holds it for well under half of one.
+        let stall_us = self.stall_ms as f64 * 1e3;
+        let worst = |on_loop: bool| -> Vec<(Rt, f64)> {
+            self.rows
+                .iter()
+                .filter(|r| (r.way != Way::SpawnBlocking) == on_loop)
+                .map(|r| (r.runtime, r.lag.max_us))
+                .collect()
+        };
+        let list = |rows: &[(Rt, f64)]| {
+            rows.iter()
+                .map(|(rt, us)| format!("{rt} {}", micros(*us)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let held = worst(true);
+        if !held.is_empty() {
+            let all = held.iter().all(|&(_, us)| us >= 0.9 * stall_us);
+            notes.push(format!(
+                "On the loop, a stall of {} ms {} the heartbeat for the whole stall (worst \
+                 lag per run: {}): the loop has one thread, and the stalling task does not \
+                 give it back.",
+                self.stall_ms,
+                if all { "held" } else { "did not always hold" },
+                list(&held)
+            ));
+        }
+        let offloaded = worst(false);
+        if !offloaded.is_empty() {
+            let kept = offloaded.iter().all(|&(_, us)| us < 0.5 * stall_us);
+            notes.push(format!(
+                "Through spawn_blocking the same work {} (worst lag: {}).",
+                if kept {
+                    "ran on another thread and the heartbeat kept time"
+                } else {
+                    "still made the heartbeat late on some runtime"
+                },
+                list(&offloaded)
+            ));
+        }
         notes.push(
-            "(a) and (b) hold the heartbeat for the whole stall on both runtimes: the loop \
-             has one thread and the stalling task does not give it back. (c) moves the \
-             same work to another thread, and the heartbeat keeps time. tokio has no stall \
-             reports; turnstile's say which task stalled, for how long, and whether it was \
-             computing (on-CPU) or blocked (off-CPU)."
+            "Only turnstile reports stalls: its reports say which task stalled, for how \
+             long, and whether it was computing (on-CPU) or blocked (off-CPU)."
                 .into(),
         );
         notes

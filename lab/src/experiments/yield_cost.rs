@@ -27,7 +27,7 @@ use super::chain::{with_chain, Chain, ChainVisitor, ReadyLeaf};
 
 use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
-use crate::report::{self, duration_ns, ExperimentReport, Report, Section};
+use crate::report::{self, duration_ns, Report, Section};
 use crate::runtimes::Rt;
 use crate::sources;
 
@@ -218,9 +218,6 @@ impl Experiment for super::YieldCost {
         })
     }
 
-    fn into_tour(report: YieldCostReport) -> ExperimentReport {
-        ExperimentReport::YieldCost(report)
-    }
 }
 
 /// What a plain call costs: a small function the optimizer may not inline or fold.
@@ -428,28 +425,32 @@ impl Report for YieldCostReport {
                 duration_ns(call)
             ));
         }
-        if let (Some(t), Some(k)) = (
-            find("yield", Some(Rt::Turnstile)),
-            find("yield", Some(Rt::Tokio)),
-        ) {
-            notes.push(format!(
-                "One yield through the loop: turnstile {}, tokio {} (turnstile / tokio = \
-                 {:.2}).",
-                duration_ns(t),
-                duration_ns(k),
-                t / k
-            ));
-        }
-        if let (Some(t), Some(k)) = (
-            find("ping-pong", Some(Rt::Turnstile)),
-            find("ping-pong", Some(Rt::Tokio)),
-        ) {
-            notes.push(format!(
-                "A task-to-task switch: turnstile {}, tokio {} (turnstile / tokio = {:.2}).",
-                duration_ns(t),
-                duration_ns(k),
-                t / k
-            ));
+        for (op, what) in [
+            ("yield", "One yield through the loop"),
+            ("ping-pong", "A task-to-task switch"),
+        ] {
+            let Some(t) = find(op, Some(Rt::Turnstile)) else {
+                continue;
+            };
+            let others: Vec<String> = Rt::ALL
+                .into_iter()
+                .filter(|&rt| rt != Rt::Turnstile)
+                .filter_map(|rt| {
+                    let k = find(op, Some(rt))?;
+                    Some(format!(
+                        "{rt} {} (turnstile / {rt} = {:.2})",
+                        duration_ns(k),
+                        t / k
+                    ))
+                })
+                .collect();
+            if !others.is_empty() {
+                notes.push(format!(
+                    "{what}: turnstile {}, {}.",
+                    duration_ns(t),
+                    others.join(", ")
+                ));
+            }
         }
         let switch = find("ping-pong", Some(Rt::Turnstile)).or(find("ping-pong", Some(Rt::Tokio)));
         let thread = find("threads-one-core", None).or(find("threads", None));
