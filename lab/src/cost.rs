@@ -249,7 +249,8 @@ pub enum Bottleneck {
     /// The load generator was busy and the server was not: the rate is the
     /// generator's, and the server's CPU per request is the figure to compare.
     Client,
-    /// Neither was busy: round trips in lockstep, bound by latency.
+    /// Neither was busy: round trips in lockstep bound by latency, or both sides
+    /// kept off their cores by other work on the machine.
     Neither,
 }
 
@@ -277,7 +278,7 @@ impl Bottleneck {
         match self {
             Bottleneck::Server => "server",
             Bottleneck::Client => "generator",
-            Bottleneck::Neither => "neither (latency)",
+            Bottleneck::Neither => "neither",
         }
     }
 }

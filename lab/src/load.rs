@@ -202,6 +202,25 @@ pub fn cost_notes<'a>(
             ));
         }
     }
+    let count = |b: Bottleneck| runs.iter().filter(|r| r.3.bottleneck() == b).count();
+    let neither = count(Bottleneck::Neither);
+    notes.push(format!(
+        "Limited by the server in {} of {} runs, by the generator in {}, by neither in \
+         {neither}{}.",
+        count(Bottleneck::Server),
+        runs.len(),
+        count(Bottleneck::Client),
+        if neither > 0 {
+            format!(
+                " (neither side used {:.0} % of a core: the round trips were bound by \
+                 latency, or both sides were kept off their cores by other work on the \
+                 machine)",
+                cost::SATURATED * 100.0
+            )
+        } else {
+            String::new()
+        }
+    ));
     let by_client: Vec<String> = runs
         .iter()
         .filter(|r| r.3.bottleneck() == Bottleneck::Client)
@@ -215,22 +234,16 @@ pub fn cost_notes<'a>(
             )
         })
         .collect();
-    notes.push(if by_client.is_empty() {
-        format!(
-            "The generator limited none of the {} runs: where a server was busy, its \
-             rate is its own.",
-            runs.len()
-        )
-    } else {
-        format!(
+    if !by_client.is_empty() {
+        notes.push(format!(
             "The generator, not the server, limited {} of {} runs ({}): there the rate is \
              the generator's ceiling, and the server's CPU per {unit} is the figure that \
              compares the runtimes.",
             by_client.len(),
             runs.len(),
             by_client.join("; ")
-        )
-    });
+        ));
+    }
     if let Some(why) = runs.iter().find_map(|r| r.3.server.syscalls_note.clone()) {
         notes.push(format!("System calls were not counted: {why}."));
     }

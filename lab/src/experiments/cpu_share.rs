@@ -39,7 +39,7 @@ pub struct CpuShareArgs {
     /// Offered load, requests per second.
     #[arg(long, default_value_t = 400, value_parser = value_parser!(u64).range(1..=1_000_000))]
     pub rate: u64,
-    /// Seconds of load per setting [default: 1; 0.75 in the tour; 0.1 with --smoke].
+    /// Seconds of load per setting [default: 1; 0.5 in the tour; 0.1 with --smoke].
     #[arg(long)]
     pub seconds: Option<f64>,
     /// Client connections; requests go round-robin over them.
@@ -48,7 +48,7 @@ pub struct CpuShareArgs {
     /// Where the CPU burst runs: inline, spawn-blocking, or both.
     #[arg(long, value_enum, default_value_t = BurstChoice::Both)]
     pub burst: BurstChoice,
-    /// The tour's short form: 0.75 s per setting.
+    /// The tour's short form: 0.5 s per setting.
     #[arg(skip)]
     pub tour: bool,
 }
@@ -136,7 +136,7 @@ impl Experiment for super::CpuShare {
         } else {
             vec![0, 10, 20, 30, 40, 50]
         };
-        let seconds = lab.size(args.seconds, if args.tour { 0.75 } else { 1.0 }, 0.1);
+        let seconds = lab.size(args.seconds, if args.tour { 0.5 } else { 1.0 }, 0.1);
         anyhow::ensure!(
             seconds > 0.0 && seconds <= 600.0,
             "--seconds must be in (0, 600]"

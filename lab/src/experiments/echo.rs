@@ -504,7 +504,7 @@ impl Report for EchoReport {
             "round trip",
         ));
         notes.push(
-            "Both servers run the same code and the same client drives them, so the ratio \
+            "Every server runs the same code and the same client drives them all, so the ratio \
              is the runtimes'; the survey's 3x is between two Python loops, one of them \
              written in C (uvloop over libuv)."
                 .into(),

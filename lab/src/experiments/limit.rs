@@ -34,7 +34,7 @@ use crate::sources;
 /// The knobs of `limit`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct LimitArgs {
-    /// Items to fetch per setting [default: 10000; 2000 in the tour; 300 with --smoke].
+    /// Items to fetch per setting [default: 10000; 1000 in the tour; 300 with --smoke].
     #[arg(long, value_parser = value_parser!(u64).range(1..=1_000_000))]
     pub items: Option<u64>,
     /// Client concurrencies, comma-separated [default: 10,100,500,2000; 10,150 with
@@ -56,7 +56,7 @@ pub struct LimitArgs {
     /// Bytes per item.
     #[arg(long, default_value_t = 1024, value_parser = value_parser!(u64).range(8..=1_000_000))]
     pub item_bytes: u64,
-    /// The tour's short form: 2,000 items.
+    /// The tour's short form: 1,000 items.
     #[arg(skip)]
     pub tour: bool,
 }
@@ -193,7 +193,7 @@ impl Experiment for super::Limit {
     }
 
     fn run(args: &LimitArgs, lab: &Lab) -> anyhow::Result<LimitReport> {
-        let items = lab.size(args.items, if args.tour { 2_000 } else { 10_000 }, 300);
+        let items = lab.size(args.items, if args.tour { 1_000 } else { 10_000 }, 300);
         let concurrency = if !args.concurrency.is_empty() {
             args.concurrency.clone()
         } else if lab.smoke {
@@ -438,12 +438,12 @@ impl LimitReport {
             .iter()
             .map(|t| {
                 format!(
-                    "{} {} ({:.2}x; a ceiling of {} items/s for {} slots)",
+                    "{} {} ({:.2}x, so {} slots serve at most {} items)",
                     t.runtime,
                     micros(t.median_us),
                     t.median_us / asked,
+                    self.server_limit,
                     rate(self.server_limit as f64 * 1e6 / t.median_us.max(1e-9)),
-                    self.server_limit
                 )
             })
             .collect();
