@@ -91,15 +91,20 @@ pub trait Runtime: Sized + 'static {
         F: Future + Send + 'static,
         F::Output: Send + 'static;
 
-    /// Yields to the loop once.
+    /// Yields to the loop once (`#[track_caller]`, as [`Runtime::sleep`]).
+    #[track_caller]
     fn yield_now() -> impl Future<Output = ()> + Send;
 
     /// The runtime's own sleep until `deadline` (inside `block_on`; the timer is
-    /// registered on the first poll).
+    /// registered on the first poll; `#[track_caller]`, as [`Runtime::sleep`]).
+    #[track_caller]
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
 
-    /// Waits for `duration` on this runtime's timers, counted from the first poll (so
-    /// the future can be made outside the runtime).
+    /// Waits for `duration` on this runtime's timers. The future may be made outside
+    /// the runtime (tokio's own `sleep` may not); make it where it is awaited, since
+    /// turnstile counts from its making and the others from its first poll.
+    /// `#[track_caller]`, so that turnstile's await sites name the workload's line.
+    #[track_caller]
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static;
 
     /// Runs `work` on the runtime's blocking pool and waits for it (inside

@@ -85,16 +85,22 @@ impl Runtime for Turnstile {
         handle.spawn(future)
     }
 
+    // turnstile's leaf futures record their caller as the await site; these wrappers
+    // pass the workload's own line through (`#[track_caller]`), so that stall reports
+    // and site tables name the experiment, not this adapter.
+    #[track_caller]
     fn yield_now() -> impl Future<Output = ()> + Send {
         turnstile::yield_now()
     }
 
+    #[track_caller]
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
         turnstile::time::sleep_until(deadline)
     }
 
-    async fn sleep(duration: Duration) {
-        turnstile::time::sleep(duration).await
+    #[track_caller]
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        turnstile::time::sleep(duration)
     }
 
     /// turnstile's `JoinHandle` is not `Send`, and a workload's tasks must be (to run
@@ -185,5 +191,41 @@ impl Runtime for Turnstile {
 
     async fn send_to(socket: &Self::Udp, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         socket.send_to(buf, target).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line above this one is the adapter's.
+    const TESTS_START: u32 = line!();
+
+    /// A generic workload's awaits.
+    async fn wait_twice<R: Runtime>() {
+        R::yield_now().await;
+        R::sleep(Duration::from_millis(1)).await;
+    }
+
+    #[test]
+    fn await_sites_name_the_workload_not_the_adapter() {
+        let rt = Turnstile::new(Level::Timing);
+        rt.block_on(async { Turnstile::spawn(wait_twice::<Turnstile>()).await.unwrap() });
+        let sites: Vec<String> = rt
+            .runtime()
+            .probes()
+            .sites
+            .iter()
+            .map(|s| s.location.clone())
+            .collect();
+        // The yield, the sleep, and the join handle awaited in block_on.
+        assert_eq!(sites.len(), 3, "{sites:?}");
+        for site in &sites {
+            let line: u32 = site.split(':').nth(1).and_then(|l| l.parse().ok()).unwrap();
+            assert!(
+                site.starts_with(file!()) && line > TESTS_START,
+                "{site}: an adapter line, not the workload's"
+            );
+        }
     }
 }

@@ -36,7 +36,7 @@ pub struct EchoArgs {
     /// Message size in bytes.
     #[arg(long, default_value_t = 1024, value_parser = value_parser!(u64).range(8..=60_000))]
     pub size: u64,
-    /// Seconds of load per setting [default: 1].
+    /// Seconds of load per setting [default: 1; 0.5 in the tour].
     #[arg(long, default_value_t = 1.0)]
     pub seconds: f64,
     /// Stop each connection after this many round trips [default: none; 20 with
@@ -129,7 +129,9 @@ impl Experiment for super::Echo {
     type Report = EchoReport;
 
     fn tour_args(_full: bool) -> EchoArgs {
-        super::default_args()
+        let mut args: EchoArgs = super::default_args();
+        args.seconds = 0.5;
+        args
     }
 
     fn run(args: &EchoArgs, lab: &Lab) -> anyhow::Result<EchoReport> {

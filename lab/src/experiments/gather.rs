@@ -48,6 +48,10 @@ pub struct GatherArgs {
     /// concurrency].
     #[arg(long, value_parser = value_parser!(u64).range(1..))]
     pub permits: Option<u64>,
+    /// The tour's short form: all at once and in batches, as the blog post ran them
+    /// (the semaphore run only outside the tour).
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// How the tasks are started.
@@ -143,6 +147,7 @@ impl Experiment for super::Gather {
     fn tour_args(full: bool) -> GatherArgs {
         let mut args: GatherArgs = super::default_args();
         args.full = full;
+        args.tour = true;
         args
     }
 
@@ -166,11 +171,13 @@ impl Experiment for super::Gather {
             let permits = args
                 .permits
                 .unwrap_or_else(|| tasks.div_ceil(args.batches).max(1));
-            for shape in [
+            let shapes = [
                 Shape::AllAtOnce,
                 Shape::Batches(args.batches),
                 Shape::Semaphore(permits),
-            ] {
+            ];
+            let shapes = if args.tour { &shapes[..2] } else { &shapes[..] };
+            for &shape in shapes {
                 for &runtime in &lab.runtimes {
                     jobs.push(GatherJob {
                         runtime,
