@@ -531,11 +531,23 @@ impl Report for ChainReport {
                     (ns(Shape::Nested), ns(Shape::Boxed))
                 {
                     let levels = f64::from(hi.saturating_sub(lo).max(1));
+                    // Checked, not assumed: the ready leaf's counted yields at every depth.
+                    let yields: u64 = self
+                        .rows
+                        .iter()
+                        .filter(|r| r.runtime == runtime && r.leaf == Leaf::Ready)
+                        .map(|r| r.counts.yields)
+                        .sum();
+                    let reached = if yields == 0 {
+                        "No level reached the loop: 0 yields at every depth.".to_string()
+                    } else {
+                        format!("{yields} poll(s) yielded to the loop over a ready leaf.")
+                    };
                     notes.push(format!(
                         "{runtime}, ready leaf, depth {lo} -> {hi}: nested {} -> {} per call \
                          (about {} per extra level: a poll call, no allocation); boxed {} -> {} \
                          (about {} per extra level: an allocation, a free and an indirect \
-                         poll). No level ever reaches the loop.",
+                         poll). {reached}",
                         duration_ns(n_lo),
                         duration_ns(n_hi),
                         duration_ns((n_hi - n_lo).max(0.0) / levels),

@@ -74,6 +74,12 @@ pub enum Burst {
     SpawnBlocking,
 }
 
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, {}% CPU", self.burst.label(), self.share)
+    }
+}
+
 impl Burst {
     fn label(self) -> &'static str {
         match self {
@@ -147,40 +153,38 @@ impl Experiment for super::CpuShare {
             BurstChoice::SpawnBlocking => vec![Burst::SpawnBlocking],
             BurstChoice::Both => vec![Burst::Inline, Burst::SpawnBlocking],
         };
-        let steps = lab.runtimes.len() * bursts.len() * shares.len();
-        let bar = lab.progress(steps as u64, "cpu-share");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            for &burst in &bursts {
-                for &share in &shares {
-                    bar.set_message(format!("{runtime}, {}, {share}% CPU", burst.label()));
-                    let work = Duration::from_micros(args.work_us);
+        let work = Duration::from_micros(args.work_us);
+        let settings: Vec<Setting> = bursts
+            .iter()
+            .flat_map(|&burst| {
+                shares.iter().map(move |&share| {
                     let cpu = work.mul_f64(share as f64 / 100.0);
-                    let setting = Setting {
+                    Setting {
                         cpu,
                         wait: work - cpu,
+                        share,
                         burst,
                         rate: args.rate,
                         requests,
                         connections: args.connections.min(requests),
-                    };
-                    let (answered, seconds, latency) =
-                        on_runtime!(runtime, R => run_setting::<R>(&setting))?;
-                    rows.push(CpuShareRow {
-                        runtime,
-                        burst,
-                        share_pct: share,
-                        requests,
-                        answered,
-                        seconds,
-                        per_s: answered as f64 / seconds.max(1e-9),
-                        latency,
-                    });
-                    bar.inc(1);
-                }
-            }
-        }
-        bar.finish_and_clear();
+                    }
+                })
+            })
+            .collect();
+        let rows = lab.sweep("cpu-share", &settings, |runtime, setting| {
+            let (answered, seconds, latency) =
+                on_runtime!(runtime, R => run_setting::<R>(setting))?;
+            Ok(CpuShareRow {
+                runtime,
+                burst: setting.burst,
+                share_pct: setting.share,
+                requests,
+                answered,
+                seconds,
+                per_s: answered as f64 / seconds.max(1e-9),
+                latency,
+            })
+        })?;
         Ok(CpuShareReport {
             work_us: args.work_us,
             rate: args.rate,
@@ -195,6 +199,8 @@ impl Experiment for super::CpuShare {
 struct Setting {
     cpu: Duration,
     wait: Duration,
+    /// The CPU share of the work, %.
+    share: u64,
     burst: Burst,
     rate: u64,
     requests: u64,

@@ -231,10 +231,8 @@ impl Experiment for super::Http {
             },
         };
         let pinned = if args.no_pin { None } else { load::pinning() };
-        let bar = lab.progress(lab.runtimes.len() as u64, "http");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            bar.set_message(format!("{runtime}, {connections} connections"));
+        let setting = [format!("{connections} connections, {}", generator.name())];
+        let rows = lab.sweep("http", &setting, |runtime, _| {
             let server = ServerProcess::start(
                 &ServeJob {
                     runtime,
@@ -259,14 +257,12 @@ impl Experiment for super::Http {
                 }
             })?;
             drop(server);
-            rows.push(HttpRow {
+            Ok(HttpRow {
                 runtime,
                 load,
                 cost,
-            });
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
+            })
+        })?;
         Ok(HttpReport {
             generator: generator.name().into(),
             generator_described: generator.describe(connections),

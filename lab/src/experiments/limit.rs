@@ -201,37 +201,35 @@ impl Experiment for super::Limit {
         } else {
             vec![10, 100, 500, 2000]
         };
-        let steps = lab.runtimes.len() * Style::ALL.len() * concurrency.len();
-        let bar = lab.progress(steps as u64, "limit");
-        let mut rows = Vec::new();
-        let mut timers = Vec::new();
         let samples = if lab.smoke { 5 } else { 25 };
-        for &runtime in &lab.runtimes {
-            let service = Duration::from_micros(args.service_us);
-            timers.push(TimerFigure {
+        let service = Duration::from_micros(args.service_us);
+        let timers: Vec<TimerFigure> = lab
+            .runtimes
+            .iter()
+            .map(|&runtime| TimerFigure {
                 runtime,
                 samples,
                 median_us: on_runtime!(runtime, R => time_the_timer::<R>(service, samples)),
-            });
-            for style in Style::ALL {
-                for &c in &concurrency {
-                    bar.set_message(format!("{runtime}, {}, concurrency {c}", style.label()));
-                    let setting = Setting {
-                        style,
-                        concurrency: c,
-                        items,
-                        limit: args.server_limit,
-                        overflow: args.overflow,
-                        service: Duration::from_micros(args.service_us),
-                        timeout: Duration::from_millis(args.timeout_ms),
-                        item_bytes: args.item_bytes as usize,
-                    };
-                    rows.push(on_runtime!(runtime, R => run_setting::<R>(runtime, &setting))?);
-                    bar.inc(1);
-                }
-            }
-        }
-        bar.finish_and_clear();
+            })
+            .collect();
+        let settings: Vec<Setting> = Style::ALL
+            .into_iter()
+            .flat_map(|style| {
+                concurrency.iter().map(move |&c| Setting {
+                    style,
+                    concurrency: c,
+                    items,
+                    limit: args.server_limit,
+                    overflow: args.overflow,
+                    service,
+                    timeout: Duration::from_millis(args.timeout_ms),
+                    item_bytes: args.item_bytes as usize,
+                })
+            })
+            .collect();
+        let rows = lab.sweep("limit", &settings, |runtime, setting| {
+            on_runtime!(runtime, R => run_setting::<R>(runtime, setting))
+        })?;
         Ok(LimitReport {
             server_limit: args.server_limit,
             overflow: args.overflow,
@@ -242,6 +240,12 @@ impl Experiment for super::Limit {
         })
     }
 
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, concurrency {}", self.style.label(), self.concurrency)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -438,12 +442,12 @@ impl LimitReport {
             .iter()
             .map(|t| {
                 format!(
-                    "{} {} ({:.2}x, so {} slots serve at most {} items)",
+                    "{} {} ({:.2}x, so {} slots serve at most {:.1}k items/s)",
                     t.runtime,
                     micros(t.median_us),
                     t.median_us / asked,
                     self.server_limit,
-                    rate(self.server_limit as f64 * 1e6 / t.median_us.max(1e-9)),
+                    self.server_limit as f64 * 1e3 / t.median_us.max(1e-9),
                 )
             })
             .collect();
@@ -567,11 +571,35 @@ impl Report for LimitReport {
                 over.len()
             )
         });
-        notes.push(
-            "The knee is the server's limit: past it, a client that does not bound itself \
-             to the server's capacity buys errors (refuse) or waiting (queue), not speed."
-                .into(),
-        );
+        // Checked from the rows: where the best concurrency sits against the server's
+        // limit, and what going past the limit bought.
+        let knees: Vec<u64> = self
+            .runtimes()
+            .into_iter()
+            .flat_map(|rt| Style::ALL.map(move |style| (rt, style)))
+            .filter_map(|(rt, style)| self.knee(rt, style).map(|(best, _)| best))
+            .collect();
+        let past: Vec<&LimitRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.concurrency > self.server_limit)
+            .collect();
+        if !knees.is_empty() {
+            let at_limit = knees.iter().filter(|&&k| k == self.server_limit).count();
+            let with_errors = past.iter().filter(|r| r.errors() > 0).count();
+            notes.push(format!(
+                "The best concurrency was the server's limit ({}) in {at_limit} of {} \
+                 runtime-and-client pairs; past the limit, {with_errors} of {} runs had \
+                 errors ({}).",
+                self.server_limit,
+                knees.len(),
+                past.len(),
+                match self.overflow {
+                    Overflow::Refuse => "the server refused what it could not serve",
+                    Overflow::Queue => "the server left the rest in its accept queue",
+                }
+            ));
+        }
         notes.extend(self.timer_notes());
         notes
     }

@@ -40,6 +40,29 @@ impl Lab {
         given.unwrap_or(if self.smoke { smoke } else { normal })
     }
 
+    /// Measures every setting on every runtime, settings outer and runtimes inner (so
+    /// that a table reads the runtimes side by side), under one progress bar named
+    /// `name`; returns the rows in that order. The experiment says how to measure one
+    /// (runtime, setting) pair; the sweep owns the loop and the bar.
+    pub fn sweep<S: std::fmt::Display, Row>(
+        &self,
+        name: &str,
+        settings: &[S],
+        mut measure: impl FnMut(Rt, &S) -> anyhow::Result<Row>,
+    ) -> anyhow::Result<Vec<Row>> {
+        let bar = self.progress((settings.len() * self.runtimes.len()) as u64, name);
+        let mut rows = Vec::with_capacity(settings.len() * self.runtimes.len());
+        for setting in settings {
+            for &runtime in &self.runtimes {
+                bar.set_message(format!("{runtime}, {setting}"));
+                rows.push(measure(runtime, setting)?);
+                bar.inc(1);
+            }
+        }
+        bar.finish_and_clear();
+        Ok(rows)
+    }
+
     /// A progress bar over `steps` steps, on stderr (hidden when stderr is not a
     /// terminal), that clears itself when finished.
     pub fn progress(&self, steps: u64, name: &str) -> ProgressBar {

@@ -63,6 +63,12 @@ impl Way {
     }
 }
 
+impl std::fmt::Display for Way {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// One stall report from turnstile's probes, as the lab keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StallSeen {
@@ -123,12 +129,8 @@ impl Experiment for super::Stall {
             stalls,
             gap: Duration::from_millis(args.gap_ms),
         };
-        let bar = lab.progress((lab.runtimes.len() * Way::ALL.len()) as u64, "stall");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            for way in Way::ALL {
-                bar.set_message(format!("{runtime}, {}", way.label()));
-                rows.push(match runtime {
+        let rows = lab.sweep("stall", &Way::ALL, |runtime, &way| {
+            Ok(match runtime {
                     Rt::Turnstile => {
                         let rt = Turnstile::new(Level::Timing);
                         let (ticks, lags) = heartbeat::<Turnstile>(&rt, way, setting);
@@ -156,11 +158,8 @@ impl Experiment for super::Stall {
                         let (ticks, lags) = heartbeat::<Smol>(&rt, way, setting);
                         row(runtime, way, setting, ticks, lags, None)
                     }
-                });
-                bar.inc(1);
-            }
-        }
-        bar.finish_and_clear();
+            })
+        })?;
         Ok(StallReportTable {
             stall_ms,
             stalls,
