@@ -5,7 +5,7 @@
 //! chosen runtime, and a serde report that renders itself (tables, notes computed from
 //! its rows, a plot). To add one: write its module (workload, server, report and all),
 //! implement [`Experiment`] for its marker type, and register it in the one list below,
-//! [`registry!`]'s call. The list makes its subcommand ([`ExperimentCommand`]), its
+//! the `registry!` call. The list makes its subcommand ([`ExperimentCommand`]), its
 //! place in the tour ([`tour`]) and in the tour's report ([`ExperimentReport`]), and its
 //! name in [`NAMES`], which the smoke tests walk.
 
