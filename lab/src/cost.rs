@@ -244,7 +244,11 @@ pub fn reaped_children_cpu_ns() -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bottleneck {
-    /// The server's loop thread was busy ([`SATURATED`] of a core or more).
+    /// Both sides were busy: the rate is where the two met, and the server's CPU per
+    /// request is the figure that compares the runtimes.
+    Both,
+    /// The server's loop thread was busy ([`SATURATED`] of a core or more) and the
+    /// generator was not.
     Server,
     /// The load generator was busy and the server was not: the rate is the
     /// generator's, and the server's CPU per request is the figure to compare.
@@ -260,22 +264,23 @@ impl Bottleneck {
     /// ```
     /// use turnstile_lab::cost::Bottleneck;
     /// assert_eq!(Bottleneck::of(0.5, 1.0), Bottleneck::Client);
-    /// assert_eq!(Bottleneck::of(0.99, 1.0), Bottleneck::Server);
+    /// assert_eq!(Bottleneck::of(0.99, 0.5), Bottleneck::Server);
+    /// assert_eq!(Bottleneck::of(0.99, 1.0), Bottleneck::Both);
     /// assert_eq!(Bottleneck::of(0.3, 0.4), Bottleneck::Neither);
     /// ```
     pub fn of(server_busy: f64, client_busy: f64) -> Bottleneck {
-        if server_busy >= SATURATED {
-            Bottleneck::Server
-        } else if client_busy >= SATURATED {
-            Bottleneck::Client
-        } else {
-            Bottleneck::Neither
+        match (server_busy >= SATURATED, client_busy >= SATURATED) {
+            (true, true) => Bottleneck::Both,
+            (true, false) => Bottleneck::Server,
+            (false, true) => Bottleneck::Client,
+            (false, false) => Bottleneck::Neither,
         }
     }
 
     /// How a table says it.
     pub fn label(self) -> &'static str {
         match self {
+            Bottleneck::Both => "both",
             Bottleneck::Server => "server",
             Bottleneck::Client => "generator",
             Bottleneck::Neither => "neither",

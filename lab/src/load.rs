@@ -205,20 +205,18 @@ pub fn cost_notes<'a>(
     let count = |b: Bottleneck| runs.iter().filter(|r| r.3.bottleneck() == b).count();
     let neither = count(Bottleneck::Neither);
     notes.push(format!(
-        "Limited by the server in {} of {} runs, by the generator in {}, by neither in \
-         {neither}{}.",
-        count(Bottleneck::Server),
+        "Of {} runs, {} were limited by the server, {} by the generator, {} by both \
+         (each side used {:.0} % of a core or more), and {neither} by neither{}.",
         runs.len(),
+        count(Bottleneck::Server),
         count(Bottleneck::Client),
+        count(Bottleneck::Both),
+        cost::SATURATED * 100.0,
         if neither > 0 {
-            format!(
-                " (neither side used {:.0} % of a core: the round trips were bound by \
-                 latency, or both sides were kept off their cores by other work on the \
-                 machine)",
-                cost::SATURATED * 100.0
-            )
+            " (neither side reached that: the round trips were bound by latency, or both \
+             sides were kept off their cores by other work on the machine)"
         } else {
-            String::new()
+            ""
         }
     ));
     let by_client: Vec<String> = runs
