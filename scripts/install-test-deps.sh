@@ -5,8 +5,6 @@ set -uo pipefail
 
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
-# The lab's `http` experiment drives hyper with wrk (it falls back to its own generator).
-command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 # The `metrics` feature's test runs a real Prometheus server and lints with promtool.
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
 
@@ -18,4 +16,6 @@ if ((${#need_apt[@]})); then
         sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
     fi || echo "install-test-deps: WARNING: could not install ${need_apt[*]}; tests that need them will fail and say so" >&2
 fi
+# The lab's load generators (its `http` experiment falls back to its own without them).
+bash "$(dirname "$0")/install-lab-tools.sh" || true
 exit 0

@@ -1,5 +1,5 @@
-//! Network benches: turnstile against tokio current_thread, identical client and server
-//! code (see `turnstile_benches::net`), over loopback.
+//! Network benches: turnstile against tokio current_thread and smol, identical client and server
+//! code (see `turnstile_compare::net`), over loopback.
 //!
 //! `CARGO_TARGET_DIR=... cargo bench -p turnstile-benches --bench net` runs both groups:
 //!
@@ -8,7 +8,7 @@
 //! - `echo_100`: 100 connections at once, each echoing 1 KiB messages in lockstep; one
 //!   iteration is one message on every connection (throughput in bytes echoed).
 //!
-//! Each group has `tokio`, `turnstile/Off` and `turnstile/Counters`; compare ratios
+//! Each group has `tokio`, `smol`, `turnstile/Off` and `turnstile/Counters`; compare ratios
 //! within one run.
 
 use std::time::{Duration, Instant};
@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use turnstile::probes::Level;
-use turnstile_benches::net::{self, NetRuntime};
-use turnstile_benches::{Tokio, Turnstile};
+use turnstile_compare::{net, Runtime};
+use turnstile_compare::{Smol, Tokio, Turnstile};
 
 const LEVELS: [Level; 2] = [Level::Off, Level::Counters];
 
@@ -27,12 +27,13 @@ fn tcp_ping_pong(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(5));
     ping_pong_on(&mut g, Tokio::new());
+    ping_pong_on(&mut g, Smol::new());
     for level in LEVELS {
         ping_pong_on(&mut g, Turnstile::new(level));
     }
     g.finish();
 
-    fn ping_pong_on<R: NetRuntime + 'static>(g: &mut BenchmarkGroup<'_, WallTime>, rt: R) {
+    fn ping_pong_on<R: Runtime>(g: &mut BenchmarkGroup<'_, WallTime>, rt: R) {
         let mut stream = rt.block_on(async {
             let addr = net::echo_server::<R>().await;
             net::connect::<R>(addr).await
@@ -56,12 +57,13 @@ fn echo_100(c: &mut Criterion) {
     g.throughput(Throughput::Bytes((CONNECTIONS * SIZE) as u64));
     g.measurement_time(Duration::from_secs(5));
     echo_on(&mut g, Tokio::new());
+    echo_on(&mut g, Smol::new());
     for level in LEVELS {
         echo_on(&mut g, Turnstile::new(level));
     }
     g.finish();
 
-    fn echo_on<R: NetRuntime + 'static>(g: &mut BenchmarkGroup<'_, WallTime>, rt: R) {
+    fn echo_on<R: Runtime>(g: &mut BenchmarkGroup<'_, WallTime>, rt: R) {
         let mut streams = rt.block_on(async {
             let addr = net::echo_server::<R>().await;
             net::connect_many::<R>(addr, CONNECTIONS).await

@@ -1,7 +1,8 @@
-//! turnstile against tokio current_thread on identical workloads.
+//! turnstile against tokio current_thread and smol on identical workloads.
 //!
 //! `cargo bench -p turnstile-benches --bench runtime` runs every group; each has one
-//! entry per runtime: `tokio`, then `turnstile/Off`, `/Counters`, `/Timing`, `/Trace`.
+//! entry per runtime: `tokio`, `smol`, then `turnstile/Off`, `/Counters`, `/Timing`,
+//! `/Trace`.
 //! Group names follow tokio's own benches. Compare entries as ratios within one run:
 //! `cargo run --release -p turnstile-benches --bin ratios` prints them.
 
@@ -11,13 +12,13 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use turnstile::probes::Level;
-use turnstile_benches::{workloads, BenchRuntime, Tokio, Turnstile};
+use turnstile_compare::{workloads, Runtime, Smol, Tokio, Turnstile};
 
 const LEVELS: [Level; 4] = [Level::Off, Level::Counters, Level::Timing, Level::Trace];
 
 /// A workload written once, run on any runtime.
 trait Workload {
-    fn run<R: BenchRuntime>(&self, rt: &R);
+    fn run<R: Runtime>(&self, rt: &R);
 }
 
 /// Benches `work` on tokio and on turnstile at every probe level, in one group.
@@ -27,6 +28,9 @@ fn group(c: &mut Criterion, name: &str, elements: u64, work: impl Workload, setu
     g.throughput(Throughput::Elements(elements));
     configure(&mut g, name);
     let rt = Tokio::new();
+    setup.run(&rt);
+    g.bench_function(rt.label(), |b| b.iter(|| work.run(&rt)));
+    let rt = Smol::new();
     setup.run(&rt);
     g.bench_function(rt.label(), |b| b.iter(|| work.run(&rt)));
     for level in LEVELS {
@@ -52,14 +56,14 @@ fn configure(g: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
 
 struct Nothing;
 impl Workload for Nothing {
-    fn run<R: BenchRuntime>(&self, _: &R) {}
+    fn run<R: Runtime>(&self, _: &R) {}
 }
 
 macro_rules! workload {
     ($name:ident, |$rt:ident: $R:ident| $body:expr) => {
         struct $name;
         impl Workload for $name {
-            fn run<$R: BenchRuntime>(&self, $rt: &$R) {
+            fn run<$R: Runtime>(&self, $rt: &$R) {
                 $body
             }
         }

@@ -7,9 +7,9 @@
 //! `off`, `counters`, `timing`, `trace`), repetitions.
 
 use turnstile::probes::Level;
-use turnstile_benches::{workloads, BenchRuntime, Tokio, Turnstile};
+use turnstile_compare::{workloads, Runtime, Tokio, Turnstile};
 
-fn run<R: BenchRuntime>(rt: &R, workload: &str, reps: usize) {
+fn run<R: Runtime>(rt: &R, workload: &str, reps: usize) {
     for _ in 0..reps {
         match workload {
             "yield_one" => rt.block_on(workloads::yield_one::<R>(100_000)),

@@ -6,24 +6,14 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use serde::Serialize;
 
-use crate::experiments::chain::ChainArgs;
-use crate::experiments::cpu_share::CpuShareArgs;
-use crate::experiments::echo::EchoArgs;
-use crate::experiments::gather::GatherArgs;
-use crate::experiments::http::HttpArgs;
-use crate::experiments::limit::LimitArgs;
-use crate::experiments::memory::MemoryArgs;
-use crate::experiments::stall::StallArgs;
-use crate::experiments::yield_cost::YieldCostArgs;
-use crate::experiments::{self, Experiment, Lab};
+use crate::experiments::{self, Experiment, ExperimentCommand, Lab};
 use crate::machine::Machine;
-use crate::report::{self, ExperimentReport, TourReport};
+use crate::report::{self, TourReport};
 use crate::runtimes::RuntimeChoice;
 
-/// turnstile-lab: the seed questions answered by measurement, on turnstile and on
-/// tokio's current-thread runtime side by side.
+/// turnstile-lab: claims about async runtimes, tested by measurement on turnstile,
+/// tokio's current-thread runtime and smol side by side.
 ///
 /// With no subcommand it runs the tour: every experiment in a short form.
 #[derive(Debug, Parser)]
@@ -36,7 +26,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = "target/lab")]
     pub out: PathBuf,
     /// Which runtimes to measure.
-    #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::Both)]
+    #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::All)]
     pub runtime: RuntimeChoice,
     /// Tiny sizes, for the test suite: the counts are exact, the times mean nothing.
     #[arg(long, global = true)]
@@ -48,29 +38,9 @@ pub struct Cli {
 pub enum Command {
     /// Every experiment in a short form, one after the other (the default).
     Tour(TourArgs),
-    /// Seed 002: does every .await go back to the loop? Await chains of depth 1, 5, 50.
-    Chain(ChainArgs),
-    /// Seed 001: what one call, await, yield, task switch and thread switch cost.
-    YieldCost(YieldCostArgs),
-    /// Seed 000: 10,000 and 100,000 tasks sleeping 3 x 100 ms: all at once, batched,
-    /// behind a semaphore.
-    Gather(GatherArgs),
-    /// Seed 001: bytes per idle task; a deep recursive async fn against a loop.
-    Memory(MemoryArgs),
-    /// Seed 001: TCP and UDP echo servers, round trips per second and p99, with the
-    /// server and the load generator on separate cores.
-    Echo(EchoArgs),
-    /// Seeds 000, 002: clients against a server that serves 100 connections at once;
-    /// plain, semaphore and buffer_unordered from 10 to 2,000 in flight.
-    Limit(LimitArgs),
-    /// Seed 003: request latency against the CPU share of each request's work, inline
-    /// and through spawn_blocking.
-    CpuShare(CpuShareArgs),
-    /// hyper's hello world on each runtime, driven by wrk or the lab's own generator.
-    Http(HttpArgs),
-    /// Seeds 001, 003: a heartbeat's lateness while another task blocks, computes, or
-    /// offloads; turnstile's stall reports.
-    Stall(StallArgs),
+    /// An experiment (the registry in `experiments` lists them).
+    #[command(flatten)]
+    Experiment(ExperimentCommand),
     /// Runs a server for a parent lab process until its stdin closes (internal).
     #[command(hide = true)]
     Serve {
@@ -107,6 +77,13 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // A run can take minutes: find out before it starts that its files have a home.
+    if !matches!(
+        cli.command,
+        Some(Command::Serve { .. } | Command::Worker { .. })
+    ) {
+        check_writable(&cli.out)?;
+    }
     let lab = Lab {
         runtimes: cli.runtime.runtimes(),
         smoke: cli.smoke,
@@ -116,22 +93,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => tour(&TourArgs::default(), &lab),
         Some(Command::Tour(args)) => tour(&args, &lab),
-        Some(Command::Chain(args)) => one::<experiments::Chain>(&args, &lab).map(drop),
-        Some(Command::YieldCost(args)) => one::<experiments::YieldCost>(&args, &lab).map(drop),
-        Some(Command::Gather(args)) => one::<experiments::Gather>(&args, &lab).map(drop),
-        Some(Command::Memory(args)) => one::<experiments::Memory>(&args, &lab).map(drop),
-        Some(Command::Echo(args)) => one::<experiments::Echo>(&args, &lab).map(drop),
-        Some(Command::Limit(args)) => one::<experiments::Limit>(&args, &lab).map(drop),
-        Some(Command::CpuShare(args)) => one::<experiments::CpuShare>(&args, &lab).map(drop),
-        Some(Command::Http(args)) => one::<experiments::Http>(&args, &lab).map(drop),
-        Some(Command::Stall(args)) => one::<experiments::Stall>(&args, &lab).map(drop),
+        Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Serve { job }) => crate::load::serve(&job),
         Some(Command::Worker { job }) => crate::worker::serve(&job),
     }
 }
 
 /// Runs one experiment, prints its report and writes its files.
-fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
+pub fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
     if !crate::alloc::installed() {
         eprintln!("note: the counting allocator is not installed: heap figures will be 0");
     }
@@ -157,7 +126,7 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
             .iter()
             .map(|r| r.name())
             .collect::<Vec<_>>()
-            .join(" and "),
+            .join(", "),
         if lab.smoke {
             "smoke sizes"
         } else {
@@ -165,17 +134,7 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
         },
         lab.machine
     );
-    let experiments = vec![
-        leg::<experiments::Chain>(args, lab)?,
-        leg::<experiments::YieldCost>(args, lab)?,
-        leg::<experiments::Gather>(args, lab)?,
-        leg::<experiments::Memory>(args, lab)?,
-        leg::<experiments::Echo>(args, lab)?,
-        leg::<experiments::Limit>(args, lab)?,
-        leg::<experiments::CpuShare>(args, lab)?,
-        leg::<experiments::Http>(args, lab)?,
-        leg::<experiments::Stall>(args, lab)?,
-    ];
+    let experiments = experiments::tour(args.full, lab)?;
     let tour = TourReport {
         machine: lab.machine.clone(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -193,19 +152,28 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn leg<E: Experiment>(args: &TourArgs, lab: &Lab) -> anyhow::Result<ExperimentReport>
-where
-    E::Report: Serialize,
-{
-    let report = one::<E>(&E::tour_args(args.full), lab)?;
-    Ok(E::into_tour(report))
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(name);
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+/// Creates `dir` if needed and writes and removes a file in it, so that a directory the
+/// lab cannot write to is an error before anything runs, not after.
+pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "--out {}: the lab cannot write its files there ({e}); choose another \
+             directory with --out DIR",
+            dir.display()
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".turnstile-lab-{}.probe", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
 }
 
 fn names(files: &[PathBuf]) -> String {
@@ -231,7 +199,7 @@ mod tests {
     fn no_subcommand_means_the_tour() {
         let cli = Cli::try_parse_from(["turnstile-lab"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.runtime, RuntimeChoice::Both);
+        assert_eq!(cli.runtime, RuntimeChoice::All);
     }
 
     #[test]
@@ -246,6 +214,21 @@ mod tests {
         assert!(<experiments::Limit as Experiment>::tour_args(false).tour);
         assert!(<experiments::CpuShare as Experiment>::tour_args(false).tour);
         assert!(<experiments::Http as Experiment>::tour_args(false).tour);
+    }
+
+    #[test]
+    fn an_out_directory_that_cannot_be_made_is_refused() {
+        let file = std::env::temp_dir().join(format!("lab-out-{}", std::process::id()));
+        std::fs::write(&file, b"a file, not a directory").unwrap();
+        let err = check_writable(&file.join("figures"))
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_file(&file).unwrap();
+        assert!(err.starts_with("--out "), "{err}");
+        let dir = std::env::temp_dir().join(format!("lab-out-dir-{}", std::process::id()));
+        check_writable(&dir).unwrap();
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no probe left");
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]

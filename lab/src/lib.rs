@@ -1,5 +1,8 @@
-//! turnstile-lab: the experiments that answer the seed questions, each run on turnstile
-//! and on tokio's current-thread runtime with the same workload code.
+//! turnstile-lab: experiments that test published claims about async runtimes, each
+//! run on turnstile, on tokio's current-thread runtime and on smol with the same
+//! workload code.
+//! The claims come from four articles about Python's asyncio ([`sources`]); each
+//! report states its claim with the article's numbers and cites it by title.
 //!
 //! The binary (`cargo run --release` at the workspace root) runs the tour: every
 //! experiment in a short form, a table per experiment on the terminal, and JSON, SVG and
@@ -21,32 +24,20 @@
 //! - [`load`]: servers in pinned child processes (`serve`), latency percentiles.
 //! - [`report`], [`plot`], [`machine`]: tables, markdown, JSON, SVG, machine facts.
 //!
-//! The workloads themselves, generic over both runtimes, are in
-//! `turnstile_benches::lab`.
+//! Every experiment owns its workloads and servers, written once against
+//! [`turnstile_compare::Runtime`], the adapter trait the criterion benches use too.
 
-/// Runs `$body` with `$R` naming the runtime type chosen by `$rt` (a
-/// [`runtimes::Rt`]), so that generic workload code is written once.
-macro_rules! on_runtime {
-    ($rt:expr, $R:ident => $body:expr) => {
-        match $rt {
-            $crate::runtimes::Rt::Turnstile => {
-                type $R = turnstile_benches::Turnstile;
-                $body
-            }
-            $crate::runtimes::Rt::Tokio => {
-                type $R = turnstile_benches::Tokio;
-                $body
-            }
-        }
-    };
-}
+#[macro_use]
+extern crate turnstile_compare;
 
-pub use turnstile_benches::alloc;
+pub use turnstile_compare::alloc;
 pub mod cli;
+pub mod cost;
 pub mod experiments;
 pub mod load;
 pub mod machine;
 pub mod plot;
 pub mod report;
 pub mod runtimes;
+pub mod sources;
 pub mod worker;

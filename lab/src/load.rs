@@ -10,25 +10,24 @@
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net;
-use turnstile_benches::BenchRuntime;
+use turnstile_compare::{net, Runtime};
 
+use crate::cost::{self, Bottleneck, ServerCost, ThreadMeter};
 use crate::runtimes::Rt;
 
 /// Which server a `serve` process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Server {
-    /// `turnstile_benches::net::echo_server`: TCP, a task per connection.
+    /// `turnstile_compare::net::echo_server`: TCP, a task per connection.
     TcpEcho,
-    /// `turnstile_benches::net::udp_echo_server`: one task, every datagram sent back.
+    /// `turnstile_compare::net::udp_echo_server`: one task, every datagram sent back.
     UdpEcho,
-    /// hyper's hello world (`serve_hello_turnstile` / `serve_hello_tokio`).
+    /// hyper's hello world (`experiments::http::serve_hello`).
     Hello,
 }
 
@@ -105,6 +104,155 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Runs `generate` (a load generator that ends by itself, in a child process) and
+    /// meters what the load cost this server's loop thread and the generator.
+    pub fn metered<T>(
+        &self,
+        generate: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<(T, LoadCost)> {
+        let pid = self.child.id();
+        let meter = ThreadMeter::start_main_thread(pid)
+            .with_context(|| format!("metering the server process {pid}"))?;
+        let children = cost::reaped_children_cpu_ns();
+        let start = Instant::now();
+        let out = generate()?;
+        let seconds = start.elapsed().as_secs_f64();
+        let client_cpu_ns = cost::reaped_children_cpu_ns().saturating_sub(children);
+        let server = meter.stop().context("metering the server")?;
+        Ok((
+            out,
+            LoadCost {
+                seconds,
+                server,
+                client_cpu_ns,
+            },
+        ))
+    }
+}
+
+/// What a load run cost the server's loop thread and the load generator.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadCost {
+    /// Wall time of the metered run, s (connections made and closed included).
+    pub seconds: f64,
+    /// What the server's loop thread spent.
+    pub server: ServerCost,
+    /// The load generator's CPU time over its whole run (all its threads), ns.
+    pub client_cpu_ns: u64,
+}
+
+impl LoadCost {
+    /// The share of a core the server's loop thread used.
+    pub fn server_busy(&self) -> f64 {
+        cost::busy(self.server.cpu_ns, self.seconds)
+    }
+
+    /// The share of a core the generator used.
+    pub fn client_busy(&self) -> f64 {
+        cost::busy(self.client_cpu_ns, self.seconds)
+    }
+
+    /// Which side limited the rate.
+    pub fn bottleneck(&self) -> Bottleneck {
+        Bottleneck::of(self.server_busy(), self.client_busy())
+    }
+}
+
+/// Notes computed from what each run cost, for runs given as (setting, runtime,
+/// requests served, cost): the server's CPU per request on each runtime against
+/// turnstile's, which side limited the rate, and why system calls are missing if
+/// they are. `unit` names one request ("round trip", "request").
+pub fn cost_notes<'a>(
+    runs: impl IntoIterator<Item = (String, Rt, u64, &'a LoadCost)>,
+    unit: &str,
+) -> Vec<String> {
+    let runs: Vec<(String, Rt, u64, &LoadCost)> = runs.into_iter().collect();
+    let mut notes = Vec::new();
+    let mut settings: Vec<&str> = Vec::new();
+    for (setting, ..) in &runs {
+        if !settings.contains(&setting.as_str()) {
+            settings.push(setting);
+        }
+    }
+    for setting in settings {
+        let here: Vec<_> = runs.iter().filter(|r| r.0 == setting).collect();
+        let per = |r: &&(String, Rt, u64, &LoadCost)| r.3.server.cpu_ns_per(r.2);
+        let Some(turnstile) = here.iter().find(|r| r.1 == Rt::Turnstile) else {
+            continue;
+        };
+        let others: Vec<String> = here
+            .iter()
+            .filter(|r| r.1 != Rt::Turnstile)
+            .map(|r| {
+                format!(
+                    "{} {} (turnstile/{} {:.2}x)",
+                    r.1,
+                    crate::report::duration_ns(per(r)),
+                    r.1,
+                    per(turnstile) / per(r).max(1e-9)
+                )
+            })
+            .collect();
+        if !others.is_empty() {
+            notes.push(format!(
+                "{setting}: the server's CPU per {unit}: turnstile {}, {}.",
+                crate::report::duration_ns(per(turnstile)),
+                others.join(", ")
+            ));
+        }
+    }
+    let count = |b: Bottleneck| runs.iter().filter(|r| r.3.bottleneck() == b).count();
+    let neither = count(Bottleneck::Neither);
+    notes.push(format!(
+        "Of {} runs, {} were limited by the server, {} by the generator, {} by both \
+         (each side used {:.0} % of a core or more), and {neither} by neither{}.",
+        runs.len(),
+        count(Bottleneck::Server),
+        count(Bottleneck::Client),
+        count(Bottleneck::Both),
+        cost::SATURATED * 100.0,
+        if neither > 0 {
+            " (neither side reached that: the round trips were bound by latency, or both \
+             sides were kept off their cores by other work on the machine)"
+        } else {
+            ""
+        }
+    ));
+    let by_client: Vec<String> = runs
+        .iter()
+        .filter(|r| r.3.bottleneck() == Bottleneck::Client)
+        .map(|r| {
+            format!(
+                "{} on {}: generator {}, server {}",
+                r.0,
+                r.1,
+                percent(r.3.client_busy()),
+                percent(r.3.server_busy())
+            )
+        })
+        .collect();
+    if !by_client.is_empty() {
+        notes.push(format!(
+            "The generator, not the server, limited {} of {} runs ({}): there the rate is \
+             the generator's ceiling, and the server's CPU per {unit} is the figure that \
+             compares the runtimes.",
+            by_client.len(),
+            runs.len(),
+            by_client.join("; ")
+        ));
+    }
+    if let Some(why) = runs.iter().find_map(|r| r.3.server.syscalls_note.clone()) {
+        notes.push(format!("System calls were not counted: {why}."));
+    }
+    notes
+}
+
+/// A share of a core as a percentage.
+pub fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         // Closing stdin asks the child to exit; kill it in case it cannot.
@@ -141,13 +289,7 @@ pub fn serve(job: &str) -> anyhow::Result<()> {
         Server::Hello => {
             let addr = free_port()?;
             announce(addr);
-            match job.runtime {
-                Rt::Turnstile => {
-                    net::serve_hello_turnstile(addr, cap, turnstile::probes::Level::Counters)
-                        .map(drop)?
-                }
-                Rt::Tokio => net::serve_hello_tokio(addr, cap)?,
-            }
+            crate::experiments::http::serve_hello(job.runtime, addr, cap)?;
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use std::fs;
 use serde::{Deserialize, Serialize};
 
 /// The machine a run was made on, stated beside every figure.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
     /// Cores available to this process (`nproc`).
     pub cpus: usize,
@@ -15,6 +15,10 @@ pub struct Machine {
     pub kernel: String,
     /// `release` or `debug`: figures from a debug build are not worth reading.
     pub build: String,
+    /// The one-minute load average when the run began (`/proc/loadavg`): above the
+    /// core count, other work shared the cores with the measurement.
+    #[serde(default)]
+    pub load: Option<f64>,
 }
 
 impl Machine {
@@ -42,6 +46,9 @@ impl Machine {
                 "release"
             }
             .into(),
+            load: fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next()?.parse().ok()),
         }
     }
 }
@@ -52,7 +59,11 @@ impl std::fmt::Display for Machine {
             f,
             "{} cores ({}), Linux {}, {} build",
             self.cpus, self.cpu_model, self.kernel, self.build
-        )
+        )?;
+        match self.load {
+            Some(load) => write!(f, ", load average {load:.2} at the start"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -9,13 +9,7 @@ use anyhow::Context as _;
 use comfy_table::{presets, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
-use crate::experiments::cpu_share::CpuShareReport;
-use crate::experiments::echo::EchoReport;
-use crate::experiments::http::HttpReport;
-use crate::experiments::limit::LimitReport;
-use crate::experiments::stall::StallReportTable;
-use crate::experiments::yield_cost::YieldCostReport;
-use crate::experiments::{chain::ChainReport, gather::GatherReport, memory::MemoryReport};
+pub use crate::experiments::ExperimentReport;
 use crate::machine::Machine;
 
 /// A table with a caption, kept as text so that it renders both on the terminal and
@@ -70,7 +64,8 @@ pub trait Report {
     fn name(&self) -> &'static str;
     /// A heading.
     fn title(&self) -> String;
-    /// The seed's question, in one or two sentences.
+    /// The claim it tests, with the article's own numbers and its title, then what
+    /// is measured here: one or two sentences.
     fn question(&self) -> String;
     /// Lines shown before the tables, as they are (a narrated trace).
     fn preface(&self) -> Vec<String> {
@@ -155,47 +150,6 @@ pub fn write_files<R: Report + Serialize>(
     Ok(vec![json, svg, md])
 }
 
-/// One experiment's report, tagged with the experiment's name in JSON.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "experiment", content = "report", rename_all = "kebab-case")]
-pub enum ExperimentReport {
-    /// `chain`.
-    Chain(ChainReport),
-    /// `yield-cost`.
-    YieldCost(YieldCostReport),
-    /// `gather`.
-    Gather(GatherReport),
-    /// `memory`.
-    Memory(MemoryReport),
-    /// `echo`.
-    Echo(EchoReport),
-    /// `limit`.
-    Limit(LimitReport),
-    /// `cpu-share`.
-    CpuShare(CpuShareReport),
-    /// `http`.
-    Http(HttpReport),
-    /// `stall`.
-    Stall(StallReportTable),
-}
-
-impl ExperimentReport {
-    /// The report inside, to render.
-    pub fn as_report(&self) -> &dyn Report {
-        match self {
-            ExperimentReport::Chain(r) => r,
-            ExperimentReport::YieldCost(r) => r,
-            ExperimentReport::Gather(r) => r,
-            ExperimentReport::Memory(r) => r,
-            ExperimentReport::Echo(r) => r,
-            ExperimentReport::Limit(r) => r,
-            ExperimentReport::CpuShare(r) => r,
-            ExperimentReport::Http(r) => r,
-            ExperimentReport::Stall(r) => r,
-        }
-    }
-}
-
 /// Everything a tour measured: `tour.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TourReport {
@@ -222,7 +176,8 @@ impl TourReport {
         let _ = writeln!(
             out,
             "Each experiment runs the same workload code on turnstile (probes at \
-             `Level::Counters`) and on tokio's current-thread runtime. Times are medians \
+             `Level::Counters`), on tokio's current-thread runtime and on smol \
+             (async-executor's `LocalExecutor` over async-io). Times are medians \
              where samples were repeated; the machine is shared, so read ratios within \
              one run rather than absolute figures.\n"
         );

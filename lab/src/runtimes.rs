@@ -1,36 +1,11 @@
 //! Which runtimes an experiment runs on, and the counts it records for one run.
 
-use std::fmt;
-
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::{LoopCounts, Tally};
+use turnstile_compare::tally::Tally;
+use turnstile_compare::LoopCounts;
 
-/// One runtime under test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rt {
-    /// turnstile, probes at `Level::Counters`.
-    Turnstile,
-    /// tokio's current-thread runtime, `enable_all`.
-    Tokio,
-}
-
-impl Rt {
-    /// The name in tables and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Rt::Turnstile => "turnstile",
-            Rt::Tokio => "tokio",
-        }
-    }
-}
-
-impl fmt::Display for Rt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use turnstile_compare::Rt;
 
 /// The `--runtime` option.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -39,9 +14,11 @@ pub enum RuntimeChoice {
     Turnstile,
     /// tokio current_thread only.
     Tokio,
-    /// Both, turnstile first.
+    /// smol (async-executor's LocalExecutor over async-io) only.
+    Smol,
+    /// All three: turnstile, tokio, smol.
     #[default]
-    Both,
+    All,
 }
 
 impl RuntimeChoice {
@@ -50,20 +27,21 @@ impl RuntimeChoice {
         match self {
             RuntimeChoice::Turnstile => vec![Rt::Turnstile],
             RuntimeChoice::Tokio => vec![Rt::Tokio],
-            RuntimeChoice::Both => vec![Rt::Turnstile, Rt::Tokio],
+            RuntimeChoice::Smol => vec![Rt::Smol],
+            RuntimeChoice::All => Rt::ALL.to_vec(),
         }
     }
 }
 
 /// What was counted in one run. `polls` and `yields` are taken by the workload itself
-/// (`turnstile_benches::lab::counted`), the same way on both runtimes; the other
+/// (`turnstile_compare::tally::counted`), the same way on every runtime; the other
 /// counts come from the runtime and are `None` where it keeps no such count (tokio's
-/// stable metrics count parks only).
+/// stable metrics count parks only; smol counts nothing).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Turns of the loop (turnstile).
     pub turns: Option<u64>,
-    /// Times the loop blocked waiting (both).
+    /// Times the loop blocked waiting (turnstile, tokio).
     pub parks: Option<u64>,
     /// Polls of the workload's tasks.
     pub polls: u64,

@@ -14,6 +14,8 @@ use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
 use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
+use turnstile_lab::experiments::NAMES;
+use turnstile_lab::load::LoadCost;
 use turnstile_lab::report::{ExperimentReport, TourReport};
 use turnstile_lab::runtimes::Rt;
 
@@ -59,8 +61,8 @@ fn chain_turns_and_yields_do_not_grow_with_depth() {
     let (dir, stdout) = run_smoke("chain", &["chain", "--depths", "1,5,50", "--narrate"]);
     let report: ChainReport = read(&dir, "chain.json");
     assert_eq!(report.depths, vec![1, 5, 50]);
-    assert_eq!(report.rows.len(), 2 * 2 * 2 * 3);
-    for runtime in [Rt::Turnstile, Rt::Tokio] {
+    assert_eq!(report.rows.len(), 3 * 2 * 2 * 3, "three runtimes");
+    for runtime in Rt::ALL {
         for leaf in [Leaf::Sleep, Leaf::Ready] {
             for shape in [ChainShape::Nested, ChainShape::Boxed] {
                 let counts: Vec<_> = report
@@ -89,7 +91,7 @@ fn chain_turns_and_yields_do_not_grow_with_depth() {
                         assert_eq!((c.turns, c.parks), (Some(turns), Some(parks)));
                         assert_eq!(c.runtime_polls, Some(c.polls), "the tally agrees");
                     } else {
-                        assert_eq!(c.turns, None, "tokio does not count turns");
+                        assert_eq!(c.turns, None, "only turnstile counts turns");
                     }
                 }
             }
@@ -126,7 +128,7 @@ fn gather_spawns_equal_completions_and_timers_fired_is_three_per_task() {
     let (dir, _) = run_smoke("gather", &["gather"]);
     let report: GatherReport = read(&dir, "gather.json");
     assert_eq!(report.sleeps, 3);
-    assert_eq!(report.rows.len(), 3 * 2, "three shapes on two runtimes");
+    assert_eq!(report.rows.len(), 3 * 3, "three shapes on three runtimes");
     for r in &report.rows {
         let what = format!("{} {:?} {}", r.runtime, r.shape, r.tasks);
         assert_eq!(r.sleeps_done, 3 * r.tasks, "{what}");
@@ -151,7 +153,7 @@ fn gather_spawns_equal_completions_and_timers_fired_is_three_per_task() {
 fn memory_counts_polls_and_frames_exactly() {
     let (dir, _) = run_smoke("memory", &["memory", "--tasks", "2000", "--depth", "100"]);
     let report: MemoryReport = read(&dir, "memory.json");
-    assert_eq!(report.idle.len(), 2);
+    assert_eq!(report.idle.len(), 3);
     for idle in &report.idle {
         assert_eq!(idle.tasks, 2000);
         assert!(
@@ -161,7 +163,7 @@ fn memory_counts_polls_and_frames_exactly() {
         );
         assert!(idle.heap_bytes >= idle.tasks * idle.future_bytes);
     }
-    assert_eq!(report.recursion.len(), 4);
+    assert_eq!(report.recursion.len(), 2 * 3);
     for r in &report.recursion {
         let d = r.depth;
         assert_eq!(d, 100);
@@ -196,8 +198,10 @@ fn yield_cost_reports_every_operation() {
         ("yield-probes-off".into(), Some(Rt::Turnstile)),
         ("yield".into(), Some(Rt::Turnstile)),
         ("yield".into(), Some(Rt::Tokio)),
+        ("yield".into(), Some(Rt::Smol)),
         ("ping-pong".into(), Some(Rt::Turnstile)),
         ("ping-pong".into(), Some(Rt::Tokio)),
+        ("ping-pong".into(), Some(Rt::Smol)),
         ("threads".into(), None),
     ];
     if report.skipped.is_empty() {
@@ -209,12 +213,12 @@ fn yield_cost_reports_every_operation() {
 }
 
 #[test]
-fn echo_answers_every_message_on_both_runtimes() {
+fn echo_answers_every_message_on_every_runtime() {
     let (dir, _) = run_smoke("echo", &["echo"]);
     let report: EchoReport = read(&dir, "echo.json");
     assert_eq!(report.messages, Some(20));
-    // TCP at 1 and 10 connections, UDP with 10 sockets, on two runtimes.
-    assert_eq!(report.rows.len(), 3 * 2);
+    // TCP at 1 and 10 connections, UDP with 10 sockets, on three runtimes.
+    assert_eq!(report.rows.len(), 3 * 3);
     for r in &report.rows {
         let what = format!("{} {:?} {}", r.runtime, r.proto, r.clients);
         match r.proto {
@@ -224,6 +228,21 @@ fn echo_answers_every_message_on_both_runtimes() {
             Proto::Udp => assert_eq!(r.load.messages + r.load.lost, 20 * r.clients, "{what}"),
         }
         assert_eq!(r.load.latency.samples, r.load.messages, "{what}");
+        assert_server_was_metered(&what, &r.cost, r.load.messages);
+    }
+}
+
+/// The server's loop thread was metered: it spent CPU time, and if its system calls
+/// were counted, each request took at least one read and one write.
+fn assert_server_was_metered(what: &str, cost: &LoadCost, requests: u64) {
+    assert!(cost.server.cpu_ns > 0, "{what}: {cost:?}");
+    assert!(cost.seconds > 0.0, "{what}");
+    match cost.server.syscalls {
+        Some(n) => assert!(n >= 2 * requests, "{what}: {n} syscalls for {requests}"),
+        None => assert!(
+            cost.server.syscalls_note.is_some(),
+            "{what}: why not counted"
+        ),
     }
 }
 
@@ -234,11 +253,16 @@ fn limit_server_never_exceeds_its_limit() {
     assert_eq!(report.server_limit, 100);
     assert_eq!(
         report.rows.len(),
-        2 * 3 * 2,
-        "two runtimes, three styles, two bounds"
+        3 * 3 * 2,
+        "three runtimes, three styles, two bounds"
     );
     for style in [Style::Plain, Style::Semaphore, Style::BufferUnordered] {
         assert!(report.rows.iter().any(|r| r.style == style));
+    }
+    // A sleep never ends before its deadline, on any runtime.
+    assert_eq!(report.timers.len(), 3);
+    for t in &report.timers {
+        assert!(t.median_us >= report.service_us as f64, "{t:?}");
     }
     for r in &report.rows {
         let what = format!("{} {:?} {}", r.runtime, r.style, r.concurrency);
@@ -268,8 +292,8 @@ fn limit_server_never_exceeds_its_limit() {
 fn cpu_share_answers_every_request() {
     let (dir, _) = run_smoke("cpu-share", &["cpu-share"]);
     let report: CpuShareReport = read(&dir, "cpu-share.json");
-    // Shares 0 and 50 %, inline and spawn_blocking, on two runtimes.
-    assert_eq!(report.rows.len(), 2 * 2 * 2);
+    // Shares 0 and 50 %, inline and spawn_blocking, on three runtimes.
+    assert_eq!(report.rows.len(), 2 * 2 * 3);
     for burst in [Burst::Inline, Burst::SpawnBlocking] {
         assert!(report.rows.iter().any(|r| r.burst == burst));
     }
@@ -285,14 +309,14 @@ fn cpu_share_answers_every_request() {
 }
 
 #[test]
-fn http_serves_every_request_on_both_runtimes() {
+fn http_serves_every_request_on_every_runtime() {
     let (dir, _) = run_smoke("http", &["http"]);
     let report: HttpReport = read(&dir, "http.json");
     assert_eq!(
         report.generator, "lab",
         "--smoke uses the lab's own generator"
     );
-    assert_eq!(report.rows.len(), 2);
+    assert_eq!(report.rows.len(), 3);
     for r in &report.rows {
         assert_eq!(
             r.load.requests,
@@ -301,6 +325,7 @@ fn http_serves_every_request_on_both_runtimes() {
             r.runtime
         );
         assert_eq!(r.load.errors, 0, "{}", r.runtime);
+        assert_server_was_metered(&r.runtime.to_string(), &r.cost, r.load.requests);
     }
 }
 
@@ -309,7 +334,7 @@ fn stall_finds_the_injected_stalls() {
     let (dir, _) = run_smoke("stall", &["stall"]);
     let report: StallReportTable = read(&dir, "stall.json");
     assert_eq!((report.stall_ms, report.stalls), (20, 2));
-    assert_eq!(report.rows.len(), 3 * 2, "three ways on two runtimes");
+    assert_eq!(report.rows.len(), 3 * 3, "three ways on three runtimes");
     for r in &report.rows {
         let what = format!("{} {:?}", r.runtime, r.way);
         assert_eq!(r.lag.samples, r.ticks, "{what}");
@@ -336,7 +361,7 @@ fn stall_finds_the_injected_stalls() {
                     .count() as u64;
                 assert!(found >= r.stalls, "{what}: {reports:#?}");
             }
-            (Rt::Tokio, None) => {}
+            (Rt::Tokio | Rt::Smol, None) => {}
             other => panic!("{what}: unexpected reports {other:?}"),
         }
     }
@@ -368,18 +393,8 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         .map(|e| e.as_report().name())
         .collect();
     assert_eq!(
-        names,
-        [
-            "chain",
-            "yield-cost",
-            "gather",
-            "memory",
-            "echo",
-            "limit",
-            "cpu-share",
-            "http",
-            "stall"
-        ]
+        names, NAMES,
+        "the tour runs every registered experiment, in order"
     );
     assert!(matches!(&tour.experiments[0], ExperimentReport::Chain(c) if !c.narration.is_empty()));
     for name in names {
@@ -388,6 +403,8 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         }
     }
     let summary = std::fs::read_to_string(dir.join("summary.md")).expect("summary.md");
+    assert_stands_alone("summary.md", &summary);
+    assert_stands_alone("the tour's output", &stdout);
     assert!(
         summary.contains("[loop] end of turn"),
         "the narration is in the summary"
@@ -402,7 +419,7 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
 fn no_subcommand_runs_the_tour() {
     let (dir, _) = run_smoke("default", &["--runtime", "turnstile"]);
     let tour: TourReport = read(&dir, "tour.json");
-    assert_eq!(tour.experiments.len(), 9);
+    assert_eq!(tour.experiments.len(), NAMES.len());
 }
 
 #[test]
@@ -434,18 +451,10 @@ fn bad_arguments_fail_with_a_clear_message() {
 
 #[test]
 fn every_experiment_has_help() {
-    for sub in [
-        "tour",
-        "chain",
-        "yield-cost",
-        "gather",
-        "memory",
-        "echo",
-        "limit",
-        "cpu-share",
-        "http",
-        "stall",
-    ] {
+    let top = lab(&["--help"]);
+    assert_stands_alone("--help", &String::from_utf8_lossy(&top.stdout));
+    assert_eq!(NAMES.len(), 9, "the registry lists every experiment");
+    for sub in std::iter::once("tour").chain(NAMES.iter().copied()) {
         let out = lab(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -453,5 +462,50 @@ fn every_experiment_has_help() {
             text.contains("--runtime") && text.contains("--smoke"),
             "{text}"
         );
+        assert_stands_alone(&format!("{sub} --help"), &text);
     }
+}
+
+/// Fails if `text` sends its reader to material a user of the repository does not have.
+fn assert_stands_alone(what: &str, text: &str) {
+    let lower = text.to_lowercase();
+    for needle in ["seed", "../shared", "shared/seeds"] {
+        assert!(!lower.contains(needle), "{what} mentions {needle:?}");
+    }
+}
+
+#[test]
+fn the_book_and_the_readme_stand_alone() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("a docs entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    assert!(pages.len() > 10, "the book has its chapters: {pages:?}");
+    for page in pages {
+        let text = std::fs::read_to_string(&page).expect("a readable page");
+        assert_stands_alone(&page.display().to_string(), &text);
+    }
+}
+
+#[test]
+fn an_out_path_that_is_a_file_fails_before_anything_runs() {
+    let file = out_dir("out-is-a-file");
+    std::fs::create_dir_all(file.parent().expect("a parent")).expect("the parent");
+    std::fs::write(&file, "not a directory").expect("a file");
+    let out = lab(&["chain", "--smoke", "--out", file.to_str().expect("UTF-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--out") && stderr.contains("cannot write"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing ran: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

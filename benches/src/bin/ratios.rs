@@ -1,8 +1,9 @@
 //! cargo run --release -p turnstile-benches --bin ratios [-- --quick]
 //!
-//! Prints turnstile/tokio ratios per bench group and probe level, each level's overhead
-//! against `Off`, and the bytes one spawned task costs on each runtime; checks them
-//! against the project's targets and exits non-zero, naming each miss.
+//! Prints turnstile/tokio and turnstile/smol ratios side by side, per bench group and
+//! probe level, each level's overhead against `Off`, and the bytes one spawned task
+//! costs on each runtime; checks them against the project's targets for both baselines
+//! and exits non-zero, naming each miss.
 //!
 //! By default it reads the medians that `cargo bench -p turnstile-benches` left under
 //! `target/criterion`. With `--quick` it times a reduced set of the same workloads
@@ -16,13 +17,13 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use turnstile::probes::Level;
-use turnstile_benches::alloc::{self, CountingAlloc};
-use turnstile_benches::{workloads, BenchRuntime, Tokio, Turnstile};
+use turnstile_compare::alloc::{self, CountingAlloc};
+use turnstile_compare::{workloads, Runtime, Smol, Tokio, Turnstile};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
-/// Ratios of turnstile to tokio current_thread, checked against the targets.
+/// Ratios of turnstile to tokio current_thread and to smol, checked against the targets.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -35,8 +36,9 @@ struct Args {
 }
 
 /// The column of each runtime, in order: criterion's directory name for it.
-const RUNTIMES: [&str; 5] = [
+const RUNTIMES: [&str; 6] = [
     "tokio",
+    "smol",
     "turnstile_Off",
     "turnstile_Counters",
     "turnstile_Timing",
@@ -57,6 +59,21 @@ const TARGETS: [(&str, f64); 11] = [
     ("timer_cancel", 0.7),
     ("tcp_ping_pong", 1.0),
     ("echo_100", 1.0),
+];
+
+/// Counters/smol must not exceed this, per group: turnstile ahead of smol on every
+/// executor workload. `await_chain` never reaches either loop (equal by design), so it
+/// is allowed the noise of equal figures.
+const SMOL_TARGETS: [(&str, f64); 9] = [
+    ("yield_one", 1.0),
+    ("yield_many", 1.0),
+    ("spawn_many_local", 1.0),
+    ("spawn_many_remote_idle", 1.0),
+    ("ping_pong", 1.0),
+    ("chained_spawn", 1.0),
+    ("await_chain", 1.1),
+    ("timers", 1.0),
+    ("timer_cancel", 1.0),
 ];
 
 /// At Timing, yield_many must stay at or below this ratio to tokio...
@@ -165,8 +182,9 @@ fn quick() -> Medians {
         }
     };
     column(RUNTIMES[0], quick_on(&Tokio::new()));
+    column(RUNTIMES[1], quick_on(&Smol::new()));
     for (name, level) in
-        RUNTIMES[1..]
+        RUNTIMES[2..]
             .iter()
             .zip([Level::Off, Level::Counters, Level::Timing, Level::Trace])
     {
@@ -176,7 +194,7 @@ fn quick() -> Medians {
 }
 
 /// Median time per iteration of each reduced workload on `rt`.
-fn quick_on<R: BenchRuntime>(rt: &R) -> Vec<(&'static str, f64)> {
+fn quick_on<R: Runtime>(rt: &R) -> Vec<(&'static str, f64)> {
     let ms = Duration::from_millis;
     vec![
         (
@@ -224,12 +242,13 @@ fn quick_on<R: BenchRuntime>(rt: &R) -> Vec<(&'static str, f64)> {
 #[derive(Debug)]
 struct Memory {
     tokio: (f64, f64),
+    smol: (f64, f64),
     turnstile: (f64, f64),
 }
 
 fn bytes_per_task() -> Memory {
     const TASKS: usize = 10_000;
-    fn measure<R: BenchRuntime>(rt: &R) -> (f64, f64) {
+    fn measure<R: Runtime>(rt: &R) -> (f64, f64) {
         rt.block_on(async {
             // Let the runtime's own structures reach a steady size first: twice, because
             // a run queue may be double-buffered (turnstile's is), and its two buffers
@@ -252,8 +271,13 @@ fn bytes_per_task() -> Memory {
         })
     }
     let tokio = measure(&Tokio::new());
+    let smol = measure(&Smol::new());
     let turnstile = measure(&Turnstile::new(Level::Counters));
-    Memory { tokio, turnstile }
+    Memory {
+        tokio,
+        smol,
+        turnstile,
+    }
 }
 
 fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
@@ -262,11 +286,14 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
     table.load_preset(UTF8_BORDERS_ONLY).set_header([
         "group",
         "tokio",
-        "Off/tokio",
+        "smol",
         "Counters/tokio",
+        "target",
+        "Counters/smol",
+        "target",
+        "Off/tokio",
         "Timing/tokio",
         "Trace/tokio",
-        "target",
         "Counters/Off",
         "Timing/Off",
         "Trace/Off",
@@ -274,12 +301,22 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
     for (group, row) in medians {
         let get = |c: &str| row.get(c).copied();
         let ratio = |c: &str| Some(get(c)? / get("tokio")?);
+        let over_smol = |c: &str| Some(get(c)? / get("smol")?);
         let over_off = |c: &str| Some(get(c)? / get("turnstile_Off")?);
         let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         let target = TARGETS.iter().find(|(g, _)| g == group).map(|&(_, t)| t);
         if let (Some(t), Some(r)) = (target, ratio("turnstile_Counters")) {
             if r > t {
                 misses.push(format!("{group}: Counters/tokio {r:.3} > {t}"));
+            }
+        }
+        let smol_target = SMOL_TARGETS
+            .iter()
+            .find(|(g, _)| g == group)
+            .map(|&(_, t)| t);
+        if let (Some(t), Some(r)) = (smol_target, over_smol("turnstile_Counters")) {
+            if r > t {
+                misses.push(format!("{group}: Counters/smol {r:.3} > {t}"));
             }
         }
         match (
@@ -304,14 +341,18 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
             }
             _ => {}
         }
+        let micros = |c: &str| get(c).map_or("-".into(), |ns| format!("{:.1} us", ns / 1e3));
         table.add_row([
             group.clone(),
-            get("tokio").map_or("-".into(), |ns| format!("{:.1} us", ns / 1e3)),
-            fmt(ratio("turnstile_Off")),
+            micros("tokio"),
+            micros("smol"),
             fmt(ratio("turnstile_Counters")),
+            target.map_or("-".into(), |t| format!("<= {t}")),
+            fmt(over_smol("turnstile_Counters")),
+            smol_target.map_or("-".into(), |t| format!("<= {t}")),
+            fmt(ratio("turnstile_Off")),
             fmt(ratio("turnstile_Timing")),
             fmt(ratio("turnstile_Trace")),
-            target.map_or("-".into(), |t| format!("<= {t}")),
             fmt(over_off("turnstile_Counters")),
             fmt(over_off("turnstile_Timing")),
             fmt(over_off("turnstile_Trace")),
@@ -319,10 +360,11 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
     }
     println!("median time per iteration, as ratios (lower is faster)\n{table}");
     let (tb, ta) = memory.tokio;
+    let (mb, ma) = memory.smol;
     let (sb, sa) = memory.turnstile;
     println!(
         "\nmemory per idle task (requested heap bytes, allocations): tokio {tb:.0} B in \
-         {ta:.2}, turnstile {sb:.0} B in {sa:.2}"
+         {ta:.2}, smol {mb:.0} B in {ma:.2}, turnstile {sb:.0} B in {sa:.2}"
     );
     if sb > tb {
         misses.push(format!("bytes per task: turnstile {sb:.0} > tokio {tb:.0}"));

@@ -31,7 +31,8 @@ pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_default()
 }
 
-/// A 5-deep chain of async fns over one 10 ms sleep (`ms(10)`): the seed-002 workload.
+/// A 5-deep chain of async fns over one 10 ms sleep (`ms(10)`): the await-chain
+/// article's workload (`chain` in the lab).
 pub async fn chain5() {
     level2().await
 }

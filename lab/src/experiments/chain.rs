@@ -1,4 +1,4 @@
-//! `chain` (seed 002): does every `.await` go back to the loop?
+//! `chain`: does every `.await` go back to the loop?
 //!
 //! An await chain of depth 1, 5 and 50 over (a) a sleep and (b) a ready future, each
 //! chain run once as a spawned task (to count turns, polls, yields and parks) and many
@@ -21,15 +21,16 @@ use std::time::{Duration, Instant};
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
 use turnstile::probes::Level;
-use turnstile_benches::lab::{
-    boxed_chain, counted, take_tally, with_chain, Chain as ChainLevels, ChainVisitor, LabRuntime,
-    ReadyLeaf, MAX_CHAIN_DEPTH,
-};
+use turnstile_compare::tally::{counted, take_tally};
+use turnstile_compare::Runtime;
+
+use std::task::{Context, Poll};
 
 use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
-use crate::report::{self, duration_ns, opt, ExperimentReport, Report, Section};
+use crate::report::{self, duration_ns, opt, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::sources;
 
 /// The knobs of `chain`.
 #[derive(clap::Args, Clone, Debug)]
@@ -162,7 +163,7 @@ impl Experiment for super::Chain {
         let narration = if args.narrate && lab.runtimes.contains(&Rt::Turnstile) {
             narrate(Duration::from_millis(10))?
         } else if args.narrate {
-            vec!["(narration uses turnstile's on_turn hook; tokio has no per-turn hook)".into()]
+            vec!["(narration uses turnstile's on_turn hook; tokio and smol have no per-turn hook)".into()]
         } else {
             Vec::new()
         };
@@ -203,12 +204,9 @@ impl Experiment for super::Chain {
         })
     }
 
-    fn into_tour(report: ChainReport) -> ExperimentReport {
-        ExperimentReport::Chain(report)
-    }
 }
 
-fn measure<R: LabRuntime>(depth: u32, leaf: Leaf, shape: Shape, sizes: Sizes) -> Measured {
+fn measure<R: Runtime>(depth: u32, leaf: Leaf, shape: Shape, sizes: Sizes) -> Measured {
     match (shape, leaf) {
         (Shape::Nested, _) => with_chain(
             depth,
@@ -235,10 +233,10 @@ struct Nested<R> {
     runtime: PhantomData<R>,
 }
 
-impl<R: LabRuntime> ChainVisitor for Nested<R> {
+impl<R: Runtime> ChainVisitor for Nested<R> {
     type Output = Measured;
 
-    fn visit<C: ChainLevels>(self) -> Measured {
+    fn visit<C: Chain>(self) -> Measured {
         let sizes = self.sizes;
         match self.leaf {
             Leaf::Ready => measure_ready::<R, _, _>(sizes, |n| C::call(ReadyLeaf(n))),
@@ -249,7 +247,7 @@ impl<R: LabRuntime> ChainVisitor for Nested<R> {
 
 /// One call spawned as a task on a fresh runtime: what the runtime and the task's
 /// poll tally counted.
-fn count_one_call<R: LabRuntime, F>(chain: F) -> Counts
+fn count_one_call<R: Runtime, F>(chain: F) -> Counts
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -266,7 +264,7 @@ where
 
 fn measure_ready<R, F, Fut>(sizes: Sizes, make: F) -> Measured
 where
-    R: LabRuntime,
+    R: Runtime,
     F: Fn(u64) -> Fut,
     Fut: Future<Output = u64> + Send + 'static,
 {
@@ -293,7 +291,7 @@ where
 
 fn measure_sleep<R, F, Fut>(sizes: Sizes, make: F) -> Measured
 where
-    R: LabRuntime,
+    R: Runtime,
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -430,9 +428,14 @@ impl Report for ChainReport {
     }
 
     fn question(&self) -> String {
-        "Seed 002: an await chain of several async functions over one real wait. Does each \
-         level cost a trip through the event loop, or only the leaf that really waits?"
-            .into()
+        format!(
+            "Claim: in asyncio, an await of a coroutine does not enter the event loop; \
+             only an await of something that really waits does. A 5-deep chain of async \
+             functions over one sleep enters the loop's `_run_once` only at the sleep \
+             ({}). Here: chains of several depths over one real wait, and over a ready \
+             future. Does each level cost a trip through the loop, or only the leaf?",
+            sources::AWAIT_CHAINS
+        )
     }
 
     fn preface(&self) -> Vec<String> {
@@ -528,11 +531,23 @@ impl Report for ChainReport {
                     (ns(Shape::Nested), ns(Shape::Boxed))
                 {
                     let levels = f64::from(hi.saturating_sub(lo).max(1));
+                    // Checked, not assumed: the ready leaf's counted yields at every depth.
+                    let yields: u64 = self
+                        .rows
+                        .iter()
+                        .filter(|r| r.runtime == runtime && r.leaf == Leaf::Ready)
+                        .map(|r| r.counts.yields)
+                        .sum();
+                    let reached = if yields == 0 {
+                        "No level reached the loop: 0 yields at every depth.".to_string()
+                    } else {
+                        format!("{yields} poll(s) yielded to the loop over a ready leaf.")
+                    };
                     notes.push(format!(
                         "{runtime}, ready leaf, depth {lo} -> {hi}: nested {} -> {} per call \
                          (about {} per extra level: a poll call, no allocation); boxed {} -> {} \
                          (about {} per extra level: an allocation, a free and an indirect \
-                         poll). No level ever reaches the loop.",
+                         poll). {reached}",
                         duration_ns(n_lo),
                         duration_ns(n_hi),
                         duration_ns((n_hi - n_lo).max(0.0) / levels),
@@ -573,5 +588,138 @@ impl Report for ChainReport {
                 format: duration_ns,
             },
         )
+    }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+/// A future that is ready on its first poll, with a poll that is a real (not inlined)
+/// function call: the cheapest thing an `.await` can wait for.
+///
+/// ```
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::chain::ReadyLeaf;
+/// assert_eq!(Tokio::new().block_on(ReadyLeaf(3)), 3);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ReadyLeaf(pub u64);
+
+impl Future for ReadyLeaf {
+    type Output = u64;
+
+    #[inline(never)]
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<u64> {
+        Poll::Ready(black_box(self.0))
+    }
+}
+
+/// An await chain whose depth is part of its type: each level is an `async fn` that
+/// awaits the level below. The compiler sees the whole
+/// chain and may fold it into one state machine.
+pub trait Chain: 'static {
+    /// How many levels of `async` sit above the leaf.
+    const DEPTH: u32;
+
+    /// The chain over `leaf`: awaiting it awaits `leaf` through every level.
+    fn call<L>(leaf: L) -> impl Future<Output = L::Output> + Send
+    where
+        L: Future + Send,
+        L::Output: Send;
+}
+
+/// The innermost level: an `async fn` awaiting the leaf.
+#[derive(Debug)]
+pub struct One;
+
+/// One more level above `T`.
+#[derive(Debug)]
+pub struct Up<T>(PhantomData<T>);
+
+impl Chain for One {
+    const DEPTH: u32 = 1;
+
+    async fn call<L>(leaf: L) -> L::Output
+    where
+        L: Future + Send,
+        L::Output: Send,
+    {
+        leaf.await
+    }
+}
+
+impl<T: Chain> Chain for Up<T> {
+    const DEPTH: u32 = T::DEPTH + 1;
+
+    async fn call<L>(leaf: L) -> L::Output
+    where
+        L: Future + Send,
+        L::Output: Send,
+    {
+        T::call(leaf).await
+    }
+}
+
+/// Called with the [`Chain`] type of a depth chosen at run time.
+pub trait ChainVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Does the work with chain type `C`.
+    fn visit<C: Chain>(self) -> Self::Output;
+}
+
+/// The deepest [`Chain`] that [`with_chain`] can build.
+pub const MAX_CHAIN_DEPTH: u32 = 64;
+
+macro_rules! dispatch_depth {
+    ($depth:ident, $visitor:ident, $ty:ty, $n:expr;) => {};
+    ($depth:ident, $visitor:ident, $ty:ty, $n:expr; $_level:tt $($rest:tt)*) => {
+        if $depth == $n {
+            return Some($visitor.visit::<$ty>());
+        }
+        dispatch_depth!($depth, $visitor, Up<$ty>, $n + 1; $($rest)*);
+    };
+}
+
+/// Calls `visitor` with the [`Chain`] of `depth` levels (1 to [`MAX_CHAIN_DEPTH`]), or
+/// returns `None` for a depth outside that range.
+///
+/// ```
+/// use turnstile_lab::experiments::chain::{with_chain, Chain, ChainVisitor};
+/// struct Depth;
+/// impl ChainVisitor for Depth {
+///     type Output = u32;
+///     fn visit<C: Chain>(self) -> u32 { C::DEPTH }
+/// }
+/// assert_eq!(with_chain(50, Depth), Some(50));
+/// assert_eq!(with_chain(0, Depth), None);
+/// ```
+pub fn with_chain<V: ChainVisitor>(depth: u32, visitor: V) -> Option<V::Output> {
+    dispatch_depth!(depth, visitor, One, 1u32;
+        _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _
+        _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _  _ _ _ _ _ _ _ _
+    );
+    None
+}
+
+/// The same chain with each level boxed (`Pin<Box<dyn Future>>`), as a recursive
+/// `async fn` or an `async-trait` method must be: one allocation and one indirect poll
+/// per level, like a heap-allocated coroutine frame. `depth` 0 is taken as 1.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::chain as lab;
+/// assert_eq!(Tokio::new().block_on(lab::boxed_chain(50, lab::ReadyLeaf(7))), 7);
+/// ```
+pub fn boxed_chain<L>(depth: u32, leaf: L) -> Pin<Box<dyn Future<Output = L::Output> + Send>>
+where
+    L: Future + Send + 'static,
+    L::Output: Send,
+{
+    if depth <= 1 {
+        // The async block is the level: one boxed frame awaiting the leaf.
+        #[allow(clippy::redundant_async_block)]
+        Box::pin(async move { leaf.await })
+    } else {
+        Box::pin(async move { boxed_chain(depth - 1, leaf).await })
     }
 }

@@ -1,6 +1,6 @@
-//! `cpu-share` (seed 003): when does CPU work in the loop wreck the tail?
+//! `cpu-share`: when does CPU work in the loop wreck the tail?
 //!
-//! A loopback request/response server (`turnstile_benches::net::work_server`) where
+//! A loopback request/response server ([`work_server`]) where
 //! each request is a fixed amount of work: a CPU burst that makes up 0 to 50 % of it,
 //! the rest a wait on a timer (the I/O part). The burst runs inline on the loop thread
 //! or through `spawn_blocking`. A tokio client on its own thread offers a fixed load:
@@ -16,15 +16,15 @@ use std::time::{Duration, Instant};
 
 use clap::{value_parser, ValueEnum};
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net::{self as bench_net, Burst as NetBurst, NetRuntime};
-use turnstile_benches::{BenchRuntime, Tokio};
+use turnstile_compare::workloads::spin;
+use turnstile_compare::{net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `cpu-share`.
 #[derive(clap::Args, Clone, Debug)]
@@ -39,7 +39,7 @@ pub struct CpuShareArgs {
     /// Offered load, requests per second.
     #[arg(long, default_value_t = 400, value_parser = value_parser!(u64).range(1..=1_000_000))]
     pub rate: u64,
-    /// Seconds of load per setting [default: 1; 0.75 in the tour; 0.1 with --smoke].
+    /// Seconds of load per setting [default: 1; 0.5 in the tour; 0.1 with --smoke].
     #[arg(long)]
     pub seconds: Option<f64>,
     /// Client connections; requests go round-robin over them.
@@ -48,7 +48,7 @@ pub struct CpuShareArgs {
     /// Where the CPU burst runs: inline, spawn-blocking, or both.
     #[arg(long, value_enum, default_value_t = BurstChoice::Both)]
     pub burst: BurstChoice,
-    /// The tour's short form: 0.75 s per setting.
+    /// The tour's short form: 0.5 s per setting.
     #[arg(skip)]
     pub tour: bool,
 }
@@ -64,14 +64,20 @@ pub enum BurstChoice {
     Both,
 }
 
-/// Where a burst ran.
+/// Where the CPU part of a [`work_server`] request runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Burst {
-    /// On the loop thread.
+    /// On the loop thread, inside the connection's task.
     Inline,
-    /// Through `spawn_blocking`.
+    /// On the runtime's blocking pool, awaited from the task.
     SpawnBlocking,
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, {}% CPU", self.burst.label(), self.share)
+    }
 }
 
 impl Burst {
@@ -136,7 +142,7 @@ impl Experiment for super::CpuShare {
         } else {
             vec![0, 10, 20, 30, 40, 50]
         };
-        let seconds = lab.size(args.seconds, if args.tour { 0.75 } else { 1.0 }, 0.1);
+        let seconds = lab.size(args.seconds, if args.tour { 0.5 } else { 1.0 }, 0.1);
         anyhow::ensure!(
             seconds > 0.0 && seconds <= 600.0,
             "--seconds must be in (0, 600]"
@@ -147,40 +153,38 @@ impl Experiment for super::CpuShare {
             BurstChoice::SpawnBlocking => vec![Burst::SpawnBlocking],
             BurstChoice::Both => vec![Burst::Inline, Burst::SpawnBlocking],
         };
-        let steps = lab.runtimes.len() * bursts.len() * shares.len();
-        let bar = lab.progress(steps as u64, "cpu-share");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            for &burst in &bursts {
-                for &share in &shares {
-                    bar.set_message(format!("{runtime}, {}, {share}% CPU", burst.label()));
-                    let work = Duration::from_micros(args.work_us);
+        let work = Duration::from_micros(args.work_us);
+        let settings: Vec<Setting> = bursts
+            .iter()
+            .flat_map(|&burst| {
+                shares.iter().map(move |&share| {
                     let cpu = work.mul_f64(share as f64 / 100.0);
-                    let setting = Setting {
+                    Setting {
                         cpu,
                         wait: work - cpu,
+                        share,
                         burst,
                         rate: args.rate,
                         requests,
                         connections: args.connections.min(requests),
-                    };
-                    let (answered, seconds, latency) =
-                        on_runtime!(runtime, R => run_setting::<R>(&setting))?;
-                    rows.push(CpuShareRow {
-                        runtime,
-                        burst,
-                        share_pct: share,
-                        requests,
-                        answered,
-                        seconds,
-                        per_s: answered as f64 / seconds.max(1e-9),
-                        latency,
-                    });
-                    bar.inc(1);
-                }
-            }
-        }
-        bar.finish_and_clear();
+                    }
+                })
+            })
+            .collect();
+        let rows = lab.sweep("cpu-share", &settings, |runtime, setting| {
+            let (answered, seconds, latency) =
+                on_runtime!(runtime, R => run_setting::<R>(setting))?;
+            Ok(CpuShareRow {
+                runtime,
+                burst: setting.burst,
+                share_pct: setting.share,
+                requests,
+                answered,
+                seconds,
+                per_s: answered as f64 / seconds.max(1e-9),
+                latency,
+            })
+        })?;
         Ok(CpuShareReport {
             work_us: args.work_us,
             rate: args.rate,
@@ -189,15 +193,14 @@ impl Experiment for super::CpuShare {
         })
     }
 
-    fn into_tour(report: CpuShareReport) -> ExperimentReport {
-        ExperimentReport::CpuShare(report)
-    }
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Setting {
     cpu: Duration,
     wait: Duration,
+    /// The CPU share of the work, %.
+    share: u64,
     burst: Burst,
     rate: u64,
     requests: u64,
@@ -205,7 +208,7 @@ struct Setting {
 }
 
 /// Serves on this thread with runtime `R` while a tokio client thread offers the load.
-fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, f64, Latency)> {
+fn run_setting<R: Runtime>(s: &Setting) -> anyhow::Result<(u64, f64, Latency)> {
     let s = *s;
     let rt = R::fresh();
     let done = Arc::new(AtomicBool::new(false));
@@ -222,11 +225,7 @@ fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, 
             result
         })?;
     rt.block_on(async move {
-        let burst = match s.burst {
-            Burst::Inline => NetBurst::Inline,
-            Burst::SpawnBlocking => NetBurst::SpawnBlocking,
-        };
-        let addr = bench_net::work_server::<R>(s.cpu, s.wait, burst).await;
+        let addr = work_server::<R>(s.cpu, s.wait, s.burst).await;
         let _ = tx.send(addr);
         // Bounded by the client, whose requests are bounded by their timeouts.
         let cap = Instant::now() + Duration::from_secs(600);
@@ -245,7 +244,7 @@ fn run_setting<R: NetRuntime + LabRuntime>(s: &Setting) -> anyhow::Result<(u64, 
 fn client(addr: SocketAddr, s: Setting) -> anyhow::Result<(u64, f64, Latency)> {
     let rt = Tokio::new();
     rt.block_on(async move {
-        let streams = bench_net::connect_many::<Tokio>(addr, s.connections as usize).await;
+        let streams = net::connect_many::<Tokio>(addr, s.connections as usize).await;
         let start = Instant::now() + Duration::from_millis(5);
         let tasks: Vec<_> = streams
             .into_iter()
@@ -319,12 +318,16 @@ impl Report for CpuShareReport {
 
     fn question(&self) -> String {
         format!(
-            "Seed 003: async is cooperative, so CPU work in one task holds up all others; \
-             the seed sees tail latency fall off a cliff once CPU work passes ~20 %. Here: \
+            "Claim: async is cooperative, so CPU work in one task holds up all others, \
+             and tail latency falls off a cliff once CPU work passes 20 % of the total \
+             ({}). Here: \
              {} µs of work per request (a CPU burst of the given share, then a timer wait), \
              {} requests/s offered over {} connections by a tokio client thread; latency \
              counts from each request's scheduled send.",
-            self.work_us, self.rate, self.connections
+            sources::NOT_CONCURRENT,
+            self.work_us,
+            self.rate,
+            self.connections
         )
     }
 
@@ -415,4 +418,50 @@ impl Report for CpuShareReport {
             },
         )
     }
+}
+
+// The server of this experiment, written once against `Runtime`.
+
+/// Spawns a request/response server on 127.0.0.1: for each 8-byte request a
+/// connection sends, it spins on the CPU for `cpu` (inline or on the blocking pool, as
+/// `burst` says), then waits `wait` on a timer (the I/O part), then echoes the 8 bytes.
+/// Requests on one connection are served in order; connections run side by side.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile_compare::{net, Runtime, Tokio};
+/// use turnstile_lab::experiments::cpu_share::{work_server, Burst};
+/// let rt = Tokio::new();
+/// rt.block_on(async {
+///     let addr = work_server::<Tokio>(
+///         Duration::from_micros(100), Duration::from_micros(100), Burst::Inline).await;
+///     let mut stream = net::connect::<Tokio>(addr).await;
+///     net::ping_pong::<Tokio>(&mut stream, 3, 8).await;
+/// });
+/// ```
+pub async fn work_server<R: Runtime>(cpu: Duration, wait: Duration, burst: Burst) -> SocketAddr {
+    let listener = R::bind(([127, 0, 0, 1], 0).into()).await.expect("bind");
+    let addr = R::local_addr(&listener).expect("local_addr");
+    drop(R::spawn(async move {
+        while let Ok(mut stream) = R::accept(&listener).await {
+            drop(R::spawn(async move {
+                let mut request = [0; 8];
+                while R::read_exact(&mut stream, &mut request).await.is_ok() {
+                    if !cpu.is_zero() {
+                        match burst {
+                            Burst::Inline => spin(cpu),
+                            Burst::SpawnBlocking => R::spawn_blocking(move || spin(cpu)).await,
+                        }
+                    }
+                    if !wait.is_zero() {
+                        R::sleep(wait).await;
+                    }
+                    if R::write_all(&mut stream, &request).await.is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+    }));
+    addr
 }

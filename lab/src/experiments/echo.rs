@@ -1,11 +1,13 @@
-//! `echo` (seed 001, section 10.1): how many echoes a second, and how late the slowest?
+//! `echo`: how many echoes a second, how late the slowest, and what each costs the server?
 //!
 //! A TCP echo server (1 KiB messages, 1, 10 and 100 connections in lockstep) and a UDP
 //! echo server, each on turnstile and on tokio, in a child process pinned to one core.
 //! The load generator is the same for both: a tokio current-thread client in another
 //! child pinned to the other core, so the servers differ and nothing else. Reported:
-//! messages (or packets) per second and round-trip p50 and p99, beside the seed's
-//! asyncio and uvloop figures.
+//! messages (or packets) per second and round-trip p50 and p99, beside the asyncio
+//! survey's asyncio and uvloop figures; and, since one client core saturates before a
+//! server does, what each round trip cost the server's loop thread (CPU time, system
+//! calls, parks: [`crate::cost`]) and which side limited the rate.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -13,14 +15,16 @@ use std::time::{Duration, Instant};
 
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::net::{self as bench_net};
-use turnstile_benches::{BenchRuntime, Tokio};
+use turnstile_compare::{net as bench_net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
-use crate::load::{self, micros, rate, Latency, ServeJob, Server, ServerProcess};
+use crate::load::{
+    self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
+};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 use crate::worker::{self, Job};
 
 /// The knobs of `echo`.
@@ -32,7 +36,7 @@ pub struct EchoArgs {
     /// Message size in bytes.
     #[arg(long, default_value_t = 1024, value_parser = value_parser!(u64).range(8..=60_000))]
     pub size: u64,
-    /// Seconds of load per setting [default: 1].
+    /// Seconds of load per setting [default: 1; 0.5 in the tour].
     #[arg(long, default_value_t = 1.0)]
     pub seconds: f64,
     /// Stop each connection after this many round trips [default: none; 20 with
@@ -55,6 +59,16 @@ pub enum Proto {
     Tcp,
     /// A UDP socket per client, one datagram in flight.
     Udp,
+}
+
+/// One setting: the protocol and the number of clients.
+#[derive(Clone, Copy, Debug)]
+struct Setting(Proto, u64);
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&label(self.0, self.1))
+    }
 }
 
 /// What the load generator is asked to do (in a child process).
@@ -100,6 +114,8 @@ pub struct EchoRow {
     pub load: EchoLoad,
     /// Round trips per second.
     pub per_s: f64,
+    /// What the run cost the server and the client.
+    pub cost: LoadCost,
 }
 
 /// What `echo` measured.
@@ -123,7 +139,9 @@ impl Experiment for super::Echo {
     type Report = EchoReport;
 
     fn tour_args(_full: bool) -> EchoArgs {
-        super::default_args()
+        let mut args: EchoArgs = super::default_args();
+        args.seconds = 0.5;
+        args
     }
 
     fn run(args: &EchoArgs, lab: &Lab) -> anyhow::Result<EchoReport> {
@@ -140,16 +158,14 @@ impl Experiment for super::Echo {
         };
         let messages = args.messages.or(lab.smoke.then_some(20));
         let pinned = if args.no_pin { None } else { load::pinning() };
-        let mut settings: Vec<(Proto, u64)> =
-            connections.iter().map(|&c| (Proto::Tcp, c)).collect();
+        let mut settings: Vec<Setting> = connections
+            .iter()
+            .map(|&c| Setting(Proto::Tcp, c))
+            .collect();
         if args.udp_sockets > 0 {
-            settings.push((Proto::Udp, args.udp_sockets));
+            settings.push(Setting(Proto::Udp, args.udp_sockets));
         }
-        let bar = lab.progress((settings.len() * lab.runtimes.len()) as u64, "echo");
-        let mut rows = Vec::new();
-        for &(proto, clients) in &settings {
-            for &runtime in &lab.runtimes {
-                bar.set_message(format!("{runtime}, {proto:?}, {clients} clients"));
+        let rows = lab.sweep("echo", &settings, |runtime, &Setting(proto, clients)| {
                 let server = ServerProcess::start(
                     &ServeJob {
                         runtime,
@@ -169,21 +185,20 @@ impl Experiment for super::Echo {
                     seconds: args.seconds,
                     messages,
                 };
-                let load: EchoLoad =
-                    worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))?;
+                let (load, cost): (EchoLoad, _) = server.metered(|| {
+                    worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))
+                })?;
                 drop(server);
                 let per_s = load.messages as f64 / load.seconds.max(1e-9);
-                rows.push(EchoRow {
+                Ok(EchoRow {
                     runtime,
                     proto,
                     clients,
                     load,
                     per_s,
-                });
-                bar.inc(1);
-            }
-        }
-        bar.finish_and_clear();
+                    cost,
+                })
+        })?;
         Ok(EchoReport {
             size: args.size,
             seconds: args.seconds,
@@ -193,9 +208,6 @@ impl Experiment for super::Echo {
         })
     }
 
-    fn into_tour(report: EchoReport) -> ExperimentReport {
-        ExperimentReport::Echo(report)
-    }
 }
 
 /// The load generator's side (a child process): tokio current-thread clients.
@@ -309,11 +321,12 @@ async fn udp_load(job: &EchoLoadJob) -> anyhow::Result<EchoLoad> {
     })
 }
 
-/// The seed's figures (no size, connection count or machine stated): (asyncio,
+/// The asyncio survey's figures (section 10.1; no size, connection count or machine
+/// stated): (asyncio,
 /// uvloop) for TCP req/s, UDP packets/s and p99 latency in ms.
-const SEED_TCP: (f64, f64) = (50_000.0, 150_000.0);
-const SEED_UDP: (f64, f64) = (80_000.0, 250_000.0);
-const SEED_P99_MS: (f64, f64) = (12.0, 4.0);
+const PYTHON_TCP: (f64, f64) = (50_000.0, 150_000.0);
+const PYTHON_UDP: (f64, f64) = (80_000.0, 250_000.0);
+const PYTHON_P99_MS: (f64, f64) = (12.0, 4.0);
 
 impl EchoReport {
     fn find(&self, runtime: Rt, proto: Proto, clients: u64) -> Option<&EchoRow> {
@@ -351,10 +364,12 @@ impl Report for EchoReport {
 
     fn question(&self) -> String {
         format!(
-            "Seed 001 §10.1: uvloop serves 3x asyncio (TCP 50k -> 150k req/s, UDP 80k -> \
-             250k packets/s, p99 12 -> 4 ms). Here: an echo server on each runtime, {} B \
-             messages in lockstep, {} s per setting; the load generator is the same tokio \
-             current-thread client for both; {}.",
+            "Claim: uvloop serves 3x what asyncio does (TCP 50k -> 150k req/s, UDP 80k -> \
+             250k packets/s, p99 12 -> 4 ms) ({}, section 10.1). Here: an echo server on \
+             each runtime, {} B messages in lockstep, {} s per setting; the load generator \
+             is the lab's own, the same for every server (a tokio current-thread client, \
+             one thread); {}.",
+            sources::BOTTLENECKS,
             self.size,
             self.seconds,
             match self.pinned {
@@ -397,50 +412,130 @@ impl Report for EchoReport {
                 ]);
             }
         }
-        let mut seed = Section::new(
-            "The seed's figures (Python; size, connections and machine not stated).",
+        let mut python = Section::new(
+            "The asyncio survey's figures (Python; size, connections and machine not stated).",
             &["metric", "asyncio", "uvloop", "uvloop / asyncio"],
             1,
         );
         for (name, (a, u), fmt) in [
-            ("TCP req/s", SEED_TCP, rate as fn(f64) -> String),
-            ("UDP packets/s", SEED_UDP, rate),
-            ("p99 latency", SEED_P99_MS, |ms: f64| format!("{ms} ms")),
+            ("TCP req/s", PYTHON_TCP, rate as fn(f64) -> String),
+            ("UDP packets/s", PYTHON_UDP, rate),
+            ("p99 latency", PYTHON_P99_MS, |ms: f64| format!("{ms} ms")),
         ] {
             let ratio = if name.starts_with("p99") {
                 a / u
             } else {
                 u / a
             };
-            seed.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
+            python.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
         }
-        vec![s, seed]
+        let mut cost = Section::new(
+            "What each round trip cost the server's loop thread: CPU time, system calls \
+             and parks (times it blocked), and the share of a core each side used.",
+            &[
+                "setting",
+                "server",
+                "CPU / round trip",
+                "syscalls / round trip",
+                "parks / round trip",
+                "server busy",
+                "generator busy",
+                "limited by",
+            ],
+            2,
+        );
+        for (proto, clients) in self.settings() {
+            for r in self
+                .rows
+                .iter()
+                .filter(|r| r.proto == proto && r.clients == clients)
+            {
+                let n = r.load.messages;
+                cost.row(vec![
+                    label(proto, clients),
+                    r.runtime.to_string(),
+                    crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
+                    r.cost
+                        .server
+                        .syscalls_per(n)
+                        .map_or_else(|| "-".into(), |s| format!("{s:.2}")),
+                    format!("{:.2}", r.cost.server.blocked_per(n)),
+                    percent(r.cost.server_busy()),
+                    percent(r.cost.client_busy()),
+                    r.cost.bottleneck().label().into(),
+                ]);
+            }
+        }
+        vec![s, cost, python]
     }
 
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         for (proto, clients) in self.settings() {
-            if let (Some(t), Some(k)) = (
-                self.find(Rt::Turnstile, proto, clients),
-                self.find(Rt::Tokio, proto, clients),
-            ) {
+            let Some(t) = self.find(Rt::Turnstile, proto, clients) else {
+                continue;
+            };
+            let others: Vec<String> = Rt::ALL
+                .into_iter()
+                .filter(|&rt| rt != Rt::Turnstile)
+                .filter_map(|rt| self.find(rt, proto, clients))
+                .map(|k| {
+                    format!(
+                        "{} {} ({:.2}x, p99 {})",
+                        k.runtime,
+                        rate(k.per_s),
+                        t.per_s / k.per_s.max(1e-9),
+                        micros(k.load.latency.p99_us)
+                    )
+                })
+                .collect();
+            if !others.is_empty() {
                 notes.push(format!(
-                    "{}: turnstile {} vs tokio {} ({:.2}x); p99 {} vs {}.",
+                    "{}: turnstile {} (p99 {}) against {}.",
                     label(proto, clients),
                     rate(t.per_s),
-                    rate(k.per_s),
-                    t.per_s / k.per_s.max(1e-9),
                     micros(t.load.latency.p99_us),
-                    micros(k.load.latency.p99_us),
+                    others.join(", ")
                 ));
             }
         }
-        notes.push(
-            "Both servers run the same code and the same client drives them, so the ratio \
-             is the runtimes'; the seed's 3x is between two Python loops, one of them \
-             written in C (uvloop over libuv)."
-                .into(),
-        );
+        notes.extend(crate::load::cost_notes(
+            self.rows.iter().map(|r| {
+                (
+                    label(r.proto, r.clients),
+                    r.runtime,
+                    r.load.messages,
+                    &r.cost,
+                )
+            }),
+            "round trip",
+        ));
+        // The widest gap between runtimes in what a round trip cost the server, against
+        // the survey's 3x between two Python loops (one of them, uvloop, written in C).
+        let widest = self
+            .settings()
+            .into_iter()
+            .filter_map(|(proto, clients)| {
+                let costs: Vec<f64> = self
+                    .rows
+                    .iter()
+                    .filter(|r| r.proto == proto && r.clients == clients)
+                    .map(|r| r.cost.server.cpu_ns_per(r.load.messages))
+                    .collect();
+                let lo = costs.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = costs.iter().copied().fold(0.0, f64::max);
+                (costs.len() > 1 && lo > 0.0).then(|| (hi / lo, label(proto, clients)))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((gap, setting)) = widest {
+            notes.push(format!(
+                "The widest gap between the runtimes in CPU per round trip was {gap:.2}x \
+                 ({setting}), against the survey's {:.1}x between asyncio and uvloop (a loop \
+                 in Python against one in C); every server here runs the same code under \
+                 the same client.",
+                PYTHON_TCP.1 / PYTHON_TCP.0
+            ));
+        }
         if self.pinned.is_none() {
             notes.push("Not pinned: server and client shared the cores.".into());
         }

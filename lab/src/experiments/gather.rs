@@ -1,24 +1,28 @@
-//! `gather` (seed 000): how many tasks can a loop take at once?
+//! `gather`: how many tasks can a loop take at once?
 //!
 //! N tasks, each awaiting three 100 ms sleeps in a row, started three ways: all at once,
 //! in 5 batches (each batch finishes before the next starts), and all at once behind a
 //! semaphore of K permits (by default N / 5, the batches' concurrency). Each run is a
 //! fresh child process, so its peak RSS is its own. Reported: wall time, the ideal (the
 //! sleeps alone), the overhead above it, peak RSS, peak heap, and the loop's counts;
-//! beside the seed's Python figures.
+//! beside the blog post's Python figures.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::{sleepers, take_tally, GatherShape, LabRuntime};
+use turnstile_compare::tally::{counted, take_tally};
+use turnstile_compare::Runtime;
+
+use std::sync::Arc;
 
 use super::{Experiment, Lab};
 use crate::machine;
 use crate::plot::{self, Bars, Series};
-use crate::report::{self, bytes, opt, thousands, ExperimentReport, Report, Section};
+use crate::report::{self, bytes, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::sources;
 use crate::worker::{self, Job};
 
 /// The knobs of `gather`.
@@ -44,6 +48,10 @@ pub struct GatherArgs {
     /// concurrency].
     #[arg(long, value_parser = value_parser!(u64).range(1..))]
     pub permits: Option<u64>,
+    /// The tour's short form: all at once and in batches, as the blog post ran them
+    /// (the semaphore run only outside the tour).
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// How the tasks are started.
@@ -139,6 +147,7 @@ impl Experiment for super::Gather {
     fn tour_args(full: bool) -> GatherArgs {
         let mut args: GatherArgs = super::default_args();
         args.full = full;
+        args.tour = true;
         args
     }
 
@@ -162,11 +171,13 @@ impl Experiment for super::Gather {
             let permits = args
                 .permits
                 .unwrap_or_else(|| tasks.div_ceil(args.batches).max(1));
-            for shape in [
+            let shapes = [
                 Shape::AllAtOnce,
                 Shape::Batches(args.batches),
                 Shape::Semaphore(permits),
-            ] {
+            ];
+            let shapes = if args.tour { &shapes[..2] } else { &shapes[..] };
+            for &shape in shapes {
                 for &runtime in &lab.runtimes {
                     jobs.push(GatherJob {
                         runtime,
@@ -198,9 +209,6 @@ impl Experiment for super::Gather {
         })
     }
 
-    fn into_tour(report: GatherReport) -> ExperimentReport {
-        ExperimentReport::Gather(report)
-    }
 }
 
 /// The child's side of one run.
@@ -208,7 +216,7 @@ pub fn run_job(job: &GatherJob) -> GatherRow {
     on_runtime!(job.runtime, R => run_on::<R>(job))
 }
 
-fn run_on<R: LabRuntime>(job: &GatherJob) -> GatherRow {
+fn run_on<R: Runtime>(job: &GatherJob) -> GatherRow {
     let rt = R::fresh();
     let sleep = Duration::from_millis(job.sleep_ms);
     let rss_before = machine::rss();
@@ -259,8 +267,8 @@ fn ideal_s(shape: Shape, tasks: u64, sleeps: u32, sleep: Duration) -> f64 {
     wave * waves as f64
 }
 
-/// The seed's Python asyncio figures (2.6 GHz Core i7, 9th gen) for the same workload.
-fn seed_python(report: &GatherReport, tasks: u64, shape: Shape) -> Option<f64> {
+/// The blog post's Python asyncio figures (2.6 GHz Core i7, 9th gen) for the same workload.
+fn article_python(report: &GatherReport, tasks: u64, shape: Shape) -> Option<f64> {
     if report.sleeps != 3 || report.sleep_ms != 100 {
         return None;
     }
@@ -314,11 +322,14 @@ impl Report for GatherReport {
 
     fn question(&self) -> String {
         format!(
-            "Seed 000: N coroutines each awaiting three 100 ms sleeps, started all at once or \
-             in 5 batches; Python took 0.51 s for 10,000 and 6.24 s for 100,000 all at once. \
-             Here: {} sleep(s) of {} ms per task. Peak RSS is of a fresh child process per \
-             run (runtime and lab binary included).",
-            self.sleeps, self.sleep_ms
+            "Claim: an event loop handles many coroutines at once better than batches do; \
+             N coroutines each awaiting three 100 ms sleeps took 0.51 s for 10,000 and \
+             6.24 s for 100,000 gathered at once, 1.69 s and 5.86 s in 5 batches, on a \
+             2.6 GHz Core i7 ({}). Here: {} sleep(s) of {} ms per task. Peak RSS is of a \
+             fresh child process per run (runtime and lab binary included).",
+            sources::GATHER_OR_BATCH,
+            self.sleeps,
+            self.sleep_ms
         )
     }
 
@@ -332,7 +343,7 @@ impl Report for GatherReport {
                 "wall",
                 "ideal",
                 "overhead",
-                "Python (seed)",
+                "Python (article)",
                 "peak RSS",
                 "peak heap",
                 "turns",
@@ -354,7 +365,7 @@ impl Report for GatherReport {
                     seconds(r.wall_s),
                     seconds(r.ideal_s),
                     seconds(r.overhead_s),
-                    seed_python(self, tasks, shape).map_or_else(String::new, seconds),
+                    article_python(self, tasks, shape).map_or_else(String::new, seconds),
                     bytes(r.rss_peak_kib as f64 * 1024.0),
                     bytes(r.heap_peak_bytes as f64),
                     opt(r.counts.turns),
@@ -388,8 +399,8 @@ impl Report for GatherReport {
                     ));
                 }
             }
-            if let Some(py) = seed_python(self, tasks, Shape::AllAtOnce) {
-                parts.push(format!("Python (seed) {} above", seconds(py - 0.3)));
+            if let Some(py) = article_python(self, tasks, Shape::AllAtOnce) {
+                parts.push(format!("Python (article) {} above", seconds(py - 0.3)));
             }
             notes.push(format!(
                 "{} tasks all at once: {}.",
@@ -462,10 +473,10 @@ impl Report for GatherReport {
                 .collect(),
         });
         series.push(Series {
-            name: "Python asyncio (seed)".into(),
+            name: "Python asyncio (article)".into(),
             values: cases
                 .iter()
-                .map(|&(n, s)| seed_python(self, n, s))
+                .map(|&(n, s)| article_python(self, n, s))
                 .collect(),
         });
         plot::horizontal_bars(
@@ -482,4 +493,83 @@ impl Report for GatherReport {
             },
         )
     }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+/// How [`sleepers`] starts its tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatherShape {
+    /// Spawn every task at once and await them all.
+    AllAtOnce,
+    /// Split the tasks into this many batches; each batch runs to completion before the
+    /// next is spawned.
+    Batches(u64),
+    /// Spawn every task at once, but each holds one of this many semaphore permits while
+    /// it sleeps, so at most that many sleep at a time.
+    Semaphore(u64),
+}
+
+/// `tasks` tasks, each awaiting `sleeps` sleeps of `sleep` in a row, started as `shape`
+/// says. Each task is [`counted`] (behind the semaphore, its wait for a permit too).
+/// Returns the number of sleeps completed.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::gather::{self as lab, GatherShape};
+/// let done = Tokio::new().block_on(lab::sleepers::<Tokio>(
+///     GatherShape::Batches(2), 10, 3, Duration::from_millis(1)));
+/// assert_eq!(done, 30);
+/// ```
+pub async fn sleepers<R: Runtime>(
+    shape: GatherShape,
+    tasks: u64,
+    sleeps: u32,
+    sleep: Duration,
+) -> u64 {
+    let sleeper = move || async move {
+        for _ in 0..sleeps {
+            R::sleep(sleep).await;
+        }
+        u64::from(sleeps)
+    };
+    let mut done = 0;
+    match shape {
+        GatherShape::AllAtOnce => {
+            let handles: Vec<_> = (0..tasks).map(|_| R::spawn(counted(sleeper()))).collect();
+            for h in handles {
+                done += h.await.expect("sleeper task");
+            }
+        }
+        GatherShape::Batches(batches) => {
+            let size = tasks.div_ceil(batches.max(1)).max(1);
+            let mut started = 0;
+            while started < tasks {
+                let n = size.min(tasks - started);
+                let handles: Vec<_> = (0..n).map(|_| R::spawn(counted(sleeper()))).collect();
+                for h in handles {
+                    done += h.await.expect("sleeper task");
+                }
+                started += n;
+            }
+        }
+        GatherShape::Semaphore(permits) => {
+            let semaphore = Arc::new(async_lock::Semaphore::new(permits.max(1) as usize));
+            let handles: Vec<_> = (0..tasks)
+                .map(|_| {
+                    let semaphore = semaphore.clone();
+                    let work = sleeper();
+                    R::spawn(counted(async move {
+                        let _permit = semaphore.acquire_arc().await;
+                        work.await
+                    }))
+                })
+                .collect();
+            for h in handles {
+                done += h.await.expect("sleeper task");
+            }
+        }
+    }
+    done
 }

@@ -1,11 +1,14 @@
 //! `http`: hyper's hello world on turnstile against tokio's current-thread runtime.
 //!
-//! The servers are `turnstile_benches::net::serve_hello_turnstile` and
-//! `serve_hello_tokio`: the same hyper service, HTTP/1.1 with keep-alive, in a child
+//! The servers are [`serve_hello`] on each runtime: the same hyper service, HTTP/1.1
+//! with keep-alive, in a child
 //! process pinned to one core. The load comes from wrk (pinned to the other core) when
-//! it is installed, else from the lab's own generator (keep-alive connections, one
-//! request in flight on each), and the report says which. Reported: requests per
-//! second and latency percentiles.
+//! it is installed, else h2load (in HTTP/1.1 mode), else the lab's own generator
+//! (keep-alive connections, one request in flight on each), and the report says which
+//! (`scripts/install-lab-tools.sh` installs wrk and h2load). Reported: requests per
+//! second and latency percentiles, and what each request cost the server's loop thread
+//! (CPU time, system calls, parks: [`crate::cost`]), since a one-core generator can
+//! saturate before the server does.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -15,12 +18,24 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use clap::{value_parser, ValueEnum};
 use serde::{Deserialize, Serialize};
-use turnstile_benches::{BenchRuntime, Tokio};
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use turnstile_compare::{Runtime, Smol, Tokio};
 
 use super::{Experiment, Lab};
-use crate::load::{self, micros, rate, Latency, ServeJob, Server, ServerProcess};
+use crate::load::{
+    self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
+};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::worker::{self, Job};
 
@@ -33,7 +48,7 @@ pub struct HttpArgs {
     /// Seconds of load per runtime [default: 3; 1 in the tour].
     #[arg(long, value_parser = value_parser!(u64).range(1..=600))]
     pub seconds: Option<u64>,
-    /// The load generator: wrk if installed (auto), wrk, or the lab's own.
+    /// The load generator: the first installed of wrk and h2load (auto), or one by name.
     #[arg(long, value_enum, default_value_t = Generator::Auto)]
     pub generator: Generator,
     /// Do not pin the server and the load generator to separate cores.
@@ -48,13 +63,49 @@ pub struct HttpArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Generator {
-    /// wrk if it is on the PATH, else the lab's own (always the lab's own with --smoke,
-    /// whose counts are exact).
+    /// wrk if it is on the PATH, else h2load, else the lab's own (always the lab's own
+    /// with --smoke, whose counts are exact).
     Auto,
-    /// wrk (an error if missing).
+    /// wrk, one thread (an error if missing).
     Wrk,
+    /// h2load in HTTP/1.1 mode, one thread (an error if missing); it reports no
+    /// latency percentiles.
+    H2load,
     /// The lab's own: tokio current-thread, one request in flight per connection.
     Lab,
+}
+
+impl Generator {
+    /// The program's name, for the external generators.
+    fn program(self) -> Option<&'static str> {
+        match self {
+            Generator::Wrk => Some("wrk"),
+            Generator::H2load => Some("h2load"),
+            Generator::Auto | Generator::Lab => None,
+        }
+    }
+
+    /// How the report names it.
+    fn name(self) -> &'static str {
+        match self {
+            Generator::Wrk => "wrk",
+            Generator::H2load => "h2load",
+            Generator::Auto | Generator::Lab => "lab",
+        }
+    }
+
+    /// How the report describes it.
+    fn describe(self, connections: u64) -> String {
+        match self {
+            Generator::Wrk => format!("wrk (`wrk -t1 -c{connections} --latency`)"),
+            Generator::H2load => format!("h2load (`h2load --h1 -t1 -c{connections}`)"),
+            Generator::Auto | Generator::Lab => {
+                "the lab's own generator (tokio current-thread, one request in flight per \
+                 connection)"
+                    .into()
+            }
+        }
+    }
 }
 
 /// What the lab's own generator is asked to do (in a child process).
@@ -81,8 +132,15 @@ pub struct HttpLoad {
     pub seconds: f64,
     /// Requests per second.
     pub per_s: f64,
-    /// Percentiles (wrk reports p50, p99 and max; `samples` is 0 for wrk).
+    /// Percentiles (wrk reports p50, p99 and max, `samples` 0; h2load the max only).
     pub latency: Latency,
+    /// Whether `latency` has p50 and p99 (h2load gives none).
+    #[serde(default = "yes")]
+    pub percentiles: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One runtime's run.
@@ -92,13 +150,17 @@ pub struct HttpRow {
     pub runtime: Rt,
     /// What the generator measured.
     pub load: HttpLoad,
+    /// What the run cost the server and the generator.
+    pub cost: LoadCost,
 }
 
 /// What `http` measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HttpReport {
-    /// `wrk` or `lab` (the one used).
+    /// `wrk`, `h2load` or `lab`: the generator used.
     pub generator: String,
+    /// The generator and how it was run, in words.
+    pub generator_described: String,
     /// Why, if not the one asked for.
     pub generator_note: Option<String>,
     /// Keep-alive connections.
@@ -109,14 +171,19 @@ pub struct HttpReport {
     pub rows: Vec<HttpRow>,
 }
 
-fn wrk_available() -> bool {
-    Command::new("wrk")
+/// Whether `program` can be started (wrk exits non-zero for `--version`, so only the
+/// start counts).
+fn installed(program: &str) -> bool {
+    Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok()
 }
+
+/// What to do when a generator is missing.
+const INSTALL_HINT: &str = "scripts/install-lab-tools.sh installs wrk and h2load";
 
 impl Experiment for super::Http {
     const NAME: &'static str = "http";
@@ -136,26 +203,36 @@ impl Experiment for super::Http {
         } else {
             args.connections
         };
-        let have_wrk = wrk_available();
-        let (use_wrk, note) = match args.generator {
-            Generator::Wrk if !have_wrk => bail!("wrk is not installed (apt-get install wrk)"),
-            Generator::Wrk => (true, None),
-            Generator::Lab => (false, None),
+        let (generator, note) = match args.generator {
+            Generator::Lab => (Generator::Lab, None),
+            Generator::Wrk | Generator::H2load => {
+                let program = args.generator.program().unwrap_or_default();
+                if !installed(program) {
+                    bail!("{program} is not installed ({INSTALL_HINT})");
+                }
+                (args.generator, None)
+            }
             Generator::Auto if lab.smoke => (
-                false,
+                Generator::Lab,
                 Some("--smoke uses the lab's own generator, whose counts are exact".into()),
             ),
-            Generator::Auto if !have_wrk => (
-                false,
-                Some("wrk is not installed: the lab's own generator was used".into()),
-            ),
-            Generator::Auto => (true, None),
+            Generator::Auto => match [Generator::Wrk, Generator::H2load]
+                .into_iter()
+                .find(|g| g.program().is_some_and(installed))
+            {
+                Some(g) => (g, None),
+                None => (
+                    Generator::Lab,
+                    Some(format!(
+                        "neither wrk nor h2load is installed, so the lab's own generator \
+                         was used ({INSTALL_HINT})"
+                    )),
+                ),
+            },
         };
         let pinned = if args.no_pin { None } else { load::pinning() };
-        let bar = lab.progress(lab.runtimes.len() as u64, "http");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            bar.set_message(format!("{runtime}, {connections} connections"));
+        let setting = [format!("{connections} connections, {}", generator.name())];
+        let rows = lab.sweep("http", &setting, |runtime, _| {
             let server = ServerProcess::start(
                 &ServeJob {
                     runtime,
@@ -165,24 +242,30 @@ impl Experiment for super::Http {
                 pinned.map(|p| p.0),
             )?;
             wait_for(server.addr)?;
-            let load = if use_wrk {
-                run_wrk(server.addr, connections, seconds, pinned.map(|p| p.1))?
-            } else {
-                let job = HttpLoadJob {
-                    addr: server.addr,
-                    connections,
-                    seconds: seconds as f64,
-                    requests: lab.smoke.then_some(10),
-                };
-                worker::run_in_child_on(&Job::HttpLoad(job), pinned.map(|p| p.1))?
-            };
+            let client = pinned.map(|p| p.1);
+            let (load, cost) = server.metered(|| match generator {
+                Generator::Wrk => run_wrk(server.addr, connections, seconds, client),
+                Generator::H2load => run_h2load(server.addr, connections, seconds, client),
+                Generator::Auto | Generator::Lab => {
+                    let job = HttpLoadJob {
+                        addr: server.addr,
+                        connections,
+                        seconds: seconds as f64,
+                        requests: lab.smoke.then_some(10),
+                    };
+                    worker::run_in_child_on(&Job::HttpLoad(job), client)
+                }
+            })?;
             drop(server);
-            rows.push(HttpRow { runtime, load });
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
+            Ok(HttpRow {
+                runtime,
+                load,
+                cost,
+            })
+        })?;
         Ok(HttpReport {
-            generator: if use_wrk { "wrk" } else { "lab" }.into(),
+            generator: generator.name().into(),
+            generator_described: generator.describe(connections),
             generator_note: note,
             connections,
             pinned,
@@ -190,9 +273,6 @@ impl Experiment for super::Http {
         })
     }
 
-    fn into_tour(report: HttpReport) -> ExperimentReport {
-        ExperimentReport::Http(report)
-    }
 }
 
 /// Waits (up to 5 s) until the server accepts connections.
@@ -209,34 +289,110 @@ fn wait_for(addr: SocketAddr) -> anyhow::Result<()> {
     }
 }
 
+/// Runs `program` with `args`, pinned to `cpu` if given, and returns its stdout.
+fn run_generator(program: &str, args: &[String], cpu: Option<usize>) -> anyhow::Result<String> {
+    let mut command = match cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(cpu.to_string()).arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
+    let output = command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {program}"))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        bail!(
+            "{program} failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(text)
+}
+
 fn run_wrk(
     addr: SocketAddr,
     connections: u64,
     seconds: u64,
     cpu: Option<usize>,
 ) -> anyhow::Result<HttpLoad> {
-    let mut command = match cpu {
-        Some(cpu) => {
-            let mut c = Command::new("taskset");
-            c.arg("-c").arg(cpu.to_string()).arg("wrk");
-            c
-        }
-        None => Command::new("wrk"),
-    };
-    let output = command
-        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
-        .args(["--latency", &format!("http://{addr}/")])
-        .stdin(Stdio::null())
-        .output()
-        .context("running wrk")?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "wrk failed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let args = [
+        "-t1".to_string(),
+        format!("-c{connections}"),
+        format!("-d{seconds}s"),
+        "--latency".into(),
+        format!("http://{addr}/"),
+    ];
+    let text = run_generator("wrk", &args, cpu)?;
     parse_wrk(&text, seconds as f64).with_context(|| format!("reading wrk's output:\n{text}"))
+}
+
+fn run_h2load(
+    addr: SocketAddr,
+    connections: u64,
+    seconds: u64,
+    cpu: Option<usize>,
+) -> anyhow::Result<HttpLoad> {
+    let args = [
+        "--h1".to_string(),
+        "-t1".into(),
+        format!("-c{connections}"),
+        format!("-D{seconds}"),
+        format!("http://{addr}/"),
+    ];
+    let text = run_generator("h2load", &args, cpu)?;
+    parse_h2load(&text).with_context(|| format!("reading h2load's output:\n{text}"))
+}
+
+/// Reads h2load's summary: the `finished in` line, the `requests:` counts and the
+/// longest `time for request`.
+pub fn parse_h2load(text: &str) -> anyhow::Result<HttpLoad> {
+    let mut load = HttpLoad {
+        requests: 0,
+        errors: 0,
+        seconds: 0.0,
+        per_s: 0.0,
+        latency: Latency::default(),
+        percentiles: false,
+    };
+    let duration_us = |s: &str| -> Option<f64> {
+        let (num, scale) = if let Some(v) = s.strip_suffix("us") {
+            (v, 1.0)
+        } else if let Some(v) = s.strip_suffix("ms") {
+            (v, 1e3)
+        } else {
+            (s.strip_suffix('s')?, 1e6)
+        };
+        num.parse::<f64>().ok().map(|n| n * scale)
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        match words.as_slice() {
+            ["finished", "in", secs, rate, "req/s", ..] => {
+                load.seconds = duration_us(secs).context("the duration")? / 1e6;
+                load.per_s = rate.parse()?;
+            }
+            ["requests:", .., ok, "succeeded", failed, "failed", errored, "errored", timeouts, "timeout"] =>
+            {
+                load.requests = ok.parse()?;
+                load.errors =
+                    failed.parse::<u64>()? + errored.parse::<u64>()? + timeouts.parse::<u64>()?;
+            }
+            ["time", "for", "request:", _min, max, ..] => {
+                load.latency.max_us = duration_us(max).context("the longest request")?;
+            }
+            _ => {}
+        }
+    }
+    anyhow::ensure!(load.per_s > 0.0, "no `finished in` line");
+    Ok(load)
 }
 
 /// Reads wrk's `--latency` output.
@@ -262,6 +418,7 @@ pub fn parse_wrk(text: &str, seconds: f64) -> anyhow::Result<HttpLoad> {
         seconds,
         per_s: 0.0,
         latency: Latency::default(),
+        percentiles: true,
     };
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -341,6 +498,7 @@ pub fn run_load(job: &HttpLoadJob) -> anyhow::Result<HttpLoad> {
             seconds,
             per_s: all.len() as f64 / seconds.max(1e-9),
             latency: Latency::of(all),
+            percentiles: true,
         })
     })
 }
@@ -378,13 +536,8 @@ impl Report for HttpReport {
 
     fn question(&self) -> String {
         format!(
-            "The same hyper service (HTTP/1.1, keep-alive) on turnstile and on tokio's \
-             current-thread runtime, driven by {} with {} connections; {}.",
-            if self.generator == "wrk" {
-                "wrk (one thread)"
-            } else {
-                "the lab's own generator (tokio, one request in flight per connection)"
-            },
+            "The same hyper service (HTTP/1.1, keep-alive) on each runtime, driven by {} with {} connections; {}.",
+            self.generator_described,
             self.connections,
             match self.pinned {
                 Some((s, c)) => format!("server on core {s}, load on core {c}"),
@@ -410,18 +563,54 @@ impl Report for HttpReport {
             ],
             1,
         );
+        let percentile = |load: &HttpLoad, us: f64| {
+            if load.percentiles {
+                micros(us)
+            } else {
+                "-".into()
+            }
+        };
         for r in &self.rows {
             s.row(vec![
                 r.runtime.to_string(),
                 thousands(r.load.requests),
                 rate(r.load.per_s),
-                micros(r.load.latency.p50_us),
-                micros(r.load.latency.p99_us),
+                percentile(&r.load, r.load.latency.p50_us),
+                percentile(&r.load, r.load.latency.p99_us),
                 micros(r.load.latency.max_us),
                 thousands(r.load.errors),
             ]);
         }
-        vec![s]
+        let mut cost = Section::new(
+            "What each request cost the server's loop thread: CPU time, system calls and \
+             parks (times it blocked), and the share of a core each side used.",
+            &[
+                "server",
+                "CPU / request",
+                "syscalls / request",
+                "parks / request",
+                "server busy",
+                "generator busy",
+                "limited by",
+            ],
+            1,
+        );
+        for r in &self.rows {
+            let n = r.load.requests;
+            cost.row(vec![
+                r.runtime.to_string(),
+                crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
+                r.cost
+                    .server
+                    .syscalls_per(n)
+                    .map_or_else(|| "-".into(), |s| format!("{s:.2}")),
+                format!("{:.2}", r.cost.server.blocked_per(n)),
+                percent(r.cost.server_busy()),
+                percent(r.cost.client_busy()),
+                r.cost.bottleneck().label().into(),
+            ]);
+        }
+        vec![s, cost]
     }
 
     fn notes(&self) -> Vec<String> {
@@ -429,16 +618,37 @@ impl Report for HttpReport {
         if let Some(note) = &self.generator_note {
             notes.push(note.clone());
         }
-        if let (Some(t), Some(k)) = (self.find(Rt::Turnstile), self.find(Rt::Tokio)) {
-            notes.push(format!(
-                "turnstile serves {} to tokio's {} ({:.2}x); p99 {} vs {}.",
-                rate(t.load.per_s),
-                rate(k.load.per_s),
-                t.load.per_s / k.load.per_s.max(1e-9),
-                micros(t.load.latency.p99_us),
-                micros(k.load.latency.p99_us)
-            ));
+        if let Some(t) = self.find(Rt::Turnstile) {
+            for k in self.rows.iter().filter(|r| r.runtime != Rt::Turnstile) {
+                let p99 = if t.load.percentiles && k.load.percentiles {
+                    format!(
+                        "; p99 {} vs {}",
+                        micros(t.load.latency.p99_us),
+                        micros(k.load.latency.p99_us)
+                    )
+                } else {
+                    String::new()
+                };
+                notes.push(format!(
+                    "turnstile serves {} to {}'s {} ({:.2}x){p99}.",
+                    rate(t.load.per_s),
+                    k.runtime,
+                    rate(k.load.per_s),
+                    t.load.per_s / k.load.per_s.max(1e-9),
+                ));
+            }
         }
+        notes.extend(crate::load::cost_notes(
+            self.rows.iter().map(|r| {
+                (
+                    format!("{} connections", self.connections),
+                    r.runtime,
+                    r.load.requests,
+                    &r.cost,
+                )
+            }),
+            "request",
+        ));
         notes
     }
 
@@ -465,6 +675,241 @@ impl Report for HttpReport {
     }
 }
 
+// The servers of this experiment: one hyper service, three runtimes.
+
+/// hyper's hello world: the same service on every runtime.
+///
+/// ```
+/// # let _ = turnstile_lab::experiments::http::hello;
+/// ```
+pub async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(
+        b"Hello, World!",
+    ))))
+}
+
+/// Serves [`hello`] over HTTP/1.1 (keep-alive, hyper's header-read timer on) on `addr`
+/// with `runtime`, a task per connection, until `duration` has passed. For a load
+/// generator such as wrk. turnstile runs with its probes at `Level::Counters`.
+///
+/// ```no_run
+/// turnstile_lab::experiments::http::serve_hello(
+///     turnstile_compare::Rt::Smol,
+///     "127.0.0.1:3000".parse().unwrap(),
+///     std::time::Duration::from_secs(10),
+/// )?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn serve_hello(runtime: Rt, addr: SocketAddr, duration: Duration) -> io::Result<()> {
+    match runtime {
+        Rt::Turnstile => {
+            let rt = turnstile::Runtime::builder()
+                .probes(turnstile::probes::Level::Counters)
+                .build()?;
+            rt.block_on(async {
+                let listener = turnstile::net::TcpListener::bind(addr).await?;
+                until(turnstile::time::sleep(duration), async {
+                    use turnstile::hyper::TurnstileTimer;
+                    loop {
+                        let (stream, _) = listener.accept().await?;
+                        stream.set_nodelay(true)?;
+                        drop(turnstile::spawn(async move {
+                            let _ = http1::Builder::new()
+                                .timer(TurnstileTimer)
+                                .serve_connection(stream, service_fn(hello))
+                                .await;
+                        }));
+                    }
+                })
+                .await
+            })
+        }
+        Rt::Tokio => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(serve_hello_on_tokio(addr, duration))
+        }
+        Rt::Smol => {
+            let rt = Smol::new();
+            rt.block_on(async {
+                let listener = async_net::TcpListener::bind(addr).await?;
+                until(Smol::sleep(duration), async {
+                    loop {
+                        let (stream, _) = listener.accept().await?;
+                        stream.set_nodelay(true)?;
+                        drop(Smol::spawn(async move {
+                            let _ = http1::Builder::new()
+                                .timer(smol_hyper::SmolTimer)
+                                .serve_connection(smol_hyper::Io(stream), service_fn(hello))
+                                .await;
+                        }));
+                    }
+                })
+                .await
+            })
+        }
+    }
+}
+
+/// Serves [`hello`] like [`serve_hello`] on tokio's multi-thread runtime with `workers`
+/// worker threads: the work-stealing baseline that turnstile's `per_core` example (one
+/// loop per core on SO_REUSEPORT listeners, no stealing) is measured against in
+/// docs/beyond-one-loop.md. The same accept loop as on tokio's current-thread runtime;
+/// each connection's task may run on any worker.
+///
+/// ```no_run
+/// turnstile_lab::experiments::http::serve_hello_tokio_multi(
+///     "127.0.0.1:3000".parse().unwrap(),
+///     std::time::Duration::from_secs(10),
+///     2,
+/// )?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn serve_hello_tokio_multi(
+    addr: SocketAddr,
+    duration: Duration,
+    workers: usize,
+) -> io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.max(1))
+        .enable_all()
+        .build()?;
+    rt.block_on(serve_hello_on_tokio(addr, duration))
+}
+
+/// The tokio server of [`serve_hello`] and [`serve_hello_tokio_multi`], on whichever
+/// tokio runtime runs it.
+async fn serve_hello_on_tokio(addr: SocketAddr, duration: Duration) -> io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    until(tokio::time::sleep(duration), async {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            drop(tokio::spawn(async move {
+                let _ = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service_fn(hello))
+                    .await;
+            }));
+        }
+    })
+    .await
+}
+
+/// Runs `serve` until `timer` fires (a server's time cap), whichever ends first.
+async fn until(
+    timer: impl Future<Output = ()>,
+    serve: impl Future<Output = io::Result<()>>,
+) -> io::Result<()> {
+    let timer = std::pin::pin!(timer);
+    let serve = std::pin::pin!(serve);
+    match futures::future::select(serve, timer).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(((), _)) => Ok(()),
+    }
+}
+
+/// hyper on smol: a futures-io socket as hyper's I/O, and async-io's timer as hyper's.
+/// hyper-util has adapters for tokio only; these are the smol side of the same
+/// comparison, built the way turnstile's own hyper adapter is (a read lands in an
+/// initialized scratch buffer and is copied into hyper's).
+mod smol_hyper {
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::{Duration, Instant};
+
+    use hyper::rt::{self, ReadBufCursor};
+
+    /// The largest read, as in turnstile's adapter.
+    const SCRATCH: usize = 16 * 1024;
+
+    thread_local! {
+        static SCRATCH_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH]);
+    }
+
+    /// A futures-io stream as hyper's I/O.
+    pub struct Io<T>(pub T);
+
+    impl<T: futures::AsyncRead + Unpin> rt::Read for Io<T> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            mut buf: ReadBufCursor<'_>,
+        ) -> Poll<io::Result<()>> {
+            let want = buf.remaining().min(SCRATCH);
+            SCRATCH_BUF.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                let n =
+                    std::task::ready!(Pin::new(&mut self.0).poll_read(cx, &mut scratch[..want]))?;
+                buf.put_slice(&scratch[..n]);
+                Poll::Ready(Ok(()))
+            })
+        }
+    }
+
+    impl<T: futures::AsyncWrite + Unpin> rt::Write for Io<T> {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.0).poll_write(cx, buf)
+        }
+
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[io::IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.0).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.0).poll_close(cx)
+        }
+    }
+
+    /// async-io's timer as hyper's.
+    #[derive(Clone, Copy, Debug)]
+    pub struct SmolTimer;
+
+    /// One async-io timer, as a hyper sleep.
+    struct Sleep(async_io::Timer);
+
+    impl Future for Sleep {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            Pin::new(&mut self.0).poll(cx).map(drop)
+        }
+    }
+
+    impl rt::Sleep for Sleep {}
+
+    impl rt::Timer for SmolTimer {
+        fn sleep(&self, duration: Duration) -> Pin<Box<dyn rt::Sleep>> {
+            Box::pin(Sleep(async_io::Timer::after(duration)))
+        }
+
+        fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn rt::Sleep>> {
+            Box::pin(Sleep(async_io::Timer::at(deadline)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,11 +922,28 @@ mod tests {
             90%  600.00us\n     99%    1.10ms\n  98765 requests in 1.00s, 8.00MB read\n\
             Requests/sec:  98700.12\nTransfer/sec:      8.00MB\n";
         let load = parse_wrk(text, 1.0).unwrap();
+        assert!(load.percentiles);
         assert_eq!(load.requests, 98_765);
         assert_eq!(load.latency.p50_us, 480.0);
         assert_eq!(load.latency.p99_us, 1100.0);
         assert_eq!(load.latency.max_us, 3200.0);
         assert_eq!(load.errors, 0);
+    }
+
+    #[test]
+    fn h2load_output_parses() {
+        let text = "finished in 1.00s, 92000.50 req/s, 11.67MB/s\n\
+            requests: 92010 total, 92060 started, 92010 done, 92000 succeeded, 7 failed, 3 \
+            errored, 0 timeout\nstatus codes: 92000 2xx, 0 3xx, 0 4xx, 0 5xx\n\
+            \t\t     min         max         mean         sd        +/- sd\n\
+            time for request:     1.02ms     48.24ms     42.28ms      8.78ms    95.65%\n\
+            time for connect:       11us        34us        25us         9us    75.00%\n";
+        let load = parse_h2load(text).unwrap();
+        assert_eq!((load.requests, load.errors), (92_000, 10));
+        assert_eq!(load.per_s, 92_000.5);
+        assert_eq!(load.seconds, 1.0);
+        assert_eq!(load.latency.max_us, 48_240.0);
+        assert!(!load.percentiles, "h2load gives no percentiles");
     }
 
     #[test]

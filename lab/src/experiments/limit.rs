@@ -1,6 +1,6 @@
-//! `limit` (seeds 000, 002): how many requests should a client have in flight?
+//! `limit`: how many requests should a client have in flight?
 //!
-//! A local server (`turnstile_benches::net::limited_server`) serves at most 100
+//! A local server ([`limited_server`]) serves at most 100
 //! connections at once, like a database at `max_connections`: one item per
 //! connection, after a short lookup. Past the limit it refuses the connection (or,
 //! with `--overflow queue`, leaves it in the kernel's accept queue). Clients fetch
@@ -19,19 +19,22 @@ use std::time::{Duration, Instant};
 use clap::{value_parser, ValueEnum};
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net::{self as bench_net, LimitStats, NetRuntime, Overflow as NetOverflow};
+use turnstile_compare::Runtime;
+
+use std::io;
+use std::sync::atomic::AtomicU64;
 
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `limit`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct LimitArgs {
-    /// Items to fetch per setting [default: 10000; 2000 in the tour; 300 with --smoke].
+    /// Items to fetch per setting [default: 10000; 1000 in the tour; 300 with --smoke].
     #[arg(long, value_parser = value_parser!(u64).range(1..=1_000_000))]
     pub items: Option<u64>,
     /// Client concurrencies, comma-separated [default: 10,100,500,2000; 10,150 with
@@ -53,7 +56,7 @@ pub struct LimitArgs {
     /// Bytes per item.
     #[arg(long, default_value_t = 1024, value_parser = value_parser!(u64).range(8..=1_000_000))]
     pub item_bytes: u64,
-    /// The tour's short form: 2,000 items.
+    /// The tour's short form: 1,000 items.
     #[arg(skip)]
     pub tour: bool,
 }
@@ -145,6 +148,37 @@ pub struct LimitReport {
     pub timeout_ms: u64,
     /// One row per runtime, style and concurrency.
     pub rows: Vec<LimitRow>,
+    /// How long each runtime's timer made the server's lookup last.
+    #[serde(default)]
+    pub timers: Vec<TimerFigure>,
+}
+
+/// What one runtime's timer does to the server's lookup: a sleep of `service_us`,
+/// timed on a runtime of its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimerFigure {
+    /// The runtime.
+    pub runtime: Rt,
+    /// Sleeps timed.
+    pub samples: u32,
+    /// The median time a sleep of the lookup's length really took, µs.
+    pub median_us: f64,
+}
+
+/// Times `samples` sleeps of `service` on a fresh runtime, one after another, and
+/// returns the median, µs.
+fn time_the_timer<R: Runtime>(service: Duration, samples: u32) -> f64 {
+    let rt = R::fresh();
+    let times = rt.block_on(async move {
+        let mut times = Vec::new();
+        for _ in 0..samples {
+            let start = Instant::now();
+            R::sleep(service).await;
+            times.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+        times
+    });
+    crate::report::median(&times)
 }
 
 impl Experiment for super::Limit {
@@ -159,7 +193,7 @@ impl Experiment for super::Limit {
     }
 
     fn run(args: &LimitArgs, lab: &Lab) -> anyhow::Result<LimitReport> {
-        let items = lab.size(args.items, if args.tour { 2_000 } else { 10_000 }, 300);
+        let items = lab.size(args.items, if args.tour { 1_000 } else { 10_000 }, 300);
         let concurrency = if !args.concurrency.is_empty() {
             args.concurrency.clone()
         } else if lab.smoke {
@@ -167,40 +201,50 @@ impl Experiment for super::Limit {
         } else {
             vec![10, 100, 500, 2000]
         };
-        let steps = lab.runtimes.len() * Style::ALL.len() * concurrency.len();
-        let bar = lab.progress(steps as u64, "limit");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            for style in Style::ALL {
-                for &c in &concurrency {
-                    bar.set_message(format!("{runtime}, {}, concurrency {c}", style.label()));
-                    let setting = Setting {
-                        style,
-                        concurrency: c,
-                        items,
-                        limit: args.server_limit,
-                        overflow: args.overflow,
-                        service: Duration::from_micros(args.service_us),
-                        timeout: Duration::from_millis(args.timeout_ms),
-                        item_bytes: args.item_bytes as usize,
-                    };
-                    rows.push(on_runtime!(runtime, R => run_setting::<R>(runtime, &setting))?);
-                    bar.inc(1);
-                }
-            }
-        }
-        bar.finish_and_clear();
+        let samples = if lab.smoke { 5 } else { 25 };
+        let service = Duration::from_micros(args.service_us);
+        let timers: Vec<TimerFigure> = lab
+            .runtimes
+            .iter()
+            .map(|&runtime| TimerFigure {
+                runtime,
+                samples,
+                median_us: on_runtime!(runtime, R => time_the_timer::<R>(service, samples)),
+            })
+            .collect();
+        let settings: Vec<Setting> = Style::ALL
+            .into_iter()
+            .flat_map(|style| {
+                concurrency.iter().map(move |&c| Setting {
+                    style,
+                    concurrency: c,
+                    items,
+                    limit: args.server_limit,
+                    overflow: args.overflow,
+                    service,
+                    timeout: Duration::from_millis(args.timeout_ms),
+                    item_bytes: args.item_bytes as usize,
+                })
+            })
+            .collect();
+        let rows = lab.sweep("limit", &settings, |runtime, setting| {
+            on_runtime!(runtime, R => run_setting::<R>(runtime, setting))
+        })?;
         Ok(LimitReport {
             server_limit: args.server_limit,
             overflow: args.overflow,
             service_us: args.service_us,
             timeout_ms: args.timeout_ms,
             rows,
+            timers,
         })
     }
 
-    fn into_tour(report: LimitReport) -> ExperimentReport {
-        ExperimentReport::Limit(report)
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, concurrency {}", self.style.label(), self.concurrency)
     }
 }
 
@@ -224,9 +268,9 @@ enum Fetch {
     Other,
 }
 
-async fn fetch<R: NetRuntime + LabRuntime>(addr: SocketAddr, id: u64, s: Setting) -> Fetch {
+async fn fetch<R: Runtime>(addr: SocketAddr, id: u64, s: Setting) -> Fetch {
     let start = Instant::now();
-    let work = std::pin::pin!(bench_net::fetch_item::<R>(addr, id, s.item_bytes));
+    let work = std::pin::pin!(fetch_item::<R>(addr, id, s.item_bytes));
     let timer = std::pin::pin!(R::sleep(s.timeout));
     match futures::future::select(work, timer).await {
         futures::future::Either::Left((Ok(back), _)) if back == id => {
@@ -246,7 +290,7 @@ async fn fetch<R: NetRuntime + LabRuntime>(addr: SocketAddr, id: u64, s: Setting
 }
 
 /// Runs the server on its own thread with its own runtime until `stop` is set.
-fn server_thread<R: NetRuntime + LabRuntime>(
+fn server_thread<R: Runtime>(
     s: Setting,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<(SocketAddr, Arc<LimitStats>, std::thread::JoinHandle<()>)> {
@@ -256,13 +300,8 @@ fn server_thread<R: NetRuntime + LabRuntime>(
         .spawn(move || {
             let rt = R::fresh();
             rt.block_on(async move {
-                let overflow = match s.overflow {
-                    Overflow::Refuse => NetOverflow::Refuse,
-                    Overflow::Queue => NetOverflow::Queue,
-                };
                 let server =
-                    bench_net::limited_server::<R>(s.limit, overflow, s.service, s.item_bytes)
-                        .await;
+                    limited_server::<R>(s.limit, s.overflow, s.service, s.item_bytes).await;
                 let _ = tx.send(server);
                 // Bounded: the client's run is bounded by its timeouts, and so is this.
                 let cap = Instant::now() + Duration::from_secs(600);
@@ -275,7 +314,7 @@ fn server_thread<R: NetRuntime + LabRuntime>(
     Ok((addr, stats, thread))
 }
 
-fn run_setting<R: NetRuntime + LabRuntime>(runtime: Rt, s: &Setting) -> anyhow::Result<LimitRow> {
+fn run_setting<R: Runtime>(runtime: Rt, s: &Setting) -> anyhow::Result<LimitRow> {
     let s = *s;
     let stop = Arc::new(AtomicBool::new(false));
     let (addr, stats, thread) = server_thread::<R>(s, stop.clone())?;
@@ -391,6 +430,52 @@ impl LimitReport {
     }
 }
 
+impl LimitReport {
+    /// What each runtime's timer did to the lookup, and so to the server's ceiling.
+    fn timer_notes(&self) -> Vec<String> {
+        if self.timers.is_empty() || self.service_us == 0 {
+            return Vec::new();
+        }
+        let asked = self.service_us as f64;
+        let each: Vec<String> = self
+            .timers
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} ({:.2}x, so {} slots serve at most {:.1}k items/s)",
+                    t.runtime,
+                    micros(t.median_us),
+                    t.median_us / asked,
+                    self.server_limit,
+                    self.server_limit as f64 * 1e3 / t.median_us.max(1e-9),
+                )
+            })
+            .collect();
+        let mut notes = vec![format!(
+            "Timer resolution: the lookup is a sleep of {}, which each runtime's timer made \
+             last (median of {} sleeps): {}. Read each runtime's items/s against its own \
+             ceiling: a gap between runtimes here is the timers' first, the clients' second.",
+            micros(asked),
+            self.timers[0].samples,
+            each.join(", ")
+        )];
+        if let Some(tokio) = self
+            .timers
+            .iter()
+            .find(|t| t.runtime == Rt::Tokio && t.median_us >= asked + 500.0)
+        {
+            notes.push(format!(
+                "tokio's sleep lasted {} for {} asked: its timer wheel ticks in whole \
+                 milliseconds and rounds a deadline up to the next tick after the current \
+                 one, so short sleeps grow by up to 1 ms.",
+                micros(tokio.median_us),
+                micros(asked)
+            ));
+        }
+        notes
+    }
+}
+
 impl Report for LimitReport {
     fn name(&self) -> &'static str {
         "limit"
@@ -402,11 +487,13 @@ impl Report for LimitReport {
 
     fn question(&self) -> String {
         format!(
-            "Seeds 000 and 002: network calls start failing past ~1000 at once, servers \
-             cap their connections (Postgres: 100), and a semaphore that cut concurrency \
-             from 1000 to 50 doubled throughput. Here: a local server that serves {} \
+            "Claim: network calls start timing out past 1,000 at once and servers cap \
+             their connections (Postgres: 100) ({}); a semaphore that cut concurrency \
+             from 1,000 to 50 doubled throughput ({}). Here: a local server that serves {} \
              connections at once and {}s the rest, {} µs per item; clients fetch with a \
              concurrency bound three ways; a fetch over {} ms is an error.",
+            sources::GATHER_OR_BATCH,
+            sources::AWAIT_CHAINS,
             self.server_limit,
             match self.overflow {
                 Overflow::Refuse => "refuse",
@@ -484,11 +571,36 @@ impl Report for LimitReport {
                 over.len()
             )
         });
-        notes.push(
-            "The knee is the server's limit: past it, a client that does not bound itself \
-             to the server's capacity buys errors (refuse) or waiting (queue), not speed."
-                .into(),
-        );
+        // Checked from the rows: where the best concurrency sits against the server's
+        // limit, and what going past the limit bought.
+        let knees: Vec<u64> = self
+            .runtimes()
+            .into_iter()
+            .flat_map(|rt| Style::ALL.map(move |style| (rt, style)))
+            .filter_map(|(rt, style)| self.knee(rt, style).map(|(best, _)| best))
+            .collect();
+        let past: Vec<&LimitRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.concurrency > self.server_limit)
+            .collect();
+        if !knees.is_empty() {
+            let at_limit = knees.iter().filter(|&&k| k == self.server_limit).count();
+            let with_errors = past.iter().filter(|r| r.errors() > 0).count();
+            notes.push(format!(
+                "The best concurrency was the server's limit ({}) in {at_limit} of {} \
+                 runtime-and-client pairs; past the limit, {with_errors} of {} runs had \
+                 errors ({}).",
+                self.server_limit,
+                knees.len(),
+                past.len(),
+                match self.overflow {
+                    Overflow::Refuse => "the server refused what it could not serve",
+                    Overflow::Queue => "the server left the rest in its accept queue",
+                }
+            ));
+        }
+        notes.extend(self.timer_notes());
         notes
     }
 
@@ -532,4 +644,104 @@ impl Report for LimitReport {
             },
         )
     }
+}
+
+// The server of this experiment, written once against `Runtime`.
+
+/// What a [`limited_server`] saw: how many connections it served at once at most,
+/// and how many it served and refused.
+#[derive(Debug, Default)]
+pub struct LimitStats {
+    /// Connections being served now.
+    pub active: AtomicU64,
+    /// The most served at once.
+    pub max_active: AtomicU64,
+    /// Connections served to the end (an item written).
+    pub served: AtomicU64,
+    /// Connections closed at once because the server was full (refuse mode).
+    pub refused: AtomicU64,
+}
+
+/// Spawns a server on 127.0.0.1 that serves at most `limit` connections at once. Each
+/// connection sends an 8-byte item id; the server waits `service` (a database lookup)
+/// and writes `item_bytes` bytes that start with the id, then closes. Beyond the limit
+/// it refuses or queues, as `overflow` says. Returns the address and the live stats.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile_compare::{Runtime, Tokio};
+/// use turnstile_lab::experiments::limit as net;
+/// let rt = Tokio::new();
+/// let (addr, stats) = rt.block_on(net::limited_server::<Tokio>(
+///     100, net::Overflow::Refuse, Duration::from_millis(1), 64));
+/// let item = rt.block_on(net::fetch_item::<Tokio>(addr, 7, 64)).unwrap();
+/// assert_eq!(item, 7);
+/// assert_eq!(stats.served.load(std::sync::atomic::Ordering::Relaxed), 1);
+/// ```
+pub async fn limited_server<R: Runtime>(
+    limit: u64,
+    overflow: Overflow,
+    service: Duration,
+    item_bytes: usize,
+) -> (SocketAddr, Arc<LimitStats>) {
+    let listener = R::bind(([127, 0, 0, 1], 0).into()).await.expect("bind");
+    let addr = R::local_addr(&listener).expect("local_addr");
+    let stats = Arc::new(LimitStats::default());
+    let slots = Arc::new(async_lock::Semaphore::new(limit as usize));
+    let server_stats = stats.clone();
+    drop(R::spawn(async move {
+        let stats = server_stats;
+        loop {
+            // Queue mode takes a slot before accepting: the rest wait in the backlog.
+            let permit = match overflow {
+                Overflow::Queue => Some(slots.acquire_arc().await),
+                Overflow::Refuse => None,
+            };
+            let Ok(stream) = R::accept(&listener).await else {
+                return;
+            };
+            if overflow == Overflow::Refuse && stats.active.load(Ordering::Relaxed) >= limit {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                drop(stream);
+                continue;
+            }
+            let now = stats.active.fetch_add(1, Ordering::Relaxed) + 1;
+            stats.max_active.fetch_max(now, Ordering::Relaxed);
+            let stats = stats.clone();
+            drop(R::spawn(async move {
+                let _permit = permit;
+                let mut stream = stream;
+                let mut id = [0; 8];
+                if R::read_exact(&mut stream, &mut id).await.is_ok() {
+                    R::sleep(service).await;
+                    let mut item = vec![0x5A; item_bytes.max(8)];
+                    item[..8].copy_from_slice(&id);
+                    if R::write_all(&mut stream, &item).await.is_ok() {
+                        stats.served.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                stats.active.fetch_sub(1, Ordering::Relaxed);
+            }));
+        }
+    }));
+    (addr, stats)
+}
+
+/// Fetches item `id` from a [`limited_server`]: connect, send the id, read the item.
+/// Returns the id the server sent back.
+///
+/// # Errors
+/// A refused connection reads as `UnexpectedEof` or a reset.
+pub async fn fetch_item<R: Runtime>(
+    addr: SocketAddr,
+    id: u64,
+    item_bytes: usize,
+) -> io::Result<u64> {
+    let mut stream = R::connect(addr).await?;
+    R::write_all(&mut stream, &id.to_le_bytes()).await?;
+    let mut item = vec![0; item_bytes.max(8)];
+    R::read_exact(&mut stream, &mut item).await?;
+    let mut back = [0; 8];
+    back.copy_from_slice(&item[..8]);
+    Ok(u64::from_le_bytes(back))
 }

@@ -1,4 +1,4 @@
-//! `memory` (seed 001, section 2.2): what does a task cost in memory, and what does a
+//! `memory`: what does a task cost in memory, and what does a
 //! deep recursive `async fn` cost against the same work as a loop?
 //!
 //! Idle tasks: N tasks spawned and each polled once, left waiting for a wake that never
@@ -16,15 +16,19 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
-use turnstile_benches::lab::{
-    counted, idle_task, spawn_idle, take_tally, yield_in_loop, yield_recursively, LabRuntime,
-};
+use turnstile_compare::tally::{counted, frame, take_tally};
+use turnstile_compare::Runtime;
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 
 use super::{Experiment, Lab};
 use crate::machine;
 use crate::plot::{self, Bars, Series};
-use crate::report::{bytes, duration_ns, opt, thousands, ExperimentReport, Report, Section};
+use crate::report::{bytes, duration_ns, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::sources;
 use crate::worker::{self, Job};
 
 /// The knobs of `memory`.
@@ -164,9 +168,6 @@ impl Experiment for super::Memory {
         Ok(MemoryReport { idle, recursion })
     }
 
-    fn into_tour(report: MemoryReport) -> ExperimentReport {
-        ExperimentReport::Memory(report)
-    }
 }
 
 /// The child's side of the idle-task run.
@@ -174,7 +175,7 @@ pub fn run_idle_job(job: &IdleJob) -> IdleRow {
     on_runtime!(job.runtime, R => idle_on::<R>(job))
 }
 
-fn idle_on<R: LabRuntime>(job: &IdleJob) -> IdleRow {
+fn idle_on<R: Runtime>(job: &IdleJob) -> IdleRow {
     let rt = R::fresh();
     rt.block_on(async {});
     let rss_before = machine::rss();
@@ -214,7 +215,7 @@ pub fn run_recursion_job(job: &RecursionJob) -> anyhow::Result<RecursionRow> {
         .map_err(|_| anyhow::anyhow!("the recursion thread panicked"))
 }
 
-fn recursion_on<R: LabRuntime>(job: &RecursionJob) -> RecursionRow {
+fn recursion_on<R: Runtime>(job: &RecursionJob) -> RecursionRow {
     let rt = R::fresh();
     rt.block_on(async {});
     let before = rt.loop_counts();
@@ -267,10 +268,13 @@ impl Report for MemoryReport {
     }
 
     fn question(&self) -> String {
-        "Seed 001 (section 2.2): a Python coroutine object is 200-300 bytes and a Future \
-         400-500 (sys.getsizeof); a 10,000-deep recursive coroutine piles up frames. What \
-         does a waiting task hold here, and what does recursion cost against a loop?"
-            .into()
+        format!(
+            "Claim: a Python coroutine object is 200-300 bytes and a Future 400-500 \
+             (sys.getsizeof), and a 10,000-deep recursive coroutine piles up frames ({}, \
+             sections 2.2 and 1.2). What does a waiting task hold here, and what does \
+             recursion cost against a loop?",
+            sources::BOTTLENECKS
+        )
     }
 
     fn sections(&self) -> Vec<Section> {
@@ -427,4 +431,86 @@ impl Report for MemoryReport {
             },
         )
     }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+thread_local! {
+    static IDLE_STARTED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The future of one idle task: it notes that it has started, then waits forever.
+///
+/// ```
+/// let size = std::mem::size_of_val(&turnstile_lab::experiments::memory::idle_task());
+/// assert!(size < 64);
+/// ```
+pub async fn idle_task() {
+    IDLE_STARTED.with(|n| n.set(n.get() + 1));
+    std::future::pending::<()>().await
+}
+
+/// Spawns `tasks` [`idle_task`]s, detaches them, and returns once each has been polled
+/// once, so that all of them are parked in the runtime waiting for a wake that never
+/// comes. They live until the runtime is dropped.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::memory as lab;
+/// let rt = Tokio::new();
+/// rt.block_on(lab::spawn_idle::<Tokio>(100));
+/// ```
+pub async fn spawn_idle<R: Runtime>(tasks: u64) {
+    let start = IDLE_STARTED.with(Cell::get);
+    for _ in 0..tasks {
+        drop(R::spawn(idle_task()));
+    }
+    while IDLE_STARTED.with(Cell::get) - start < tasks {
+        R::yield_now().await;
+    }
+}
+
+/// `depth` levels of a boxed recursive `async fn`, each yielding once before it calls
+/// the next, every level wrapped in a [`frame`]. Returns `depth`.
+///
+/// Each yield of level `k` resumes through the `k - 1` levels above it, so a task poll
+/// costs as many frame polls as the chain is deep at that moment.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::memory as lab;
+/// tally::take_tally();
+/// assert_eq!(Tokio::new().block_on(tally::counted(lab::yield_recursively::<Tokio>(10))), 10);
+/// let t = tally::take_tally();
+/// assert_eq!((t.polls, t.frames), (11, 10 + 10 * 11 / 2));
+/// ```
+pub fn yield_recursively<R: Runtime>(depth: u64) -> Pin<Box<dyn Future<Output = u64> + Send>> {
+    Box::pin(frame(async move {
+        R::yield_now().await;
+        if depth <= 1 {
+            1
+        } else {
+            yield_recursively::<R>(depth - 1).await + 1
+        }
+    }))
+}
+
+/// The same work as [`yield_recursively`] written as a loop: `depth` yields in one
+/// [`frame`]. Returns `depth`.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::memory as lab;
+/// tally::take_tally();
+/// Tokio::new().block_on(tally::counted(lab::yield_in_loop::<Tokio>(10)));
+/// assert_eq!(tally::take_tally().frames, 11);
+/// ```
+pub async fn yield_in_loop<R: Runtime>(depth: u64) -> u64 {
+    frame(async move {
+        for _ in 0..depth {
+            R::yield_now().await;
+        }
+        depth
+    })
+    .await
 }

@@ -2,9 +2,12 @@
 //! the [`Lab`] context they run in.
 //!
 //! An experiment is a clap `Args` struct (its knobs), a `run` that measures on each
-//! chosen runtime, and a serde report that renders itself (tables, notes, a plot). To
-//! add one: write its module, implement [`Experiment`] for a marker type, and add a
-//! variant to `cli::Command` and to `report::ExperimentReport` and a line to the tour.
+//! chosen runtime, and a serde report that renders itself (tables, notes computed from
+//! its rows, a plot). To add one: write its module (workload, server, report and all),
+//! implement [`Experiment`] for its marker type, and register it in the one list below,
+//! the `registry!` call. The list makes its subcommand ([`ExperimentCommand`]), its
+//! place in the tour ([`tour`]) and in the tour's report ([`ExperimentReport`]), and its
+//! name in [`NAMES`], which the smoke tests walk.
 
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -15,18 +18,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::machine::Machine;
-use crate::report::{ExperimentReport, Report};
+use crate::report::Report;
 use crate::runtimes::Rt;
-
-pub mod chain;
-pub mod cpu_share;
-pub mod echo;
-pub mod gather;
-pub mod http;
-pub mod limit;
-pub mod memory;
-pub mod stall;
-pub mod yield_cost;
 
 /// What every experiment runs with.
 #[derive(Clone, Debug)]
@@ -45,6 +38,29 @@ impl Lab {
     /// A knob's value: what the user gave, else the smoke or the normal default.
     pub fn size<T>(&self, given: Option<T>, normal: T, smoke: T) -> T {
         given.unwrap_or(if self.smoke { smoke } else { normal })
+    }
+
+    /// Measures every setting on every runtime, settings outer and runtimes inner (so
+    /// that a table reads the runtimes side by side), under one progress bar named
+    /// `name`; returns the rows in that order. The experiment says how to measure one
+    /// (runtime, setting) pair; the sweep owns the loop and the bar.
+    pub fn sweep<S: std::fmt::Display, Row>(
+        &self,
+        name: &str,
+        settings: &[S],
+        mut measure: impl FnMut(Rt, &S) -> anyhow::Result<Row>,
+    ) -> anyhow::Result<Vec<Row>> {
+        let bar = self.progress((settings.len() * self.runtimes.len()) as u64, name);
+        let mut rows = Vec::with_capacity(settings.len() * self.runtimes.len());
+        for setting in settings {
+            for &runtime in &self.runtimes {
+                bar.set_message(format!("{runtime}, {setting}"));
+                rows.push(measure(runtime, setting)?);
+                bar.inc(1);
+            }
+        }
+        bar.finish_and_clear();
+        Ok(rows)
     }
 
     /// A progress bar over `steps` steps, on stderr (hidden when stderr is not a
@@ -77,8 +93,6 @@ pub trait Experiment {
     fn tour_args(full: bool) -> Self::Args;
     /// Measures on every runtime in `lab`.
     fn run(args: &Self::Args, lab: &Lab) -> anyhow::Result<Self::Report>;
-    /// The report as one entry of the tour's report.
-    fn into_tour(report: Self::Report) -> ExperimentReport;
 }
 
 /// An `Args` struct with every knob at its default, as if given no flags.
@@ -90,30 +104,94 @@ pub fn default_args<A: clap::Args>() -> A {
     A::from_arg_matches(&matches).expect("defaults parse into the Args struct")
 }
 
-/// `chain` (seed 002).
-#[derive(Debug)]
-pub struct Chain;
-/// `yield-cost` (seed 001, section 2.1).
-#[derive(Debug)]
-pub struct YieldCost;
-/// `gather` (seed 000).
-#[derive(Debug)]
-pub struct Gather;
-/// `memory` (seed 001, section 2.2).
-#[derive(Debug)]
-pub struct Memory;
-/// `echo` (seed 001, section 10.1).
-#[derive(Debug)]
-pub struct Echo;
-/// `limit` (seeds 000, 002).
-#[derive(Debug)]
-pub struct Limit;
-/// `cpu-share` (seed 003).
-#[derive(Debug)]
-pub struct CpuShare;
-/// `http`: hyper's hello world.
-#[derive(Debug)]
-pub struct Http;
-/// `stall` (seed 001 section 1.1, seed 003).
-#[derive(Debug)]
-pub struct Stall;
+/// Declares the experiments, once each: its module, a marker type, the
+/// subcommands, the tour's order, the tour report's variants, and [`NAMES`].
+macro_rules! registry {
+    ($($(#[doc = $doc:literal])* $Variant:ident => $module:ident,)*) => {
+        $(
+            pub mod $module;
+
+            $(#[doc = $doc])*
+            #[derive(Debug)]
+            pub struct $Variant;
+        )*
+
+        /// One subcommand per experiment, with that experiment's knobs.
+        #[derive(Debug, clap::Subcommand)]
+        pub enum ExperimentCommand {
+            $(
+                $(#[doc = $doc])*
+                $Variant(<$Variant as Experiment>::Args),
+            )*
+        }
+
+        /// One experiment's report, tagged with the experiment's name in JSON.
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "experiment", content = "report", rename_all = "kebab-case")]
+        pub enum ExperimentReport {
+            $(
+                $(#[doc = $doc])*
+                $Variant(<$Variant as Experiment>::Report),
+            )*
+        }
+
+        impl ExperimentReport {
+            /// The report inside, to render.
+            pub fn as_report(&self) -> &dyn Report {
+                match self {
+                    $(ExperimentReport::$Variant(r) => r,)*
+                }
+            }
+        }
+
+        impl ExperimentCommand {
+            /// Runs the experiment with the knobs given, prints its report and writes
+            /// its files.
+            pub fn run(&self, lab: &Lab) -> anyhow::Result<ExperimentReport> {
+                match self {
+                    $(ExperimentCommand::$Variant(args) => {
+                        crate::cli::one::<$Variant>(args, lab).map(ExperimentReport::$Variant)
+                    })*
+                }
+            }
+        }
+
+        /// Every experiment's name (its subcommand and file stem), in the tour's order.
+        pub const NAMES: &[&str] = &[$(<$Variant as Experiment>::NAME,)*];
+
+        /// Runs every experiment in its tour form (`full`: the long forms), in order.
+        pub fn tour(full: bool, lab: &Lab) -> anyhow::Result<Vec<ExperimentReport>> {
+            Ok(vec![$(
+                crate::cli::one::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)
+                    .map(ExperimentReport::$Variant)?,
+            )*])
+        }
+    };
+}
+
+registry! {
+    /// Does every .await go back to the loop? Await chains of depth 1, 5, 50.
+    Chain => chain,
+    /// What one call, await, yield, task switch and thread switch cost.
+    YieldCost => yield_cost,
+    /// 10,000 and 100,000 tasks sleeping 3 x 100 ms: all at once, batched, behind a
+    /// semaphore.
+    Gather => gather,
+    /// Bytes per idle task; a deep recursive async fn against a loop.
+    Memory => memory,
+    /// TCP and UDP echo servers: round trips per second, p99, and the server's CPU
+    /// time and system calls per request, server and load generator on separate cores.
+    Echo => echo,
+    /// Clients against a server that serves 100 connections at once; plain, semaphore
+    /// and buffer_unordered from 10 to 2,000 in flight.
+    Limit => limit,
+    /// Request latency against the CPU share of each request's work, inline and
+    /// through spawn_blocking.
+    CpuShare => cpu_share,
+    /// hyper's hello world on each runtime, driven by wrk, h2load or the lab's own
+    /// generator, with the server's CPU time and system calls per request.
+    Http => http,
+    /// A heartbeat's lateness while another task blocks, computes, or offloads;
+    /// turnstile's stall reports.
+    Stall => stall,
+}

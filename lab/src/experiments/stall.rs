@@ -1,4 +1,4 @@
-//! `stall` (seed 001 section 1.1, seed 003): what does one blocking call cost the loop?
+//! `stall`: what does one blocking call cost the loop?
 //!
 //! A heartbeat task sleeps 1 ms at a time and records how late each wake-up is. Beside
 //! it, another task injects stalls of a fixed length, three ways: (a) a blocking
@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 use clap::value_parser;
 use serde::{Deserialize, Serialize};
 use turnstile::probes::Level;
-use turnstile_benches::lab::LabRuntime;
-use turnstile_benches::net::spin;
-use turnstile_benches::{Tokio, Turnstile};
+use turnstile_compare::workloads::spin;
+use turnstile_compare::{Runtime, Smol, Tokio, Turnstile};
 
 use super::{Experiment, Lab};
 use crate::load::{micros, Latency};
 use crate::plot::{self, Bars, Series};
-use crate::report::{thousands, ExperimentReport, Report, Section};
+use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `stall`.
 #[derive(clap::Args, Clone, Debug)]
@@ -60,6 +60,12 @@ impl Way {
             Way::CpuLoop => "(b) CPU loop",
             Way::SpawnBlocking => "(c) spawn_blocking",
         }
+    }
+}
+
+impl std::fmt::Display for Way {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
     }
 }
 
@@ -123,12 +129,8 @@ impl Experiment for super::Stall {
             stalls,
             gap: Duration::from_millis(args.gap_ms),
         };
-        let bar = lab.progress((lab.runtimes.len() * Way::ALL.len()) as u64, "stall");
-        let mut rows = Vec::new();
-        for &runtime in &lab.runtimes {
-            for way in Way::ALL {
-                bar.set_message(format!("{runtime}, {}", way.label()));
-                rows.push(match runtime {
+        let rows = lab.sweep("stall", &Way::ALL, |runtime, &way| {
+            Ok(match runtime {
                     Rt::Turnstile => {
                         let rt = Turnstile::new(Level::Timing);
                         let (ticks, lags) = heartbeat::<Turnstile>(&rt, way, setting);
@@ -151,11 +153,13 @@ impl Experiment for super::Stall {
                         let (ticks, lags) = heartbeat::<Tokio>(&rt, way, setting);
                         row(runtime, way, setting, ticks, lags, None)
                     }
-                });
-                bar.inc(1);
-            }
-        }
-        bar.finish_and_clear();
+                    Rt::Smol => {
+                        let rt = Smol::new();
+                        let (ticks, lags) = heartbeat::<Smol>(&rt, way, setting);
+                        row(runtime, way, setting, ticks, lags, None)
+                    }
+            })
+        })?;
         Ok(StallReportTable {
             stall_ms,
             stalls,
@@ -163,9 +167,6 @@ impl Experiment for super::Stall {
         })
     }
 
-    fn into_tour(report: StallReportTable) -> ExperimentReport {
-        ExperimentReport::Stall(report)
-    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -200,7 +201,7 @@ fn row(
 /// A stall that starts while the heartbeat sleeps holds its next wake-up, due at most
 /// 1 ms after the stall began, until the stall ends: so each stall on the loop makes
 /// one tick late by at least the stall minus 1 ms, and a busy machine only adds to it.
-fn heartbeat<R: LabRuntime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
+fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
     rt.block_on(async move {
         let stop = Arc::new(AtomicBool::new(false));
         let beat_stop = stop.clone();
@@ -246,11 +247,14 @@ impl Report for StallReportTable {
 
     fn question(&self) -> String {
         format!(
-            "Seed 001 §1.1 and seed 003: a blocking call or a CPU loop inside a coroutine \
-             stalls the whole loop. Here: a heartbeat task wakes every 1 ms and records how \
+            "Claim: a blocking call (`time.sleep(1)`) or a CPU loop (`sum(range(10**7))`) \
+             inside a coroutine stalls the whole loop ({}, section 1.1; {}). Here: a heartbeat task wakes every 1 ms and records how \
              late it is, while another task makes {} stalls of {} ms each, three ways. \
              turnstile runs with its probes at Level::Timing (stall threshold 10 ms).",
-            self.stalls, self.stall_ms
+            sources::BOTTLENECKS,
+            sources::NOT_CONCURRENT,
+            self.stalls,
+            self.stall_ms
         )
     }
 
@@ -301,12 +305,50 @@ impl Report for StallReportTable {
                 ));
             }
         }
+        // Checked from the rows: a stall on the loop holds the heartbeat for (nearly)
+        // the whole stall; offloaded work holds it for well under half of one.
+        let stall_us = self.stall_ms as f64 * 1e3;
+        let worst = |on_loop: bool| -> Vec<(Rt, f64)> {
+            self.rows
+                .iter()
+                .filter(|r| (r.way != Way::SpawnBlocking) == on_loop)
+                .map(|r| (r.runtime, r.lag.max_us))
+                .collect()
+        };
+        let list = |rows: &[(Rt, f64)]| {
+            rows.iter()
+                .map(|(rt, us)| format!("{rt} {}", micros(*us)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let held = worst(true);
+        if !held.is_empty() {
+            let all = held.iter().all(|&(_, us)| us >= 0.9 * stall_us);
+            notes.push(format!(
+                "On the loop, a stall of {} ms {} the heartbeat for the whole stall (worst \
+                 lag per run: {}): the loop has one thread, and the stalling task does not \
+                 give it back.",
+                self.stall_ms,
+                if all { "held" } else { "did not always hold" },
+                list(&held)
+            ));
+        }
+        let offloaded = worst(false);
+        if !offloaded.is_empty() {
+            let kept = offloaded.iter().all(|&(_, us)| us < 0.5 * stall_us);
+            notes.push(format!(
+                "Through spawn_blocking the same work {} (worst lag: {}).",
+                if kept {
+                    "ran on another thread and the heartbeat kept time"
+                } else {
+                    "still made the heartbeat late on some runtime"
+                },
+                list(&offloaded)
+            ));
+        }
         notes.push(
-            "(a) and (b) hold the heartbeat for the whole stall on both runtimes: the loop \
-             has one thread and the stalling task does not give it back. (c) moves the \
-             same work to another thread, and the heartbeat keeps time. tokio has no stall \
-             reports; turnstile's say which task stalled, for how long, and whether it was \
-             computing (on-CPU) or blocked (off-CPU)."
+            "Only turnstile reports stalls: its reports say which task stalled, for how \
+             long, and whether it was computing (on-CPU) or blocked (off-CPU)."
                 .into(),
         );
         notes

@@ -1,4 +1,4 @@
-//! `yield-cost` (seed 001, section 2.1): the switch-cost table, measured here.
+//! `yield-cost`: the switch-cost table of the asyncio survey, measured here.
 //!
 //! From a plain function call up to an OS thread switch: an `.await` of a ready future,
 //! a 5-deep ready chain, one `yield_now` through each loop, a task-to-task ping-pong on
@@ -6,7 +6,7 @@
 //! one core, where every pass is a real context switch). Each figure is the median of
 //! several samples, in ns and as a multiple of the function call of the same run.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::hint::black_box;
 use std::path::Path;
 use std::pin::pin;
@@ -17,15 +17,19 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use clap::value_parser;
+use futures::task::AtomicWaker;
 use serde::{Deserialize, Serialize};
 use turnstile::probes::Level;
-use turnstile_benches::lab::{ping_pong, with_chain, Chain, ChainVisitor, LabRuntime, ReadyLeaf};
-use turnstile_benches::{workloads, BenchRuntime, Turnstile};
+use turnstile_compare::tally::counted;
+use turnstile_compare::{workloads, Runtime, Turnstile};
+
+use super::chain::{with_chain, Chain, ChainVisitor, ReadyLeaf};
 
 use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
-use crate::report::{self, duration_ns, ExperimentReport, Report, Section};
+use crate::report::{self, duration_ns, Report, Section};
 use crate::runtimes::Rt;
+use crate::sources;
 
 /// The knobs of `yield-cost`.
 #[derive(clap::Args, Clone, Debug)]
@@ -58,8 +62,9 @@ pub struct CostRow {
     pub samples_ns: Vec<f64>,
     /// `ns` as a multiple of the function call's.
     pub times_call: f64,
-    /// The seed's figure for the same kind of operation in Python, if it gives one.
-    pub seed: Option<String>,
+    /// The asyncio survey's figure for the same kind of operation in Python, if it
+    /// gives one.
+    pub python: Option<String>,
 }
 
 /// What `yield-cost` measured.
@@ -77,9 +82,9 @@ pub struct YieldCostReport {
     pub skipped: Vec<String>,
 }
 
-const SEED_CALL: &str = "50-100 ns";
-const SEED_COROUTINE: &str = "800-1,200 ns";
-const SEED_THREAD: &str = "5,000-20,000 ns";
+const PYTHON_CALL: &str = "50-100 ns";
+const PYTHON_COROUTINE: &str = "800-1,200 ns";
+const PYTHON_THREAD: &str = "5,000-20,000 ns";
 
 impl Experiment for super::YieldCost {
     const NAME: &'static str = "yield-cost";
@@ -108,7 +113,7 @@ impl Experiment for super::YieldCost {
                 "call",
                 "a plain function call (not inlined)".into(),
                 None,
-                Some(SEED_CALL),
+                Some(PYTHON_CALL),
                 Box::new(move || Some(time_calls(ops))),
             ),
             (
@@ -131,7 +136,7 @@ impl Experiment for super::YieldCost {
                 "yield-probes-off",
                 "one yield_now through the loop (probes Off)".into(),
                 Some(Rt::Turnstile),
-                Some(SEED_COROUTINE),
+                Some(PYTHON_COROUTINE),
                 Box::new(move || Some(time_yields(&Turnstile::new(Level::Off), ops))),
             ));
         }
@@ -140,7 +145,7 @@ impl Experiment for super::YieldCost {
                 "yield",
                 "one yield_now through the loop".into(),
                 Some(rt),
-                Some(SEED_COROUTINE),
+                Some(PYTHON_COROUTINE),
                 Box::new(move || Some(on_runtime!(rt, R => time_yields(&R::fresh(), ops)))),
             ));
         }
@@ -149,7 +154,7 @@ impl Experiment for super::YieldCost {
                 "ping-pong",
                 "task-to-task switch (two tasks pass a baton)".into(),
                 Some(rt),
-                Some(SEED_COROUTINE),
+                Some(PYTHON_COROUTINE),
                 Box::new(move || Some(on_runtime!(rt, R => time_ping_pong::<R>(ops)))),
             ));
         }
@@ -157,7 +162,7 @@ impl Experiment for super::YieldCost {
             "threads",
             "OS thread switch: two threads pass a baton, any core".into(),
             None,
-            Some(SEED_THREAD),
+            Some(PYTHON_THREAD),
             Box::new(move || time_threads(thread_rounds, None)),
         ));
         let mut skipped = Vec::new();
@@ -167,7 +172,7 @@ impl Experiment for super::YieldCost {
                 "threads-one-core",
                 format!("OS thread switch: both threads pinned to CPU {cpu}"),
                 None,
-                Some(SEED_THREAD),
+                Some(PYTHON_THREAD),
                 Box::new(move || time_threads(thread_rounds, Some(cpu))),
             )),
             _ => skipped.push("threads-one-core: pinning threads to one CPU was refused".into()),
@@ -175,7 +180,7 @@ impl Experiment for super::YieldCost {
 
         let bar = lab.progress(plan.len() as u64 * u64::from(samples), "yield-cost");
         let mut rows = Vec::new();
-        for (op, what, runtime, seed, measure) in &plan {
+        for (op, what, runtime, python, measure) in &plan {
             let label = runtime.map_or_else(|| what.clone(), |rt| format!("{what}, {rt}"));
             bar.set_message(label);
             let samples_ns: Option<Vec<f64>> = (0..samples)
@@ -196,7 +201,7 @@ impl Experiment for super::YieldCost {
                 ns: report::median(&samples_ns),
                 samples_ns,
                 times_call: 0.0,
-                seed: seed.map(str::to_string),
+                python: python.map(str::to_string),
             });
         }
         bar.finish_and_clear();
@@ -213,9 +218,6 @@ impl Experiment for super::YieldCost {
         })
     }
 
-    fn into_tour(report: YieldCostReport) -> ExperimentReport {
-        ExperimentReport::YieldCost(report)
-    }
 }
 
 /// What a plain call costs: a small function the optimizer may not inline or fold.
@@ -281,13 +283,13 @@ impl ChainVisitor for ReadyChain {
     }
 }
 
-fn time_yields<R: BenchRuntime>(rt: &R, ops: u64) -> f64 {
+fn time_yields<R: Runtime>(rt: &R, ops: u64) -> f64 {
     let start = Instant::now();
     rt.block_on(workloads::yield_one::<R>(ops as usize));
     start.elapsed().as_nanos() as f64 / ops as f64
 }
 
-fn time_ping_pong<R: LabRuntime>(rounds: u64) -> f64 {
+fn time_ping_pong<R: Runtime>(rounds: u64) -> f64 {
     let rt = R::fresh();
     let start = Instant::now();
     rt.block_on(ping_pong::<R>(rounds));
@@ -370,10 +372,12 @@ impl Report for YieldCostReport {
     }
 
     fn question(&self) -> String {
-        "Seed 001 (section 2.1) gives a table for Python: a function call 50-100 ns, a \
-         coroutine switch 800-1,200 ns, a thread switch 5,000-20,000 ns. What are the \
-         same steps in Rust, on turnstile and on tokio?"
-            .into()
+        format!(
+            "Claim: in Python a function call costs 50-100 ns, a coroutine switch \
+             800-1,200 ns and a thread switch 5,000-20,000 ns ({}, section 2.1). What \
+             are the same steps in Rust, on each runtime?",
+            sources::BOTTLENECKS
+        )
     }
 
     fn sections(&self) -> Vec<Section> {
@@ -384,7 +388,13 @@ impl Report for YieldCostReport {
                 report::thousands(self.ops),
                 report::thousands(self.thread_rounds)
             ),
-            &["operation", "runtime", "per op", "x call", "seed (Python)"],
+            &[
+                "operation",
+                "runtime",
+                "per op",
+                "x call",
+                "Python (article)",
+            ],
             2,
         );
         for row in &self.rows {
@@ -393,7 +403,7 @@ impl Report for YieldCostReport {
                 row.runtime.map_or_else(|| "-".into(), |rt| rt.to_string()),
                 duration_ns(row.ns),
                 format!("{:.1}", row.times_call),
-                row.seed.clone().unwrap_or_default(),
+                row.python.clone().unwrap_or_default(),
             ]);
         }
         vec![s]
@@ -415,28 +425,32 @@ impl Report for YieldCostReport {
                 duration_ns(call)
             ));
         }
-        if let (Some(t), Some(k)) = (
-            find("yield", Some(Rt::Turnstile)),
-            find("yield", Some(Rt::Tokio)),
-        ) {
-            notes.push(format!(
-                "One yield through the loop: turnstile {}, tokio {} (turnstile / tokio = \
-                 {:.2}).",
-                duration_ns(t),
-                duration_ns(k),
-                t / k
-            ));
-        }
-        if let (Some(t), Some(k)) = (
-            find("ping-pong", Some(Rt::Turnstile)),
-            find("ping-pong", Some(Rt::Tokio)),
-        ) {
-            notes.push(format!(
-                "A task-to-task switch: turnstile {}, tokio {} (turnstile / tokio = {:.2}).",
-                duration_ns(t),
-                duration_ns(k),
-                t / k
-            ));
+        for (op, what) in [
+            ("yield", "One yield through the loop"),
+            ("ping-pong", "A task-to-task switch"),
+        ] {
+            let Some(t) = find(op, Some(Rt::Turnstile)) else {
+                continue;
+            };
+            let others: Vec<String> = Rt::ALL
+                .into_iter()
+                .filter(|&rt| rt != Rt::Turnstile)
+                .filter_map(|rt| {
+                    let k = find(op, Some(rt))?;
+                    Some(format!(
+                        "{rt} {} (turnstile / {rt} = {:.2})",
+                        duration_ns(k),
+                        t / k
+                    ))
+                })
+                .collect();
+            if !others.is_empty() {
+                notes.push(format!(
+                    "{what}: turnstile {}, {}.",
+                    duration_ns(t),
+                    others.join(", ")
+                ));
+            }
         }
         let switch = find("ping-pong", Some(Rt::Turnstile)).or(find("ping-pong", Some(Rt::Tokio)));
         let thread = find("threads-one-core", None).or(find("threads", None));
@@ -472,5 +486,60 @@ impl Report for YieldCostReport {
                 format: duration_ns,
             },
         )
+    }
+}
+
+// The workload of this experiment, written once against `Runtime`.
+
+/// Two tasks passing a baton `rounds` times each way; every pass is one wake of the
+/// other task and one yield of this one: a task-to-task switch through the loop.
+///
+/// ```
+/// use turnstile_compare::{tally, Runtime, Tokio};
+/// use turnstile_lab::experiments::yield_cost as lab;
+/// tally::take_tally();
+/// Tokio::new().block_on(lab::ping_pong::<Tokio>(10));
+/// // Each player passes once per poll (the first poll may find the baton elsewhere).
+/// assert!(tally::take_tally().polls >= 2 * 10);
+/// ```
+pub async fn ping_pong<R: Runtime>(rounds: u64) {
+    let baton = Arc::new(Baton::default());
+    let players: Vec<_> = (0..2)
+        .map(|me| {
+            let baton = baton.clone();
+            R::spawn(counted(async move { baton.play(me, rounds).await }))
+        })
+        .collect();
+    for p in players {
+        p.await.expect("ping-pong player");
+    }
+}
+
+/// Whose turn it is (the count of passes so far: even for player 0), and each player's
+/// waker.
+#[derive(Default)]
+struct Baton {
+    passes: AtomicU64,
+    wakers: [AtomicWaker; 2],
+}
+
+impl Baton {
+    async fn play(&self, me: u64, rounds: u64) {
+        for _ in 0..rounds {
+            poll_fn(|cx| {
+                if self.passes.load(Ordering::Acquire) % 2 == me {
+                    return Poll::Ready(());
+                }
+                self.wakers[me as usize].register(cx.waker());
+                if self.passes.load(Ordering::Acquire) % 2 == me {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            self.passes.fetch_add(1, Ordering::AcqRel);
+            self.wakers[1 - me as usize].wake();
+        }
     }
 }

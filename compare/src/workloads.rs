@@ -1,4 +1,5 @@
-//! The workloads, each generic over [`BenchRuntime`]. Run them inside `block_on`.
+//! The workloads the benches time, each generic over [`Runtime`]. Run them inside
+//! `block_on`.
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -7,15 +8,15 @@ use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 
-use crate::BenchRuntime;
+use crate::Runtime;
 
 /// One task yielding `yields` times.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// Tokio::new().block_on(workloads::yield_one::<Tokio>(100));
 /// ```
-pub async fn yield_one<R: BenchRuntime>(yields: usize) {
+pub async fn yield_one<R: Runtime>(yields: usize) {
     R::spawn(async move {
         for _ in 0..yields {
             R::yield_now().await;
@@ -28,10 +29,10 @@ pub async fn yield_one<R: BenchRuntime>(yields: usize) {
 /// `tasks` tasks each yielding `yields` times, interleaved by the loop.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// Tokio::new().block_on(workloads::yield_many::<Tokio>(10, 10));
 /// ```
-pub async fn yield_many<R: BenchRuntime>(tasks: usize, yields: usize) {
+pub async fn yield_many<R: Runtime>(tasks: usize, yields: usize) {
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
             R::spawn(async move {
@@ -49,10 +50,10 @@ pub async fn yield_many<R: BenchRuntime>(tasks: usize, yields: usize) {
 /// `tasks` spawns from the `block_on` future, each awaited.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// Tokio::new().block_on(workloads::spawn_many_local::<Tokio>(10));
 /// ```
-pub async fn spawn_many_local<R: BenchRuntime>(tasks: usize) {
+pub async fn spawn_many_local<R: Runtime>(tasks: usize) {
     let handles: Vec<_> = (0..tasks).map(|i| R::spawn(async move { i })).collect();
     for (i, h) in handles.into_iter().enumerate() {
         assert_eq!(h.await.unwrap(), i);
@@ -63,10 +64,10 @@ pub async fn spawn_many_local<R: BenchRuntime>(tasks: usize) {
 /// `block_on` that awaits them all: the spawns travel the remote path.
 ///
 /// ```
-/// use turnstile_benches::{workloads, Tokio};
+/// use turnstile_compare::{workloads, Tokio};
 /// workloads::spawn_many_remote(&Tokio::new(), 10);
 /// ```
-pub fn spawn_many_remote<R: BenchRuntime>(rt: &R, tasks: usize) {
+pub fn spawn_many_remote<R: Runtime>(rt: &R, tasks: usize) {
     let handle = rt.handle();
     let handles: Vec<_> = (0..tasks)
         .map(|i| R::spawn_remote(&handle, async move { i }))
@@ -82,12 +83,12 @@ pub fn spawn_many_remote<R: BenchRuntime>(rt: &R, tasks: usize) {
 /// once inside `block_on` before a `spawn_many_remote` measured on a busy loop.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// let rt = Tokio::new();
 /// rt.block_on(async { workloads::keep_busy::<Tokio>() });
 /// workloads::spawn_many_remote(&rt, 10);
 /// ```
-pub fn keep_busy<R: BenchRuntime>() {
+pub fn keep_busy<R: Runtime>() {
     drop(R::spawn(async { keep_busy::<R>() }));
 }
 
@@ -95,10 +96,10 @@ pub fn keep_busy<R: BenchRuntime>() {
 /// await its reply over another.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// Tokio::new().block_on(workloads::ping_pong::<Tokio>(10));
 /// ```
-pub async fn ping_pong<R: BenchRuntime>(round_trips: usize) {
+pub async fn ping_pong<R: Runtime>(round_trips: usize) {
     for _ in 0..round_trips {
         let (ping_tx, ping_rx) = oneshot::channel::<()>();
         let (pong_tx, pong_rx) = oneshot::channel::<()>();
@@ -114,11 +115,11 @@ pub async fn ping_pong<R: BenchRuntime>(round_trips: usize) {
 /// A chain of `depth` tasks, each spawning the next; the last one signals the end.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// Tokio::new().block_on(workloads::chained_spawn::<Tokio>(10));
 /// ```
-pub async fn chained_spawn<R: BenchRuntime>(depth: usize) {
-    fn link<R: BenchRuntime>(done: oneshot::Sender<()>, left: usize) {
+pub async fn chained_spawn<R: Runtime>(depth: usize) {
+    fn link<R: Runtime>(done: oneshot::Sender<()>, left: usize) {
         if left == 0 {
             done.send(()).unwrap();
         } else {
@@ -150,7 +151,7 @@ async fn chain1() -> u64 {
 /// await reaches the loop, so this measures what the runtime adds around plain calls.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// assert_eq!(Tokio::new().block_on(workloads::await_chain(10)), 10);
 /// ```
 pub async fn await_chain(calls: usize) -> u64 {
@@ -164,11 +165,11 @@ pub async fn await_chain(calls: usize) -> u64 {
 /// `tasks` tasks each sleeping `sleep` on the runtime's timers, all awaited.
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// let d = std::time::Duration::from_millis(1);
 /// Tokio::new().block_on(workloads::timers::<Tokio>(10, d));
 /// ```
-pub async fn timers<R: BenchRuntime>(tasks: usize, sleep: Duration) {
+pub async fn timers<R: Runtime>(tasks: usize, sleep: Duration) {
     let handles: Vec<_> = (0..tasks)
         .map(|_| R::spawn(async move { R::sleep_until(Instant::now() + sleep).await }))
         .collect();
@@ -181,10 +182,10 @@ pub async fn timers<R: BenchRuntime>(tasks: usize, sleep: Duration) {
 /// dropped (so it is cancelled).
 ///
 /// ```
-/// use turnstile_benches::{workloads, BenchRuntime, Tokio};
+/// use turnstile_compare::{workloads, Runtime, Tokio};
 /// Tokio::new().block_on(workloads::timer_cancel::<Tokio>(10));
 /// ```
-pub async fn timer_cancel<R: BenchRuntime>(timers: usize) {
+pub async fn timer_cancel<R: Runtime>(timers: usize) {
     let far = Instant::now() + Duration::from_secs(3600);
     poll_fn(|cx| {
         for _ in 0..timers {
@@ -194,4 +195,22 @@ pub async fn timer_cancel<R: BenchRuntime>(timers: usize) {
         Poll::Ready(())
     })
     .await;
+}
+
+/// Spins on the CPU for `duration` of wall time.
+///
+/// ```
+/// let start = std::time::Instant::now();
+/// turnstile_compare::workloads::spin(std::time::Duration::from_millis(1));
+/// assert!(start.elapsed() >= std::time::Duration::from_millis(1));
+/// ```
+pub fn spin(duration: Duration) {
+    let start = std::time::Instant::now();
+    let mut x = 0u64;
+    while start.elapsed() < duration {
+        for i in 0..64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+    }
+    std::hint::black_box(x);
 }
