@@ -7,9 +7,10 @@
 //! unit through [`poll_proceed`] before they complete (a socket operation that then
 //! would block gives it back). When the budget is spent, the leaf
 //! wakes its task and returns `Pending` instead: a *budget yield*. The task goes to the
-//! back of the ready queue like any task that yields, so the other ready tasks, the
-//! reactor and the timers get their turn, and then it resumes where it was with a
-//! fresh budget. An operation that has to wait uses no budget: it yields anyway.
+//! back of the ready queue like any task that yields, and the next turn polls the
+//! reactor and fires due timers (not only every `event_interval` turns), so the other
+//! ready tasks, the sockets and the timers get their turn; then it resumes where it
+//! was with a fresh budget. An operation that has to wait uses no budget: it yields anyway.
 //!
 //! Budget yields are counted (`budget_yields`), and at `Level::Timing` attributed to
 //! the task and the await site, so the probes tell a yield the code asked for from one
@@ -55,6 +56,9 @@ pub(crate) fn refund() {
 fn budget_yield(cx: &mut Context<'_>, site: SiteTag) -> Poll<()> {
     let yielded = context::with_current(|core: &Core| {
         core.probes().bump(Counter::BudgetYields);
+        // A task that spends whole budgets is the kind that keeps timers and sockets
+        // waiting: the next turn looks at them, rather than `event_interval` turns on.
+        core.io().poll_soon();
         if let Some(timing) = core.probes().timing() {
             timing.budget_yield();
         }

@@ -157,6 +157,14 @@ impl IoDriver {
         }
     }
 
+    /// Makes the next busy turn poll the reactor (and fire due timers), whatever the
+    /// countdown says: after a budget yield, whose task is exactly the kind that would
+    /// keep I/O and timers waiting for `event_interval` turns.
+    #[inline]
+    pub(crate) fn poll_soon(&self) {
+        self.countdown.set(1);
+    }
+
     /// How long a park may last: until the next timer deadline (none: no limit).
     pub(crate) fn park_timeout(&self, now: Instant) -> Option<Duration> {
         self.timers

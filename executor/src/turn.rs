@@ -8,7 +8,9 @@
 //!    the loop *parks*: it blocks in `epoll_wait` until the next timer deadline, a
 //!    readiness event or a remote wake. If work is ready, it polls without blocking only
 //!    every `event_interval` turns, so a task that yields in a tight loop does not pay a
-//!    syscall per yield, and I/O is still never starved. Whenever the reactor was polled,
+//!    syscall per yield, and I/O is still never starved; after a budget yield (`coop.rs`)
+//!    the next turn looks at once, since a task that spends whole budgets is the one
+//!    that would keep sockets and timers waiting. Whenever the reactor was polled,
 //!    expired timers fire (their wakes are counted as `timer`).
 //! 3. **Snapshot.** Each task that was on the ready queue when this step began is polled
 //!    once. A task woken during the step, including one that wakes itself, goes to the

@@ -205,3 +205,26 @@ fn a_timeout_fires_even_when_the_future_never_stops_being_ready() {
     assert!(!finished);
     assert!(rt.counters().budget_yields > 0);
 }
+
+#[test]
+fn a_budget_yield_makes_the_next_turn_look_at_timers_and_sockets() {
+    // Without it, a busy loop polls the reactor only every `event_interval` turns, so
+    // a greedy task would still keep due timers waiting for 61 of its budgets.
+    let polled_io = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = polled_io.clone();
+    let rt = Runtime::builder()
+        .probes(Level::Counters)
+        .budget(Some(4))
+        .on_turn(move |turn| seen.borrow_mut().push((turn.budget_yields, turn.polled_io)))
+        .build()
+        .unwrap();
+    rt.block_on(async { turnstile::spawn(ready_sleeps(9)).await.unwrap() });
+    let turns = polled_io.borrow();
+    // Two budget yields (9 sleeps, 4 a poll); each turn after one polled the reactor.
+    let after_budget: Vec<bool> = turns
+        .windows(2)
+        .filter(|w| w[0].0 > 0)
+        .map(|w| w[1].1)
+        .collect();
+    assert_eq!(after_budget, [true, true], "{turns:?}");
+}

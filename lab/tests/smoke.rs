@@ -334,11 +334,15 @@ fn stall_finds_the_injected_stalls() {
     let (dir, _) = run_smoke("stall", &["stall"]);
     let report: StallReportTable = read(&dir, "stall.json");
     assert_eq!((report.stall_ms, report.stalls), (20, 2));
-    assert_eq!(report.rows.len(), 3 * 3, "three ways on three runtimes");
+    // Four ways on three runtimes, and the greedy task without a budget on turnstile.
+    assert_eq!(report.rows.len(), 4 * 3 + 1);
     for r in &report.rows {
         let what = format!("{} {:?}", r.runtime, r.way);
         assert_eq!(r.lag.samples, r.ticks, "{what}");
-        if r.way != Way::SpawnBlocking {
+        if matches!(
+            r.way,
+            Way::BlockingSleep | Way::CpuLoop | Way::GreedyNoBudget
+        ) {
             // Each stall on the loop holds one heartbeat tick for the whole stall; a
             // busy machine can only make more ticks late, not fewer.
             assert!(
@@ -350,10 +354,13 @@ fn stall_finds_the_injected_stalls() {
         match (r.runtime, &r.reports) {
             (Rt::Turnstile, Some(reports)) => {
                 // Polls of 20 ms or more: the injected stalls, each with its class.
+                // The budget is what makes the greedy task yield, and only there.
+                let budget_yields = r.budget_yields.expect("turnstile counts budget yields");
+                assert_eq!(budget_yields > 0, r.way == Way::Greedy, "{what}");
                 let kind = match r.way {
                     Way::BlockingSleep => "OffCpu",
-                    Way::CpuLoop => "OnCpu",
-                    Way::SpawnBlocking => continue,
+                    Way::CpuLoop | Way::GreedyNoBudget => "OnCpu",
+                    Way::SpawnBlocking | Way::Greedy => continue,
                 };
                 let found = reports
                     .iter()
@@ -361,7 +368,7 @@ fn stall_finds_the_injected_stalls() {
                     .count() as u64;
                 assert!(found >= r.stalls, "{what}: {reports:#?}");
             }
-            (Rt::Tokio | Rt::Smol, None) => {}
+            (Rt::Tokio | Rt::Smol, None) => assert_ne!(r.way, Way::GreedyNoBudget),
             other => panic!("{what}: unexpected reports {other:?}"),
         }
     }

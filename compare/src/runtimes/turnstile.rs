@@ -33,6 +33,20 @@ impl Turnstile {
         Turnstile { rt, level }
     }
 
+    /// A runtime built by `builder` (its probe level is `level`): for settings the
+    /// adapter does not choose, such as `Builder::budget`.
+    ///
+    /// ```
+    /// use turnstile::probes::Level;
+    /// let builder = turnstile::Runtime::builder().probes(Level::Counters).budget(None);
+    /// let rt = turnstile_compare::Turnstile::from_builder(builder, Level::Counters);
+    /// assert_eq!(rt.runtime().counters().budget_yields, 0);
+    /// ```
+    pub fn from_builder(builder: turnstile::Builder, level: Level) -> Self {
+        let rt = builder.build().expect("turnstile runtime");
+        Turnstile { rt, level }
+    }
+
     /// The runtime inside, for its probes.
     ///
     /// ```

@@ -1,8 +1,11 @@
 //! `stall`: what does one blocking call cost the loop?
 //!
 //! A heartbeat task sleeps 1 ms at a time and records how late each wake-up is. Beside
-//! it, another task injects stalls of a fixed length, three ways: (a) a blocking
-//! `std::thread::sleep`, (b) a CPU loop, (c) the same CPU loop through `spawn_blocking`.
+//! it, another task injects stalls of a fixed length, four ways: (a) a blocking
+//! `std::thread::sleep`, (b) a CPU loop, (c) the same CPU loop through `spawn_blocking`,
+//! (d) a greedy task: a loop of awaits that are always ready (a zero-length sleep) with
+//! a little work between them, which never blocks yet never has to wait either; on
+//! turnstile once with its cooperative budget (the default) and once without (e).
 //! Reported: the heartbeat's lateness (p50, p99, max) per way and runtime, how many
 //! ticks were late by at least the stall, and on turnstile (probes at
 //! `Level::Timing`, stall threshold 10 ms) the stall reports the probes produced.
@@ -49,19 +52,41 @@ pub enum Way {
     CpuLoop,
     /// The CPU loop on the blocking pool, awaited: the loop stays free.
     SpawnBlocking,
+    /// Ready awaits (`sleep(ZERO)`) with a little work between them: the runtime's
+    /// cooperative budget, where it has one, makes the task yield.
+    Greedy,
+    /// The same greedy task on turnstile with `Builder::budget(None)` (turnstile only).
+    GreedyNoBudget,
 }
 
 impl Way {
-    const ALL: [Way; 3] = [Way::BlockingSleep, Way::CpuLoop, Way::SpawnBlocking];
+    const ALL: [Way; 5] = [
+        Way::BlockingSleep,
+        Way::CpuLoop,
+        Way::SpawnBlocking,
+        Way::Greedy,
+        Way::GreedyNoBudget,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Way::BlockingSleep => "(a) thread::sleep",
             Way::CpuLoop => "(b) CPU loop",
             Way::SpawnBlocking => "(c) spawn_blocking",
+            Way::Greedy => "(d) greedy: ready awaits",
+            Way::GreedyNoBudget => "(e) greedy, no budget",
         }
     }
+
+    /// Whether the stall holds the loop's thread for its whole length, whatever the
+    /// runtime (the greedy ways depend on the runtime's budget).
+    fn blocks_the_loop(self) -> bool {
+        matches!(self, Way::BlockingSleep | Way::CpuLoop)
+    }
 }
+
+/// The work between two ready awaits of the greedy task.
+const GREEDY_WORK: Duration = Duration::from_micros(5);
 
 impl std::fmt::Display for Way {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +124,10 @@ pub struct StallRow {
     pub lag: Latency,
     /// turnstile's stall reports (`None` on tokio, which has none).
     pub reports: Option<Vec<StallSeen>>,
+    /// turnstile's budget yields (`None` elsewhere: tokio has a budget too, but does not
+    /// count its yields where a user can read them).
+    #[serde(default)]
+    pub budget_yields: Option<u64>,
 }
 
 /// What `stall` measured.
@@ -131,35 +160,43 @@ impl Experiment for super::Stall {
         };
         let rows = lab.sweep("stall", &Way::ALL, |runtime, &way| {
             Ok(match runtime {
-                    Rt::Turnstile => {
-                        let rt = Turnstile::new(Level::Timing);
-                        let (ticks, lags) = heartbeat::<Turnstile>(&rt, way, setting);
-                        let reports = rt
-                            .runtime()
-                            .probes()
-                            .stalls
-                            .iter()
-                            .map(|r| StallSeen {
-                                duration_ms: r.duration.as_secs_f64() * 1e3,
-                                kind: format!("{:?}", r.kind),
-                                tasks_waiting: r.tasks_waiting,
-                                text: r.to_string(),
-                            })
-                            .collect();
-                        row(runtime, way, setting, ticks, lags, Some(reports))
+                Rt::Turnstile => {
+                    let mut builder = turnstile::Runtime::builder().probes(Level::Timing);
+                    if way == Way::GreedyNoBudget {
+                        builder = builder.budget(None);
                     }
-                    Rt::Tokio => {
-                        let rt = Tokio::new();
-                        let (ticks, lags) = heartbeat::<Tokio>(&rt, way, setting);
-                        row(runtime, way, setting, ticks, lags, None)
-                    }
-                    Rt::Smol => {
-                        let rt = Smol::new();
-                        let (ticks, lags) = heartbeat::<Smol>(&rt, way, setting);
-                        row(runtime, way, setting, ticks, lags, None)
-                    }
+                    let rt = Turnstile::from_builder(builder, Level::Timing);
+                    let (ticks, lags) = heartbeat::<Turnstile>(&rt, way, setting);
+                    let snap = rt.runtime().probes();
+                    let reports = snap
+                        .stalls
+                        .iter()
+                        .map(|r| StallSeen {
+                            duration_ms: r.duration.as_secs_f64() * 1e3,
+                            kind: format!("{:?}", r.kind),
+                            tasks_waiting: r.tasks_waiting,
+                            text: r.to_string(),
+                        })
+                        .collect();
+                    let mut row = row(runtime, way, setting, ticks, lags, Some(reports));
+                    row.budget_yields = Some(snap.counters.budget_yields);
+                    Some(row)
+                }
+                // Without a budget to turn off, (e) would repeat (d).
+                _ if way == Way::GreedyNoBudget => None,
+                Rt::Tokio => {
+                    let rt = Tokio::new();
+                    let (ticks, lags) = heartbeat::<Tokio>(&rt, way, setting);
+                    Some(row(runtime, way, setting, ticks, lags, None))
+                }
+                Rt::Smol => {
+                    let rt = Smol::new();
+                    let (ticks, lags) = heartbeat::<Smol>(&rt, way, setting);
+                    Some(row(runtime, way, setting, ticks, lags, None))
+                }
             })
         })?;
+        let rows = rows.into_iter().flatten().collect();
         Ok(StallReportTable {
             stall_ms,
             stalls,
@@ -193,6 +230,7 @@ fn row(
         late_ticks: lags.iter().filter(|&&l| l >= bar).count() as u64,
         lag: Latency::of(lags),
         reports,
+        budget_yields: None,
     }
 }
 
@@ -225,6 +263,13 @@ fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
                     Way::BlockingSleep => std::thread::sleep(stall),
                     Way::CpuLoop => spin(stall),
                     Way::SpawnBlocking => R::spawn_blocking(move || spin(stall)).await,
+                    Way::Greedy | Way::GreedyNoBudget => {
+                        let start = Instant::now();
+                        while start.elapsed() < stall {
+                            R::sleep(Duration::ZERO).await; // always ready
+                            spin(GREEDY_WORK);
+                        }
+                    }
                 }
             }
             R::sleep(s.gap).await;
@@ -249,8 +294,10 @@ impl Report for StallReportTable {
         format!(
             "Claim: a blocking call (`time.sleep(1)`) or a CPU loop (`sum(range(10**7))`) \
              inside a coroutine stalls the whole loop ({}, section 1.1; {}). Here: a heartbeat task wakes every 1 ms and records how \
-             late it is, while another task makes {} stalls of {} ms each, three ways. \
-             turnstile runs with its probes at Level::Timing (stall threshold 10 ms).",
+             late it is, while another task makes {} stalls of {} ms each, four ways; the \
+             fourth, a greedy task whose awaits are always ready, also on turnstile without \
+             its cooperative budget. turnstile runs with its probes at Level::Timing \
+             (stall threshold 10 ms).",
             sources::BOTTLENECKS,
             sources::NOT_CONCURRENT,
             self.stalls,
@@ -273,6 +320,7 @@ impl Report for StallReportTable {
                 "lag p99",
                 "lag max",
                 "stall reports",
+                "budget yields",
             ],
             2,
         );
@@ -288,6 +336,7 @@ impl Report for StallReportTable {
                 r.reports
                     .as_ref()
                     .map_or_else(|| "-".into(), |v| thousands(v.len() as u64)),
+                r.budget_yields.map_or_else(|| "-".into(), thousands),
             ]);
         }
         vec![s]
@@ -311,7 +360,13 @@ impl Report for StallReportTable {
         let worst = |on_loop: bool| -> Vec<(Rt, f64)> {
             self.rows
                 .iter()
-                .filter(|r| (r.way != Way::SpawnBlocking) == on_loop)
+                .filter(|r| {
+                    if on_loop {
+                        r.way.blocks_the_loop()
+                    } else {
+                        r.way == Way::SpawnBlocking
+                    }
+                })
                 .map(|r| (r.runtime, r.lag.max_us))
                 .collect()
         };
@@ -344,6 +399,48 @@ impl Report for StallReportTable {
                     "still made the heartbeat late on some runtime"
                 },
                 list(&offloaded)
+            ));
+        }
+        let greedy = |way: Way| -> Vec<(Rt, f64)> {
+            self.rows
+                .iter()
+                .filter(|r| r.way == way)
+                .map(|r| (r.runtime, r.lag.max_us))
+                .collect()
+        };
+        let with_budget = greedy(Way::Greedy);
+        if !with_budget.is_empty() {
+            let (kept, held): (Vec<_>, Vec<_>) =
+                with_budget.iter().partition(|&&(_, us)| us < 0.5 * stall_us);
+            let names = |rows: &[(Rt, f64)]| {
+                rows.iter().map(|(rt, _)| rt.to_string()).collect::<Vec<_>>().join(", ")
+            };
+            notes.push(format!(
+                "The greedy task never blocks, yet only a budget makes it let go: the \
+                 heartbeat kept time on {} and was held on {} (worst lag: {}). turnstile \
+                 and tokio give each poll a budget of 128 operations on their own \
+                 resources; smol has none. A zero-length sleep is ready at once, so unlike \
+                 Python's `await asyncio.sleep(0)`, which always yields, it returns to the \
+                 loop only when the budget says so.",
+                if kept.is_empty() { "none".into() } else { names(&kept) },
+                if held.is_empty() { "none".into() } else { names(&held) },
+                list(&with_budget)
+            ));
+        }
+        let no_budget = greedy(Way::GreedyNoBudget);
+        if let (Some(&(_, us)), Some(yields)) = (
+            no_budget.first(),
+            self.rows
+                .iter()
+                .find(|r| r.way == Way::Greedy && r.runtime == Rt::Turnstile)
+                .and_then(|r| r.budget_yields),
+        ) {
+            notes.push(format!(
+                "On turnstile the budget made the greedy task yield {} times; with \
+                 `budget(None)` the same task {} the heartbeat (worst lag {}).",
+                thousands(yields),
+                if us >= 0.9 * stall_us { "held" } else { "did not hold" },
+                micros(us)
             ));
         }
         notes.push(
