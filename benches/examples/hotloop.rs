@@ -1,15 +1,40 @@
-//! cargo run --release -p turnstile-benches --example hotloop -- yield_many turnstile 10
+//! cargo run --release -p turnstile-benches --example hotloop -- yield_many counters 10
 //!
 //! Runs one workload a given number of times on one runtime, for profilers
 //! (`perf record`, `valgrind --tool=callgrind`) that need a plain process to attach to.
-//! Arguments: workload (`yield_one`, `yield_many`, `spawn_many_local`, `chained_spawn`),
-//! runtime (`tokio`,
-//! `off`, `counters`, `timing`, `trace`), repetitions.
+//! Arguments: workload (`yield_one`, `yield_many`, `spawn_many_local`, `chained_spawn`,
+//! `tcp_ping_pong`: 1,000 round trips of 64 bytes on one loopback connection, `echo_100`:
+//! 10 round trips of 1 KiB on each of 100 connections; the I/O workloads set up their
+//! server and connections once, before the repetitions), runtime (`tokio`, `off`,
+//! `counters`, `timing`, `trace`), repetitions.
 
 use turnstile::probes::Level;
-use turnstile_compare::{workloads, Runtime, Tokio, Turnstile};
+use turnstile_compare::{net, workloads, Runtime, Tokio, Turnstile};
 
 fn run<R: Runtime>(rt: &R, workload: &str, reps: usize) {
+    match workload {
+        "tcp_ping_pong" => {
+            let mut stream = rt.block_on(async {
+                let addr = net::echo_server::<R>().await;
+                net::connect::<R>(addr).await
+            });
+            for _ in 0..reps {
+                rt.block_on(net::ping_pong::<R>(&mut stream, 1_000, 64));
+            }
+            return;
+        }
+        "echo_100" => {
+            let mut streams = rt.block_on(async {
+                let addr = net::echo_server::<R>().await;
+                net::connect_many::<R>(addr, 100).await
+            });
+            for _ in 0..reps {
+                streams = rt.block_on(net::echo_many::<R>(std::mem::take(&mut streams), 10, 1024));
+            }
+            return;
+        }
+        _ => {}
+    }
     for _ in 0..reps {
         match workload {
             "yield_one" => rt.block_on(workloads::yield_one::<R>(100_000)),
@@ -17,7 +42,10 @@ fn run<R: Runtime>(rt: &R, workload: &str, reps: usize) {
             "spawn_many_local" => rt.block_on(workloads::spawn_many_local::<R>(1_000)),
             "chained_spawn" => rt.block_on(workloads::chained_spawn::<R>(1_000)),
             other => {
-                eprintln!("unknown workload {other:?}: yield_one, yield_many, spawn_many_local or chained_spawn");
+                eprintln!(
+                    "unknown workload {other:?}: yield_one, yield_many, spawn_many_local, \
+                     chained_spawn, tcp_ping_pong or echo_100"
+                );
                 std::process::exit(2);
             }
         }

@@ -18,37 +18,57 @@ thread_local! {
     /// thread. One store per yield at every level (cheaper than asking whether anyone
     /// listens); read and cleared around each poll only at `Level::Timing` and above.
     static LEAF_SITE: Cell<SiteTag> = const { Cell::new(SiteTag::NONE) };
-    /// The cooperative budget (`coop.rs`) of the runtime whose `block_on` runs on this
-    /// thread: operations per poll, `coop::UNLIMITED` for none. Thread-locals, so that
-    /// a leaf future reads them without reaching its runtime, and the loop starts each
-    /// poll's budget with one store.
-    static BUDGET_LIMIT: Cell<u32> = const { Cell::new(u32::MAX) };
-    /// Operations the poll in progress has used of its budget.
-    static BUDGET_USED: Cell<u32> = const { Cell::new(0) };
+    /// The cooperative budget (`coop.rs`) of the poll in progress on this thread. A
+    /// thread-local, so that a leaf future reads it without reaching its runtime, and
+    /// the loop starts each poll's budget with one store.
+    static BUDGET: Budget = const {
+        Budget {
+            used: Cell::new(0),
+            limit: Cell::new(u32::MAX),
+        }
+    };
+}
+
+/// The cooperative budget of the thread's poll in progress.
+struct Budget {
+    /// Operations the poll in progress has used.
+    used: Cell<u32>,
+    /// Operations a poll may use, set by `block_on` from its runtime's settings
+    /// (`coop::UNLIMITED`: no budget).
+    limit: Cell<u32>,
 }
 
 /// The budget per poll; sets it to `limit` and returns what it was.
 #[inline]
 pub(crate) fn replace_budget_limit(limit: u32) -> u32 {
-    BUDGET_LIMIT.with(|b| b.replace(limit))
-}
-
-/// The budget per poll.
-#[inline(always)]
-pub(crate) fn budget_limit() -> u32 {
-    BUDGET_LIMIT.with(Cell::get)
+    BUDGET.with(|b| b.limit.replace(limit))
 }
 
 /// Operations the poll in progress has used of its budget.
 #[inline(always)]
 pub(crate) fn budget_used() -> u32 {
-    BUDGET_USED.with(Cell::get)
+    BUDGET.with(|b| b.used.get())
 }
 
 /// Sets the operations the poll in progress has used (zero: a poll begins).
 #[inline(always)]
 pub(crate) fn set_budget_used(used: u32) {
-    BUDGET_USED.with(|b| b.set(used));
+    BUDGET.with(|b| b.used.set(used));
+}
+
+/// Takes one unit of the poll's budget: false if it is spent.
+#[inline(always)]
+pub(crate) fn take_budget_unit() -> bool {
+    BUDGET.with(|b| {
+        let used = b.used.get();
+        // `coop::UNLIMITED` is `u32::MAX`: a poll would need four billion operations
+        // to reach it.
+        let left = used < b.limit.get();
+        if left {
+            b.used.set(used + 1);
+        }
+        left
+    })
 }
 
 /// A leaf future returns `Pending` at `site`: the executor attributes the yield to it.

@@ -4,13 +4,15 @@
 //! Each poll of a task (and of the `block_on` future) starts with a budget of
 //! operations (`Builder::budget`, default 128), counted in a thread-local. turnstile's own
 //! leaf futures, a socket operation, a due timer, a finished task's handle, take one
-//! unit through [`poll_proceed`] before they complete (a socket operation that then
-//! would block gives it back). When the budget is spent, the leaf
+//! unit through [`poll_proceed`] before they complete. A socket operation that finds
+//! its socket not ready uses none; one that is tried and would block keeps its unit,
+//! since its task yields right after (giving it back cost every ping-pong round trip
+//! a few instructions for nothing). When the budget is spent, the leaf
 //! wakes its task and returns `Pending` instead: a *budget yield*. The task goes to the
 //! back of the ready queue like any task that yields, and the next turn polls the
 //! reactor and fires due timers (not only every `event_interval` turns), so the other
 //! ready tasks, the sockets and the timers get their turn; then it resumes where it
-//! was with a fresh budget. An operation that has to wait uses no budget: it yields anyway.
+//! was with a fresh budget.
 //!
 //! Budget yields are counted (`budget_yields`), and at `Level::Timing` attributed to
 //! the task and the await site, so the probes tell a yield the code asked for from one
@@ -35,20 +37,17 @@ pub(crate) const UNLIMITED: u32 = u32::MAX;
 /// `Pending`. Outside a runtime (a future polled by hand) there is no budget.
 #[inline(always)]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>, site: impl FnOnce() -> SiteTag) -> Poll<()> {
-    let used = context::budget_used();
-    let limit = context::budget_limit();
-    if used < limit || limit == UNLIMITED {
-        context::set_budget_used(used.wrapping_add(1));
+    if context::take_budget_unit() {
         return Poll::Ready(());
     }
     budget_yield(cx, site())
 }
 
-/// An operation that `poll_proceed` let through did not complete after all (it would
-/// block): it gives back its unit.
+/// An operation that `poll_proceed` let through will be tried again in the same poll
+/// (it was interrupted): it gives back its unit.
 #[inline(always)]
 pub(crate) fn refund() {
-    context::set_budget_used(context::budget_used().wrapping_sub(1));
+    context::set_budget_used(context::budget_used().saturating_sub(1));
 }
 
 #[cold]
@@ -116,15 +115,23 @@ impl<F: Future> Future for Unconstrained<F> {
     }
 }
 
-/// Runs `f` with the budget lifted, and puts it back after (even if `f` unwinds).
+/// Runs `f` with the budget lifted, and puts it back after (even if `f` unwinds), as
+/// it was: what `f` did uses none of it.
 pub(crate) fn without_budget<R>(f: impl FnOnce() -> R) -> R {
-    /// Puts the budget back.
-    struct Restore(u32);
+    /// Puts the budget back: its limit and what the poll had used of it.
+    struct Restore {
+        limit: u32,
+        used: u32,
+    }
     impl Drop for Restore {
         fn drop(&mut self) {
-            context::replace_budget_limit(self.0);
+            context::replace_budget_limit(self.limit);
+            context::set_budget_used(self.used);
         }
     }
-    let _restore = Restore(context::replace_budget_limit(UNLIMITED));
+    let _restore = Restore {
+        limit: context::replace_budget_limit(UNLIMITED),
+        used: context::budget_used(),
+    };
     f()
 }

@@ -226,7 +226,7 @@ impl<S: Source> IoSource<S> {
             }
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    coop::refund(); // it waits: it uses no budget
+                    // it waits: the poll ends here, and its budget with it
                     io.clear_and_wait(self.key, dir, cx.waker());
                     kind.leave_site(core);
                     return Poll::Pending;
