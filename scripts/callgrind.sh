@@ -23,7 +23,7 @@ instructions() { # workload level reps
 }
 
 # workload, operations per repetition, what one operation is
-for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local 1000 spawn-and-await" "chained_spawn 1000 link"; do
+for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local 1000 spawn-and-await" "chained_spawn 1000 link" "tcp_ping_pong 1000 round-trip" "echo_100 1000 round-trip"; do
     set -- $spec
     levels="off counters"; [ "$1" = yield_many ] && levels="$levels timing trace"
     for level in $levels; do
