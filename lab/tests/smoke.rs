@@ -334,8 +334,8 @@ fn stall_finds_the_injected_stalls() {
     let (dir, _) = run_smoke("stall", &["stall"]);
     let report: StallReportTable = read(&dir, "stall.json");
     assert_eq!((report.stall_ms, report.stalls), (20, 2));
-    // Four ways on three runtimes, and the greedy task without a budget on turnstile.
-    assert_eq!(report.rows.len(), 4 * 3 + 1);
+    // Five ways on three runtimes, and the greedy task without a budget on turnstile.
+    assert_eq!(report.rows.len(), 5 * 3 + 1);
     for r in &report.rows {
         let what = format!("{} {:?}", r.runtime, r.way);
         assert_eq!(r.lag.samples, r.ticks, "{what}");
@@ -356,11 +356,12 @@ fn stall_finds_the_injected_stalls() {
                 // Polls of 20 ms or more: the injected stalls, each with its class.
                 // The budget is what makes the greedy task yield, and only there.
                 let budget_yields = r.budget_yields.expect("turnstile counts budget yields");
-                assert_eq!(budget_yields > 0, r.way == Way::Greedy, "{what}");
+                let greedy = matches!(r.way, Way::Greedy | Way::GreedySocket);
+                assert_eq!(budget_yields > 0, greedy, "{what}");
                 let kind = match r.way {
                     Way::BlockingSleep => "OffCpu",
                     Way::CpuLoop | Way::GreedyNoBudget => "OnCpu",
-                    Way::SpawnBlocking | Way::Greedy => continue,
+                    Way::SpawnBlocking | Way::Greedy | Way::GreedySocket => continue,
                 };
                 let found = reports
                     .iter()

@@ -4,8 +4,9 @@
 //! it, another task injects stalls of a fixed length, four ways: (a) a blocking
 //! `std::thread::sleep`, (b) a CPU loop, (c) the same CPU loop through `spawn_blocking`,
 //! (d) a greedy task: a loop of awaits that are always ready (a zero-length sleep) with
-//! a little work between them, which never blocks yet never has to wait either; on
-//! turnstile once with its cooperative budget (the default) and once without (e).
+//! a little work between them, which never blocks yet never has to wait either; (e) the
+//! same with reads from a socket that another thread keeps full; on turnstile (d) runs
+//! once more without its cooperative budget (f).
 //! Reported: the heartbeat's lateness (p50, p99, max) per way and runtime, how many
 //! ticks were late by at least the stall, and on turnstile (probes at
 //! `Level::Timing`, stall threshold 10 ms) the stall reports the probes produced.
@@ -55,16 +56,20 @@ pub enum Way {
     /// Ready awaits (`sleep(ZERO)`) with a little work between them: the runtime's
     /// cooperative budget, where it has one, makes the task yield.
     Greedy,
+    /// Reads from a socket that always has data (another thread keeps it full), with
+    /// the same work between them.
+    GreedySocket,
     /// The same greedy task on turnstile with `Builder::budget(None)` (turnstile only).
     GreedyNoBudget,
 }
 
 impl Way {
-    const ALL: [Way; 5] = [
+    const ALL: [Way; 6] = [
         Way::BlockingSleep,
         Way::CpuLoop,
         Way::SpawnBlocking,
         Way::Greedy,
+        Way::GreedySocket,
         Way::GreedyNoBudget,
     ];
 
@@ -73,8 +78,9 @@ impl Way {
             Way::BlockingSleep => "(a) thread::sleep",
             Way::CpuLoop => "(b) CPU loop",
             Way::SpawnBlocking => "(c) spawn_blocking",
-            Way::Greedy => "(d) greedy: ready awaits",
-            Way::GreedyNoBudget => "(e) greedy, no budget",
+            Way::Greedy => "(d) greedy: ready sleeps",
+            Way::GreedySocket => "(e) greedy: a full socket",
+            Way::GreedyNoBudget => "(f) greedy sleeps, no budget",
         }
     }
 
@@ -256,6 +262,15 @@ fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
             lags
         });
         let staller = R::spawn(async move {
+            // For the greedy reader: a connection another thread keeps full.
+            let flood = if way == Way::GreedySocket {
+                let (addr, writer) = flooder().expect("a loopback flooder");
+                let stream = R::connect(addr).await.expect("connect to the flooder");
+                Some((stream, writer))
+            } else {
+                None
+            };
+            let mut flood = flood;
             for _ in 0..s.stalls {
                 R::sleep(s.gap).await;
                 let stall = s.stall;
@@ -270,7 +285,20 @@ fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
                             spin(GREEDY_WORK);
                         }
                     }
+                    Way::GreedySocket => {
+                        let (stream, _) = flood.as_mut().expect("the flooder's connection");
+                        let mut buf = [0; 512];
+                        let start = Instant::now();
+                        while start.elapsed() < stall {
+                            R::read(stream, &mut buf).await.expect("read"); // always data
+                            spin(GREEDY_WORK);
+                        }
+                    }
                 }
+            }
+            if let Some((stream, writer)) = flood {
+                drop(stream); // the writer's next write fails, and it stops
+                writer.join().expect("the flooder");
             }
             R::sleep(s.gap).await;
         });
@@ -279,6 +307,24 @@ fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
         let lags = beat.await.expect("the heartbeat");
         (lags.len() as u64, lags)
     })
+}
+
+/// A loopback listener whose one connection another thread keeps full of data (it
+/// writes until the peer closes): for the greedy reader, whose reads never wait.
+fn flooder() -> std::io::Result<(std::net::SocketAddr, std::thread::JoinHandle<()>)> {
+    use std::io::Write as _;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    let addr = listener.local_addr()?;
+    let writer = std::thread::Builder::new()
+        .name("stall-flooder".into())
+        .spawn(move || {
+            let Ok((mut peer, _)) = listener.accept() else {
+                return;
+            };
+            let data = [0x5a; 64 * 1024];
+            while peer.write_all(&data).is_ok() {}
+        })?;
+    Ok((addr, writer))
 }
 
 impl Report for StallReportTable {
@@ -294,8 +340,9 @@ impl Report for StallReportTable {
         format!(
             "Claim: a blocking call (`time.sleep(1)`) or a CPU loop (`sum(range(10**7))`) \
              inside a coroutine stalls the whole loop ({}, section 1.1; {}). Here: a heartbeat task wakes every 1 ms and records how \
-             late it is, while another task makes {} stalls of {} ms each, four ways; the \
-             fourth, a greedy task whose awaits are always ready, also on turnstile without \
+             late it is, while another task makes {} stalls of {} ms each, five ways; the \
+             last two, greedy tasks whose awaits are always ready (zero-length sleeps, \
+             reads from a full socket), and the first of them again on turnstile without \
              its cooperative budget. turnstile runs with its probes at Level::Timing \
              (stall threshold 10 ms).",
             sources::BOTTLENECKS,
@@ -408,16 +455,22 @@ impl Report for StallReportTable {
                 .map(|r| (r.runtime, r.lag.max_us))
                 .collect()
         };
-        let with_budget = greedy(Way::Greedy);
+        // By runtime: its ready sleeps, then its full socket.
+        let mut with_budget = greedy(Way::Greedy);
+        with_budget.extend(greedy(Way::GreedySocket));
+        with_budget.sort_by_key(|&(rt, _)| rt as u8);
         if !with_budget.is_empty() {
             let (kept, held): (Vec<_>, Vec<_>) =
                 with_budget.iter().partition(|&&(_, us)| us < 0.5 * stall_us);
             let names = |rows: &[(Rt, f64)]| {
-                rows.iter().map(|(rt, _)| rt.to_string()).collect::<Vec<_>>().join(", ")
+                let mut names: Vec<String> = rows.iter().map(|(rt, _)| rt.to_string()).collect();
+                names.dedup();
+                names.join(", ")
             };
             notes.push(format!(
-                "The greedy task never blocks, yet only a budget makes it let go: the \
-                 heartbeat kept time on {} and was held on {} (worst lag: {}). turnstile \
+                "The greedy tasks never block, yet only a budget makes them let go: the \
+                 heartbeat kept time on {} and was held on {} (worst lag, ready sleeps then \
+                 full socket: {}). turnstile \
                  and tokio give each poll a budget of 128 operations on their own \
                  resources; smol has none. A zero-length sleep is ready at once, so unlike \
                  Python's `await asyncio.sleep(0)`, which always yields, it returns to the \
