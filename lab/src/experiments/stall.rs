@@ -1,7 +1,7 @@
 //! `stall`: what does one blocking call cost the loop?
 //!
 //! A heartbeat task sleeps 1 ms at a time and records how late each wake-up is. Beside
-//! it, another task injects stalls of a fixed length, four ways: (a) a blocking
+//! it, another task injects stalls of a fixed length, five ways: (a) a blocking
 //! `std::thread::sleep`, (b) a CPU loop, (c) the same CPU loop through `spawn_blocking`,
 //! (d) a greedy task: a loop of awaits that are always ready (a zero-length sleep) with
 //! a little work between them, which never blocks yet never has to wait either; (e) the
