@@ -117,6 +117,22 @@ fn reenter() {
 }
 
 impl Reentry {
+    /// The user code of this thread's test, armed with `victim` to abort and a handle
+    /// of `rt` to drop.
+    fn here(ledger: &Rc<Ledger>, victim: &JoinHandle<()>, rt: &Runtime, panic: bool) -> Rc<Self> {
+        let reentry = Rc::new(Reentry {
+            ledger: ledger.clone(),
+            victim: Cell::new(Some(victim.abort_handle())),
+            handle: Cell::new(Some(rt.handle())),
+            spawned: Cell::new(None),
+            snapshot_spawns: Cell::new(None),
+            acted: Cell::new(0),
+            panic,
+        });
+        HERE.with(|h| *h.borrow_mut() = Some(reentry.clone()));
+        reentry
+    }
+
     fn act(&self) {
         self.acted.set(self.acted.get() + 1);
         if self.acted.get() > 1 {
@@ -157,16 +173,7 @@ impl Scene {
             turnstile::yield_now().await; // polled once, before the scene begins
             victim
         });
-        let reentry = Rc::new(Reentry {
-            ledger: ledger.clone(),
-            victim: Cell::new(Some(victim.abort_handle())),
-            handle: Cell::new(Some(rt.handle())),
-            spawned: Cell::new(None),
-            snapshot_spawns: Cell::new(None),
-            acted: Cell::new(0),
-            panic,
-        });
-        HERE.with(|h| *h.borrow_mut() = Some(reentry.clone()));
+        let reentry = Reentry::here(&ledger, &victim, &rt, panic);
         Scene {
             rt,
             ledger,
@@ -497,16 +504,7 @@ fn drop_during_runtime_drop(panic: bool) {
         turnstile::yield_now().await;
         (victim, dropper)
     });
-    let reentry = Rc::new(Reentry {
-        ledger: ledger.clone(),
-        victim: Cell::new(Some(victim.abort_handle())),
-        handle: Cell::new(Some(rt.handle())),
-        spawned: Cell::new(None),
-        snapshot_spawns: Cell::new(None),
-        acted: Cell::new(0),
-        panic,
-    });
-    HERE.with(|h| *h.borrow_mut() = Some(reentry.clone()));
+    let reentry = Reentry::here(&ledger, &victim, &rt, panic);
     drop(rt); // contains the destructor's panic, if any
     HERE.with(|h| *h.borrow_mut() = None);
     assert_eq!(reentry.acted.get(), 1);
