@@ -87,16 +87,27 @@ impl IoDriver {
     /// Waits on side `dir` without touching its readiness (it was not tried).
     #[inline]
     pub(crate) fn wait(&self, key: IoKey, dir: Direction, waker: &Waker) {
-        self.driver.borrow_mut().io_mut().wait(key, dir, waker);
+        self.wait_on(key, dir, waker, false);
     }
 
     /// The operation said `WouldBlock`: side `dir` is not ready; wait for its next edge.
     #[inline]
     pub(crate) fn clear_and_wait(&self, key: IoKey, dir: Direction, waker: &Waker) {
-        self.driver
+        self.wait_on(key, dir, waker, true);
+    }
+
+    /// Registers `waker` for `dir`, cloning it (anyone's code) before the borrow; a
+    /// clone that turns out not to be needed (the same task waits there already) is
+    /// dropped after it.
+    #[inline]
+    fn wait_on(&self, key: IoKey, dir: Direction, waker: &Waker, clear: bool) {
+        let owned = waker.clone();
+        let unused = self
+            .driver
             .borrow_mut()
             .io_mut()
-            .clear_and_wait(key, dir, waker);
+            .wait_owned(key, dir, owned, clear);
+        drop(unused);
     }
 
     /// An operation on `dir` completed; `drained` if it proved the socket's read queue

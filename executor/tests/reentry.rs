@@ -711,3 +711,69 @@ fn an_abort_whose_destructor_drops_the_runtime() {
     drop(others);
     assert_eq!(ledger.dropped.get(), ledger.made.get());
 }
+
+/// A waker whose clone is user code that reaches the loop: it registers a socket (so
+/// it needs the reactor's table) and re-enters as the others do. The loop clones a
+/// waker when it leaves it with a socket to wait on, and must hold no borrow then.
+fn reentering_waker(inner: Waker) -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_raw);
+    /// Boxes a waker as the data of a `RawWaker` of `VTABLE`.
+    fn raw(waker: Waker) -> RawWaker {
+        RawWaker::new(Box::into_raw(Box::new(waker)) as *const (), &VTABLE)
+    }
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        drop(turnstile::net::UdpSocket::from_std(socket).expect("a socket in the loop"));
+        reenter();
+        // SAFETY: `data` is the `Box<Waker>` that `raw` made, alive while its waker is.
+        raw(unsafe { &*(data as *const Waker) }.clone())
+    }
+    unsafe fn wake(data: *const ()) {
+        // SAFETY: as in `clone`; waking by value consumes the box.
+        unsafe { Box::from_raw(data as *mut Waker) }.wake();
+    }
+    unsafe fn wake_by_ref(data: *const ()) {
+        // SAFETY: as in `clone`.
+        unsafe { &*(data as *const Waker) }.wake_by_ref();
+    }
+    unsafe fn drop_raw(data: *const ()) {
+        // SAFETY: as in `clone`; dropping consumes the box.
+        drop(unsafe { Box::from_raw(data as *mut Waker) });
+    }
+    // SAFETY: `VTABLE`'s functions treat the data as the box `raw` made.
+    unsafe { Waker::from_raw(raw(inner)) }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "sockets")]
+fn a_waker_whose_clone_reenters_may_wait_on_a_socket() {
+    let _serial = serial();
+    let scene = Scene::new(Runtime::builder().probes(Level::Counters), false);
+    let ledger = scene.ledger.clone();
+    let got = scene.run(async move {
+        let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = socket.local_addr().unwrap();
+        let sender = turnstile::spawn(tracked(&ledger, async move {
+            turnstile::yield_now().await; // after the receiver waits
+            let s = turnstile::net::UdpSocket::bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            s.send_to(b"hi", addr).await.unwrap();
+        }));
+        let mut buf = [0u8; 8];
+        let n = poll_fn(|cx| {
+            let waker = reentering_waker(cx.waker().clone());
+            let recv = std::pin::pin!(socket.recv(&mut buf));
+            recv.poll(&mut Context::from_waker(&waker))
+        })
+        .await
+        .unwrap();
+        sender.await.unwrap();
+        n
+    });
+    assert_eq!(got, Some(2));
+    scene.check();
+}

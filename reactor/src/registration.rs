@@ -171,6 +171,27 @@ impl Waiters {
         }
     }
 
+    /// Whether a waker waiting here would wake the same task as `waker`.
+    #[inline]
+    fn holds(&self, waker: &Waker) -> bool {
+        self.first.as_ref().is_some_and(|w| w.will_wake(waker))
+            || self.more.iter().any(|w| w.will_wake(waker))
+    }
+
+    /// Adds an owned `waker` unless it would wake a task already waiting; then it is
+    /// handed back, for the caller to drop once it holds no borrow.
+    #[inline]
+    fn add_owned(&mut self, waker: Waker) -> Option<Waker> {
+        if self.holds(&waker) {
+            return Some(waker);
+        }
+        match &self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.more.push(waker),
+        }
+        None
+    }
+
     /// Moves every waiting waker into `woken`.
     #[inline]
     fn take_into(&mut self, woken: &mut Vec<Waker>) {
@@ -432,6 +453,41 @@ impl Registrations {
         if let Some(slot) = self.slot_mut(key) {
             Self::store(slot, dir, waker);
         }
+    }
+
+    /// [`Registrations::wait`] (or, with `clear`, [`Registrations::clear_and_wait`])
+    /// with a waker the caller cloned beforehand, where it held no borrow of this table
+    /// (a waker's clone may be anyone's code). If a waiter there wakes the same task
+    /// already, or the key is stale, the clone is handed back, for the caller to drop
+    /// where it holds no borrow either.
+    ///
+    /// ```
+    /// use turnstile_reactor::{Direction, Registrations};
+    /// let mut regs = Registrations::new();
+    /// let key = regs.insert();
+    /// let waker = std::task::Waker::noop();
+    /// assert!(regs.wait_owned(key, Direction::Write, waker.clone(), true).is_none());
+    /// assert!(!regs.is_ready(key, Direction::Write));
+    /// // The same task again: nothing to add, and the clone comes back.
+    /// assert!(regs.wait_owned(key, Direction::Write, waker.clone(), true).is_some());
+    /// ```
+    #[inline]
+    #[must_use = "drop a handed-back waker once no borrow of the table is held"]
+    pub fn wait_owned(
+        &mut self,
+        key: IoKey,
+        dir: Direction,
+        waker: Waker,
+        clear: bool,
+    ) -> Option<Waker> {
+        let Some(slot) = self.slot_mut(key) else {
+            return Some(waker);
+        };
+        if clear {
+            slot.readiness &= !dir.bit();
+        }
+        slot.waited |= dir.bit();
+        slot.waiters(dir).add_owned(waker)
     }
 
     #[inline]
