@@ -124,9 +124,8 @@ impl Core {
         });
     }
 
-    /// A task that yielded with no waker left for it can never run again. The
-    /// references to it are: the slab's, its `JoinHandle`'s unless dropped, those of
-    /// queues (a remote wake in flight) and its wakers'. Only the first two left: lost.
+    /// A task that yielded with no waker left for it can never run again
+    /// (`has_no_waker`).
     #[inline]
     pub(crate) fn check_lost_waker(&self, header: &Header) {
         if !header.state.awaits_wake() {
@@ -135,7 +134,7 @@ impl Core {
         let Some(refs) = self.sched().references(header.index) else {
             return;
         };
-        if refs <= 1 + usize::from(!header.state.join_detached()) {
+        if has_no_waker(header, refs) {
             self.report_lost_waker(header);
         }
     }
@@ -181,11 +180,9 @@ impl Core {
         };
         let live: Vec<Arc<dyn LocalTask>> = self.sched().live();
         for task in &live {
-            // Our clone is one more reference than `check_lost_waker` counts.
-            let header = task.header();
-            let refs = Arc::strong_count(task) - 1;
-            if header.state.awaits_wake() && refs <= 1 + usize::from(!task.handle_dropped()) {
-                self.report_lost_waker(header);
+            // Our clone is one more reference than the slab's own count.
+            if has_no_waker(task.header(), Arc::strong_count(task) - 1) {
+                self.report_lost_waker(task.header());
             }
         }
         snap.poll_duration = timing.poll_duration();
@@ -214,6 +211,14 @@ impl Core {
             snap.trace = timing.trace(names);
         }
     }
+}
+
+/// Whether a task that waits for a wake, with `refs` references to it, has no waker
+/// left to bring one: the references are the slab's, its `JoinHandle`'s unless
+/// dropped, those of queues (a remote wake in flight) and its wakers'; only the first
+/// two left means lost.
+fn has_no_waker(header: &Header, refs: usize) -> bool {
+    header.state.awaits_wake() && refs <= 1 + usize::from(!header.state.join_detached())
 }
 
 /// A task (named `name`) as a stall or lost-waker report names it.

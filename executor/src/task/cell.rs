@@ -155,8 +155,4 @@ where
         }
         *slot = None;
     }
-
-    fn handle_dropped(&self) -> bool {
-        self.header.state.join_detached()
-    }
 }

@@ -102,10 +102,6 @@ pub(crate) trait LocalTask: Send + Sync {
     /// # Safety
     /// On the owning runtime's loop thread, and not while the task is being polled.
     unsafe fn finish(&self, error: Option<ErrorKind>);
-
-    /// Whether the task's `JoinHandle` has been dropped (for lost-waker detection: a
-    /// live handle holds a reference that is not a waker). Loop thread only.
-    fn handle_dropped(&self) -> bool;
 }
 
 /// Spawns a future onto the current runtime and returns a handle to its output.
