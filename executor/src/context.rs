@@ -14,6 +14,14 @@ use crate::core::Core;
 
 thread_local! {
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+    /// The sequence number of the innermost live `EnterGuard` (0: none is trusted), and
+    /// the last number handed out. A guard restores the previous runtime only if it is
+    /// still the innermost one; see `EnterGuard::drop`.
+    static TOP: Cell<u64> = const { Cell::new(0) };
+    static SEQ: Cell<u64> = const { Cell::new(0) };
+    /// A `block_on` is running on this thread (nesting is refused; `Runtime::enter`
+    /// alone sets `CURRENT` but not this).
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
     /// The await site left by the last leaf future that returned `Pending` on this
     /// thread. One store per yield at every level (cheaper than asking whether anyone
     /// listens); read and cleared around each poll only at `Level::Timing` and above.
@@ -84,26 +92,84 @@ pub(crate) fn take_site() -> SiteTag {
 }
 
 /// Restores the previous current runtime when dropped.
+///
+/// Guards must drop in the reverse order of their making, as scopes do. One dropped out
+/// of order (moved out of its scope, or held in a struct) cannot restore a runtime that
+/// may be gone: it clears the current runtime instead, and so does every guard made
+/// before it, so `CURRENT` never points at a dropped `Core`. The public
+/// [`crate::runtime::EnterGuard`] also reports the misuse.
 pub(crate) struct EnterGuard {
     previous: *const Core,
+    previous_top: u64,
+    seq: u64,
+}
+
+impl EnterGuard {
+    /// Restores the previous runtime; false if the guard was not the innermost one (the
+    /// current runtime is then cleared).
+    fn exit(&self) -> bool {
+        let innermost = TOP.with(|t| t.get()) == self.seq;
+        if innermost {
+            CURRENT.with(|c| c.set(self.previous));
+            TOP.with(|t| t.set(self.previous_top));
+        } else {
+            CURRENT.with(|c| c.set(ptr::null()));
+            TOP.with(|t| t.set(0));
+        }
+        innermost
+    }
+
+    /// Exits, and tells whether the guard was the innermost one.
+    pub(crate) fn exit_in_order(self) -> bool {
+        let innermost = self.exit();
+        std::mem::forget(self);
+        innermost
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.previous));
+        self.exit();
     }
 }
 
 /// Makes `core` the current runtime until the guard drops. `block_on` calls this only
-/// when no runtime is current (it refuses nesting); `Runtime::drop` may nest.
+/// when no runtime is running here (it refuses nesting); `Runtime::drop` and
+/// `Runtime::enter` may nest.
 pub(crate) fn enter(core: &Core) -> EnterGuard {
+    let seq = SEQ.with(|s| {
+        let n = s.get() + 1;
+        s.set(n);
+        n
+    });
+    let previous_top = TOP.with(|t| t.replace(seq));
     let previous = CURRENT.with(|c| c.replace(core as *const Core));
-    EnterGuard { previous }
+    EnterGuard {
+        previous,
+        previous_top,
+        seq,
+    }
 }
 
-/// Whether some runtime is current on this thread (inside `block_on`).
-pub(crate) fn is_inside() -> bool {
-    CURRENT.with(|c| !c.get().is_null())
+/// Whether a `block_on` is running on this thread.
+pub(crate) fn is_running() -> bool {
+    RUNNING.with(Cell::get)
+}
+
+/// Marks this thread as running a `block_on` until the guard drops.
+pub(crate) struct Running(());
+
+impl Running {
+    pub(crate) fn start() -> Self {
+        RUNNING.with(|r| r.set(true));
+        Running(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.set(false));
+    }
 }
 
 /// Runs `f` with the current runtime, or returns `None` outside one.

@@ -268,6 +268,7 @@ impl Core {
         self.remote.drain(|wake| match wake {
             RemoteWake::Main => self.wake_main(),
             RemoteWake::Spawn(request) => request(),
+            RemoteWake::Abort(key) => self.abort(key),
             RemoteWake::Task(task) => {
                 if task.header().runtime == self.id {
                     self.wake_task(task.header(), Arc::as_ptr(&task));
@@ -435,7 +436,7 @@ impl Core {
     /// The runtime is being dropped: every task is done and its future dropped, once.
     pub(crate) fn shut_down(&self) {
         self.sched.shut_down();
-        self.remote.clear();
+        self.remote.close();
         loop {
             // Destructors may spawn (refused while shutting down) or wake (ignored), so
             // take the tasks out before dropping anything, and go round until none is left.

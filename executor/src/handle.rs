@@ -45,6 +45,36 @@ impl Handle {
         Handle { remote }
     }
 
+    /// The handle of the thread's current runtime: the one whose `block_on` is
+    /// running, or the one entered with [`Runtime::enter`](crate::Runtime::enter).
+    ///
+    /// # Panics
+    /// If no runtime is current; [`Handle::try_current`] returns an error instead.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let handle = rt.block_on(async { turnstile::Handle::current() });
+    /// let h = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|e| panic!("{e} (at {})", Location::caller()))
+    }
+
+    /// The handle of the thread's current runtime, or an error outside one.
+    ///
+    /// ```
+    /// assert!(turnstile::Handle::try_current().is_err());
+    /// let rt = turnstile::Runtime::new()?;
+    /// assert!(rt.block_on(async { turnstile::Handle::try_current() }).is_ok());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|core| Handle::new(core.weak_remote())).ok_or(TryCurrentError(()))
+    }
+
     /// Spawns `future` onto the runtime. It is queued for the loop's next turn, and
     /// wakes the loop if it is parked.
     ///
@@ -86,6 +116,26 @@ impl Handle {
         RemoteJoinHandle { slot }
     }
 }
+
+/// The error of [`Handle::try_current`]: no runtime is current on this thread.
+///
+/// ```
+/// let err = turnstile::Handle::try_current().unwrap_err();
+/// assert!(err.to_string().contains("Runtime::enter"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "no turnstile runtime is current on this thread: call this inside \
+             Runtime::block_on, or hold a guard from Runtime::enter",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,7 +226,6 @@ impl<F: Future> Future for RemoteTask<F> {
 /// assert_eq!(rt.block_on(h).unwrap(), 1);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[must_use = "dropping a RemoteJoinHandle detaches the task"]
 pub struct RemoteJoinHandle<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Weak;
-use std::sync::Arc;
+use std::sync::{self, Arc};
 use std::task::{Context, Poll};
 
 use turnstile_probes::SiteTag;
@@ -15,6 +15,7 @@ use turnstile_probes::SiteTag;
 use crate::context;
 use crate::coop;
 use crate::core::{Core, TaskKey};
+use crate::remote::{Remote, RemoteWake};
 use crate::task::{ErrorKind, Join, JoinTarget};
 
 /// Why a task produced no output.
@@ -167,7 +168,6 @@ impl std::error::Error for JoinError {}
 /// assert_eq!(out, 42);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[must_use = "dropping a JoinHandle detaches the task; await it or call abort()"]
 pub struct JoinHandle<T> {
     /// The task itself: its allocation holds the join state. `Send + Sync` as far as the
     /// type system knows, so `_not_send` below keeps the handle on the loop thread, where
@@ -244,8 +244,10 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort_handle(&self) -> AbortHandle {
+        let core = self.core.upgrade();
         AbortHandle {
-            core: self.core.clone(),
+            remote: core.as_ref().map(|c| c.weak_remote()).unwrap_or_default(),
+            runtime: core.map_or(0, |c| c.id()),
             key: self.key,
         }
     }
@@ -339,15 +341,33 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Aborts a task without owning its [`JoinHandle`]; see [`JoinHandle::abort_handle`].
+///
+/// `Send + Sync`: it may abort from any thread. On the runtime's loop thread (inside its
+/// `block_on`) the task is cancelled at once; from anywhere else the abort travels down
+/// the remote queue, like a wake, and the loop cancels the task at the start of its
+/// next turn.
+///
+/// ```
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let h = turnstile::spawn(std::future::pending::<()>());
+///     let abort = h.abort_handle();
+///     std::thread::spawn(move || abort.abort()).join().unwrap();
+///     assert!(h.await.unwrap_err().is_cancelled());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct AbortHandle {
-    core: Weak<Core>,
+    remote: sync::Weak<Remote>,
+    /// The owning runtime's id (0 if it was gone when the handle was made).
+    runtime: u64,
     key: TaskKey,
 }
 
 impl AbortHandle {
     /// Cancels the task, like [`JoinHandle::abort`]. Does nothing once it has finished
-    /// (the task id no longer matches a live task).
+    /// (the task id no longer matches a live task) or its runtime is gone.
     ///
     /// ```
     /// let rt = turnstile::Runtime::new()?;
@@ -359,9 +379,32 @@ impl AbortHandle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort(&self) {
-        if let Some(core) = self.core.upgrade() {
-            core.abort(self.key);
+        let here = context::with_current(|core| {
+            let ours = core.id() == self.runtime;
+            if ours {
+                core.abort(self.key);
+            }
+            ours
+        });
+        if here != Some(true) {
+            if let Some(remote) = self.remote.upgrade() {
+                remote.push(RemoteWake::Abort(self.key));
+            }
         }
+    }
+
+    /// The id of the task, as [`JoinHandle::id`] gives it.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let h = turnstile::spawn(async {});
+    ///     assert_eq!(h.abort_handle().id(), h.id());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.key.id
     }
 }
 

@@ -63,6 +63,7 @@ mod handle;
 pub mod hyper;
 mod io_driver;
 mod join;
+mod join_set;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod net;
@@ -75,16 +76,17 @@ mod scheduler;
 mod slots;
 mod spawn_blocking;
 pub mod task;
+mod task_local;
 pub mod time;
 mod timing;
 mod turn;
 mod yield_now;
 
 pub use builder::Builder;
-pub use handle::{Handle, RemoteJoinHandle};
+pub use handle::{Handle, RemoteJoinHandle, TryCurrentError};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use remote::orphan_wakes;
-pub use runtime::Runtime;
+pub use runtime::{EnterGuard, Runtime};
 pub use spawn_blocking::spawn_blocking;
 pub use task::spawn;
 pub use yield_now::{yield_now, YieldNow};

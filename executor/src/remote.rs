@@ -23,6 +23,7 @@ use std::sync::Arc;
 use crossbeam_queue::SegQueue;
 use turnstile_reactor::RemoteWaker;
 
+use crate::scheduler::TaskKey;
 use crate::task::LocalTask;
 
 /// Wakes that reached a runtime after it was dropped, in this process.
@@ -59,6 +60,8 @@ pub(crate) enum RemoteWake {
     Task(Arc<dyn LocalTask>),
     /// A future to spawn, sent by a `Handle`.
     Spawn(SpawnRequest),
+    /// A task to cancel, sent by an `AbortHandle` from elsewhere.
+    Abort(TaskKey),
 }
 
 /// A request to spawn, run by the loop when it drains the remote queue: on the loop
@@ -75,6 +78,8 @@ pub(crate) struct Remote {
     notified: AtomicBool,
     /// Ends the loop's park.
     waker: RemoteWaker,
+    /// The runtime has shut down: nothing pushed now will ever be drained.
+    closed: AtomicBool,
     /// Unique per runtime in this process: lets a `Sleep` (which is `Send`) tell whether
     /// the runtime dropping it is the one holding its timer.
     id: u64,
@@ -86,6 +91,7 @@ impl Remote {
             remote: SegQueue::new(),
             notified: AtomicBool::new(false),
             waker,
+            closed: AtomicBool::new(false),
             id: NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -100,6 +106,13 @@ impl Remote {
     /// since the loop last looked.
     pub(crate) fn push(&self, wake: RemoteWake) {
         self.remote.push(wake);
+        // After `close`, nothing drains the queue: drop what is in it (a spawn request's
+        // handle then reports cancellation). Checked after the push, so a push racing
+        // with `close` is dropped by one side or the other.
+        if self.closed.load(Ordering::Acquire) {
+            self.clear();
+            return;
+        }
         // Push before the swap: a loop that clears `notified` and then drains is bound to
         // see this wake, and a loop that has not cleared it yet will, after us.
         if !self.notified.swap(true, Ordering::AcqRel) {
@@ -135,8 +148,15 @@ impl Remote {
         std::mem::forget(unfinished);
     }
 
-    /// Drops every queued remote wake (the runtime is going away).
-    pub(crate) fn clear(&self) {
+    /// Drops every queued remote wake.
+    fn clear(&self) {
         while self.remote.pop().is_some() {}
+    }
+
+    /// The runtime is shutting down: drops every queued remote wake, and every one
+    /// pushed from now on (its state may outlive it, kept by a forgotten `EnterGuard`).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.clear();
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
@@ -116,7 +117,7 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if context::is_inside() {
+        if context::is_running() {
             panic!(
                 "Runtime::block_on called at {} inside another block_on on the same thread: \
                  the outer loop would stall until the inner one returned. `.await` the \
@@ -127,6 +128,7 @@ impl Runtime {
         let core = &*self.core;
         let _enter = context::enter(core);
         let _running = RunningGuard::start(core, Location::caller());
+        let _flag = context::Running::start();
         let mut future = pin!(future);
         let main_waker = core.main_waker().clone();
         let mut cx = Context::from_waker(&main_waker);
@@ -142,6 +144,38 @@ impl Runtime {
             if done {
                 return output.expect("the block_on future reported completion without output");
             }
+        }
+    }
+
+    /// Makes this runtime the thread's current one until the guard drops, without
+    /// running its loop: code called outside `block_on` can then create sockets, timers
+    /// and tasks, which the loop drives in the next `block_on`. Library code finds the
+    /// runtime with [`Handle::current`].
+    ///
+    /// Guards drop in the reverse order of their making (keep one in a scope). One
+    /// dropped out of order clears the current runtime and panics, since the runtime
+    /// it would restore may be gone.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = turnstile::Runtime::new()?;
+    /// let (nap, task) = {
+    ///     let _guard = rt.enter();
+    ///     let nap = turnstile::time::sleep(Duration::from_millis(1));
+    ///     let task = turnstile::spawn(async { "spawned before block_on" });
+    ///     (nap, task)
+    /// };
+    /// rt.block_on(async {
+    ///     nap.await;
+    ///     assert_eq!(task.await.unwrap(), "spawned before block_on");
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            inner: Some(context::enter(&self.core)),
+            _core: self.core.clone(),
+            _runtime: PhantomData,
         }
     }
 
@@ -232,6 +266,49 @@ impl fmt::Debug for Runtime {
             .field("event_interval", &self.core.io().event_interval())
             .field("tasks", &self.core.sched().len())
             .field("watchdog", &self.core.probes().has_watchdog())
+            .finish()
+    }
+}
+
+/// The guard of [`Runtime::enter`]: while it lives, its runtime is the thread's current
+/// one. Not `Send`: a runtime is current on one thread.
+///
+/// ```
+/// let rt = turnstile::Runtime::new()?;
+/// let guard = rt.enter();
+/// assert!(turnstile::Handle::try_current().is_ok());
+/// drop(guard);
+/// assert!(turnstile::Handle::try_current().is_err());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    inner: Option<context::EnterGuard>,
+    /// Keeps the loop's state allocated even if the guard is forgotten (`mem::forget`)
+    /// and the runtime dropped: the thread's current pointer then still points at a
+    /// live, shut-down `Core`, never at freed memory.
+    _core: Rc<Core>,
+    _runtime: PhantomData<&'a Runtime>,
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.take() else {
+            return;
+        };
+        if !inner.exit_in_order() && !std::thread::panicking() {
+            panic!(
+                "a turnstile EnterGuard was dropped out of order (after a guard made \
+                 before it): no runtime is current now. Keep each guard in its own scope"
+            );
+        }
+    }
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard")
+            .field("runtime", &self._core.name())
             .finish()
     }
 }

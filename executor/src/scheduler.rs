@@ -227,6 +227,19 @@ impl Scheduler {
         self.current.set(data);
     }
 
+    /// The id of the task being polled, if a task (not the `block_on` future, and not
+    /// between polls) is.
+    pub(crate) fn current_task_id(&self) -> Option<u64> {
+        let data = self.current.get();
+        if data.is_null() || data == self.main_marker() {
+            return None;
+        }
+        // SAFETY: `current` holds a task's data pointer only between the two
+        // `set_current` calls around its poll in `Core::poll_task`, while the loop holds
+        // the task alive; its `TaskCell` is `repr(C)` with the `Header` first.
+        Some(unsafe { &*data.cast::<crate::task::Header>() }.id)
+    }
+
     /// What the loop is doing, for the wakes that follow.
     #[inline]
     pub(crate) fn set_activity(&self, activity: Activity) {

@@ -52,7 +52,6 @@ use std::panic::Location;
 use std::task::Poll;
 
 use crate::context;
-use crate::join::JoinHandle;
 
 mod cell;
 mod header;
@@ -61,6 +60,9 @@ pub(crate) mod state;
 mod waker;
 
 pub use crate::coop::{unconstrained, Unconstrained};
+pub use crate::join::{AbortHandle, JoinError, JoinHandle};
+pub use crate::join_set::JoinSet;
+pub use crate::task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub(crate) use cell::TaskCell;
 pub(crate) use header::Header;
 pub(crate) use join_state::{ErrorKind, Join, JoinTarget};
@@ -110,7 +112,8 @@ pub(crate) trait LocalTask: Send + Sync {
 /// be polled in the next turn; dropping the handle detaches it.
 ///
 /// # Panics
-/// Outside `Runtime::block_on`, with a message that says so.
+/// Outside a runtime (neither inside `Runtime::block_on` nor under
+/// `Runtime::enter`), with a message that says so.
 ///
 /// ```
 /// let rt = turnstile::Runtime::new()?;
@@ -143,9 +146,53 @@ where
     context::with_current(|core| core.spawn(future, name, at)).unwrap_or_else(|| {
         panic!(
             "turnstile::spawn called at {at} outside a runtime: spawn from inside \
-             Runtime::block_on (or from a task it runs)"
+             Runtime::block_on (or from a task it runs), or hold a guard from \
+             Runtime::enter"
         )
     })
+}
+
+/// The id of the task being polled, as it appears in probe snapshots and
+/// [`JoinHandle::id`].
+///
+/// # Panics
+/// Outside a task: in the `block_on` future itself, or outside a runtime.
+/// [`try_id`] returns `None` there instead.
+///
+/// ```
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let h = turnstile::spawn(async { turnstile::task::id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), id);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[track_caller]
+pub fn id() -> u64 {
+    try_id().unwrap_or_else(|| {
+        panic!(
+            "turnstile::task::id called at {} outside a task: the block_on future and \
+             code outside the runtime have no task id (use task::try_id)",
+            Location::caller()
+        )
+    })
+}
+
+/// The id of the task being polled, or `None` outside a task (in the `block_on`
+/// future, or outside a runtime).
+///
+/// ```
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     assert_eq!(turnstile::task::try_id(), None); // the block_on future
+///     let id = turnstile::spawn(async { turnstile::task::try_id() }).await.unwrap();
+///     assert!(id.is_some());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn try_id() -> Option<u64> {
+    context::with_current(|core| core.sched().current_task_id()).flatten()
 }
 
 /// Configures a task before spawning it: today, its name.
