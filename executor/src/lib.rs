@@ -73,6 +73,7 @@ mod remote;
 mod run_queue;
 mod runtime;
 mod scheduler;
+pub mod signal;
 mod slots;
 mod spawn_blocking;
 pub mod task;

@@ -10,7 +10,7 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use turnstile_probes::{Beacon, CounterValues, Level, Snapshot, Timing, Watchdog};
 use turnstile_reactor::Driver;
@@ -177,6 +177,53 @@ impl Runtime {
             _core: self.core.clone(),
             _runtime: PhantomData,
         }
+    }
+
+    /// Shuts the runtime down and waits up to `timeout` for its blocking pool: every
+    /// task is dropped (as when the runtime is dropped), `spawn_blocking` jobs not yet
+    /// started are dropped, and the call returns once the running ones have finished,
+    /// or when `timeout` has passed (the jobs still running then go on, detached).
+    ///
+    /// Dropping a `Runtime` does not wait at all (tokio's drop waits without a limit);
+    /// this is the call to make when the blocking work must be done before going on.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// let rt = turnstile::Runtime::new()?;
+    /// let flushed = Arc::new(AtomicBool::new(false));
+    /// let f = flushed.clone();
+    /// rt.block_on(async move {
+    ///     let _detached = turnstile::spawn_blocking(move || {
+    ///         std::thread::sleep(Duration::from_millis(20));
+    ///         f.store(true, Ordering::SeqCst);
+    ///     });
+    ///     turnstile::time::sleep(Duration::from_millis(1)).await; // the job has started
+    /// });
+    /// rt.shutdown_timeout(Duration::from_secs(10));
+    /// assert!(flushed.load(Ordering::SeqCst));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        let pool = self.core.blocking().waiter();
+        drop(self);
+        pool.wait(timeout);
+    }
+
+    /// Shuts the runtime down without waiting for its blocking pool: the same as
+    /// dropping it, spelled as in tokio (whose drop would wait).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let _never_awaited = turnstile::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_secs(1)));
+    /// });
+    /// rt.shutdown_background(); // returns at once; the job finishes on its own thread
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_background(self) {
+        drop(self);
     }
 
     /// A handle that spawns onto this runtime from any thread.

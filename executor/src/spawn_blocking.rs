@@ -37,6 +37,8 @@ pub(crate) struct BlockingPool {
 struct PoolInner {
     state: Mutex<PoolState>,
     work: Condvar,
+    /// Signalled when the last pool thread exits (for `Runtime::shutdown_timeout`).
+    exited: Condvar,
     max_threads: usize,
 }
 
@@ -69,6 +71,7 @@ impl BlockingPool {
             inner: Arc::new(PoolInner {
                 state: Mutex::new(PoolState::default()),
                 work: Condvar::new(),
+                exited: Condvar::new(),
                 max_threads: max_threads.max(1),
             }),
         }
@@ -97,10 +100,41 @@ impl BlockingPool {
         }
     }
 
-    /// Lets pool threads exit once the queue is empty; running jobs finish on their own.
+    /// Stops the pool: jobs not yet started are dropped (their tasks are gone with the
+    /// runtime), running ones finish on their own, and then the threads exit.
     pub(crate) fn shut_down(&self) {
-        lock(&self.inner.state).shutdown = true;
+        let unstarted = {
+            let mut state = lock(&self.inner.state);
+            state.shutdown = true;
+            std::mem::take(&mut state.jobs)
+        };
         self.inner.work.notify_all();
+        drop(unstarted); // outside the lock: a job's captures may do anything on drop
+    }
+
+    /// A handle that can wait for the pool's threads to exit after `shut_down`.
+    pub(crate) fn waiter(&self) -> PoolWaiter {
+        PoolWaiter {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// Waits for a shut-down pool's threads to exit.
+pub(crate) struct PoolWaiter {
+    inner: Arc<PoolInner>,
+}
+
+impl PoolWaiter {
+    /// Waits up to `timeout` for every pool thread to exit; true if they all did.
+    pub(crate) fn wait(&self, timeout: Duration) -> bool {
+        let state = lock(&self.inner.state);
+        let (state, _) = self
+            .inner
+            .exited
+            .wait_timeout_while(state, timeout, |s| s.threads > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.threads == 0
     }
 }
 
@@ -129,6 +163,9 @@ impl PoolInner {
             }
         }
         state.threads -= 1;
+        if state.threads == 0 {
+            self.exited.notify_all();
+        }
     }
 }
 

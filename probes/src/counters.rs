@@ -174,6 +174,9 @@ counters! {
     udp_bytes_received => UdpBytesReceived,
     /// Bytes sent in UDP datagrams.
     udp_bytes_sent => UdpBytesSent,
+    /// `Signal::recv` calls that completed: each stands for one or more deliveries of
+    /// its signal since the previous one.
+    signals_received => SignalsReceived,
 }
 
 /// The live counters of one runtime, bumped from its loop thread.

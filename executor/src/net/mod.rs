@@ -34,7 +34,7 @@
 //! ```
 
 mod listener;
-mod source;
+pub(crate) mod source;
 mod split;
 mod stream;
 mod udp;

@@ -42,6 +42,8 @@ pub(crate) enum Op {
     TcpConnect,
     UdpRecv,
     UdpSend,
+    /// A `Signal::recv` that found its signal delivered.
+    Signal,
 }
 
 impl Op {
@@ -69,6 +71,7 @@ impl Op {
             Op::TcpConnect => "tcp connect",
             Op::UdpRecv => "udp recv",
             Op::UdpSend => "udp send",
+            Op::Signal => "signal recv",
         };
         timing.label_tag(label, std::panic::Location::caller())
     }
@@ -88,6 +91,10 @@ impl Op {
             ),
             Op::TcpAccept => (Counter::TcpAcceptsInline, Counter::TcpAcceptsWaited, None),
             Op::TcpConnect => return,
+            Op::Signal => {
+                counters.bump(Counter::SignalsReceived);
+                return;
+            }
             Op::UdpRecv => (
                 Counter::UdpRecvsInline,
                 Counter::UdpRecvsWaited,
