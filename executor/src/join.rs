@@ -91,6 +91,19 @@ impl JoinError {
         self.task_id
     }
 
+    /// The id of the task that failed: [`JoinError::task_id`] under tokio's name.
+    ///
+    /// ```
+    /// # let rt = turnstile::Runtime::new()?;
+    /// let h = rt.block_on(async { turnstile::spawn(async { panic!("no") }) });
+    /// let id = h.id();
+    /// assert_eq!(rt.block_on(h).unwrap_err().id(), id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.task_id
+    }
+
     /// The panic payload, to rethrow with `std::panic::resume_unwind`.
     ///
     /// # Panics

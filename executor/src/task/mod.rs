@@ -62,7 +62,9 @@ mod waker;
 pub use crate::coop::{unconstrained, Unconstrained};
 pub use crate::join::{AbortHandle, JoinError, JoinHandle};
 pub use crate::join_set::JoinSet;
+pub use crate::spawn_blocking::spawn_blocking;
 pub use crate::task_local::{AccessError, LocalKey, TaskLocalFuture};
+pub use crate::yield_now::{yield_now, YieldNow};
 pub(crate) use cell::TaskCell;
 pub(crate) use header::Header;
 pub(crate) use join_state::{ErrorKind, Join, JoinTarget};
@@ -150,6 +152,30 @@ where
              Runtime::enter"
         )
     })
+}
+
+/// The same as [`spawn`] (every turnstile task is local to the loop thread); here so
+/// that code written for tokio's `task::spawn_local` compiles unchanged.
+///
+/// # Panics
+/// Outside a runtime, as [`spawn`] does.
+///
+/// ```
+/// let rt = turnstile::Runtime::new()?;
+/// let n = rt.block_on(async {
+///     let not_send = std::rc::Rc::new(5);
+///     turnstile::task::spawn_local(async move { *not_send }).await.unwrap()
+/// });
+/// assert_eq!(n, 5);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_at(future, None, Location::caller())
 }
 
 /// The id of the task being polled, as it appears in probe snapshots and
