@@ -389,13 +389,13 @@ impl<S: Source> IoSource<S> {
         let io = core.io();
         let mut ready = Ready::EMPTY;
         if interest.is_readable() && io.is_ready(self.key, Direction::Read) {
-            ready = ready | Ready::READABLE;
+            ready |= Ready::READABLE;
             if io.is_read_closed(self.key) {
-                ready = ready | Ready::READ_CLOSED;
+                ready |= Ready::READ_CLOSED;
             }
         }
         if interest.is_writable() && io.is_ready(self.key, Direction::Write) {
-            ready = ready | Ready::WRITABLE;
+            ready |= Ready::WRITABLE;
         }
         ready
     }
@@ -425,10 +425,14 @@ impl<S: Source> IoSource<S> {
                 return Poll::Pending;
             }
             // The wait is over and counted here: the operation that follows counts
-            // itself, as inline if it finds what this wait found.
+            // itself, as inline if it finds what this wait found. A side that is not
+            // ready keeps its "waited" mark (another task may be waiting there).
             let io = core.io();
-            for dir in interest.directions() {
-                io.complete(self.key, dir, false);
+            if ready.is_readable() {
+                io.complete(self.key, Direction::Read, false);
+            }
+            if ready.is_writable() {
+                io.complete(self.key, Direction::Write, false);
             }
             let counter = if *waited {
                 Counter::ReadyWaited

@@ -180,7 +180,8 @@ impl UnixDatagram {
     ///     let socket = turnstile::net::UnixDatagram::unbound()?;
     ///     let err = socket.connect("/nonexistent/turnstile.sock").unwrap_err();
     ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
-    /// });
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
