@@ -527,3 +527,40 @@ fn errors_are_io_errors_not_panics() {
         );
     });
 }
+
+#[test]
+fn owned_halves_have_readiness_and_try_calls_counted_as_the_stream_is() {
+    let rt = counting();
+    let before = rt.block_on(async {
+        let (client, server) = connected_pair().await;
+        let (read, write) = server.into_split();
+        let (_client_read, client_write) = client.into_split();
+        let before = turnstile::probes::snapshot().counters;
+        let mut buf = [0; 8];
+        assert_eq!(
+            read.try_read(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        let reader = turnstile::spawn(async move {
+            let mut buf = [0; 8];
+            read.readable().await.unwrap(); // waits
+            let n = read.peek(&mut buf).await.unwrap();
+            assert_eq!(read.try_read(&mut buf).unwrap(), n);
+            buf[..n].to_vec()
+        });
+        turnstile::yield_now().await;
+        client_write.writable().await.unwrap();
+        assert_eq!(client_write.try_write(b"split").unwrap(), 5);
+        assert_eq!(reader.await.unwrap(), b"split");
+        write.writable().await.unwrap();
+        assert_eq!(write.try_write(b"!").unwrap(), 1);
+        before
+    });
+    let d = rt.probes().counters.since(&before);
+    assert_eq!((d.ready_waited, d.ready_inline), (1, 2));
+    assert_eq!(
+        (d.peeks_inline, d.tcp_reads_inline, d.tcp_bytes_read),
+        (1, 1, 5)
+    );
+    assert_eq!((d.tcp_writes_inline, d.tcp_bytes_written), (2, 6));
+}

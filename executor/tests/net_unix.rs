@@ -274,3 +274,33 @@ fn unix_errors_are_io_errors_not_panics() {
     });
     assert!(Path::new(dir.path()).exists());
 }
+
+#[test]
+fn datagram_poll_calls_through_poll_fn_are_counted() {
+    use std::future::poll_fn;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("poll.sock");
+    let rt = counting();
+    let before = rt.block_on(async {
+        let server = UnixDatagram::bind(&path).unwrap();
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let before = turnstile::probes::snapshot().counters;
+        assert_eq!(poll_fn(|cx| a.poll_send(cx, b"12")).await.unwrap(), 2);
+        let mut buf = [0; 8];
+        assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap(), 2);
+        assert_eq!(
+            poll_fn(|cx| a.poll_send_to(cx, b"345", &path))
+                .await
+                .unwrap(),
+            3
+        );
+        let (n, from) = poll_fn(|cx| server.poll_recv_from(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!((n, from.is_unnamed()), (3, true));
+        before
+    });
+    let d = rt.probes().counters.since(&before);
+    assert_eq!((d.unix_sends_inline, d.unix_recvs_inline), (2, 2));
+    assert_eq!((d.unix_bytes_sent, d.unix_bytes_received), (5, 5));
+}

@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::panic::Location;
 use std::path::Path;
+use std::task::{Context, Poll};
 
 use turnstile_reactor::Direction;
 
@@ -486,6 +487,106 @@ impl UnixDatagram {
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
             .try_io(Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
+    }
+
+    /// Polls to send one datagram to the connected peer: the building block under
+    /// [`UnixDatagram::send`], for hand-written futures and `poll_fn`.
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::send`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     assert_eq!(poll_fn(|cx| a.poll_send(cx, b"hi")).await?, 2);
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send(buf))
+    }
+
+    /// Polls to receive one datagram from the connected peer into `buf`; returns its
+    /// length (tokio fills a `ReadBuf`; turnstile takes a plain slice).
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::recv`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"hey").await?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv(buf))
+    }
+
+    /// Polls to send one datagram to the socket bound at `path`.
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::send_to`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UnixDatagram::unbound()?;
+    ///     let missing = std::path::Path::new("/nonexistent/turnstile.sock");
+    ///     let err = poll_fn(|cx| a.poll_send_to(cx, b"hi", missing)).await.unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        path: &Path,
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
+    }
+
+    /// Polls to receive one datagram into `buf`; returns its length and sender.
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::recv_from`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"hey").await?;
+    ///     let mut buf = [0; 8];
+    ///     let (n, _from) = poll_fn(|cx| b.poll_recv_from(cx, &mut buf)).await?;
+    ///     assert_eq!(n, 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
     }
 }
 
