@@ -2,6 +2,9 @@
 //!
 //! - [`TcpStream`] implements `hyper::rt::Read` and `hyper::rt::Write`, so a stream is
 //!   handed to hyper as is (no adapter type).
+//! - [`HyperIo`] gives hyper's traits to any futures-io `AsyncRead + AsyncWrite`: a
+//!   [`UnixStream`](crate::net::UnixStream), or TLS over a `TcpStream`
+//!   (`futures_rustls::server::TlsStream<TcpStream>`; see the `https_server` example).
 //! - [`TurnstileTimer`] is a `hyper::rt::Timer` over [`crate::time::sleep`]; hyper
 //!   needs one for its timeouts (header read timeout, keep-alive).
 //! - [`TurnstileExecutor`] is a `hyper::rt::Executor` that spawns on the current
@@ -60,23 +63,40 @@ thread_local! {
     static SCRATCH_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH]);
 }
 
+/// One futures-io read into hyper's buffer, through the scratch buffer.
+#[inline]
+fn read_into<R: futures_io::AsyncRead + ?Sized>(
+    reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    mut buf: ReadBufCursor<'_>,
+) -> Poll<io::Result<()>> {
+    let want = buf.remaining().min(SCRATCH);
+    SCRATCH_BUF.with(|scratch| {
+        // A reader that reads a socket of this thread's runtime never reaches this
+        // buffer again while it reads, but a foreign reader might: it then gets a
+        // buffer of its own rather than a second borrow.
+        match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let n = std::task::ready!(reader.poll_read(cx, &mut scratch[..want]))?;
+                buf.put_slice(&scratch[..n]);
+            }
+            Err(_) => {
+                let mut own = vec![0; want];
+                let n = std::task::ready!(reader.poll_read(cx, &mut own))?;
+                buf.put_slice(&own[..n]);
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
+}
+
 impl rt::Read for TcpStream {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut buf: ReadBufCursor<'_>,
+        buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let want = buf.remaining().min(SCRATCH);
-        SCRATCH_BUF.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let n = std::task::ready!(futures_io::AsyncRead::poll_read(
-                self,
-                cx,
-                &mut scratch[..want]
-            ))?;
-            buf.put_slice(&scratch[..n]);
-            Poll::Ready(Ok(()))
-        })
+        read_into(self, cx, buf)
     }
 }
 
@@ -107,6 +127,149 @@ impl rt::Write for TcpStream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         futures_io::AsyncWrite::poll_close(self, cx)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Any futures-io stream, seen by hyper: `hyper::rt::Read` and `hyper::rt::Write`
+    /// over its `AsyncRead` and `AsyncWrite` (what hyper-util's `TokioIo` is for tokio's
+    /// traits). Wrap a TLS stream, a Unix stream, or any other transport in it and hand
+    /// it to hyper's `serve_connection` or `handshake`. Reads go through a per-thread
+    /// scratch buffer (hyper hands out uninitialized memory, which safe code may not
+    /// read into) and cost one copy of the bytes read.
+    ///
+    /// ```
+    /// use http_body_util::{BodyExt, Empty, Full};
+    /// use hyper::body::Bytes;
+    /// use turnstile::hyper::HyperIo;
+    /// use turnstile::net::UnixStream;
+    ///
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let _server = turnstile::spawn(async move {
+    ///         let service = hyper::service::service_fn(|_req| async {
+    ///             Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from("over unix"))))
+    ///         });
+    ///         hyper::server::conn::http1::Builder::new()
+    ///             .serve_connection(HyperIo::new(server), service)
+    ///             .await
+    ///     });
+    ///     let (mut sender, connection) =
+    ///         hyper::client::conn::http1::handshake(HyperIo::new(client)).await.unwrap();
+    ///     let _connection = turnstile::spawn(connection);
+    ///     let request = hyper::Request::get("/").body(Empty::<Bytes>::new()).unwrap();
+    ///     let response = sender.send_request(request).await.unwrap();
+    ///     let body = response.into_body().collect().await.unwrap().to_bytes();
+    ///     assert_eq!(body, "over unix");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[derive(Debug)]
+    pub struct HyperIo<T> {
+        #[pin]
+        inner: T,
+    }
+}
+
+impl<T> HyperIo<T> {
+    /// Wraps `inner`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+    ///     let _io = turnstile::hyper::HyperIo::new(a);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new(inner: T) -> Self {
+        HyperIo { inner }
+    }
+
+    /// The wrapped stream.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+    ///     let io = turnstile::hyper::HyperIo::new(a);
+    ///     assert!(io.inner().peer_addr()?.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+    ///     let mut io = turnstile::hyper::HyperIo::new(a);
+    ///     let _stream: &mut turnstile::net::UnixStream = io.inner_mut();
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inner_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Unwraps the stream.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+    ///     let _a: turnstile::net::UnixStream = turnstile::hyper::HyperIo::new(a).into_inner();
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: futures_io::AsyncRead> rt::Read for HyperIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        read_into(self.project().inner, cx, buf)
+    }
+}
+
+impl<T: futures_io::AsyncWrite> rt::Write for HyperIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_close(cx)
     }
 }
 

@@ -84,6 +84,19 @@ impl IoDriver {
         self.driver.borrow().io().is_ready(key, dir)
     }
 
+    /// A non-waiting operation said `WouldBlock`: side `dir` is not ready, and nobody
+    /// waits for its next edge (the edge is kept as readiness when it comes).
+    #[inline]
+    pub(crate) fn clear(&self, key: IoKey, dir: Direction) {
+        self.driver.borrow_mut().io_mut().clear(key, dir);
+    }
+
+    /// Whether the socket's read side was reported closed (EOF, reset, error).
+    #[inline]
+    pub(crate) fn is_read_closed(&self, key: IoKey) -> bool {
+        self.driver.borrow().io().is_read_closed(key)
+    }
+
     /// Waits on side `dir` without touching its readiness (it was not tried).
     #[inline]
     pub(crate) fn wait(&self, key: IoKey, dir: Direction, waker: &Waker) {

@@ -35,7 +35,8 @@
 //!
 //! # Cargo features
 //!
-//! - `hyper`: hyper 1.x on turnstile (`turnstile::hyper`: I/O traits, a timer, an
+//! - `hyper`: hyper 1.x on turnstile (`turnstile::hyper`: I/O traits for `TcpStream`
+//!   and, through `HyperIo`, for any futures-io stream such as TLS; a timer, an
 //!   executor).
 //! - `console`: tokio-console shows turnstile's tasks. Each task gets a `runtime.spawn`
 //!   span, entered around each of its polls, and its wakers emit `runtime::waker`

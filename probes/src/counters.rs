@@ -174,6 +174,44 @@ counters! {
     udp_bytes_received => UdpBytesReceived,
     /// Bytes sent in UDP datagrams.
     udp_bytes_sent => UdpBytesSent,
+    /// Unix stream reads that returned data or EOF on their first poll.
+    unix_reads_inline => UnixReadsInline,
+    /// Unix stream reads that returned data or EOF after waiting for readiness.
+    unix_reads_waited => UnixReadsWaited,
+    /// Unix stream writes that completed on their first poll.
+    unix_writes_inline => UnixWritesInline,
+    /// Unix stream writes that completed after waiting for the socket to become writable.
+    unix_writes_waited => UnixWritesWaited,
+    /// Bytes read from Unix streams.
+    unix_bytes_read => UnixBytesRead,
+    /// Bytes written to Unix streams.
+    unix_bytes_written => UnixBytesWritten,
+    /// Unix connections accepted on the first poll of `accept`.
+    unix_accepts_inline => UnixAcceptsInline,
+    /// Unix connections accepted after waiting for one to arrive.
+    unix_accepts_waited => UnixAcceptsWaited,
+    /// Unix datagrams received on their first poll.
+    unix_recvs_inline => UnixRecvsInline,
+    /// Unix datagrams received after waiting for readiness.
+    unix_recvs_waited => UnixRecvsWaited,
+    /// Unix datagrams sent on their first poll.
+    unix_sends_inline => UnixSendsInline,
+    /// Unix datagrams sent after waiting for the socket to become writable.
+    unix_sends_waited => UnixSendsWaited,
+    /// Bytes received in Unix datagrams.
+    unix_bytes_received => UnixBytesReceived,
+    /// Bytes sent in Unix datagrams.
+    unix_bytes_sent => UnixBytesSent,
+    /// Peeks (`peek`, `peek_from`) that found data on their first poll (no bytes are
+    /// counted: a peek consumes nothing).
+    peeks_inline => PeeksInline,
+    /// Peeks that found data after waiting for readiness.
+    peeks_waited => PeeksWaited,
+    /// Readiness waits (`readable`, `writable`, `ready`) that found the socket ready on
+    /// their first poll: the `.await` never reached the loop.
+    ready_inline => ReadyInline,
+    /// Readiness waits that went back to the loop until the reactor reported an event.
+    ready_waited => ReadyWaited,
     /// `Signal::recv` calls that completed: each stands for one or more deliveries of
     /// its signal since the previous one.
     signals_received => SignalsReceived,

@@ -438,6 +438,44 @@ impl Registrations {
         }
     }
 
+    /// Records that a non-waiting operation on `dir` (a `try_read`, a `try_send`) got
+    /// `WouldBlock`: clears that readiness, as [`Registrations::clear_and_wait`] does,
+    /// but stores no waker (nobody waits). The next event sets it again. The
+    /// read-closed bit stays.
+    ///
+    /// ```
+    /// use turnstile_reactor::{Direction, Registrations};
+    /// let mut regs = Registrations::new();
+    /// let key = regs.insert();
+    /// regs.clear(key, Direction::Write);
+    /// assert!(!regs.is_ready(key, Direction::Write));
+    /// assert!(regs.is_ready(key, Direction::Read));
+    /// ```
+    #[inline]
+    pub fn clear(&mut self, key: IoKey, dir: Direction) {
+        if let Some(slot) = self.slot_mut(key) {
+            slot.readiness &= !dir.bit();
+        }
+    }
+
+    /// Whether an event reported the read side closed (EOF, reset or error): reads
+    /// return at once from now on. A stale key reads as not closed.
+    ///
+    /// ```
+    /// let mut regs = turnstile_reactor::Registrations::new();
+    /// let key = regs.insert();
+    /// assert!(!regs.is_read_closed(key));
+    /// regs.dispatch(key.token(), false, false, true, &mut Vec::new());
+    /// assert!(regs.is_read_closed(key));
+    /// ```
+    #[inline]
+    pub fn is_read_closed(&self, key: IoKey) -> bool {
+        match self.slots.get(key.index as usize) {
+            Some(slot) if slot.generation == key.generation => slot.readiness & READ_CLOSED != 0,
+            _ => false,
+        }
+    }
+
     /// Adds `waker` for `dir` without touching readiness: for a caller that found the
     /// side not ready and so did not try the operation.
     ///

@@ -14,9 +14,10 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use mio::Interest;
 use turnstile_probes::Counter;
 use turnstile_reactor::Direction;
 
@@ -96,8 +97,8 @@ impl TcpListener {
         }))
     }
 
-    fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
-        let io = IoSource::new(listener, Interest::READABLE, "TcpListener")?;
+    pub(crate) fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
+        let io = IoSource::new(listener, mio::Interest::READABLE, "TcpListener")?;
         Ok(TcpListener { io })
     }
 
@@ -186,6 +187,71 @@ impl TcpListener {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl TcpListener {
+    /// Polls to accept a connection: the building block under [`TcpListener::accept`],
+    /// for hand-written futures and `poll_fn`. On `Pending` the waker in `cx` is woken
+    /// when a connection arrives. Unlike `accept`, it returns `EMFILE`/`ENFILE` as
+    /// errors (a poll function has no timer to back off on).
+    ///
+    /// # Errors
+    /// Any accept error, or a failure to register the new socket.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::TcpAccept, |l| l.accept())
+            .map(|accepted| {
+                let (stream, peer) = accepted?;
+                Ok((TcpStream::from_mio(stream)?, peer))
+            })
+    }
+
+    /// Gives the listener back as a std listener (still non-blocking), deregistered
+    /// from the runtime; it keeps listening. Call it inside the runtime it belongs to.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be duplicated (out of descriptors).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let (std_listener, addr) = rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     Ok::<_, std::io::Error>((listener.into_std()?, addr))
+    /// })?;
+    /// let _client = std::net::TcpStream::connect(addr)?;
+    /// std_listener.set_nonblocking(false)?;
+    /// let (_server, _) = std_listener.accept()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.io.into_owned_fd()?.into())
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get().as_fd()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get().as_raw_fd()
     }
 }
 

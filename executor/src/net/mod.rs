@@ -1,4 +1,6 @@
-//! Networking on the reactor: [`TcpListener`], [`TcpStream`] and [`UdpSocket`].
+//! Networking on the reactor: [`TcpListener`], [`TcpStream`], [`TcpSocket`],
+//! [`UdpSocket`], and Unix domain sockets ([`UnixListener`], [`UnixStream`],
+//! [`UnixDatagram`]), with tokio's names and meaning.
 //!
 //! Each socket is registered with the runtime it is created in (so create sockets
 //! inside `block_on` or a task; using one outside a runtime panics and says so). Every
@@ -8,6 +10,15 @@
 //! the socket becomes ready (a wake counted as `wakes_io`). The probes count both
 //! cases per socket kind (`tcp_reads_inline` vs `tcp_reads_waited`, ...) with the
 //! bytes moved: the I/O half of "which awaits reach the loop".
+//!
+//! Besides the `.await`ed operations, every socket has tokio's readiness calls:
+//! `readable().await` / `writable().await` / `ready(Interest)`, then `try_read`,
+//! `try_write`, `try_send`, `try_recv`, ... which never wait (`WouldBlock` when the
+//! socket is not ready). Readiness waits are counted in `ready_inline` /
+//! `ready_waited` and have their own await sites; the `try_*` calls count as the
+//! operation they do. Every socket is `AsFd` and `AsRawFd` (so
+//! `socket2::SockRef::from(&stream)` sets any option), and converts to and from its
+//! std type (`into_std`, `from_std`).
 //!
 //! Errors are `io::Error`s, never panics: a refused connect is `ConnectionRefused`, a
 //! reset peer an error on the next read or write, a closed peer EOF.
@@ -34,12 +45,22 @@
 //! ```
 
 mod listener;
+mod ready;
+mod socket;
 pub(crate) mod source;
 mod split;
 mod stream;
 mod udp;
+mod unix_datagram;
+mod unix_listener;
+mod unix_stream;
 
 pub use listener::TcpListener;
+pub use ready::{Interest, Ready};
+pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use stream::TcpStream;
 pub use udp::UdpSocket;
+pub use unix_datagram::UnixDatagram;
+pub use unix_listener::UnixListener;
+pub use unix_stream::UnixStream;

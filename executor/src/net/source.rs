@@ -18,18 +18,23 @@
 //! across a waker: the call is the OS's, not user code, but keeping borrows short keeps
 //! the rule simple.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::panic::Location;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use mio::event::Source;
-use mio::Interest;
 use turnstile_probes::{Counter, Counters, SiteTag};
 use turnstile_reactor::{Direction, IoKey, Orphans};
 
 use crate::context;
 use crate::coop;
 use crate::core::Core;
+
+use super::ready::{Interest, Ready};
 
 /// What kind of operation completed, for the per-socket-kind counters.
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +47,16 @@ pub(crate) enum Op {
     TcpConnect,
     UdpRecv,
     UdpSend,
+    /// A Unix stream read into a buffer of this many bytes.
+    UnixRead(usize),
+    UnixWrite,
+    UnixAccept,
+    /// Finishing a Unix connect: not counted, as a TCP connect.
+    UnixConnect,
+    UnixRecv,
+    UnixSend,
+    /// A peek (TCP or UDP): counted, but it moves no bytes.
+    Peek,
     /// A `Signal::recv` that found its signal delivered.
     Signal,
 }
@@ -71,6 +86,13 @@ impl Op {
             Op::TcpConnect => "tcp connect",
             Op::UdpRecv => "udp recv",
             Op::UdpSend => "udp send",
+            Op::UnixRead(_) => "unix read",
+            Op::UnixWrite => "unix write",
+            Op::UnixAccept => "unix accept",
+            Op::UnixConnect => "unix connect",
+            Op::UnixRecv => "unix recv",
+            Op::UnixSend => "unix send",
+            Op::Peek => "peek",
             Op::Signal => "signal recv",
         };
         timing.label_tag(label, std::panic::Location::caller())
@@ -105,6 +127,29 @@ impl Op {
                 Counter::UdpSendsWaited,
                 Some(Counter::UdpBytesSent),
             ),
+            Op::UnixRead(_) => (
+                Counter::UnixReadsInline,
+                Counter::UnixReadsWaited,
+                Some(Counter::UnixBytesRead),
+            ),
+            Op::UnixWrite => (
+                Counter::UnixWritesInline,
+                Counter::UnixWritesWaited,
+                Some(Counter::UnixBytesWritten),
+            ),
+            Op::UnixAccept => (Counter::UnixAcceptsInline, Counter::UnixAcceptsWaited, None),
+            Op::UnixConnect => return,
+            Op::UnixRecv => (
+                Counter::UnixRecvsInline,
+                Counter::UnixRecvsWaited,
+                Some(Counter::UnixBytesReceived),
+            ),
+            Op::UnixSend => (
+                Counter::UnixSendsInline,
+                Counter::UnixSendsWaited,
+                Some(Counter::UnixBytesSent),
+            ),
+            Op::Peek => (Counter::PeeksInline, Counter::PeeksWaited, None),
         };
         counters.bump(if waited { after_wait } else { inline });
         if let Some(moved) = moved {
@@ -146,6 +191,40 @@ impl Moved for (mio::net::TcpStream, SocketAddr) {
     }
 }
 
+impl Moved for (usize, std::os::unix::net::SocketAddr) {
+    #[inline]
+    fn moved(&self) -> usize {
+        self.0
+    }
+}
+
+impl Moved for (mio::net::UnixStream, std::os::unix::net::SocketAddr) {
+    #[inline]
+    fn moved(&self) -> usize {
+        0
+    }
+}
+
+/// A peek's result: counted as a peek, with no bytes moved.
+pub(crate) struct Peeked<R>(pub(crate) R);
+
+impl<R> Moved for Peeked<R> {
+    #[inline]
+    fn moved(&self) -> usize {
+        0
+    }
+}
+
+/// Whether a completed operation of `kind` that moved `moved` bytes proved the stream
+/// socket's read queue empty: a short stream read (see the reactor's module docs).
+#[inline(always)]
+fn drains(kind: Op, moved: usize) -> bool {
+    match kind {
+        Op::TcpRead(asked) | Op::UnixRead(asked) => moved > 0 && moved < asked,
+        _ => false,
+    }
+}
+
 /// A mio socket registered with one runtime's reactor. Deregistered when dropped on
 /// that runtime's loop; dropped anywhere else, its descriptor closes (which takes it out
 /// of epoll) and its slot goes to the reactor's orphan list, freed at the next
@@ -167,7 +246,7 @@ impl<S: Source> IoSource<S> {
     /// # Panics
     /// Outside a runtime.
     #[track_caller]
-    pub(crate) fn new(mut io: S, interest: Interest, what: &'static str) -> io::Result<Self> {
+    pub(crate) fn new(mut io: S, interest: mio::Interest, what: &'static str) -> io::Result<Self> {
         let registered = context::with_current(|core| {
             let (key, orphans) = core.io().register(&mut io, interest)?;
             Ok((key, core.id(), orphans))
@@ -251,13 +330,138 @@ impl<S: Source> IoSource<S> {
                     // A short stream read emptied the socket: the next read waits for
                     // the next edge instead of asking the OS (the reactor's module docs
                     // say why no edge is lost).
-                    let drained = matches!(kind, Op::TcpRead(asked) if moved > 0 && moved < asked);
+                    let drained = drains(kind, moved);
                     let waited = io.complete(self.key, dir, drained);
                     kind.count(core.probes().counters(), waited, moved);
                     return Poll::Ready(Ok(value));
                 }
             }
         })
+    }
+
+    /// `op` once, without waiting (the `try_*` operations): `WouldBlock` at once if the
+    /// reactor knows side `dir` is not ready, without a system call; a `WouldBlock` from
+    /// the OS clears that readiness (nobody waits: the next event sets it again). A
+    /// completion is counted as `kind`, inline unless a poll of this side waited
+    /// before. No budget: nothing here returns `Pending`.
+    pub(crate) fn try_io<R: Moved>(
+        &self,
+        dir: Direction,
+        kind: Op,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.with_core(|core| loop {
+            let io = core.io();
+            if !io.is_ready(self.key, dir) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            match op(&self.io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    io.clear(self.key, dir);
+                    return Err(e);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    io.complete(self.key, dir, false);
+                    return Err(e);
+                }
+                Ok(value) => {
+                    let moved = value.moved();
+                    let waited = io.complete(self.key, dir, drains(kind, moved));
+                    kind.count(core.probes().counters(), waited, moved);
+                    return Ok(value);
+                }
+            }
+        })
+    }
+
+    /// A readiness wait on this source (see [`Ready`]): the future behind `readable`,
+    /// `writable` and `ready`, with its await site at `at`.
+    pub(crate) fn ready(
+        &self,
+        interest: Interest,
+        at: &'static Location<'static>,
+    ) -> Readiness<'_, S> {
+        Readiness {
+            io: self,
+            interest,
+            at,
+            waited: false,
+        }
+    }
+
+    /// The readiness the reactor knows of, among `interest`: it may be stale (a
+    /// readiness is cleared only when an operation says `WouldBlock`).
+    fn known_ready(&self, core: &Core, interest: Interest) -> Ready {
+        let io = core.io();
+        let mut ready = Ready::EMPTY;
+        if interest.is_readable() && io.is_ready(self.key, Direction::Read) {
+            ready |= Ready::READABLE;
+            if io.is_read_closed(self.key) {
+                ready |= Ready::READ_CLOSED;
+            }
+        }
+        if interest.is_writable() && io.is_ready(self.key, Direction::Write) {
+            ready |= Ready::WRITABLE;
+        }
+        ready
+    }
+
+    /// One poll of a readiness wait. `waited` is the wait's own flag: set on its first
+    /// `Pending`, it makes the completion count in `ready_waited`.
+    fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        waited: &mut bool,
+        at: &'static Location<'static>,
+    ) -> Poll<io::Result<Ready>> {
+        self.with_core(|core| {
+            let ready = self.known_ready(core, interest);
+            let site = SiteTag::code(at);
+            if ready.is_empty() {
+                let io = core.io();
+                for dir in interest.directions() {
+                    io.wait(self.key, dir, cx.waker());
+                }
+                context::leave_site(site.again_unless(!*waited));
+                *waited = true;
+                return Poll::Pending;
+            }
+            if coop::poll_proceed(cx, || site).is_pending() {
+                return Poll::Pending;
+            }
+            // The wait is over and counted here: the operation that follows counts
+            // itself, as inline if it finds what this wait found. A side that is not
+            // ready keeps its "waited" mark (another task may be waiting there).
+            let io = core.io();
+            if ready.is_readable() {
+                io.complete(self.key, Direction::Read, false);
+            }
+            if ready.is_writable() {
+                io.complete(self.key, Direction::Write, false);
+            }
+            let counter = if *waited {
+                Counter::ReadyWaited
+            } else {
+                Counter::ReadyInline
+            };
+            core.probes().bump(counter);
+            Poll::Ready(Ok(ready))
+        })
+    }
+
+    /// Takes the descriptor out of the runtime: a duplicate, made before this source
+    /// deregisters and closes its own, so the socket itself (its connection, its
+    /// bound address) lives on in the returned descriptor, still non-blocking.
+    ///
+    /// # Errors
+    /// If `dup` fails (out of descriptors): the source is dropped all the same.
+    pub(crate) fn into_owned_fd(self) -> io::Result<OwnedFd>
+    where
+        S: AsFd,
+    {
+        self.io.as_fd().try_clone_to_owned()
     }
 
     /// Bumps one of the runtime's counters (the listener counts its backoffs).
@@ -279,6 +483,25 @@ impl<S: Source> Drop for IoSource<S> {
         if deregistered != Some(true) {
             self.orphans.release(self.key);
         }
+    }
+}
+
+/// The future of a readiness wait: `readable`, `writable`, `ready` on every net type.
+/// Its await site is the line that called the method (`#[track_caller]`).
+pub(crate) struct Readiness<'a, S: Source> {
+    io: &'a IoSource<S>,
+    interest: Interest,
+    at: &'static Location<'static>,
+    waited: bool,
+}
+
+impl<S: Source> Future for Readiness<'_, S> {
+    type Output = io::Result<Ready>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
+        let this = self.get_mut();
+        this.io
+            .poll_ready(cx, this.interest, &mut this.waited, this.at)
     }
 }
 

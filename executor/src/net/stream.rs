@@ -2,17 +2,20 @@
 //! `AsyncWrite`.
 
 use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use mio::Interest;
 use turnstile_reactor::Direction;
 
-use super::source::{IoSource, Op};
+use super::ready::{Interest, Ready};
+use super::source::{IoSource, Op, Peeked};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
 /// What the stream's halves share.
@@ -86,7 +89,13 @@ impl TcpStream {
     }
 
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        TcpStream::connect_mio(mio::net::TcpStream::connect(addr)?).await
+    }
+
+    /// Registers a socket whose non-blocking connect has started, and waits for the
+    /// connect to finish.
+    pub(crate) async fn connect_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(stream)?;
         // A non-blocking connect finishes when the socket turns writable: connected if
         // it has a peer, refused (or failed) if it holds an error. Until then the
         // socket has no peer yet, which counts as "would block".
@@ -111,7 +120,11 @@ impl TcpStream {
     }
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        let io = IoSource::new(stream, Interest::READABLE | Interest::WRITABLE, "TcpStream")?;
+        let io = IoSource::new(
+            stream,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+            "TcpStream",
+        )?;
         Ok(TcpStream { io })
     }
 
@@ -138,6 +151,332 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// Gives the connection back as a std stream (still non-blocking: call
+    /// `set_nonblocking(false)` for blocking use), deregistered from the runtime. The
+    /// connection stays open. Call it inside the runtime the stream belongs to; elsewhere
+    /// the descriptor stays known to that runtime's poller until it closes.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be duplicated (out of descriptors); the stream is
+    /// closed then.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let rt = turnstile::Runtime::new()?;
+    /// let (mut std_stream, mut peer) = rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (peer, _) = listener.accept().await?;
+    ///     Ok::<_, std::io::Error>((stream.into_std()?, peer.into_std()?))
+    /// })?;
+    /// std_stream.set_nonblocking(false)?;
+    /// peer.set_nonblocking(false)?;
+    /// std_stream.write_all(b"hi")?;
+    /// let mut buf = [0; 2];
+    /// peer.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"hi");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.io.into_owned_fd()?.into())
+    }
+
+    /// Waits until the stream may be read: then [`TcpStream::try_read`] is worth a try
+    /// (readiness may be stale: the try can still say `WouldBlock`, and the loop goes
+    /// round). Found ready at once it completes without a yield (`ready_inline`);
+    /// otherwise it goes back to the loop until the reactor reports data
+    /// (`ready_waited`). Its await site is the line that calls it.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// use futures::AsyncWriteExt;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hello").await?;
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         match server.try_read(&mut buf) {
+    ///             Ok(n) => break n,
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hello");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.io.ready(Interest::READABLE, Location::caller());
+        async move { wait.await.map(drop) }
+    }
+
+    /// Waits until the stream may be written: then [`TcpStream::try_write`] is worth a
+    /// try. Counted as [`TcpStream::readable`] is.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     client.writable().await?;
+    ///     assert_eq!(client.try_write(b"hi")?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
+        async move { wait.await.map(drop) }
+    }
+
+    /// Waits until any of `interest` is ready, and says which: one task can serve both
+    /// directions of a connection with `try_read` and `try_write`.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// use turnstile::net::Interest;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_writable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
+        self.io.ready(interest, Location::caller())
+    }
+
+    /// Reads what is there now, without waiting: `WouldBlock` if nothing is (then
+    /// [`TcpStream::readable`] waits for more); `Ok(0)` at EOF. Counted as a read
+    /// (`tcp_reads_inline`, `tcp_bytes_read`).
+    ///
+    /// # Errors
+    /// `WouldBlock` when there is no data yet; any read error as is.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     let empty = client.try_read(&mut buf).unwrap_err();
+    ///     assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let asked = buf.len();
+        self.io
+            .try_io(Direction::Read, Op::TcpRead(asked), |mut s| s.read(buf))
+    }
+
+    /// [`TcpStream::try_read`] into several buffers, in order (`readv`).
+    ///
+    /// # Errors
+    /// As [`TcpStream::try_read`].
+    ///
+    /// ```
+    /// use std::io::IoSliceMut;
+    /// use futures::AsyncWriteExt;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"abcd").await?;
+    ///     server.readable().await?;
+    ///     let (mut a, mut b) = ([0; 2], [0; 2]);
+    ///     let n = server.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)])?;
+    ///     assert_eq!((n, &a, &b), (4, b"ab", b"cd"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let asked = bufs.iter().map(|b| b.len()).sum();
+        self.io
+            .try_io(Direction::Read, Op::TcpRead(asked), |mut s| {
+                s.read_vectored(bufs)
+            })
+    }
+
+    /// Writes what the socket takes now, without waiting: `WouldBlock` if its send
+    /// buffer is full (then [`TcpStream::writable`] waits for room). Counted as a write.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the send buffer is full; any write error as is.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(client.try_write(b"hello")?, 5);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, Op::TcpWrite, |mut s| s.write(buf))
+    }
+
+    /// [`TcpStream::try_write`] from several buffers, in order (`writev`).
+    ///
+    /// # Errors
+    /// As [`TcpStream::try_write`].
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let n = client.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])?;
+    ///     assert_eq!(n, 4);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, Op::TcpWrite, |mut s| {
+            s.write_vectored(bufs)
+        })
+    }
+
+    /// Reads the data waiting in the socket without taking it: the next read returns
+    /// it again. Waits for data as a read does. Counted as a peek (`peeks_inline`,
+    /// `peeks_waited`; no bytes).
+    ///
+    /// # Errors
+    /// As `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.write_all(b"hello").await?;
+    ///     let mut buf = [0; 5];
+    ///     let n = server.peek(&mut buf).await?;
+    ///     assert_eq!(&buf[..n], &b"hello"[..n]);
+    ///     server.read_exact(&mut buf).await?; // still there
+    ///     assert_eq!(&buf, b"hello");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Read, Op::Peek, |s| s.peek(buf).map(Peeked))
+        })
+        .await
+        .map(|Peeked(n)| n)
+    }
+
+    /// Sets `SO_LINGER`: with `Some(d)`, closing waits up to `d` for unsent data to go
+    /// out (and `Some(Duration::ZERO)` resets the connection on close); `None` closes
+    /// in the background, the default.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_linger(Some(Duration::from_secs(1)))?;
+    ///     assert_eq!(stream.linger()?, Some(Duration::from_secs(1)));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get()).set_linger(linger)
+    }
+
+    /// The `SO_LINGER` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.linger()?, None);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        socket2::SockRef::from(self.io.get()).linger()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of the packets it sends.
+    ///
+    /// # Errors
+    /// As `setsockopt`: `InvalidInput` for 0 or above 255.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_ttl(42)?;
+    ///     assert_eq!(stream.ttl()?, 42);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(stream.ttl()? > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get().ttl()
     }
 
     /// The local address of this end.
@@ -309,6 +648,19 @@ impl fmt::Debug for TcpStream {
             .field("local", &self.local_addr().ok())
             .field("peer", &self.peer_addr().ok())
             .finish()
+    }
+}
+
+/// `socket2::SockRef::from(&stream)` and every other fd-taking API see the socket.
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get().as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get().as_raw_fd()
     }
 }
 

@@ -1,14 +1,17 @@
 //! `UdpSocket`: datagrams on the reactor.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::panic::Location;
+use std::task::{Context, Poll};
 
-use mio::Interest;
 use turnstile_reactor::Direction;
 
-use super::source::{IoSource, Op};
+use super::ready::{Interest, Ready};
+use super::source::{IoSource, Op, Peeked};
 
 /// A UDP socket, registered with the runtime it was created in.
 ///
@@ -66,7 +69,11 @@ impl UdpSocket {
     }
 
     fn from_mio(socket: mio::net::UdpSocket) -> io::Result<UdpSocket> {
-        let io = IoSource::new(socket, Interest::READABLE | Interest::WRITABLE, "UdpSocket")?;
+        let io = IoSource::new(
+            socket,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+            "UdpSocket",
+        )?;
         Ok(UdpSocket { io })
     }
 
@@ -261,6 +268,465 @@ impl UdpSocket {
         })
         .await
     }
+
+    /// Gives the socket back as a std socket (still non-blocking), deregistered from
+    /// the runtime; its bound address stays. Call it inside the runtime it belongs to.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be duplicated (out of descriptors).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let (std_socket, addr) = rt.block_on(async {
+    ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let addr = socket.local_addr()?;
+    ///     Ok::<_, std::io::Error>((socket.into_std()?, addr))
+    /// })?;
+    /// assert_eq!(std_socket.local_addr()?, addr);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        Ok(self.io.into_owned_fd()?.into())
+    }
+
+    /// Waits until a datagram may be received: then [`UdpSocket::try_recv_from`] is
+    /// worth a try. Found ready at once it completes without a yield (`ready_inline`),
+    /// else it waits for the reactor (`ready_waited`).
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", b.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     let (n, _) = loop {
+    ///         b.readable().await?;
+    ///         match b.try_recv_from(&mut buf) {
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///             other => break other?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.io.ready(Interest::READABLE, Location::caller());
+        async move { wait.await.map(drop) }
+    }
+
+    /// Waits until a datagram may be sent: then [`UdpSocket::try_send_to`] is worth a
+    /// try.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.writable().await?;
+    ///     assert_eq!(a.try_send_to(b"hi", a.local_addr()?)?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
+        async move { wait.await.map(drop) }
+    }
+
+    /// Waits until any of `interest` is ready, and says which.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// use turnstile::net::Interest;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
+        self.io.ready(interest, Location::caller())
+    }
+
+    /// Sends one datagram to the connected peer without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the send buffer is full; otherwise as [`UdpSocket::send`].
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(b.local_addr()?).await?;
+    ///     assert_eq!(a.try_send(b"hi")?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, Op::UdpSend, |s| s.send(buf))
+    }
+
+    /// Receives one datagram from the connected peer without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when no datagram is waiting; otherwise as [`UdpSocket::recv`].
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let mut buf = [0; 8];
+    ///     let err = a.try_recv(&mut buf).unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Read, Op::UdpRecv, |s| s.recv(buf))
+    }
+
+    /// Sends one datagram to `target` without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the send buffer is full; otherwise as `sendto`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(a.try_send_to(b"hi", a.local_addr()?)?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, Op::UdpSend, |s| s.send_to(buf, target))
+    }
+
+    /// Receives one datagram without waiting; returns its length and sender.
+    ///
+    /// # Errors
+    /// `WouldBlock` when no datagram is waiting; otherwise as `recvfrom`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", a.local_addr()?).await?;
+    ///     a.readable().await?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(a.try_recv_from(&mut buf)?, (2, a.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Direction::Read, Op::UdpRecv, |s| s.recv_from(buf))
+    }
+
+    /// Receives the next datagram without taking it off the queue: the next receive
+    /// returns it again. Counted as a peek.
+    ///
+    /// # Errors
+    /// As `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", a.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(a.peek_from(&mut buf).await?, (2, a.local_addr()?));
+    ///     assert_eq!(a.recv_from(&mut buf).await?, (2, a.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| {
+            self.io.poll_io(cx, Direction::Read, Op::Peek, |s| {
+                s.peek_from(buf).map(Peeked)
+            })
+        })
+        .await
+        .map(|Peeked(r)| r)
+    }
+
+    /// Polls to send one datagram to the connected peer: the building block under
+    /// [`UdpSocket::send`], for hand-written futures and `poll_fn`. On `Pending` the
+    /// waker in `cx` is woken when the socket may be written.
+    ///
+    /// # Errors
+    /// As [`UdpSocket::send`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(a.local_addr()?).await?;
+    ///     assert_eq!(poll_fn(|cx| a.poll_send(cx, b"hi")).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, Op::UdpSend, |s| s.send(buf))
+    }
+
+    /// Polls to receive one datagram from the connected peer into `buf`; returns its
+    /// length (tokio fills a `ReadBuf`; turnstile takes a plain slice).
+    ///
+    /// # Errors
+    /// As [`UdpSocket::recv`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(a.local_addr()?).await?;
+    ///     a.send(b"hi").await?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(poll_fn(|cx| a.poll_recv(cx, &mut buf)).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::UdpRecv, |s| s.recv(buf))
+    }
+
+    /// Polls to send one datagram to `target`.
+    ///
+    /// # Errors
+    /// As [`UdpSocket::send_to`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let to = a.local_addr()?;
+    ///     assert_eq!(poll_fn(|cx| a.poll_send_to(cx, b"hi", to)).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, Op::UdpSend, |s| {
+            s.send_to(buf, target)
+        })
+    }
+
+    /// Polls to receive one datagram into `buf`; returns its length and sender.
+    ///
+    /// # Errors
+    /// As [`UdpSocket::recv_from`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", a.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     let (n, from) = poll_fn(|cx| a.poll_recv_from(cx, &mut buf)).await?;
+    ///     assert_eq!((n, from), (2, a.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::UdpRecv, |s| s.recv_from(buf))
+    }
+
+    /// Sets `SO_BROADCAST`: whether it may send to a broadcast address.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.set_broadcast(true)?;
+    ///     assert!(a.broadcast()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get().set_broadcast(on)
+    }
+
+    /// The `SO_BROADCAST` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert!(!a.broadcast()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.io.get().broadcast()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of the datagrams it sends.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.set_ttl(7)?;
+    ///     assert_eq!(a.ttl()?, 7);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert!(a.ttl()? > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get().ttl()
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with address
+    /// `interface` (`Ipv4Addr::UNSPECIFIED` lets the system choose).
+    ///
+    /// # Errors
+    /// As `setsockopt(IP_ADD_MEMBERSHIP)`: `InvalidInput` for an address that is not
+    /// multicast.
+    ///
+    /// ```no_run
+    /// use std::net::Ipv4Addr;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("0.0.0.0:0").await?;
+    ///     a.join_multicast_v4(Ipv4Addr::new(239, 1, 2, 3), Ipv4Addr::UNSPECIFIED)?;
+    ///     a.leave_multicast_v4(Ipv4Addr::new(239, 1, 2, 3), Ipv4Addr::UNSPECIFIED)?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get().join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group joined with [`UdpSocket::join_multicast_v4`].
+    ///
+    /// # Errors
+    /// As `setsockopt(IP_DROP_MEMBERSHIP)`: `AddrNotAvailable` for a group not joined.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("0.0.0.0:0").await?;
+    ///     assert!(a.leave_multicast_v4(Ipv4Addr::new(239, 1, 2, 3), Ipv4Addr::UNSPECIFIED).is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Sets `IP_MULTICAST_LOOP`: whether multicast datagrams it sends come back to this
+    /// host's own members of the group.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("0.0.0.0:0").await?;
+    ///     a.set_multicast_loop_v4(false)?;
+    ///     assert!(!a.multicast_loop_v4()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get().set_multicast_loop_v4(on)
+    }
+
+    /// The `IP_MULTICAST_LOOP` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("0.0.0.0:0").await?;
+    ///     assert!(a.multicast_loop_v4()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get().multicast_loop_v4()
+    }
 }
 
 fn no_address() -> io::Error {
@@ -275,5 +741,17 @@ impl fmt::Debug for UdpSocket {
         f.debug_struct("UdpSocket")
             .field("local", &self.local_addr().ok())
             .finish()
+    }
+}
+
+impl AsFd for UdpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get().as_fd()
+    }
+}
+
+impl AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get().as_raw_fd()
     }
 }

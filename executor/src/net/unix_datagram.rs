@@ -1,0 +1,611 @@
+//! `UnixDatagram`: Unix domain datagrams on the reactor.
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::panic::Location;
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use turnstile_reactor::Direction;
+
+use super::ready::{Interest, Ready};
+use super::source::{IoSource, Op};
+
+/// A Unix domain datagram socket, registered with the runtime it was created in.
+///
+/// Every method takes `&self`, as [`UdpSocket`](super::UdpSocket)'s do. Datagrams
+/// are counted as `unix_recvs_inline` / `unix_recvs_waited`, `unix_sends_*` and
+/// `unix_bytes_received` / `unix_bytes_sent`.
+///
+/// ```
+/// use turnstile::net::UnixDatagram;
+///
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let (a, b) = UnixDatagram::pair()?;
+///     a.send(b"ping").await?;
+///     let mut buf = [0; 16];
+///     let n = b.recv(&mut buf).await?;
+///     assert_eq!(&buf[..n], b"ping");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixDatagram {
+    io: IoSource<mio::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// A socket bound to `path`.
+    ///
+    /// # Errors
+    /// `AddrInUse` if the file exists; `InvalidInput` for a path too long; otherwise
+    /// as `bind`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("turnstile-doc-db{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("dgram.sock");
+    /// let _ = std::fs::remove_file(&path);
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UnixDatagram::bind(&path)?;
+    ///     assert_eq!(socket.local_addr()?.as_pathname(), Some(path.as_path()));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address: it can send (to a path, or after `connect`), and
+    /// receive only once connected.
+    ///
+    /// # Errors
+    /// As `socket`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UnixDatagram::unbound()?;
+    ///     assert!(socket.local_addr()?.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
+    }
+
+    /// Two connected sockets (`socketpair`).
+    ///
+    /// # Errors
+    /// As `socketpair`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"x").await?;
+    ///     assert_eq!(b.recv(&mut [0; 4]).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = mio::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
+    }
+
+    #[track_caller]
+    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        let io = IoSource::new(
+            socket,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+            "UnixDatagram",
+        )?;
+        Ok(UnixDatagram { io })
+    }
+
+    /// Takes over a std socket (made non-blocking here).
+    ///
+    /// # Errors
+    /// If the socket cannot be made non-blocking or registered.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// let std_socket = std::os::unix::net::UnixDatagram::unbound()?;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UnixDatagram::from_std(std_socket)?;
+    ///     assert!(socket.local_addr()?.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
+    }
+
+    /// Gives the socket back as a std socket (still non-blocking), deregistered from
+    /// the runtime. Call it inside the runtime it belongs to.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be duplicated (out of descriptors).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let (a, b) = rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     Ok::<_, std::io::Error>((a.into_std()?, b.into_std()?))
+    /// })?;
+    /// a.send(b"hi")?;
+    /// b.set_nonblocking(false)?;
+    /// assert_eq!(b.recv(&mut [0; 4])?, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        Ok(self.io.into_owned_fd()?.into())
+    }
+
+    /// Sets the default peer, for [`UnixDatagram::send`] and [`UnixDatagram::recv`].
+    ///
+    /// # Errors
+    /// As `connect`: `NotFound` when nothing is bound at `path`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UnixDatagram::unbound()?;
+    ///     let err = socket.connect("/nonexistent/turnstile.sock").unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.io.get().connect(path)
+    }
+
+    /// The address it is bound to.
+    ///
+    /// # Errors
+    /// As `getsockname`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     assert!(a.local_addr()?.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().local_addr()
+    }
+
+    /// The address it is connected to.
+    ///
+    /// # Errors
+    /// `NotConnected` before [`UnixDatagram::connect`].
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UnixDatagram::unbound()?;
+    ///     assert!(socket.peer_addr().is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().peer_addr()
+    }
+
+    /// Shuts down receiving, sending or both.
+    ///
+    /// # Errors
+    /// As `shutdown`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.shutdown(std::net::Shutdown::Both)?;
+    ///     assert!(a.try_send(b"x").is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get().shutdown(how)
+    }
+
+    /// Sends one datagram to the connected peer.
+    ///
+    /// # Errors
+    /// `NotConnected` before [`UnixDatagram::connect`]; otherwise as `send`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     assert_eq!(a.send(b"hi").await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send(buf))
+        })
+        .await
+    }
+
+    /// Receives one datagram from the connected peer.
+    ///
+    /// # Errors
+    /// As `recv`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"hi").await?;
+    ///     assert_eq!(b.recv(&mut [0; 8]).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv(buf))
+        })
+        .await
+    }
+
+    /// Sends one datagram to the socket bound at `path`.
+    ///
+    /// # Errors
+    /// `NotFound` when nothing is bound there; otherwise as `sendto`.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("turnstile-doc-st{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("to.sock");
+    /// let _ = std::fs::remove_file(&path);
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let server = turnstile::net::UnixDatagram::bind(&path)?;
+    ///     let client = turnstile::net::UnixDatagram::unbound()?;
+    ///     assert_eq!(client.send_to(b"hi", &path).await?, 2);
+    ///     assert_eq!(server.recv(&mut [0; 8]).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
+        })
+        .await
+    }
+
+    /// Receives one datagram; returns its length and sender (unnamed for an unbound
+    /// sender).
+    ///
+    /// # Errors
+    /// As `recvfrom`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"hi").await?;
+    ///     let (n, from) = b.recv_from(&mut [0; 8]).await?;
+    ///     assert_eq!(n, 2);
+    ///     assert!(from.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
+        })
+        .await
+    }
+
+    /// Waits until a datagram may be received.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.try_send(b"hi")?;
+    ///     b.readable().await?;
+    ///     assert_eq!(b.try_recv(&mut [0; 8])?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.io.ready(Interest::READABLE, Location::caller());
+        async move { wait.await.map(drop) }
+    }
+
+    /// Waits until a datagram may be sent.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.writable().await?;
+    ///     assert_eq!(a.try_send(b"hi")?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
+        async move { wait.await.map(drop) }
+    }
+
+    /// Waits until any of `interest` is ready, and says which.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as in tokio.
+    ///
+    /// ```
+    /// use turnstile::net::Interest;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
+        self.io.ready(interest, Location::caller())
+    }
+
+    /// Sends one datagram to the connected peer without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the peer's queue is full; otherwise as `send`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     assert_eq!(a.try_send(b"hi")?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, Op::UnixSend, |s| s.send(buf))
+    }
+
+    /// Receives one datagram from the connected peer without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when none is waiting; otherwise as `recv`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+    ///     let err = a.try_recv(&mut [0; 8]).unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Read, Op::UnixRecv, |s| s.recv(buf))
+    }
+
+    /// Sends one datagram to the socket bound at `path` without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the receiver's queue is full; otherwise as `sendto`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UnixDatagram::unbound()?;
+    ///     let err = a.try_send_to(b"hi", "/nonexistent/turnstile.sock").unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io
+            .try_io(Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
+    }
+
+    /// Receives one datagram without waiting; returns its length and sender.
+    ///
+    /// # Errors
+    /// `WouldBlock` when none is waiting; otherwise as `recvfrom`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.try_send(b"hi")?;
+    ///     b.readable().await?;
+    ///     assert_eq!(b.try_recv_from(&mut [0; 8])?.0, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
+    }
+
+    /// Polls to send one datagram to the connected peer: the building block under
+    /// [`UnixDatagram::send`], for hand-written futures and `poll_fn`.
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::send`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     assert_eq!(poll_fn(|cx| a.poll_send(cx, b"hi")).await?, 2);
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send(buf))
+    }
+
+    /// Polls to receive one datagram from the connected peer into `buf`; returns its
+    /// length (tokio fills a `ReadBuf`; turnstile takes a plain slice).
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::recv`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"hey").await?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv(buf))
+    }
+
+    /// Polls to send one datagram to the socket bound at `path`.
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::send_to`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UnixDatagram::unbound()?;
+    ///     let missing = std::path::Path::new("/nonexistent/turnstile.sock");
+    ///     let err = poll_fn(|cx| a.poll_send_to(cx, b"hi", missing)).await.unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        path: &Path,
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
+    }
+
+    /// Polls to receive one datagram into `buf`; returns its length and sender.
+    ///
+    /// # Errors
+    /// As [`UnixDatagram::recv_from`].
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
+    ///     a.send(b"hey").await?;
+    ///     let mut buf = [0; 8];
+    ///     let (n, _from) = poll_fn(|cx| b.poll_recv_from(cx, &mut buf)).await?;
+    ///     assert_eq!(n, 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get().as_fd()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("local", &self.local_addr().ok())
+            .finish()
+    }
+}
