@@ -8,12 +8,14 @@
 //!
 //! One concern per file: this one holds the recorder and its clock; `turn.rs` the
 //! turn and park events; `poll.rs` the poll and wake events (scheduling delay, busy
-//! time, await sites, the watchdog's beacon); `report.rs` stalls, lost wakers, trace
+//! time, await sites, the watchdog's beacon); `stack.rs` the instrumented frames and
+//! async stacks of `#[turnstile::instrument]`; `report.rs` stalls, lost wakers, trace
 //! events and the outbox; `readout.rs` what snapshots read.
 
 mod poll;
 mod readout;
 mod report;
+mod stack;
 mod turn;
 
 use std::cell::{Cell, RefCell};
@@ -27,6 +29,7 @@ use crate::histogram::LatencyHistogram;
 use crate::lost::LostWaker;
 use crate::outbox::Outbox;
 use crate::sites::Sites;
+use crate::stack::{StackId, Stacks};
 use crate::stall::{CpuSampler, StallReport};
 use crate::trace::TraceRing;
 use crate::watchdog::Beacon;
@@ -46,6 +49,8 @@ pub struct PollStarted {
     delay: u64,
     /// The site the task was waiting at (the one this poll resumes from).
     resumed_from: u32,
+    /// The async stack the task was suspended in (`NO_STACK`: none).
+    resumed_stack: StackId,
 }
 
 /// What the executor says about a task when a stall report needs it.
@@ -123,6 +128,8 @@ struct Recorded {
     turn: LatencyHistogram,
     park: LatencyHistogram,
     sites: Sites,
+    /// The async stacks tasks were suspended in, interned.
+    stacks: Stacks,
     cpu: CpuSampler,
     stalls: VecDeque<StallReport>,
     stalls_total: u64,
@@ -153,6 +160,7 @@ impl Timing {
                 turn: LatencyHistogram::new(),
                 park: LatencyHistogram::new(),
                 sites: Sites::new(),
+                stacks: Stacks::default(),
                 cpu: CpuSampler::new(),
                 stalls: VecDeque::new(),
                 stalls_total: 0,

@@ -67,6 +67,7 @@ impl Timing {
             at: now,
             delay,
             resumed_from: task.waiting_site.get(),
+            resumed_stack: task.stack.get(),
         }
     }
 

@@ -121,11 +121,13 @@ impl Timing {
         self.cpu_sampled.set(now);
         let resumed_from =
             (start.resumed_from != NO_SITE).then(|| inner.sites.get(start.resumed_from).name());
+        let stack = inner.stacks.get(start.resumed_stack, resumed_from.clone());
         let report = StallReport {
             task_id: task.id,
             task_name: task.name.map(str::to_owned),
             spawned_at: task.spawned_at.to_string(),
             resumed_from,
+            stack,
             turn: self.turn.get(),
             duration,
             cpu_time,
