@@ -8,7 +8,7 @@
 use std::cell::Cell;
 use std::ptr;
 
-use turnstile_probes::{Frame, SiteTag, STACK_DEPTH};
+use turnstile_probes::SiteTag;
 
 use crate::core::Core;
 
@@ -18,16 +18,6 @@ thread_local! {
     /// thread. One store per yield at every level (cheaper than asking whether anyone
     /// listens); read and cleared around each poll only at `Level::Timing` and above.
     static LEAF_SITE: Cell<SiteTag> = const { Cell::new(SiteTag::NONE) };
-    /// The instrumented frames (`#[turnstile::instrument]`) that returned `Pending` in
-    /// the poll in progress, innermost first: the task's async stack. Pushed only at
-    /// `Level::Timing` and above; taken (and so cleared) at the end of each timed poll,
-    /// and cleared at the start of each timed turn, as `LEAF_SITE` is.
-    static PATH: PendingPath = const {
-        PendingPath {
-            len: Cell::new(0),
-            frames: [const { Cell::new(&UNUSED_FRAME) }; STACK_DEPTH],
-        }
-    };
     /// The cooperative budget (`coop.rs`) of the poll in progress on this thread. A
     /// thread-local, so that a leaf future reads it without reaching its runtime, and
     /// the loop starts each poll's budget with one store.
@@ -37,54 +27,6 @@ thread_local! {
             limit: Cell::new(u32::MAX),
         }
     };
-}
-
-/// What fills the pending path's unused slots.
-static UNUSED_FRAME: Frame = Frame::new("", "", 0, 0);
-
-/// The pending path of the thread's poll in progress.
-struct PendingPath {
-    /// Frames pushed, counting those beyond `STACK_DEPTH` that were not kept.
-    len: Cell<usize>,
-    /// The first `STACK_DEPTH` frames pushed: the innermost.
-    frames: [Cell<&'static Frame>; STACK_DEPTH],
-}
-
-/// An instrumented await returned `Pending`: its frame joins the path (after the
-/// frames inside it, which returned first).
-#[inline]
-pub(crate) fn push_frame(frame: &'static Frame) {
-    PATH.with(|p| {
-        let len = p.len.get();
-        if let Some(slot) = p.frames.get(len) {
-            slot.set(frame);
-        }
-        p.len.set(len.saturating_add(1));
-    });
-}
-
-/// Takes the path the poll that just ended collected (innermost first, and whether
-/// frames were cut), leaving it empty.
-#[inline(always)]
-pub(crate) fn take_path<R>(f: impl FnOnce(&[&'static Frame], bool) -> R) -> R {
-    PATH.with(|p| {
-        let len = p.len.replace(0);
-        if len == 0 {
-            return f(&[], false);
-        }
-        let kept = len.min(STACK_DEPTH);
-        let mut frames: [&'static Frame; STACK_DEPTH] = [&UNUSED_FRAME; STACK_DEPTH];
-        for (out, slot) in frames.iter_mut().zip(&p.frames[..kept]) {
-            *out = slot.get();
-        }
-        f(&frames[..kept], len > STACK_DEPTH)
-    })
-}
-
-/// Empties the pending path (frames left outside any timed poll are no poll's).
-#[inline]
-pub(crate) fn clear_path() {
-    PATH.with(|p| p.len.set(0));
 }
 
 /// The cooperative budget of the thread's poll in progress.

@@ -7,11 +7,12 @@
 //! - **Ready on its first poll** (the await never reached the loop): at `Level::Timing`
 //!   and above, counts an inline completion at its site; below, one thread-local load
 //!   and a null check, and nothing else.
-//! - **Pending**: at `Level::Timing` and above, appends its frame to the loop thread's
-//!   pending path (`context::push_frame`) and counts a yield at its site (a wait begins
-//!   on the first one). Inner awaits return `Pending` first, so the path is built
-//!   innermost first; the executor takes it at the end of the task's poll as the task's
-//!   async stack. Below `Timing`, nothing is recorded.
+//! - **Pending**: at `Level::Timing` and above, appends its frame to the runtime's
+//!   pending path (`Timing::frame_pending`) and counts a yield at its site (a wait
+//!   begins on the first one). Inner awaits return `Pending` first, so the path is built
+//!   innermost first; the timing recorder clears it when a poll starts and keeps it as
+//!   the task's async stack when the poll ends. Below `Timing`, nothing is recorded:
+//!   one thread-local load and a null check.
 //! - **Ready after waiting**: at `Timing`, ends its site's wait.
 //!
 //! It never changes the site a leaf inside it left: the leaf stays the task's await
@@ -81,7 +82,10 @@ impl<F: Future> Instrumented<F> {
 impl<F: Future> Future for Instrumented<F> {
     type Output = F::Output;
 
+    // `#[track_caller]`: a leaf inside that names its site by its caller (`yield_now`,
+    // `JoinHandle`) still names the user's `.await`, not this line.
     #[inline]
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         match this.inner.poll(cx) {
@@ -126,7 +130,6 @@ fn pending_at(frame: &'static Frame, since: &mut Option<Ticks>, yielded: &mut bo
         let Some(timing) = core.probes().timing() else {
             return;
         };
-        context::push_frame(frame);
         let began = timing.frame_pending(frame, first);
         if first {
             *since = Some(began);

@@ -49,18 +49,14 @@ impl Core {
     ) {
         let site = context::take_site();
         let (Some(timing), Some(start)) = (self.probes().timing(), started) else {
-            context::clear_path();
             return;
         };
         timing.beacon_end();
         let Some(cells) = self.probes().cells(header) else {
-            context::clear_path();
             return;
         };
         let requeued = header.state.is_queued();
         let stalled = timing.poll_ended(&cells, header.id, start, site, !pending, requeued);
-        // The stack this poll resumed from is in `start`, for a stall report.
-        context::take_path(|path, cut| timing.suspended(&cells, path, cut, !pending));
         drop(cells);
         if stalled {
             let name = self.probes().task_name(header.id);
@@ -79,16 +75,13 @@ impl Core {
             return poll_main();
         };
         context::take_site();
-        context::clear_path();
         let at = self.probes().main_at();
         let start = timing.poll_started(cells, 0);
         timing.beacon_start(0, start.at, at);
         let done = poll_main();
         timing.beacon_end();
         let site = context::take_site();
-        let stalled = timing.poll_ended(cells, 0, start, site, done, self.sched().main_woken());
-        context::take_path(|path, cut| timing.suspended(cells, path, cut, done));
-        if stalled {
+        if timing.poll_ended(cells, 0, start, site, done, self.sched().main_woken()) {
             let main = TaskInfo {
                 id: 0,
                 name: Some("block_on"),

@@ -84,7 +84,6 @@ impl Core {
             // A site left outside any poll (by a destructor, say) is no poll's: each
             // timed poll takes the site its own leaf left when it returns.
             crate::context::take_site();
-            crate::context::clear_path();
         }
 
         // 1. Remote wakes in.

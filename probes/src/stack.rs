@@ -1,15 +1,17 @@
 //! Async stacks: the chain of instrumented frames a task is suspended in.
 //!
 //! `#[turnstile::instrument]` gives every `.await` of an `async fn` a static [`Frame`]
-//! (the function's name and the await's `file:line:column`). When an instrumented await
-//! returns `Pending` it appends its frame to the loop thread's pending path; inner
-//! awaits return first, so the path is built innermost first. At `Level::Timing` the
-//! executor takes the path at the end of each task poll and keeps it, interned here, as
-//! the task's stack until its next poll ends. A snapshot, a stall report and their
+//! (the function's name and the await's `file:line:column`). At `Level::Timing`, when
+//! an instrumented await returns `Pending` it appends its frame to the runtime's
+//! pending path ([`PendingPath`], in the `Timing` recorder); inner awaits return first,
+//! so the path is built innermost first. The recorder clears the path when a poll
+//! starts, and when the poll ends keeps it, interned here, as the task's stack until
+//! its next poll ends. A snapshot, a stall report and their
 //! `Display`s show it as an [`AsyncStack`]: the frames outermost first, then the leaf
 //! site the task waits at ("handler src/main.rs:40:9 > load_user src/db.rs:12:20 > tcp
 //! read @ ...").
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -208,6 +210,68 @@ impl fmt::Display for AsyncStack {
 /// The deepest path the loop thread records: deeper, the outermost frames are cut (and
 /// the stack says so).
 pub const STACK_DEPTH: usize = 16;
+
+/// What fills the pending path's unused slots.
+static UNUSED_FRAME: Frame = Frame::new("", "", 0, 0);
+
+/// The frames of instrumented awaits that returned `Pending` in the poll in progress,
+/// innermost first (inner awaits return first). Loop thread only: `Cell`s, no borrow.
+#[derive(Debug)]
+pub(crate) struct PendingPath {
+    /// Frames pushed, counting those beyond `STACK_DEPTH` that were not kept.
+    len: Cell<usize>,
+    /// The first `STACK_DEPTH` frames pushed: the innermost.
+    frames: [Cell<&'static Frame>; STACK_DEPTH],
+}
+
+impl PendingPath {
+    pub(crate) fn new() -> Self {
+        PendingPath {
+            len: Cell::new(0),
+            frames: [const { Cell::new(&UNUSED_FRAME) }; STACK_DEPTH],
+        }
+    }
+
+    /// An instrumented await returned `Pending`: its frame joins the path.
+    pub(crate) fn push(&self, frame: &'static Frame) {
+        let len = self.len.get();
+        if let Some(slot) = self.frames.get(len) {
+            slot.set(frame);
+        }
+        self.len.set(len.saturating_add(1));
+    }
+
+    /// Whether a frame was pushed since the last `clear` or `take`.
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.get() == 0
+    }
+
+    /// Empties the path (a poll begins).
+    #[inline(always)]
+    pub(crate) fn clear(&self) {
+        self.len.set(0);
+    }
+
+    /// Takes the frames kept (innermost first) into `out`, and whether frames were cut;
+    /// leaves the path empty.
+    pub(crate) fn take<'a>(
+        &self,
+        out: &'a mut [&'static Frame; STACK_DEPTH],
+    ) -> (&'a [&'static Frame], bool) {
+        let len = self.len.replace(0);
+        let kept = len.min(STACK_DEPTH);
+        for (o, slot) in out.iter_mut().zip(&self.frames[..kept]) {
+            *o = slot.get();
+        }
+        (&out[..kept], len > STACK_DEPTH)
+    }
+
+    /// An empty buffer for `take`.
+    pub(crate) fn buffer() -> [&'static Frame; STACK_DEPTH] {
+        [&UNUSED_FRAME; STACK_DEPTH]
+    }
+}
 
 /// An interned stack's index in its runtime's [`Stacks`].
 pub(crate) type StackId = u32;

@@ -29,7 +29,7 @@ use crate::histogram::LatencyHistogram;
 use crate::lost::LostWaker;
 use crate::outbox::Outbox;
 use crate::sites::Sites;
-use crate::stack::{StackId, Stacks};
+use crate::stack::{PendingPath, StackId, Stacks, NO_STACK};
 use crate::stall::{CpuSampler, StallReport};
 use crate::trace::TraceRing;
 use crate::watchdog::Beacon;
@@ -49,8 +49,6 @@ pub struct PollStarted {
     delay: u64,
     /// The site the task was waiting at (the one this poll resumes from).
     resumed_from: u32,
-    /// The async stack the task was suspended in (`NO_STACK`: none).
-    resumed_stack: StackId,
 }
 
 /// What the executor says about a task when a stall report needs it.
@@ -110,6 +108,14 @@ pub struct Timing {
     budget_yielded: Cell<bool>,
     /// The last poll that ended ended in a budget yield (for its stall report).
     ended_by_budget: Cell<bool>,
+    /// The instrumented frames that returned `Pending` in the poll in progress.
+    path: PendingPath,
+    /// An instrumented await has returned `Pending` in this runtime: from then on, the
+    /// end of each poll keeps the path as the task's stack. Until then it costs the
+    /// poll one test of this flag.
+    stacks_used: Cell<bool>,
+    /// The stack the last stalled poll resumed from, for its report (`NO_STACK`).
+    stalled_stack: Cell<StackId>,
     inner: RefCell<Recorded>,
     /// `tracing` events waiting for a safe point (see `outbox.rs`).
     outbox: RefCell<Outbox>,
@@ -184,6 +190,9 @@ impl Timing {
             cpu_refresh,
             budget_yielded: Cell::new(false),
             ended_by_budget: Cell::new(false),
+            path: PendingPath::new(),
+            stacks_used: Cell::new(false),
+            stalled_stack: Cell::new(NO_STACK),
             outbox: RefCell::new(Outbox::default()),
             posted: Cell::new(false),
         }

@@ -3,12 +3,13 @@
 
 use super::Timing;
 use crate::clock::Ticks;
-use crate::stack::{AsyncStack, Frame, NO_STACK};
+use crate::stack::{AsyncStack, Frame, PendingPath, NO_STACK};
 use crate::task_timing::{TaskTiming, NO_SITE};
 
 impl Timing {
-    /// An instrumented await returned `Pending` (`first`: its first): a yield at its
-    /// site, which begins a wait when `first`. Returns the clock when a wait began, for
+    /// An instrumented await returned `Pending` (`first`: its first): its frame joins
+    /// the pending path of the poll in progress, and its site counts a yield, which
+    /// begins a wait when `first`. Returns the clock when a wait began, for
     /// [`Timing::frame_ready`].
     ///
     /// ```
@@ -23,6 +24,8 @@ impl Timing {
     /// ```
     #[cold]
     pub fn frame_pending(&self, frame: &'static Frame, first: bool) -> Ticks {
+        self.path.push(frame);
+        self.stacks_used.set(true);
         let mut inner = self.inner.borrow_mut();
         let site = inner.sites.frame(frame);
         if first {
@@ -56,40 +59,27 @@ impl Timing {
         }
     }
 
-    /// A poll of `task` ended: `path` is the pending path the loop thread collected
-    /// (innermost first; `cut` if it was deeper than it keeps), `done` whether the task
-    /// finished. The path becomes the task's stack until its next poll ends.
-    ///
-    /// ```
-    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
-    /// use turnstile_probes::{Frame, TaskTiming};
-    /// static OUTER: Frame = Frame::new("outer", "a.rs", 1, 5);
-    /// static INNER: Frame = Frame::new("inner", "a.rs", 9, 5);
-    /// let task = TaskTiming::new(t.now());
-    /// t.suspended(&task, &[&INNER, &OUTER], false, false);
-    /// assert_eq!(t.stack(&task).unwrap().to_string(), "outer a.rs:1:5 > inner a.rs:9:5");
-    /// t.suspended(&task, &[], false, false);
-    /// assert!(t.stack(&task).is_none());
-    /// ```
-    #[inline(always)]
-    pub fn suspended(&self, task: &TaskTiming, path: &[&'static Frame], cut: bool, done: bool) {
-        if path.is_empty() || done {
-            // The common case: no instrumented frame, before and after.
-            if task.stack.get() != NO_STACK {
-                task.stack.set(NO_STACK);
-            }
+    /// A poll of `task` ended (in a runtime where instrumented awaits yield): the path
+    /// becomes the task's stack (none if `done`) until its next poll ends. For a poll
+    /// that `stalled`, the stack it resumed from is kept for the report.
+    #[inline(never)]
+    pub(super) fn suspended(&self, task: &TaskTiming, done: bool, stalled: bool) {
+        if stalled {
+            self.stalled_stack.set(task.stack.get());
+        }
+        if self.path.is_empty() && task.stack.get() == NO_STACK {
             return;
         }
-        self.suspended_in(task, path, cut);
-    }
-
-    #[inline(never)]
-    fn suspended_in(&self, task: &TaskTiming, path: &[&'static Frame], cut: bool) {
-        let id = self
-            .inner
-            .borrow_mut()
-            .stacks
-            .intern(path, cut, task.stack.get());
+        let mut buffer = PendingPath::buffer();
+        let (path, cut) = self.path.take(&mut buffer);
+        let id = if done || path.is_empty() {
+            NO_STACK
+        } else {
+            self.inner
+                .borrow_mut()
+                .stacks
+                .intern(path, cut, task.stack.get())
+        };
         task.stack.set(id);
     }
 
@@ -97,8 +87,19 @@ impl Timing {
     /// is not suspended in an instrumented frame.
     ///
     /// ```
-    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
-    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// use turnstile_probes::{Frame, Level, SiteTag, TaskTiming, Timing};
+    /// static OUTER: Frame = Frame::new("outer", "a.rs", 1, 5);
+    /// static INNER: Frame = Frame::new("inner", "a.rs", 9, 5);
+    /// let t = Timing::new(Level::Timing, std::time::Duration::from_secs(60), 0);
+    /// let task = TaskTiming::new(t.now());
+    /// assert!(t.stack(&task).is_none());
+    /// let start = t.poll_started(&task, 1);
+    /// t.frame_pending(&INNER, true); // inner awaits return `Pending` first
+    /// t.frame_pending(&OUTER, true);
+    /// t.poll_ended(&task, 1, start, SiteTag::NONE, false, false);
+    /// assert_eq!(t.stack(&task).unwrap().to_string(), "outer a.rs:1:5 > inner a.rs:9:5");
+    /// let start = t.poll_started(&task, 1);
+    /// t.poll_ended(&task, 1, start, SiteTag::NONE, true, false); // done: no stack
     /// assert!(t.stack(&task).is_none());
     /// ```
     pub fn stack(&self, task: &TaskTiming) -> Option<AsyncStack> {
