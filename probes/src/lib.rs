@@ -9,7 +9,8 @@
 //!
 //! At `Level::Timing` the executor also keeps a [`Timing`] recorder: a TSC [`Clock`]
 //! around every poll, [`LatencyHistogram`]s, await [`Sites`], [`StallReport`]s, a
-//! [`Watchdog`], [`LostWaker`] reports, and at `Level::Trace` a [`TraceRing`] of events
+//! [`Watchdog`], [`LostWaker`] reports, the [`AsyncStack`]s of `#[turnstile::instrument]`ed
+//! code, and at `Level::Trace` a [`TraceRing`] of events
 //! with its exporters ([`TraceLog::narrate`], [`TraceLog::to_chrome_json`]).
 //!
 //! ```

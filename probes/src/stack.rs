@@ -151,11 +151,10 @@ impl fmt::Display for StackFrame {
 /// let frame = |function: &str, line| StackFrame {
 ///     function: function.into(), file: "src/main.rs".into(), line, column: 9,
 /// };
-/// let stack = AsyncStack {
-///     frames: vec![frame("handler", 40), frame("load_user", 12)],
-///     leaf: Some("tcp read @ src/net.rs:88:5".into()),
-///     truncated: false,
-/// };
+/// let stack = AsyncStack::new(
+///     vec![frame("handler", 40), frame("load_user", 12)],
+///     Some("tcp read @ src/net.rs:88:5".into()),
+/// );
 /// assert_eq!(
 ///     stack.to_string(),
 ///     "handler src/main.rs:40:9 > load_user src/main.rs:12:9 > tcp read @ src/net.rs:88:5"
