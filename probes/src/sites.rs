@@ -250,7 +250,12 @@ pub struct Sites {
     by_name: SiteNames,
     /// Yields whose `Pending` left no site (a foreign future without a probe).
     unattributed: u64,
+    /// Frame address to site, direct-mapped (`frame`); a zero address is no entry.
+    frame_cache: [(usize, SiteId); FRAME_CACHE],
 }
+
+/// Entries in the frame cache of [`Sites`].
+const FRAME_CACHE: usize = 16;
 
 impl fmt::Debug for Sites {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -357,8 +362,12 @@ impl Sites {
         // A frame is a `static`, alive and distinct from every `Location` and interned
         // label: its address is a key of its own.
         let key = (frame as *const Frame).addr();
-        if self.last.0 == key {
-            return self.last.1;
+        // Several frames take turns (a yield passes each on the way out and back), so
+        // they have a small direct-mapped cache of their own rather than `last`.
+        let slot = (key >> 3) % FRAME_CACHE;
+        let (cached, id) = self.frame_cache[slot];
+        if cached == key {
+            return id;
         }
         let id = match self.ids.get(&key) {
             Some(&id) => id,
@@ -375,7 +384,7 @@ impl Sites {
                 id
             }
         };
-        self.last = (key, id);
+        self.frame_cache[slot] = (key, id);
         id
     }
 
