@@ -5,10 +5,14 @@
 //! Arguments: workload (`yield_one`, `yield_many`, `spawn_many_local`, `chained_spawn`,
 //! `tcp_ping_pong`: 1,000 round trips of 64 bytes on one loopback connection, `echo_100`:
 //! 10 round trips of 1 KiB on each of 100 connections; the I/O workloads set up their
-//! server and connections once, before the repetitions), runtime (`tokio`, `off`,
+//! server and connections once, before the repetitions; turnstile only: `ready_plain`,
+//! `ready_instrumented`: 100,000 awaits of ready futures without and with
+//! `#[turnstile::instrument]`, `chain3_plain`, `chain3_instrumented`: 100,000 yields
+//! through a 3-deep chain of `async fn`s without and with it), runtime (`tokio`, `off`,
 //! `counters`, `timing`, `trace`), repetitions.
 
 use turnstile::probes::Level;
+use turnstile_benches::instrumented;
 use turnstile_compare::{net, workloads, Runtime, Tokio, Turnstile};
 
 fn run<R: Runtime>(rt: &R, workload: &str, reps: usize) {
@@ -52,6 +56,28 @@ fn run<R: Runtime>(rt: &R, workload: &str, reps: usize) {
     }
 }
 
+/// The workloads that only turnstile runs (`#[turnstile::instrument]`).
+fn run_instrumented(level: Level, workload: &str, reps: usize) -> bool {
+    let rt = turnstile::Runtime::builder()
+        .probes(level)
+        .build()
+        .expect("runtime");
+    for _ in 0..reps {
+        match workload {
+            "ready_plain" => {
+                std::hint::black_box(rt.block_on(instrumented::ready_plain(100_000)));
+            }
+            "ready_instrumented" => {
+                std::hint::black_box(rt.block_on(instrumented::ready_instrumented(100_000)));
+            }
+            "chain3_plain" => rt.block_on(instrumented::chain3_plain(100_000)),
+            "chain3_instrumented" => rt.block_on(instrumented::chain3_instrumented(100_000)),
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let workload = args.first().map_or("yield_many", String::as_str);
@@ -75,5 +101,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    run(&Turnstile::new(level), workload, reps);
+    if !run_instrumented(level, workload, reps) {
+        run(&Turnstile::new(level), workload, reps);
+    }
 }

@@ -62,6 +62,7 @@ mod core;
 mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod instrument;
 mod io_driver;
 mod join;
 mod join_set;
@@ -93,11 +94,87 @@ pub use spawn_blocking::spawn_blocking;
 pub use task::spawn;
 pub use yield_now::{yield_now, YieldNow};
 
+/// Makes each `.await` of an `async fn` an await site of its own, and a frame of the
+/// async stack of the task that waits there.
+///
+/// At `Level::Timing` and above, each instrumented `.await` counts in the sites table
+/// (labelled with the function's name, at the await's own `file:line:column`), and a
+/// task suspended in instrumented functions has an async stack: the chain of frames it
+/// waits in, outermost first, down to turnstile's leaf ([`probes::AsyncStack`], in
+/// [`probes::TaskStats::stack`] and [`probes::StallReport::stack`]). Below `Timing`
+/// nothing is recorded, and an await that completes without waiting costs a
+/// thread-local load and a branch. Code without the attribute costs nothing.
+///
+/// - `#[turnstile::instrument] async fn f()` names the frames `f`;
+///   `#[turnstile::instrument(name = "label")]` names them `label`.
+/// - On an `impl` block it instruments every `async fn` of it, named `Type::method`
+///   (an attribute on one method cannot see its type: there the name is the method's).
+/// - Awaits inside nested `async` blocks and async closures are rewritten too, under
+///   the function's name; nested items (`fn`, `impl`) are not, nor awaits inside macro
+///   calls (`select!`, `join!`), whose tokens the attribute cannot see.
+/// - On anything else, a plain `fn` included, it is a compile error that says so.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile::probes::TaskState;
+///
+/// #[turnstile::instrument]
+/// async fn handler() {
+///     load_user().await;
+/// }
+///
+/// #[turnstile::instrument]
+/// async fn load_user() {
+///     turnstile::time::sleep(Duration::from_millis(5)).await;
+/// }
+///
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let task = turnstile::spawn(handler());
+///     turnstile::yield_now().await; // the task runs to its sleep
+///     let snap = turnstile::probes::snapshot();
+///     let stats = snap.tasks.iter().find(|t| t.state == TaskState::Idle).unwrap();
+///     let stack = stats.stack.as_ref().unwrap();
+///     let names: Vec<&str> = stack.frames.iter().map(|f| f.function.as_str()).collect();
+///     assert_eq!(names, ["handler", "load_user"]);
+///     println!("{stack}"); // handler src/main.rs:7:17 > load_user src/main.rs:12:55 > ...
+///     task.await.unwrap();
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// A plain `fn` is refused:
+///
+/// ```compile_fail
+/// #[turnstile::instrument]
+/// fn not_async() {}
+/// ```
+pub use turnstile_macros::instrument;
+
+/// The `.await`s of an async block (or async closure) as instrumented awaits named by
+/// the first argument: [`instrument`] for async code that is not an `async fn`.
+///
+/// ```
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let task = turnstile::spawn(turnstile::instrument_block!("worker", async {
+///         turnstile::yield_now().await;
+///     }));
+///     task.await.unwrap();
+/// });
+/// let snap = rt.probes();
+/// let site = snap.sites.iter().find(|s| s.label.as_deref() == Some("worker")).unwrap();
+/// assert_eq!(site.yields, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub use turnstile_macros::instrument_block;
+
 /// The probes: levels, counters, per-turn reports and snapshots (the `turnstile-probes`
 /// crate), plus [`probes::snapshot`] for use inside the loop.
 pub mod probes {
     pub use turnstile_probes::*;
 
+    pub use crate::instrument::Instrumented;
     pub use crate::probe::{ProbeExt, Probed};
 
     /// A snapshot of the current runtime's probes, from inside `block_on`.

@@ -9,7 +9,8 @@
 //!
 //! At `Level::Timing` the executor also keeps a [`Timing`] recorder: a TSC [`Clock`]
 //! around every poll, [`LatencyHistogram`]s, await [`Sites`], [`StallReport`]s, a
-//! [`Watchdog`], [`LostWaker`] reports, and at `Level::Trace` a [`TraceRing`] of events
+//! [`Watchdog`], [`LostWaker`] reports, the [`AsyncStack`]s of `#[turnstile::instrument]`ed
+//! code, and at `Level::Trace` a [`TraceRing`] of events
 //! with its exporters ([`TraceLog::narrate`], [`TraceLog::to_chrome_json`]).
 //!
 //! ```
@@ -33,6 +34,7 @@ mod os;
 mod outbox;
 mod sites;
 mod snapshot;
+mod stack;
 mod stall;
 mod task_timing;
 mod timing;
@@ -51,6 +53,7 @@ pub use os::{thread_cpu_time, ContextSwitches};
 pub use outbox::{Outbox, Outgoing};
 pub use sites::{SiteId, SiteStats, SiteTag, Sites};
 pub use snapshot::{Snapshot, TaskState, TaskStats, WakesBySource};
+pub use stack::{AsyncStack, Frame, StackFrame, STACK_DEPTH};
 pub use stall::{StallKind, StallReport};
 pub use task_timing::TaskTiming;
 pub use timing::{PollStarted, TaskInfo, Timing};

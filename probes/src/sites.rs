@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::stack::Frame;
+
 /// Set in a tag whose leaf had already returned `Pending` before: the wait goes on.
 const AGAIN: usize = 1;
 /// Set in a tag that names a labelled site (interned by [`Sites::label_tag`]).
@@ -150,7 +152,8 @@ struct LabelSite {
 pub struct SiteStats {
     /// `file:line:column` of the leaf (or of the `.probe(..)` call).
     pub location: String,
-    /// The label given to `ProbeExt::probe`, for a labelled site.
+    /// The label given to `ProbeExt::probe`, for a labelled site; the function's name,
+    /// for an await in a `#[turnstile::instrument]`ed function.
     pub label: Option<String>,
     /// Times a task awaited here: waits begun plus inline completions.
     pub awaited: u64,
@@ -247,7 +250,12 @@ pub struct Sites {
     by_name: SiteNames,
     /// Yields whose `Pending` left no site (a foreign future without a probe).
     unattributed: u64,
+    /// Frame address to site, direct-mapped (`frame`); a zero address is no entry.
+    frame_cache: [(usize, SiteId); FRAME_CACHE],
 }
+
+/// Entries in the frame cache of [`Sites`].
+const FRAME_CACHE: usize = 16;
 
 impl fmt::Debug for Sites {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -333,20 +341,82 @@ impl Sites {
             (None, at)
         };
         let name = (label, at.file(), at.line(), at.column());
-        let id = match self.by_name.get(&name) {
-            Some(&id) => id,
-            None => {
-                let id = self.entries.len() as SiteId;
-                let stats = SiteStats::new(at.to_string(), label.map(str::to_owned));
-                self.entries.push(stats);
-                self.waits.push((0, 0));
-                self.by_name.insert(name, id);
-                id
-            }
-        };
+        let id = self.site_named(name, at.to_string());
         self.ids.insert(key, id);
         self.last = (key, id);
         Some((id, tag.is_again()))
+    }
+
+    /// The site of an instrumented await (`#[turnstile::instrument]`), registered on
+    /// first sight: labelled with its function's name, at the await's line.
+    ///
+    /// ```
+    /// static F: turnstile_probes::Frame = turnstile_probes::Frame::new("load", "src/db.rs", 12, 20);
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let id = sites.frame(&F);
+    /// assert_eq!(sites.frame(&F), id);
+    /// assert_eq!(sites.get(id).name(), "load @ src/db.rs:12:20");
+    /// ```
+    #[inline]
+    pub fn frame(&mut self, frame: &'static Frame) -> SiteId {
+        // A frame is a `static`, alive and distinct from every `Location` and interned
+        // label: its address is a key of its own.
+        let key = (frame as *const Frame).addr();
+        // Several frames take turns (a yield passes each on the way out and back), so
+        // they have a small direct-mapped cache of their own rather than `last`.
+        let slot = (key >> 3) % FRAME_CACHE;
+        let (cached, id) = self.frame_cache[slot];
+        if cached == key {
+            return id;
+        }
+        let id = match self.ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let name = (
+                    Some(frame.function()),
+                    frame.file(),
+                    frame.line(),
+                    frame.column(),
+                );
+                let location = format!("{}:{}:{}", frame.file(), frame.line(), frame.column());
+                let id = self.site_named(name, location);
+                self.ids.insert(key, id);
+                id
+            }
+        };
+        self.frame_cache[slot] = (key, id);
+        id
+    }
+
+    /// The site of `name`, made on first sight.
+    fn site_named(
+        &mut self,
+        name: (Option<&'static str>, &'static str, u32, u32),
+        location: String,
+    ) -> SiteId {
+        if let Some(&id) = self.by_name.get(&name) {
+            return id;
+        }
+        let id = self.entries.len() as SiteId;
+        let stats = SiteStats::new(location, name.0.map(str::to_owned));
+        self.entries.push(stats);
+        self.waits.push((0, 0));
+        self.by_name.insert(name, id);
+        id
+    }
+
+    /// An await at `id` completed on its first poll.
+    ///
+    /// ```
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// sites.inline_at(id);
+    /// assert_eq!(sites.get(id).inline, 1);
+    /// ```
+    pub fn inline_at(&mut self, id: SiteId) {
+        let s = &mut self.entries[id as usize];
+        s.inline += 1;
+        s.awaited += 1;
     }
 
     /// A leaf at this site completed on its first poll.
@@ -359,9 +429,7 @@ impl Sites {
     /// ```
     pub fn inline(&mut self, tag: SiteTag) {
         if let Some((id, _)) = self.resolve(tag) {
-            let s = &mut self.entries[id as usize];
-            s.inline += 1;
-            s.awaited += 1;
+            self.inline_at(id);
         }
     }
 

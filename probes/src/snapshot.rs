@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::histogram::nanos;
 use crate::{
-    ContextSwitches, CounterValues, LatencySummary, Level, LostWaker, SiteStats, StallReport,
-    TraceLog,
+    AsyncStack, ContextSwitches, CounterValues, LatencySummary, Level, LostWaker, SiteStats,
+    StallReport, TraceLog,
 };
 
 /// Where a task is in its life when a snapshot is taken.
@@ -63,6 +63,12 @@ pub struct TaskStats {
     /// Of its yields, those the cooperative budget forced (`Level::Timing`).
     #[serde(default)]
     pub budget_yields: u64,
+    /// The async stack the task is suspended in: the `#[turnstile::instrument]`ed
+    /// frames it waits in, outermost first, over the leaf site it waits at
+    /// (`Level::Timing`; `None` when it waits in no instrumented frame, and once it
+    /// has finished).
+    #[serde(default)]
+    pub stack: Option<AsyncStack>,
 }
 
 /// A task's wakes by where they came from, besides its self-wakes (`Level::Timing`).
@@ -110,6 +116,7 @@ impl TaskStats {
             longest_poll: Duration::ZERO,
             wakes_by_source: None,
             budget_yields: 0,
+            stack: None,
         }
     }
 }
@@ -318,6 +325,14 @@ impl fmt::Display for Snapshot {
                 tasks.add_row(row);
             }
             writeln!(f, "{tasks}")?;
+            for t in self.tasks.iter().filter(|t| t.stack.is_some()) {
+                if let Some(stack) = &t.stack {
+                    match &t.name {
+                        Some(name) => writeln!(f, "task {} ({name}) waits in {stack}", t.id)?,
+                        None => writeln!(f, "task {} waits in {stack}", t.id)?,
+                    }
+                }
+            }
         }
         if !self.sites.is_empty() || self.unattributed_yields > 0 {
             let mut sites = Table::new();

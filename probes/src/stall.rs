@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::os::ContextSwitches;
+use crate::stack::AsyncStack;
 
 /// The thread's context switches, where the OS reports them per thread.
 pub(crate) fn switches_now() -> Option<ContextSwitches> {
@@ -46,6 +47,11 @@ pub struct StallReport {
     pub spawned_at: String,
     /// The await site the poll resumed from (where the task last yielded), if known.
     pub resumed_from: Option<String>,
+    /// The async stack the poll resumed from: the `#[turnstile::instrument]`ed frames
+    /// the task was suspended in, outermost first, over `resumed_from`. `None` when it
+    /// was suspended in no instrumented frame.
+    #[serde(default)]
+    pub stack: Option<AsyncStack>,
     /// The turn it happened in.
     pub turn: u64,
     /// How long the poll ran.
@@ -79,6 +85,7 @@ impl StallReport {
             task_name: Some("db".into()),
             spawned_at: "src/main.rs:10:5".into(),
             resumed_from: Some("src/main.rs:12:9".into()),
+            stack: None,
             turn: 7,
             duration: Duration::from_millis(30),
             cpu_time: Some(Duration::from_millis(1)),
@@ -110,8 +117,10 @@ impl fmt::Display for StallReport {
             self.duration,
             self.turn
         )?;
-        if let Some(site) = &self.resumed_from {
-            write!(f, ", resuming from {site}")?;
+        match (&self.stack, &self.resumed_from) {
+            (Some(stack), _) => write!(f, ", resuming from {stack}")?,
+            (None, Some(site)) => write!(f, ", resuming from {site}")?,
+            (None, None) => {}
         }
         match (self.kind, self.cpu_time) {
             (StallKind::OnCpu, Some(cpu)) => write!(f, "; on-CPU ({cpu:.1?} CPU): computation")?,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::clock::{Clock, Ticks};
 use crate::counters::WakeSource;
 use crate::sites::SiteId;
+use crate::stack::{StackId, NO_STACK};
 
 /// No site: the task is not waiting at a known site.
 pub(crate) const NO_SITE: SiteId = SiteId::MAX;
@@ -47,6 +48,9 @@ pub struct TaskTiming {
     pub(crate) lost: Cell<bool>,
     /// Yields the cooperative budget forced.
     pub(crate) budget_yields: Cell<u64>,
+    /// The async stack the task is suspended in (interned in its runtime's `Timing`),
+    /// or `NO_STACK`.
+    pub(crate) stack: Cell<StackId>,
 }
 
 impl TaskTiming {
@@ -70,6 +74,7 @@ impl TaskTiming {
             waiting_since: Cell::new(0),
             lost: Cell::new(false),
             budget_yields: Cell::new(0),
+            stack: Cell::new(NO_STACK),
         }
     }
 

@@ -117,6 +117,9 @@ impl Header {
             by.timer = t.wakes_from(WakeSource::Timer);
             stats.wakes_by_source = Some(by);
             stats.budget_yields = t.budget_yields();
+            if stats.state != TaskState::Finished {
+                stats.stack = probes.stack(t); // an aborted task keeps none
+            }
         }
         stats
     }

@@ -8,12 +8,14 @@
 //!
 //! One concern per file: this one holds the recorder and its clock; `turn.rs` the
 //! turn and park events; `poll.rs` the poll and wake events (scheduling delay, busy
-//! time, await sites, the watchdog's beacon); `report.rs` stalls, lost wakers, trace
+//! time, await sites, the watchdog's beacon); `stack.rs` the instrumented frames and
+//! async stacks of `#[turnstile::instrument]`; `report.rs` stalls, lost wakers, trace
 //! events and the outbox; `readout.rs` what snapshots read.
 
 mod poll;
 mod readout;
 mod report;
+mod stack;
 mod turn;
 
 use std::cell::{Cell, RefCell};
@@ -27,6 +29,7 @@ use crate::histogram::LatencyHistogram;
 use crate::lost::LostWaker;
 use crate::outbox::Outbox;
 use crate::sites::Sites;
+use crate::stack::{PendingPath, StackId, Stacks, NO_STACK};
 use crate::stall::{CpuSampler, StallReport};
 use crate::trace::TraceRing;
 use crate::watchdog::Beacon;
@@ -105,6 +108,14 @@ pub struct Timing {
     budget_yielded: Cell<bool>,
     /// The last poll that ended ended in a budget yield (for its stall report).
     ended_by_budget: Cell<bool>,
+    /// The instrumented frames that returned `Pending` in the poll in progress.
+    path: PendingPath,
+    /// An instrumented await has returned `Pending` in this runtime: from then on, the
+    /// end of each poll keeps the path as the task's stack. Until then it costs the
+    /// poll one test of this flag.
+    stacks_used: Cell<bool>,
+    /// The stack the last stalled poll resumed from, for its report (`NO_STACK`).
+    stalled_stack: Cell<StackId>,
     inner: RefCell<Recorded>,
     /// `tracing` events waiting for a safe point (see `outbox.rs`).
     outbox: RefCell<Outbox>,
@@ -123,6 +134,8 @@ struct Recorded {
     turn: LatencyHistogram,
     park: LatencyHistogram,
     sites: Sites,
+    /// The async stacks tasks were suspended in, interned.
+    stacks: Stacks,
     cpu: CpuSampler,
     stalls: VecDeque<StallReport>,
     stalls_total: u64,
@@ -153,6 +166,7 @@ impl Timing {
                 turn: LatencyHistogram::new(),
                 park: LatencyHistogram::new(),
                 sites: Sites::new(),
+                stacks: Stacks::default(),
                 cpu: CpuSampler::new(),
                 stalls: VecDeque::new(),
                 stalls_total: 0,
@@ -176,6 +190,9 @@ impl Timing {
             cpu_refresh,
             budget_yielded: Cell::new(false),
             ended_by_budget: Cell::new(false),
+            path: PendingPath::new(),
+            stacks_used: Cell::new(false),
+            stalled_stack: Cell::new(NO_STACK),
             outbox: RefCell::new(Outbox::default()),
             posted: Cell::new(false),
         }

@@ -60,6 +60,7 @@ impl Timing {
             self.sample_cpu(now);
         }
         self.polling.set(id);
+        self.path.clear();
         if self.tracing {
             self.event(now, EventKind::PollStart { task: id });
         }
@@ -184,6 +185,10 @@ impl Timing {
             }
         }
         drop(inner);
+        // Until an instrumented await yields in this runtime, the one test it costs.
+        if self.stacks_used.get() {
+            self.suspended(task, done, ticks >= self.stall_ticks);
+        }
         if done {
             task.ended(now);
         }

@@ -7,6 +7,7 @@ use super::{PollStarted, TaskInfo, Timing};
 use crate::clock::Ticks;
 use crate::lost::{LostWaker, LOST_KEPT};
 use crate::outbox::{Outbox, Outgoing};
+use crate::stack::NO_STACK;
 use crate::stall::{StallKind, StallReport, STALLS_KEPT};
 use crate::task_timing::{TaskTiming, NO_SITE};
 use crate::trace::EventKind;
@@ -121,11 +122,15 @@ impl Timing {
         self.cpu_sampled.set(now);
         let resumed_from =
             (start.resumed_from != NO_SITE).then(|| inner.sites.get(start.resumed_from).name());
+        let stack = inner
+            .stacks
+            .get(self.stalled_stack.replace(NO_STACK), resumed_from.clone());
         let report = StallReport {
             task_id: task.id,
             task_name: task.name.map(str::to_owned),
             spawned_at: task.spawned_at.to_string(),
             resumed_from,
+            stack,
             turn: self.turn.get(),
             duration,
             cpu_time,
