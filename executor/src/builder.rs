@@ -50,6 +50,53 @@ pub(crate) const DEFAULT_BUDGET: u32 = 128;
 pub(crate) type TurnHook = Box<dyn FnMut(&Turn)>;
 
 impl Builder {
+    /// The same as [`Builder::new`]: turnstile has only a current-thread runtime. Here
+    /// so that `Builder::new_current_thread().enable_all().build()`, as written for
+    /// tokio, builds a turnstile runtime unchanged.
+    ///
+    /// ```
+    /// let rt = turnstile::Builder::new_current_thread().enable_all().build()?;
+    /// assert_eq!(rt.block_on(async { 3 }), 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new_current_thread() -> Self {
+        Builder::new()
+    }
+
+    /// Changes nothing: I/O, time and signals are always on in turnstile. Here so that
+    /// builder chains written for tokio compile unchanged.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().enable_all().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enable_all(self) -> Self {
+        self
+    }
+
+    /// Changes nothing: the reactor is always on. See [`Builder::enable_all`].
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().enable_io().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enable_io(self) -> Self {
+        self
+    }
+
+    /// Changes nothing: timers are always on. See [`Builder::enable_all`].
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().enable_time().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enable_time(self) -> Self {
+        self
+    }
+
     /// The defaults: probes at `Level::Timing`, `event_interval` 61, at most 1024 events
     /// per reactor poll, one blocking thread per available core.
     ///

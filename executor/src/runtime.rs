@@ -179,6 +179,44 @@ impl Runtime {
         }
     }
 
+    /// Spawns `future` onto this runtime from outside `block_on`: it runs when the loop
+    /// next turns. The same as `turnstile::spawn` under [`Runtime::enter`]; no `Send`
+    /// bound (the runtime is on this thread).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let h = rt.spawn(async { 6 * 7 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future, None, Location::caller())
+    }
+
+    /// Runs `f` on this runtime's blocking pool from outside `block_on`; the same as
+    /// [`crate::spawn_blocking`] under [`Runtime::enter`].
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let h = rt.spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(h).unwrap(), 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, f: F) -> crate::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _current = context::enter(&self.core);
+        crate::spawn_blocking(f)
+    }
+
     /// Shuts the runtime down and waits up to `timeout` for its blocking pool: every
     /// task is dropped (as when the runtime is dropped), `spawn_blocking` jobs not yet
     /// started are dropped, and the call returns once the running ones have finished,
