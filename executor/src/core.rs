@@ -163,7 +163,7 @@ impl Core {
         // Made before anything is borrowed: a subscriber is the user's code, free to spawn.
         #[cfg(feature = "console")]
         let span = crate::console::task_span(id, name.as_deref(), spawned_at);
-        let timed = self.probes.timing().is_some();
+        let timed = self.probes.watches_wakes();
         let make = |index: u32| {
             let header = Header::new(
                 self.weak_remote.clone(),
@@ -192,7 +192,7 @@ impl Core {
             return JoinHandle::new(task, self.weak_self.clone(), key);
         }
         let (index, task) = self.sched.insert_new(make);
-        if self.probes.is_counting() {
+        if self.probes.keeps_names() {
             self.probes.spawned(index, id, name);
         }
         JoinHandle::new(task, self.weak_self.clone(), TaskKey { index, id })
@@ -234,6 +234,11 @@ impl Core {
             return;
         }
         let source = self.count_wake(header, task);
+        if wake == Wake::QueueTimed {
+            if let Some(flight) = self.probes.flight() {
+                flight.woken(header.id, source);
+            }
+        }
         if let (Some(timing), Some(cells)) = (self.probes.timing(), self.probes.cells(header)) {
             cells.count_wake(source);
             if wake == Wake::QueueTimed {
@@ -255,8 +260,12 @@ impl Core {
         self.probes.counters().record_wake(source);
         if self.sched.wake_main() {
             self.probes.bump(Counter::WakesCoalesced);
-        } else if let (Some(timing), Some(main)) = (self.probes.timing(), self.probes.main_timing())
-        {
+            return;
+        }
+        if let Some(flight) = self.probes.flight() {
+            flight.woken(0, source);
+        }
+        if let (Some(timing), Some(main)) = (self.probes.timing(), self.probes.main_timing()) {
             timing.woken(main, 0, source);
         }
     }
@@ -285,7 +294,11 @@ impl Core {
     /// around the poll; the untimed instance has none of it, not even a branch. `rest`
     /// is the rest of the turn's batch: the tasks a stall makes wait.
     #[inline]
-    pub(crate) fn poll_task<const TIMED_POLL: bool>(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
+    pub(crate) fn poll_task<const TIMED_POLL: bool, const FLIGHT: bool>(
+        &self,
+        ptr: TaskPtr,
+        rest: &[TaskPtr],
+    ) {
         // SAFETY: the pointer was queued while the task was `QUEUED`, and a queued task
         // stays owned by the slab (its state releases it only when not queued), so it is
         // alive. `start_poll` clears `QUEUED`; from then on the reference is only used
@@ -315,6 +328,11 @@ impl Core {
         if TIMED_POLL {
             let pending = matches!(result, Ok(Poll::Pending));
             self.timed_poll_end(header, started, pending, rest);
+        }
+        if FLIGHT {
+            if let Some(flight) = self.probes.flight() {
+                flight.poll_ended(header.id, !matches!(result, Ok(Poll::Pending)));
+            }
         }
         if self.probes.is_counting() {
             // `polls` is counted per batch by the turn; `polls_pending` is derived.

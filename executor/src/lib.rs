@@ -58,6 +58,7 @@ mod console;
 mod context;
 mod coop;
 mod core;
+mod flight;
 mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
@@ -81,6 +82,7 @@ mod turn;
 mod yield_now;
 
 pub use builder::Builder;
+pub use flight::FlightRecorderRef;
 pub use handle::{Handle, RemoteJoinHandle};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use remote::orphan_wakes;

@@ -17,6 +17,7 @@ use turnstile_reactor::Driver;
 use crate::builder::Builder;
 use crate::context;
 use crate::core::Core;
+use crate::flight::Flight;
 use crate::handle::Handle;
 use crate::io_driver::IoDriver;
 use crate::recorder::Recorder;
@@ -88,7 +89,15 @@ impl Runtime {
             _ => None,
         };
         let io = IoDriver::new(driver, b.event_interval);
-        let probes = Recorder::new(b.level, timing, watchdog, b.on_turn);
+        let flight = b.flight_window.map(|window| {
+            Box::new(Flight::new(
+                window,
+                b.stall_threshold,
+                b.flight_dir.clone(),
+                b.flight_min_interval,
+            ))
+        });
+        let probes = Recorder::new(b.level, timing, watchdog, b.on_turn, flight);
         let blocking = BlockingPool::new(b.blocking_threads);
         let core = Rc::new_cyclic(|weak_self| {
             Core::new(io, probes, blocking, weak_self.clone(), b.name, b.budget)
@@ -209,7 +218,6 @@ impl Runtime {
     }
 
     /// The loop's state, for the modules that extend `Runtime` from their own file.
-    #[cfg(feature = "metrics")]
     pub(crate) fn core(&self) -> &Core {
         &self.core
     }

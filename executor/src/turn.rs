@@ -56,16 +56,33 @@ impl Core {
     ///
     /// Whether the turn is timed (`Level::Timing` and above) is decided here, once: the
     /// turn below exists in two instances, and the untimed one has no timing code.
+    /// So is whether the flight recorder runs (`FLIGHT`): four instances in all, and
+    /// the one without either has none of their code.
     pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
-        match self.probes().timing() {
-            None => self.run_turn::<false>(None, poll_main),
-            Some(timing) => self.run_turn::<true>(Some(timing), poll_main),
+        let timing = self.probes().timing();
+        match self.probes().mode() {
+            0 => self.run_turn::<false, false>(None, poll_main),
+            1 => self.run_turn::<true, false>(timing, poll_main),
+            2 => self.run_turn_flight::<false>(None, poll_main),
+            _ => self.run_turn_flight::<true>(timing, poll_main),
         }
     }
 
-    /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`.
+    /// The turn with the flight recorder, kept out of line so that the turn without
+    /// it stays as it was.
+    #[inline(never)]
+    fn run_turn_flight<const TIMED: bool>(
+        &self,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        self.run_turn::<TIMED, true>(timing, poll_main)
+    }
+
+    /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`; the flight
+    /// recorder is there exactly when `FLIGHT`.
     #[inline(always)]
-    fn run_turn<const TIMED: bool>(
+    fn run_turn<const TIMED: bool, const FLIGHT: bool>(
         &self,
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,
@@ -79,6 +96,10 @@ impl Core {
             .then(|| self.probes().counters().get());
         let mut notes = TurnNotes::default();
         let timing = timing.filter(|_| TIMED);
+        let flight = self.probes().flight().filter(|_| FLIGHT);
+        if let Some(flight) = flight {
+            flight.turn_started(number);
+        }
         if let Some(timing) = timing {
             timing.turn_started(number);
             // A site left outside any poll (by a destructor, say) is no poll's: each
@@ -105,10 +126,13 @@ impl Core {
             let mut batch = sched.take_batch();
             let polled = batch.len() as u64;
             self.probes().counters().add(Counter::Polls, polled);
+            if let Some(flight) = flight {
+                flight.batch(batch.len());
+            }
             if TIMED {
-                batch.run(|task, rest| self.poll_task_timed(task, rest));
+                batch.run(|task, rest| self.poll_task_timed::<FLIGHT>(task, rest));
             } else {
-                batch.run(|task, _| self.poll_task::<false>(task, &[]));
+                batch.run(|task, _| self.poll_task::<false, FLIGHT>(task, &[]));
             }
             polled
         }; // the batch guard drops here, in place
@@ -125,11 +149,18 @@ impl Core {
                 poll_main()
             };
             sched.set_current(std::ptr::null());
+            if let Some(flight) = flight {
+                flight.poll_ended(0, done);
+            }
             done
         };
 
         if let Some(timing) = timing {
             timing.turn_ended(number, sched.queue().len() as u64);
+        }
+        if let Some(flight) = flight {
+            flight.turn_ended(number, sched.queue().len() as u64);
+            self.flight_turn_ended(timing);
         }
 
         // 5. Reports, where nothing is borrowed (only the timing probes queue any).
@@ -155,6 +186,9 @@ impl Core {
         if let Some(timing) = self.probes().timing() {
             timing.park_started();
         }
+        if let Some(flight) = self.probes().flight() {
+            flight.park_started();
+        }
         self.drive_reactor(timeout, notes);
         let parked_for = start.elapsed();
         notes.parked_for = parked_for;
@@ -173,6 +207,12 @@ impl Core {
         self.probes()
             .counters()
             .add(Counter::IoEvents, notes.io_events);
+        if let Some(flight) = self.probes().flight() {
+            if notes.parked {
+                flight.park_ended();
+            }
+            flight.reactor_events(notes.io_events, 0);
+        }
         if let Some(timing) = self.probes().timing() {
             // A park ends when epoll returns, before the wakes it brought are dispatched.
             if notes.parked {
@@ -201,6 +241,9 @@ impl Core {
             .add(Counter::TimersFired, notes.timers_fired);
         if let Some(timing) = self.probes().timing() {
             timing.reactor_events(0, notes.timers_fired);
+        }
+        if let Some(flight) = self.probes().flight() {
+            flight.reactor_events(0, notes.timers_fired);
         }
         self.wake_all(fired, Activity::Timer);
     }

@@ -25,6 +25,7 @@
 mod clock;
 mod counters;
 mod export;
+mod flight;
 mod histogram;
 mod level;
 mod loop_thread;
@@ -42,6 +43,10 @@ mod watchdog;
 
 pub use clock::{Clock, Ticks};
 pub use counters::{Counter, CounterValues, Counters, WakeSource};
+pub use flight::{
+    write_log, FlightFiles, FlightRecorder, FlightStall, EXACT_TURNS, FLIGHT_CAPACITY,
+    SPARSE_BATCH, SPARSE_EVERY,
+};
 pub use histogram::{
     BucketCounts, LatencyHistogram, LatencySummary, BUCKET_BOUNDS, BUCKET_BOUNDS_NS,
 };
