@@ -6,7 +6,8 @@
 //! `tcp_ping_pong`: 1,000 round trips of 64 bytes on one loopback connection, `echo_100`:
 //! 10 round trips of 1 KiB on each of 100 connections; the I/O workloads set up their
 //! server and connections once, before the repetitions), runtime (`tokio`, `off`,
-//! `counters`, `timing`, `trace`), repetitions.
+//! `counters`, `timing`, `trace`, `flight`: `off` with the flight recorder on),
+//! repetitions.
 
 use turnstile::probes::Level;
 use turnstile_compare::{net, workloads, Runtime, Tokio, Turnstile};
@@ -66,12 +67,13 @@ fn main() {
     };
     let level = match runtime {
         "tokio" => return run(&Tokio::new(), workload, reps),
+        "flight" => return run(&Turnstile::flight(), workload, reps),
         "off" => Level::Off,
         "counters" => Level::Counters,
         "timing" => Level::Timing,
         "trace" => Level::Trace,
         other => {
-            eprintln!("unknown runtime {other:?}: tokio, off, counters, timing or trace");
+            eprintln!("unknown runtime {other:?}: tokio, off, counters, timing, trace or flight");
             std::process::exit(2);
         }
     };

@@ -233,22 +233,42 @@ impl Core {
             self.probes.bump(Counter::WakesNoop);
             return;
         }
-        let source = self.count_wake(header, task);
-        if wake == Wake::QueueTimed {
-            if let Some(flight) = self.probes.flight() {
-                flight.woken(header.id, source);
-            }
+        if wake == Wake::QueueTimed && self.probes.timing().is_none() {
+            // The flight recorder alone set the task's `TIMED` bit: its record, and
+            // the queue, with nothing of the timing path.
+            return self.wake_flight(header, task);
         }
+        let source = self.count_wake(header, task);
         if let (Some(timing), Some(cells)) = (self.probes.timing(), self.probes.cells(header)) {
             cells.count_wake(source);
             if wake == Wake::QueueTimed {
                 timing.woken(&cells, header.id, source);
             }
         }
+        if wake == Wake::QueueTimed {
+            if let Some(flight) = self.probes.flight() {
+                flight.woken(header.id, source);
+            }
+        }
         match wake {
             Wake::Coalesced => self.probes.bump(Counter::WakesCoalesced),
             _ => self.sched.push(task),
         }
+    }
+
+    /// A wake that queues `task` on a runtime whose only watcher of wakes is the flight
+    /// recorder (no `Level::Timing`).
+    #[inline(always)]
+    fn wake_flight(&self, header: &Header, task: TaskPtr) {
+        let source = if self.probes.is_counting() {
+            self.count_wake(header, task)
+        } else {
+            self.sched.wake_source(task.cast::<()>())
+        };
+        if let Some(flight) = self.probes.flight() {
+            flight.woken(header.id, source);
+        }
+        self.sched.push(task);
     }
 
     /// A wake of the `block_on` future on the loop thread.
