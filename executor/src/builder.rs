@@ -42,6 +42,8 @@ pub struct Builder {
     pub(crate) flight_window: Option<Duration>,
     pub(crate) flight_dir: PathBuf,
     pub(crate) flight_min_interval: Duration,
+    pub(crate) inspect: Option<PathBuf>,
+    pub(crate) inspect_period: Duration,
     #[cfg(feature = "metrics")]
     pub(crate) metrics_period: Option<Duration>,
 }
@@ -82,6 +84,8 @@ impl Builder {
             flight_window: None,
             flight_dir: PathBuf::from(DEFAULT_FLIGHT_DIR),
             flight_min_interval: Duration::from_secs(10),
+            inspect: None,
+            inspect_period: Duration::from_millis(250),
             #[cfg(feature = "metrics")]
             metrics_period: None,
         }
@@ -353,6 +357,48 @@ impl Builder {
         self
     }
 
+    /// Serves an inspector on a Unix socket at `path` (opt-in), from a thread of its
+    /// own, so that it answers while the loop is blocked: `turnstile-lab inspect PATH`
+    /// prints what the loop is doing (polling which task for how long, or parked; the
+    /// system call its thread is in; the turn; utilization), every live task (state,
+    /// polls, busy time, the await site it waits at and for how long), the busiest
+    /// sites and the recent stalls. `--json` prints one report as JSON.
+    ///
+    /// The loop publishes what the inspector reads without its cooperation: the task
+    /// being polled, since when, the turn and the park in progress in atomics (at
+    /// `Level::Timing` and above; below, only the kernel's view of the thread is live),
+    /// and a snapshot at the end of a turn, at most once per
+    /// [`Builder::inspect_period`]. A stale socket at `path` is replaced; the socket is
+    /// removed when the runtime drops. `build` fails if `path` cannot be bound.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("inspect-builder-{}.sock", std::process::id()));
+    /// let rt = turnstile::Runtime::builder().inspect(&path).build()?;
+    /// rt.block_on(turnstile::yield_now());
+    /// let report = turnstile::probes::inspect(&path)?;
+    /// assert_eq!(report.runtime, rt.name());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inspect(mut self, path: impl Into<PathBuf>) -> Self {
+        self.inspect = Some(path.into());
+        self
+    }
+
+    /// How often, at most, the loop publishes a snapshot for the inspector (default
+    /// 250 ms; at the end of a turn). The task being polled is live whatever the period.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .inspect_period(std::time::Duration::from_millis(100))
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inspect_period(mut self, period: Duration) -> Self {
+        self.inspect_period = period;
+        self
+    }
+
     /// Publishes the probes through the `metrics` facade every `period` (the `metrics`
     /// feature), from a task named `turnstile-metrics` that the runtime spawns: it runs
     /// whenever a `block_on` drives the loop, and is counted like any task (a spawn, and
@@ -420,6 +466,8 @@ impl fmt::Debug for Builder {
             .field("flight_recorder", &self.flight_window)
             .field("flight_recorder_dir", &self.flight_dir)
             .field("flight_recorder_min_interval", &self.flight_min_interval)
+            .field("inspect", &self.inspect)
+            .field("inspect_period", &self.inspect_period)
             .finish()
     }
 }

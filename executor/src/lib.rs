@@ -62,6 +62,7 @@ mod flight;
 mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod inspect;
 mod io_driver;
 mod join;
 #[cfg(feature = "metrics")]

@@ -12,7 +12,7 @@
 //! steps, where neither the scheduler, the I/O side nor the recorder holds a borrow. The
 //! hook is taken out of its slot while it runs and put back even if it panics.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Cell, OnceCell, Ref, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use turnstile_probes::{
 };
 
 use crate::flight::Flight;
+use crate::inspect::Inspect;
 
 use crate::builder::TurnHook;
 use crate::task::{Header, LocalTask};
@@ -43,7 +44,10 @@ pub(crate) struct Recorder {
     /// The flight recorder (`Builder::flight_recorder`), at any level. The turn checks
     /// it once per turn, as it checks `timing`.
     flight: Option<Box<Flight>>,
-    /// Which instance of the turn runs (see `turn.rs`): bit 0 timed, bit 1 flight.
+    /// The inspector (`Builder::inspect`), set once the runtime is built.
+    inspect: OnceCell<Inspect>,
+    /// Which instance of the turn runs (see `turn.rs`): bit 0 timed, bit 1 flight
+    /// recorder, bit 2 inspector.
     mode: u8,
     /// Whether task names are kept: when the probes count, or for the flight recorder.
     keeps_names: bool,
@@ -95,6 +99,7 @@ impl Recorder {
         watchdog: Option<Watchdog>,
         on_turn: Option<TurnHook>,
         flight: Option<Box<Flight>>,
+        inspecting: bool,
     ) -> Self {
         let main_timing = timing
             .as_deref()
@@ -102,7 +107,10 @@ impl Recorder {
         Recorder {
             level,
             counters: Counters::new(level),
-            mode: u8::from(timing.is_some()) | (u8::from(flight.is_some()) << 1),
+            mode: u8::from(timing.is_some())
+                | (u8::from(flight.is_some()) << 1)
+                | (u8::from(inspecting) << 2),
+            inspect: OnceCell::new(),
             keeps_names: level.counts() || flight.is_some(),
             flight,
             timing,
@@ -166,7 +174,18 @@ impl Recorder {
         self.flight.as_deref()
     }
 
-    /// Which instance of the turn runs: bit 0 timed, bit 1 flight recorder.
+    /// The inspector, when one runs.
+    pub(crate) fn inspect(&self) -> Option<&Inspect> {
+        self.inspect.get()
+    }
+
+    /// Installs the inspector (once, as the runtime is built).
+    pub(crate) fn set_inspect(&self, inspect: Inspect) {
+        let _ = self.inspect.set(inspect);
+    }
+
+    /// Which instance of the turn runs: bit 0 timed, bit 1 flight recorder, bit 2
+    /// inspector.
     #[inline(always)]
     pub(crate) fn mode(&self) -> u8 {
         self.mode
@@ -182,7 +201,7 @@ impl Recorder {
     /// stamp, or a flight recorder to tell.
     #[inline(always)]
     pub(crate) fn watches_wakes(&self) -> bool {
-        self.mode != 0
+        self.mode & 0b11 != 0
     }
 
     /// What the `metrics` feature has published so far.

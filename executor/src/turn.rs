@@ -64,8 +64,28 @@ impl Core {
             0 => self.run_turn::<false, false>(None, poll_main),
             1 => self.run_turn::<true, false>(timing, poll_main),
             2 => self.run_turn_flight::<false>(None, poll_main),
-            _ => self.run_turn_flight::<true>(timing, poll_main),
+            3 => self.run_turn_flight::<true>(timing, poll_main),
+            mode => self.run_turn_inspected(mode, timing, poll_main),
         }
+    }
+
+    /// A turn of a runtime with an inspector: any of the four, then a snapshot for the
+    /// inspector if one is due.
+    #[inline(never)]
+    fn run_turn_inspected(
+        &self,
+        mode: u8,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        let done = match mode & 0b11 {
+            0 => self.run_turn::<false, false>(None, poll_main),
+            1 => self.run_turn::<true, false>(timing, poll_main),
+            2 => self.run_turn_flight::<false>(None, poll_main),
+            _ => self.run_turn_flight::<true>(timing, poll_main),
+        };
+        self.inspect_turn_ended(self.sched().turn_number());
+        done
     }
 
     /// The turn with the flight recorder, kept out of line so that the turn without

@@ -27,6 +27,7 @@ mod counters;
 mod export;
 mod flight;
 mod histogram;
+mod inspect;
 mod level;
 mod loop_thread;
 mod lost;
@@ -49,6 +50,9 @@ pub use flight::{
 };
 pub use histogram::{
     BucketCounts, LatencyHistogram, LatencySummary, BUCKET_BOUNDS, BUCKET_BOUNDS_NS,
+};
+pub use inspect::{
+    inspect, inspect_json, InspectReport, InspectState, Inspector, LoopState, LoopTask,
 };
 pub use level::Level;
 pub use lost::LostWaker;

@@ -63,6 +63,13 @@ pub struct TaskStats {
     /// Of its yields, those the cooperative budget forced (`Level::Timing`).
     #[serde(default)]
     pub budget_yields: u64,
+    /// The await site the task waits at now (where it last yielded), if known
+    /// (`Level::Timing`).
+    #[serde(default)]
+    pub waiting_at: Option<String>,
+    /// How long it has waited there when the snapshot was taken (`Level::Timing`).
+    #[serde(default)]
+    pub waiting_for: Duration,
 }
 
 /// A task's wakes by where they came from, besides its self-wakes (`Level::Timing`).
@@ -110,6 +117,8 @@ impl TaskStats {
             longest_poll: Duration::ZERO,
             wakes_by_source: None,
             budget_yields: 0,
+            waiting_at: None,
+            waiting_for: Duration::ZERO,
         }
     }
 }

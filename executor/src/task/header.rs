@@ -117,6 +117,12 @@ impl Header {
             by.timer = t.wakes_from(WakeSource::Timer);
             stats.wakes_by_source = Some(by);
             stats.budget_yields = t.budget_yields();
+            if stats.state == TaskState::Idle {
+                if let Some((site, waited)) = probes.waiting_at(t, now) {
+                    stats.waiting_at = Some(site);
+                    stats.waiting_for = waited;
+                }
+            }
         }
         stats
     }
