@@ -142,12 +142,11 @@ impl InspectState {
             })
             .unwrap_or_default();
         for t in &mut tasks {
-            if let Some(running) = &task {
-                if running.id == t.id {
-                    t.state = TaskState::Running;
-                }
-            }
-            if t.waiting_at.is_some() {
+            if task.as_ref().is_some_and(|running| running.id == t.id) {
+                // In the poll that resumed it from its site: it waits no more.
+                t.state = TaskState::Running;
+                t.waiting_for = Duration::ZERO;
+            } else if t.waiting_at.is_some() {
                 t.waiting_for += age.unwrap_or_default(); // still waiting since
             }
         }
@@ -259,8 +258,9 @@ pub struct InspectReport {
     pub polls: u64,
     /// How old the snapshot behind the tables is.
     pub snapshot_age: Option<Duration>,
-    /// Live tasks as of the last snapshot (the one being polled marked `Running`);
-    /// each waits at its `waiting_at` site for `waiting_for`, counted to now.
+    /// Live tasks as of the last snapshot (the one being polled marked `Running`, its
+    /// `waiting_at` the site it resumed from); each idle one waits at its `waiting_at`
+    /// site for `waiting_for`, counted to now.
     pub tasks: Vec<TaskStats>,
     /// The busiest await sites (by total wait).
     pub sites: Vec<SiteStats>,
@@ -282,7 +282,7 @@ impl fmt::Display for InspectReport {
             self.runtime, self.pid, self.level, self.turn
         )?;
         if let Some(u) = self.utilization {
-            write!(f, ", utilization {:.0}%", u * 100.0)?;
+            write!(f, ", utilization {:.1}%", u * 100.0)?;
         }
         writeln!(f)?;
         let how_long = self.state_for.map(|d| format!(" for {}", dur(d)));
@@ -323,11 +323,14 @@ impl fmt::Display for InspectReport {
                 format!("{:?}", t.state),
                 t.polls.to_string(),
                 dur(t.busy),
-                t.waiting_at.clone().unwrap_or_default(),
-                t.waiting_at
-                    .as_ref()
-                    .map(|_| dur(t.waiting_for))
-                    .unwrap_or_default(),
+                match (&t.waiting_at, t.state) {
+                    (Some(site), TaskState::Running) => format!("(resumed from) {site}"),
+                    (site, _) => site.clone().unwrap_or_default(),
+                },
+                match (&t.waiting_at, t.state) {
+                    (Some(_), TaskState::Idle) => dur(t.waiting_for),
+                    _ => String::new(),
+                },
             ]);
         }
         writeln!(f, "tasks ({})\n{tasks}", self.tasks.len())?;
