@@ -211,6 +211,8 @@ impl Core {
                 }
                 self.sched.push(task);
             }
+            // A task of a runtime whose only watcher of wakes is the flight recorder.
+            Wake::QueueTimed if self.probes.flight_only() => self.wake_flight(header, task),
             // Coalesced, finished or timed: out of line, as a tail call.
             other => self.wake_slow(header, task, other),
         }

@@ -191,6 +191,12 @@ impl Recorder {
         self.mode
     }
 
+    /// Whether the flight recorder is the only probe that watches wakes (no timing).
+    #[inline(always)]
+    pub(crate) fn flight_only(&self) -> bool {
+        self.mode & 0b11 == 0b10
+    }
+
     /// Whether tasks' names are kept (and `spawned` must be called).
     #[inline(always)]
     pub(crate) fn keeps_names(&self) -> bool {

@@ -100,16 +100,16 @@ pub struct FlightRecorder {
     clock: Clock,
     /// The clock when the recorder was made: trace times count from here.
     origin: Ticks,
-    records: Box<[Cell<Record>]>,
+    /// A fixed-size array, so that indexing by `head & (FLIGHT_CAPACITY - 1)` needs
+    /// no bounds check.
+    records: Box<[Cell<Record>; FLIGHT_CAPACITY]>,
     /// Records written so far (the next goes at `head & (len - 1)`).
     head: Cell<usize>,
     /// The latest clock reading.
     last: Cell<Ticks>,
     /// Polls since `last` was read.
     untimed: Cell<u32>,
-    /// Polls left before the next read, in this turn's batch.
-    countdown: Cell<u32>,
-    /// Reads per poll in this batch: 1, or `SPARSE_EVERY` in a large batch.
+    /// Polls per clock read in this batch: 1, or `SPARSE_EVERY` in a large batch.
     every: Cell<u32>,
     /// Turns left that read the clock at every poll (after a group stall).
     exact_turns: Cell<u32>,
@@ -146,11 +146,12 @@ impl FlightRecorder {
         FlightRecorder {
             records: (0..FLIGHT_CAPACITY)
                 .map(|_| Cell::new(Record::default()))
-                .collect(),
+                .collect::<Box<[_]>>()
+                .try_into()
+                .expect("FLIGHT_CAPACITY records"),
             head: Cell::new(0),
             last: Cell::new(origin),
             untimed: Cell::new(0),
-            countdown: Cell::new(1),
             every: Cell::new(1),
             exact_turns: Cell::new(0),
             turn: Cell::new(0),
@@ -177,7 +178,7 @@ impl FlightRecorder {
         let head = self.head.get();
         let slot = head & (FLIGHT_CAPACITY - 1);
         // `records` has exactly FLIGHT_CAPACITY entries: the index is in bounds, and
-        // the compiler sees it (no bounds check on the hot path).
+        // the compiler sees it from the array's type (no bounds check).
         self.records[slot].set(Record {
             at,
             word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
@@ -188,10 +189,10 @@ impl FlightRecorder {
     /// Reads the clock; a gap since the last reading longer than the threshold that
     /// held `polls` polls (the last of them `task`) is a stall.
     #[inline(always)]
-    fn stamp(&self, task: Option<u64>) -> Ticks {
+    fn stamp(&self, task: Option<u64>, polls: u32) -> Ticks {
         let now = self.clock.now();
         let gap = now.wrapping_sub(self.last.get());
-        let polls = self.untimed.replace(0);
+        self.untimed.set(0);
         if gap > self.stall_ticks && polls > 0 && gap < u64::MAX / 2 {
             self.stalled(gap, polls, task);
         }
@@ -208,7 +209,7 @@ impl FlightRecorder {
     #[inline]
     pub fn turn_started(&self, turn: u64) {
         self.turn.set(turn);
-        let now = self.stamp(None);
+        let now = self.stamp(None, self.untimed.get());
         self.push(now, TURN_START, turn);
     }
 
@@ -229,7 +230,6 @@ impl FlightRecorder {
             1
         };
         self.every.set(every);
-        self.countdown.set(every);
     }
 
     /// A poll of `task` (0: the `block_on` future) returned; `done` if it finished.
@@ -241,14 +241,12 @@ impl FlightRecorder {
     #[inline(always)]
     pub fn poll_ended(&self, task: u64, done: bool) {
         let kind = if done { POLL_DONE } else { POLL };
-        self.untimed.set(self.untimed.get() + 1);
-        let left = self.countdown.get() - 1;
-        if left == 0 {
-            self.countdown.set(self.every.get());
-            let now = self.stamp(Some(task));
+        let polls = self.untimed.get() + 1;
+        if polls >= self.every.get() {
+            let now = self.stamp(Some(task), polls);
             self.push(now, kind, task);
         } else {
-            self.countdown.set(left);
+            self.untimed.set(polls);
             self.push(0, kind, task);
         }
     }
@@ -280,7 +278,7 @@ impl FlightRecorder {
     /// ```
     #[inline]
     pub fn turn_ended(&self, turn: u64, ready: u64) {
-        let now = self.stamp(None);
+        let now = self.stamp(None, self.untimed.get());
         let _ = turn;
         self.push(now, TURN_END, ready);
     }
@@ -293,7 +291,7 @@ impl FlightRecorder {
     /// f.park_ended();
     /// ```
     pub fn park_started(&self) {
-        let now = self.stamp(None);
+        let now = self.stamp(None, self.untimed.get());
         self.push(now, PARK_START, 0);
     }
 

@@ -41,7 +41,10 @@ impl Turnstile {
 
     /// A fresh runtime at `Level::Off` with the flight recorder on (a 10 s window,
     /// files into the system's temporary directory), labelled `turnstile/Flight`: what
-    /// the recorder costs on its own.
+    /// the recorder costs on its own. Its stall threshold is 1 s, so that a bench
+    /// process the OS preempts for a few milliseconds (or one slowed down by valgrind)
+    /// does not write a file in the middle of a measurement: the recording is measured,
+    /// not the rare file.
     ///
     /// ```
     /// use turnstile_compare::Runtime;
@@ -54,6 +57,7 @@ impl Turnstile {
             .probes(Level::Off)
             .flight_recorder(Duration::from_secs(10))
             .flight_recorder_dir(std::env::temp_dir().join("turnstile-flight"))
+            .stall_threshold(Duration::from_secs(1))
             .build()
             .expect("turnstile runtime");
         Turnstile {
