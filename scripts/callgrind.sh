@@ -4,7 +4,9 @@
 # repetitions and divides the difference by the operations in 2 repetitions, so that
 # start-up and first-touch growth cancel out. (Timing and Trace are measured on yield_many
 # only: with them, spawn-heavy runs keep a finished-task history whose growth does not
-# cancel out that way.)
+# cancel out that way.) `flight` is `off` with the flight recorder on (hotloop's
+# `Turnstile::flight()`); its clock calibration (quanta's, once per process, timed) adds
+# a few hundred thousand instructions of noise to each run.
 #
 #   scripts/callgrind.sh [HOTLOOP_BINARY]
 #
@@ -25,7 +27,7 @@ instructions() { # workload level reps
 # workload, operations per repetition, what one operation is
 for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local 1000 spawn-and-await" "chained_spawn 1000 link" "tcp_ping_pong 1000 round-trip" "echo_100 1000 round-trip"; do
     set -- $spec
-    levels="off counters"; [ "$1" = yield_many ] && levels="$levels timing trace"
+    levels="off counters flight"; [ "$1" = yield_many ] && levels="$levels timing trace"
     for level in $levels; do
         one=$(instructions "$1" "$level" 1)
         three=$(instructions "$1" "$level" 3)

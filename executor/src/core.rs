@@ -315,7 +315,9 @@ impl Core {
     /// `TIMED_POLL` (chosen once per turn, see `turn.rs`) adds the `Level::Timing` work
     /// around the poll; the untimed instance has none of it, not even a branch. `rest`
     /// is the rest of the turn's batch: the tasks a stall makes wait.
-    #[inline]
+    /// Always inlined: each instance of the turn has its own copy (the turn's own
+    /// instances, `turn.rs`, are many; a shared out-of-line copy costs a call per poll).
+    #[inline(always)]
     pub(crate) fn poll_task<const TIMED_POLL: bool, const FLIGHT: bool>(
         &self,
         ptr: TaskPtr,

@@ -105,9 +105,12 @@ impl Runtime {
             }
             _ => None,
         };
-        let inspect_clock = timing
-            .as_deref()
-            .map_or_else(Clock::new, |t| t.clock().clone());
+        // Calibrating a clock takes a while: only for an inspector.
+        let inspect_clock = b.inspect.as_ref().map(|_| {
+            timing
+                .as_deref()
+                .map_or_else(Clock::new, |t| t.clock().clone())
+        });
         let io = IoDriver::new(driver, b.event_interval);
         let flight = b.flight_window.map(|window| {
             Box::new(Flight::new(
@@ -129,13 +132,8 @@ impl Runtime {
         let core = Rc::new_cyclic(|weak_self| {
             Core::new(io, probes, blocking, weak_self.clone(), b.name, b.budget)
         });
-        if let (Some(path), Some(beacon)) = (&b.inspect, beacon) {
-            let state = Arc::new(InspectState::new(
-                core.name(),
-                b.level,
-                inspect_clock,
-                beacon,
-            ));
+        if let (Some(path), Some(beacon), Some(clock)) = (&b.inspect, beacon, inspect_clock) {
+            let state = Arc::new(InspectState::new(core.name(), b.level, clock, beacon));
             let server = Inspector::start(path, state.clone()).map_err(|e| {
                 io::Error::new(
                     e.kind(),

@@ -61,8 +61,8 @@ impl Core {
     pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
         let timing = self.probes().timing();
         match self.probes().mode() {
-            0 => self.run_turn::<false, false>(None, poll_main),
-            1 => self.run_turn::<true, false>(timing, poll_main),
+            0 => self.run_turn::<false, false, false>(None, poll_main),
+            1 => self.run_turn::<true, false, false>(timing, poll_main),
             2 => self.run_turn_flight::<false>(None, poll_main),
             3 => self.run_turn_flight::<true>(timing, poll_main),
             mode => self.run_turn_inspected(mode, timing, poll_main),
@@ -78,11 +78,13 @@ impl Core {
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,
     ) -> bool {
+        // Instances of their own (`INSPECT`), so that the ones above stay used once
+        // and keep their poll loops inlined.
         let done = match mode & 0b11 {
-            0 => self.run_turn::<false, false>(None, poll_main),
-            1 => self.run_turn::<true, false>(timing, poll_main),
-            2 => self.run_turn_flight::<false>(None, poll_main),
-            _ => self.run_turn_flight::<true>(timing, poll_main),
+            0 => self.run_turn::<false, false, true>(None, poll_main),
+            1 => self.run_turn::<true, false, true>(timing, poll_main),
+            2 => self.run_turn::<false, true, true>(None, poll_main),
+            _ => self.run_turn::<true, true, true>(timing, poll_main),
         };
         self.inspect_turn_ended(self.sched().turn_number());
         done
@@ -96,13 +98,14 @@ impl Core {
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,
     ) -> bool {
-        self.run_turn::<TIMED, true>(timing, poll_main)
+        self.run_turn::<TIMED, true, false>(timing, poll_main)
     }
 
     /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`; the flight
-    /// recorder is there exactly when `FLIGHT`.
+    /// recorder is there exactly when `FLIGHT`; `INSPECT` only tells the inspector's
+    /// instances apart.
     #[inline(always)]
-    fn run_turn<const TIMED: bool, const FLIGHT: bool>(
+    fn run_turn<const TIMED: bool, const FLIGHT: bool, const INSPECT: bool>(
         &self,
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,

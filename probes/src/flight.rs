@@ -527,12 +527,12 @@ impl FlightRecorder {
             poll_from = at;
         }
         events.append(&mut in_poll);
-        let mut log = TraceLog::default();
-        log.events = events;
-        log.dropped = head.saturating_sub(FLIGHT_CAPACITY) as u64;
-        log.capacity = FLIGHT_CAPACITY as u64;
-        log.task_names = task_names;
-        log
+        TraceLog {
+            events,
+            dropped: head.saturating_sub(FLIGHT_CAPACITY) as u64,
+            capacity: FLIGHT_CAPACITY as u64,
+            task_names,
+        }
     }
 
     /// The turn in progress (or the last one).
