@@ -147,3 +147,28 @@ fn dump_writes_the_window_on_demand() {
     assert_eq!(polls, 6, "the block_on future's six polls");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_watchdog_report_writes_a_file_too() {
+    let dir = scratch("flight-watchdog");
+    let rt = Runtime::builder()
+        .flight_recorder(Duration::from_secs(5))
+        .flight_recorder_dir(&dir)
+        .stall_threshold(Duration::from_secs(3600)) // no poll here is a stall...
+        .watchdog(ms(20)) // ...but the watchdog sees a 200 ms one
+        .build()
+        .unwrap();
+    stall(&rt, "slow", ms(200));
+    assert_eq!(rt.probes().stalls_total, 0);
+    assert!(rt.probes().watchdog_reports >= 1);
+    let written = files(&dir);
+    assert_eq!(written.len(), 1, "{written:?}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[0]).unwrap())
+        .expect("the file is JSON");
+    assert!(json["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["ph"] == "X" && e["name"].as_str().unwrap_or("").contains("slow")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
