@@ -4,7 +4,9 @@
 # repetitions and divides the difference by the operations in 2 repetitions, so that
 # start-up and first-touch growth cancel out. (Timing and Trace are measured on yield_many
 # only: with them, spawn-heavy runs keep a finished-task history whose growth does not
-# cancel out that way.)
+# cancel out that way.) `flight` is `off` with the flight recorder on (hotloop's
+# `Turnstile::flight()`); its clock calibration (quanta's, once per process, timed) adds
+# a few hundred thousand instructions of noise to each run.
 #
 #   scripts/callgrind.sh [HOTLOOP_BINARY]
 #
@@ -27,7 +29,7 @@ instructions() { # workload level reps
 # instrumented and the plain line of a pair, at each level.)
 for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local 1000 spawn-and-await" "chained_spawn 1000 link" "tcp_ping_pong 1000 round-trip" "echo_100 1000 round-trip" "ready_plain 100000 await" "ready_instrumented 100000 await" "chain3_plain 100000 yield" "chain3_instrumented 100000 yield"; do
     set -- $spec
-    levels="off counters"
+    levels="off counters flight"
     case "$1" in
         yield_many) levels="$levels timing trace" ;;
         ready_* | chain3_*) levels="$levels timing" ;;

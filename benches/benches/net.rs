@@ -8,8 +8,8 @@
 //! - `echo_100`: 100 connections at once, each echoing 1 KiB messages in lockstep; one
 //!   iteration is one message on every connection (throughput in bytes echoed).
 //!
-//! Each group has `tokio`, `smol`, `turnstile/Off` and `turnstile/Counters`; compare ratios
-//! within one run.
+//! Each group has `tokio`, `smol`, `turnstile/Off`, `turnstile/Counters` and
+//! `turnstile/Flight` (`Off` with the flight recorder on); compare ratios within one run.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,7 @@ fn tcp_ping_pong(c: &mut Criterion) {
     for level in LEVELS {
         ping_pong_on(&mut g, Turnstile::new(level));
     }
+    ping_pong_on(&mut g, Turnstile::flight());
     g.finish();
 
     fn ping_pong_on<R: Runtime>(g: &mut BenchmarkGroup<'_, WallTime>, rt: R) {
@@ -61,6 +62,7 @@ fn echo_100(c: &mut Criterion) {
     for level in LEVELS {
         echo_on(&mut g, Turnstile::new(level));
     }
+    echo_on(&mut g, Turnstile::flight());
     g.finish();
 
     fn echo_on<R: Runtime>(g: &mut BenchmarkGroup<'_, WallTime>, rt: R) {

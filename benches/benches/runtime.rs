@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p turnstile-benches --bench runtime` runs every group; each has one
 //! entry per runtime: `tokio`, `smol`, then `turnstile/Off`, `/Counters`, `/Timing`,
-//! `/Trace`.
+//! `/Trace`, and `/Flight` (`Off` with the flight recorder on).
 //! Group names follow tokio's own benches. Compare entries as ratios within one run:
 //! `cargo run --release -p turnstile-benches --bin ratios` prints them.
 
@@ -38,6 +38,9 @@ fn group(c: &mut Criterion, name: &str, elements: u64, work: impl Workload, setu
         setup.run(&rt);
         g.bench_function(rt.label(), |b| b.iter(|| work.run(&rt)));
     }
+    let rt = Turnstile::flight();
+    setup.run(&rt);
+    g.bench_function(rt.label(), |b| b.iter(|| work.run(&rt)));
     g.finish();
 }
 

@@ -9,7 +9,8 @@
 //! `ready_instrumented`: 100,000 awaits of ready futures without and with
 //! `#[turnstile::instrument]`, `chain3_plain`, `chain3_instrumented`: 100,000 yields
 //! through a 3-deep chain of `async fn`s without and with it), runtime (`tokio`, `off`,
-//! `counters`, `timing`, `trace`), repetitions.
+//! `counters`, `timing`, `trace`, `flight`: `off` with the flight recorder on),
+//! repetitions.
 
 use turnstile::probes::Level;
 use turnstile_benches::instrumented;
@@ -92,12 +93,13 @@ fn main() {
     };
     let level = match runtime {
         "tokio" => return run(&Tokio::new(), workload, reps),
+        "flight" => return run(&Turnstile::flight(), workload, reps),
         "off" => Level::Off,
         "counters" => Level::Counters,
         "timing" => Level::Timing,
         "trace" => Level::Trace,
         other => {
-            eprintln!("unknown runtime {other:?}: tokio, off, counters, timing or trace");
+            eprintln!("unknown runtime {other:?}: tokio, off, counters, timing, trace or flight");
             std::process::exit(2);
         }
     };

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,11 @@ pub struct Builder {
     pub(crate) trace_capacity: usize,
     pub(crate) name: Option<Box<str>>,
     pub(crate) budget: Option<u32>,
+    pub(crate) flight_window: Option<Duration>,
+    pub(crate) flight_dir: PathBuf,
+    pub(crate) flight_min_interval: Duration,
+    pub(crate) inspect: Option<PathBuf>,
+    pub(crate) inspect_period: Duration,
     #[cfg(feature = "metrics")]
     pub(crate) metrics_period: Option<Duration>,
 }
@@ -45,6 +51,9 @@ pub struct Builder {
 /// Operations one poll may complete on turnstile's resources before it yields, unless
 /// `Builder::budget` says otherwise (tokio's figure too).
 pub(crate) const DEFAULT_BUDGET: u32 = 128;
+
+/// Where the flight recorder writes its files unless told otherwise.
+pub(crate) const DEFAULT_FLIGHT_DIR: &str = "target/turnstile-flight";
 
 /// The user's per-turn hook, boxed.
 pub(crate) type TurnHook = Box<dyn FnMut(&Turn)>;
@@ -119,6 +128,11 @@ impl Builder {
             trace_capacity: TRACE_CAPACITY,
             name: None,
             budget: Some(DEFAULT_BUDGET),
+            flight_window: None,
+            flight_dir: PathBuf::from(DEFAULT_FLIGHT_DIR),
+            flight_min_interval: Duration::from_secs(10),
+            inspect: None,
+            inspect_period: Duration::from_millis(250),
             #[cfg(feature = "metrics")]
             metrics_period: None,
         }
@@ -327,6 +341,111 @@ impl Builder {
         self
     }
 
+    /// Keeps the last `window` of loop events (turns, polls, wakes with their source,
+    /// parks, I/O, timers) in a ring, at any probe level (`Off` included), and writes
+    /// it as a Chrome/Perfetto trace whenever a poll stalls the loop (longer than
+    /// [`Builder::stall_threshold`]) or the watchdog reports one: at the end of that
+    /// turn, at most one file per [`Builder::flight_recorder_min_interval`] (10 s by
+    /// default), into [`Builder::flight_recorder_dir`] (`target/turnstile-flight/` by
+    /// default), named by the time and the turn. The stall's report and `tracing`
+    /// warning name the file. [`Runtime::flight_recorder`] dumps it on demand.
+    ///
+    /// The ring holds at most 65 536 events (1 MiB): a busy loop keeps less than
+    /// `window`. The clock is read once per turn and once per poll, except in batches
+    /// of more than 32 tasks, which read it every 8th poll (see `docs/probes.md`).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("flight-builder-{}", std::process::id()));
+    /// let rt = turnstile::Runtime::builder()
+    ///     .probes(turnstile::probes::Level::Off)
+    ///     .flight_recorder(std::time::Duration::from_secs(2))
+    ///     .flight_recorder_dir(&dir)
+    ///     .stall_threshold(std::time::Duration::from_millis(5))
+    ///     .build()?;
+    /// rt.block_on(async { std::thread::sleep(std::time::Duration::from_millis(20)) });
+    /// assert_eq!(std::fs::read_dir(&dir)?.count(), 1);
+    /// # std::fs::remove_dir_all(dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn flight_recorder(mut self, window: Duration) -> Self {
+        self.flight_window = Some(window);
+        self
+    }
+
+    /// Where the flight recorder writes its files (default `target/turnstile-flight`,
+    /// relative to the working directory); created when the first file is written.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .flight_recorder(std::time::Duration::from_secs(2))
+    ///     .flight_recorder_dir("/tmp/flight")
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn flight_recorder_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.flight_dir = dir.into();
+        self
+    }
+
+    /// At most one flight-recorder file per `interval` (default 10 s): a stall within
+    /// it writes none (its report says so).
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .flight_recorder(std::time::Duration::from_secs(2))
+    ///     .flight_recorder_min_interval(std::time::Duration::from_secs(60))
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn flight_recorder_min_interval(mut self, interval: Duration) -> Self {
+        self.flight_min_interval = interval;
+        self
+    }
+
+    /// Serves an inspector on a Unix socket at `path` (opt-in), from a thread of its
+    /// own, so that it answers while the loop is blocked: `turnstile-lab inspect PATH`
+    /// prints what the loop is doing (polling which task for how long, or parked; the
+    /// system call its thread is in; the turn; utilization), every live task (state,
+    /// polls, busy time, the await site it waits at and for how long), the busiest
+    /// sites and the recent stalls. `--json` prints one report as JSON.
+    ///
+    /// The loop publishes what the inspector reads without its cooperation: the task
+    /// being polled, since when, the turn and the park in progress in atomics (at
+    /// `Level::Timing` and above; below, only the kernel's view of the thread is live),
+    /// and a snapshot at the end of a turn, at most once per
+    /// [`Builder::inspect_period`]. A stale socket at `path` is replaced; the socket is
+    /// removed when the runtime drops. `build` fails if `path` cannot be bound.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("inspect-builder-{}.sock", std::process::id()));
+    /// let rt = turnstile::Runtime::builder().inspect(&path).build()?;
+    /// rt.block_on(turnstile::yield_now());
+    /// let report = turnstile::probes::inspect(&path)?;
+    /// assert_eq!(report.runtime, rt.name());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inspect(mut self, path: impl Into<PathBuf>) -> Self {
+        self.inspect = Some(path.into());
+        self
+    }
+
+    /// How often, at most, the loop publishes a snapshot for the inspector (default
+    /// 250 ms; at the end of a turn). The task being polled is live whatever the period.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .inspect_period(std::time::Duration::from_millis(100))
+    ///     .build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inspect_period(mut self, period: Duration) -> Self {
+        self.inspect_period = period;
+        self
+    }
+
     /// Publishes the probes through the `metrics` facade every `period` (the `metrics`
     /// feature), from a task named `turnstile-metrics` that the runtime spawns: it runs
     /// whenever a `block_on` drives the loop, and is counted like any task (a spawn, and
@@ -391,6 +510,11 @@ impl fmt::Debug for Builder {
             .field("trace_capacity", &self.trace_capacity)
             .field("name", &self.name)
             .field("budget", &self.budget)
+            .field("flight_recorder", &self.flight_window)
+            .field("flight_recorder_dir", &self.flight_dir)
+            .field("flight_recorder_min_interval", &self.flight_min_interval)
+            .field("inspect", &self.inspect)
+            .field("inspect_period", &self.inspect_period)
             .finish()
     }
 }

@@ -163,7 +163,7 @@ impl Core {
         // Made before anything is borrowed: a subscriber is the user's code, free to spawn.
         #[cfg(feature = "console")]
         let span = crate::console::task_span(id, name.as_deref(), spawned_at);
-        let timed = self.probes.timing().is_some();
+        let timed = self.probes.watches_wakes();
         let make = |index: u32| {
             let header = Header::new(
                 self.weak_remote.clone(),
@@ -192,7 +192,7 @@ impl Core {
             return JoinHandle::new(task, self.weak_self.clone(), key);
         }
         let (index, task) = self.sched.insert_new(make);
-        if self.probes.is_counting() {
+        if self.probes.keeps_names() {
             self.probes.spawned(index, id, name);
         }
         JoinHandle::new(task, self.weak_self.clone(), TaskKey { index, id })
@@ -211,6 +211,8 @@ impl Core {
                 }
                 self.sched.push(task);
             }
+            // A task of a runtime whose only watcher of wakes is the flight recorder.
+            Wake::QueueTimed if self.probes.flight_only() => self.wake_flight(header, task),
             // Coalesced, finished or timed: out of line, as a tail call.
             other => self.wake_slow(header, task, other),
         }
@@ -233,6 +235,11 @@ impl Core {
             self.probes.bump(Counter::WakesNoop);
             return;
         }
+        if wake == Wake::QueueTimed && self.probes.timing().is_none() {
+            // The flight recorder alone set the task's `TIMED` bit: its record, and
+            // the queue, with nothing of the timing path.
+            return self.wake_flight(header, task);
+        }
         let source = self.count_wake(header, task);
         if let (Some(timing), Some(cells)) = (self.probes.timing(), self.probes.cells(header)) {
             cells.count_wake(source);
@@ -240,10 +247,30 @@ impl Core {
                 timing.woken(&cells, header.id, source);
             }
         }
+        if wake == Wake::QueueTimed {
+            if let Some(flight) = self.probes.flight() {
+                flight.woken(header.id, source);
+            }
+        }
         match wake {
             Wake::Coalesced => self.probes.bump(Counter::WakesCoalesced),
             _ => self.sched.push(task),
         }
+    }
+
+    /// A wake that queues `task` on a runtime whose only watcher of wakes is the flight
+    /// recorder (no `Level::Timing`).
+    #[inline(always)]
+    fn wake_flight(&self, header: &Header, task: TaskPtr) {
+        let source = if self.probes.is_counting() {
+            self.count_wake(header, task)
+        } else {
+            self.sched.wake_source(task.cast::<()>())
+        };
+        if let Some(flight) = self.probes.flight() {
+            flight.woken(header.id, source);
+        }
+        self.sched.push(task);
     }
 
     /// A wake of the `block_on` future on the loop thread.
@@ -255,8 +282,12 @@ impl Core {
         self.probes.counters().record_wake(source);
         if self.sched.wake_main() {
             self.probes.bump(Counter::WakesCoalesced);
-        } else if let (Some(timing), Some(main)) = (self.probes.timing(), self.probes.main_timing())
-        {
+            return;
+        }
+        if let Some(flight) = self.probes.flight() {
+            flight.woken(0, source);
+        }
+        if let (Some(timing), Some(main)) = (self.probes.timing(), self.probes.main_timing()) {
             timing.woken(main, 0, source);
         }
     }
@@ -285,8 +316,14 @@ impl Core {
     /// `TIMED_POLL` (chosen once per turn, see `turn.rs`) adds the `Level::Timing` work
     /// around the poll; the untimed instance has none of it, not even a branch. `rest`
     /// is the rest of the turn's batch: the tasks a stall makes wait.
-    #[inline]
-    pub(crate) fn poll_task<const TIMED_POLL: bool>(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
+    /// Always inlined: each instance of the turn has its own copy (the turn's own
+    /// instances, `turn.rs`, are many; a shared out-of-line copy costs a call per poll).
+    #[inline(always)]
+    pub(crate) fn poll_task<const TIMED_POLL: bool, const FLIGHT: bool>(
+        &self,
+        ptr: TaskPtr,
+        rest: &[TaskPtr],
+    ) {
         // SAFETY: the pointer was queued while the task was `QUEUED`, and a queued task
         // stays owned by the slab (its state releases it only when not queued), so it is
         // alive. `start_poll` clears `QUEUED`; from then on the reference is only used
@@ -316,6 +353,11 @@ impl Core {
         if TIMED_POLL {
             let pending = matches!(result, Ok(Poll::Pending));
             self.timed_poll_end(header, started, pending, rest);
+        }
+        if FLIGHT {
+            if let Some(flight) = self.probes.flight() {
+                flight.poll_ended(header.id, !matches!(result, Ok(Poll::Pending)));
+            }
         }
         if self.probes.is_counting() {
             // `polls` is counted per batch by the turn; `polls_pending` is derived.

@@ -59,9 +59,11 @@ mod console;
 mod context;
 mod coop;
 mod core;
+mod flight;
 mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod inspect;
 mod instrument;
 mod io_driver;
 mod join;
@@ -86,6 +88,7 @@ mod turn;
 mod yield_now;
 
 pub use builder::Builder;
+pub use flight::FlightRecorderRef;
 pub use handle::{Handle, RemoteJoinHandle, TryCurrentError};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use remote::orphan_wakes;

@@ -12,15 +12,18 @@
 //! steps, where neither the scheduler, the I/O side nor the recorder holds a borrow. The
 //! hook is taken out of its slot while it runs and put back even if it panics.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Cell, OnceCell, Ref, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use turnstile_probes::{
-    ContextSwitches, Counter, Counters, Level, TaskTiming, Timing, Turn, Watchdog,
+    ContextSwitches, Counter, Counters, FlightRecorder, Level, TaskTiming, Timing, Turn, Watchdog,
 };
+
+use crate::flight::Flight;
+use crate::inspect::Inspect;
 
 use crate::builder::TurnHook;
 use crate::task::{Header, LocalTask};
@@ -38,6 +41,16 @@ pub(crate) struct Recorder {
     /// `Counters` never reach its code. The turn checks it once per turn; polls are
     /// timed by a separate instance of `poll_task` chosen then (see `timing.rs`).
     timing: Option<Box<Timing>>,
+    /// The flight recorder (`Builder::flight_recorder`), at any level. The turn checks
+    /// it once per turn, as it checks `timing`.
+    flight: Option<Box<Flight>>,
+    /// The inspector (`Builder::inspect`), set once the runtime is built.
+    inspect: OnceCell<Inspect>,
+    /// Which instance of the turn runs (see `turn.rs`): bit 0 timed, bit 1 flight
+    /// recorder, bit 2 inspector.
+    mode: u8,
+    /// Whether task names are kept: when the probes count, or for the flight recorder.
+    keeps_names: bool,
     /// Each task's timing cells (busy, scheduled and idle time, its await site), by
     /// slab slot: a side table rather than a header field, so that untimed runtimes
     /// spawn tasks exactly as small and as fast as before. Borrowed mutably only by
@@ -56,6 +69,9 @@ pub(crate) struct Recorder {
     /// rather than in every header, which unnamed tasks would pay for. Filled only when
     /// the probes count (nothing reads a name at `Level::Off`).
     names: RefCell<HashMap<u64, Box<str>>>,
+    /// Finished tasks whose names are kept, oldest first, when there is no history
+    /// (`Level::Off` with the flight recorder).
+    finished_names: RefCell<VecDeque<u64>>,
     /// The user's per-turn hook; `None` while it runs.
     on_turn: Cell<Option<TurnHook>>,
     /// Whether an `on_turn` hook was given (checked every turn without touching it).
@@ -82,6 +98,8 @@ impl Recorder {
         timing: Option<Box<Timing>>,
         watchdog: Option<Watchdog>,
         on_turn: Option<TurnHook>,
+        flight: Option<Box<Flight>>,
+        inspecting: bool,
     ) -> Self {
         let main_timing = timing
             .as_deref()
@@ -89,6 +107,12 @@ impl Recorder {
         Recorder {
             level,
             counters: Counters::new(level),
+            mode: u8::from(timing.is_some())
+                | (u8::from(flight.is_some()) << 1)
+                | (u8::from(inspecting) << 2),
+            inspect: OnceCell::new(),
+            keeps_names: level.counts() || flight.is_some(),
+            flight,
             timing,
             cells: RefCell::new(Vec::new()),
             finished_cells: RefCell::new(VecDeque::new()),
@@ -96,6 +120,7 @@ impl Recorder {
             main_at: Cell::new(Location::caller()),
             history: RefCell::new(VecDeque::new()),
             names: RefCell::new(HashMap::new()),
+            finished_names: RefCell::new(VecDeque::new()),
             has_on_turn: on_turn.is_some(),
             on_turn: Cell::new(on_turn),
             parked: Cell::new(Duration::ZERO),
@@ -136,6 +161,53 @@ impl Recorder {
     #[inline(always)]
     pub(crate) fn timing(&self) -> Option<&Timing> {
         self.timing.as_deref()
+    }
+
+    /// The flight recorder's ring, when one runs.
+    #[inline(always)]
+    pub(crate) fn flight(&self) -> Option<&FlightRecorder> {
+        self.flight.as_deref().map(Flight::recorder)
+    }
+
+    /// The flight recorder with its files, when one runs.
+    pub(crate) fn flight_files(&self) -> Option<&Flight> {
+        self.flight.as_deref()
+    }
+
+    /// The inspector, when one runs.
+    pub(crate) fn inspect(&self) -> Option<&Inspect> {
+        self.inspect.get()
+    }
+
+    /// Installs the inspector (once, as the runtime is built).
+    pub(crate) fn set_inspect(&self, inspect: Inspect) {
+        let _ = self.inspect.set(inspect);
+    }
+
+    /// Which instance of the turn runs: bit 0 timed, bit 1 flight recorder, bit 2
+    /// inspector.
+    #[inline(always)]
+    pub(crate) fn mode(&self) -> u8 {
+        self.mode
+    }
+
+    /// Whether the flight recorder is the only probe that watches wakes (no timing).
+    #[inline(always)]
+    pub(crate) fn flight_only(&self) -> bool {
+        self.mode & 0b11 == 0b10
+    }
+
+    /// Whether tasks' names are kept (and `spawned` must be called).
+    #[inline(always)]
+    pub(crate) fn keeps_names(&self) -> bool {
+        self.keeps_names
+    }
+
+    /// Whether a task's wakes take the slow path (its `TIMED` bit): timing cells to
+    /// stamp, or a flight recorder to tell.
+    #[inline(always)]
+    pub(crate) fn watches_wakes(&self) -> bool {
+        self.mode & 0b11 != 0
     }
 
     /// What the `metrics` feature has published so far.
@@ -203,6 +275,9 @@ impl Recorder {
         header: &Header,
     ) -> Option<Arc<dyn LocalTask>> {
         if !self.is_counting() {
+            if self.keeps_names {
+                self.forget_name(header.id); // kept for the flight recorder only
+            }
             return Some(owned);
         }
         self.keep(owned, header)
@@ -234,6 +309,23 @@ impl Recorder {
             }
         }
         evicted
+    }
+
+    /// A finished task's name, kept for the flight recorder at `Level::Off` (no history
+    /// keeps it there): the last `TASK_HISTORY` finished tasks keep theirs.
+    #[cold]
+    fn forget_name(&self, id: u64) {
+        let mut names = self.names.borrow_mut();
+        if names.is_empty() {
+            return;
+        }
+        let mut finished = self.finished_names.borrow_mut();
+        finished.push_back(id);
+        if finished.len() > TASK_HISTORY {
+            if let Some(gone) = finished.pop_front() {
+                names.remove(&gone);
+            }
+        }
     }
 
     /// A task's name, copied (reports run user code: no borrow is kept).

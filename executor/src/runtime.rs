@@ -12,13 +12,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use turnstile_probes::{Beacon, CounterValues, Level, Snapshot, Timing, Watchdog};
+use turnstile_probes::{
+    Beacon, Clock, CounterValues, InspectState, Inspector, Level, Snapshot, Timing, Watchdog,
+};
 use turnstile_reactor::Driver;
 
 use crate::builder::Builder;
 use crate::context;
 use crate::core::Core;
+use crate::flight::Flight;
 use crate::handle::Handle;
+use crate::inspect::Inspect;
 use crate::io_driver::IoDriver;
 use crate::recorder::Recorder;
 use crate::spawn_blocking::BlockingPool;
@@ -78,22 +82,68 @@ impl Runtime {
         let driver = Driver::new(b.max_events)?;
         let mut timing = (b.level >= Level::Timing)
             .then(|| Box::new(Timing::new(b.level, b.stall_threshold, b.trace_capacity)));
-        let watchdog = match (timing.as_deref_mut(), b.watchdog) {
-            (Some(timing), Some(period)) => {
-                // Built on the loop thread (a `Runtime` is not `Send`).
-                let beacon = Arc::new(Beacon::on_this_thread(b.watchdog_backtrace)?);
-                timing.set_beacon(beacon.clone());
+        // The beacon the timing probes publish each poll into: for a watchdog, an
+        // inspector, or both. Built on the loop thread (a `Runtime` is not `Send`).
+        let beacon = if b.inspect.is_some() || (timing.is_some() && b.watchdog.is_some()) {
+            Some(Arc::new(Beacon::on_this_thread(
+                b.watchdog_backtrace && b.watchdog.is_some() && timing.is_some(),
+            )?))
+        } else {
+            None
+        };
+        if let (Some(timing), Some(beacon)) = (timing.as_deref_mut(), &beacon) {
+            timing.set_beacon(beacon.clone());
+        }
+        let watchdog = match (timing.as_deref(), b.watchdog, &beacon) {
+            (Some(timing), Some(period), Some(beacon)) => {
                 let clock = timing.clock().clone();
-                Some(Watchdog::start(clock, period, beacon, b.on_watchdog)?)
+                Some(Watchdog::start(
+                    clock,
+                    period,
+                    beacon.clone(),
+                    b.on_watchdog.clone(),
+                )?)
             }
             _ => None,
         };
+        // Calibrating a clock takes a while: only for an inspector.
+        let inspect_clock = b.inspect.as_ref().map(|_| {
+            timing
+                .as_deref()
+                .map_or_else(Clock::new, |t| t.clock().clone())
+        });
         let io = IoDriver::new(driver, b.event_interval);
-        let probes = Recorder::new(b.level, timing, watchdog, b.on_turn);
+        let flight = b.flight_window.map(|window| {
+            Box::new(Flight::new(
+                window,
+                b.stall_threshold,
+                b.flight_dir.clone(),
+                b.flight_min_interval,
+            ))
+        });
+        let probes = Recorder::new(
+            b.level,
+            timing,
+            watchdog,
+            b.on_turn,
+            flight,
+            b.inspect.is_some(),
+        );
         let blocking = BlockingPool::new(b.blocking_threads);
         let core = Rc::new_cyclic(|weak_self| {
             Core::new(io, probes, blocking, weak_self.clone(), b.name, b.budget)
         });
+        if let (Some(path), Some(beacon), Some(clock)) = (&b.inspect, beacon, inspect_clock) {
+            let state = Arc::new(InspectState::new(core.name(), b.level, clock, beacon));
+            let server = Inspector::start(path, state.clone()).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot serve the inspector at {}: {e}", path.display()),
+                )
+            })?;
+            core.probes()
+                .set_inspect(Inspect::new(state, server, b.inspect_period));
+        }
         Ok(Runtime { core })
     }
 
@@ -328,7 +378,6 @@ impl Runtime {
     }
 
     /// The loop's state, for the modules that extend `Runtime` from their own file.
-    #[cfg(feature = "metrics")]
     pub(crate) fn core(&self) -> &Core {
         &self.core
     }

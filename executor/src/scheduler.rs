@@ -96,6 +96,11 @@ impl Scheduler {
 
     /// Starts the next turn and returns its number.
     #[inline]
+    /// The number of the turn in progress (or the last one).
+    pub(crate) fn turn_number(&self) -> u64 {
+        self.turn.get()
+    }
+
     pub(crate) fn next_turn(&self) -> u64 {
         let number = self.turn.get() + 1;
         self.turn.set(number);

@@ -23,8 +23,8 @@ impl Core {
     /// Polls one task with the timing work around it: the timed instance of
     /// `poll_task`, kept out of line so that the untimed loop stays as small as it was.
     #[inline(never)]
-    pub(crate) fn poll_task_timed(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
-        self.poll_task::<true>(ptr, rest);
+    pub(crate) fn poll_task_timed<const FLIGHT: bool>(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
+        self.poll_task::<true, FLIGHT>(ptr, rest);
     }
 
     /// Before a timed poll: the scheduling delay, the watchdog's beacon.

@@ -56,16 +56,56 @@ impl Core {
     ///
     /// Whether the turn is timed (`Level::Timing` and above) is decided here, once: the
     /// turn below exists in two instances, and the untimed one has no timing code.
+    /// So is whether the flight recorder runs (`FLIGHT`): four instances in all, and
+    /// the one without either has none of their code.
     pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
-        match self.probes().timing() {
-            None => self.run_turn::<false>(None, poll_main),
-            Some(timing) => self.run_turn::<true>(Some(timing), poll_main),
+        let timing = self.probes().timing();
+        match self.probes().mode() {
+            0 => self.run_turn::<false, false, false>(None, poll_main),
+            1 => self.run_turn::<true, false, false>(timing, poll_main),
+            2 => self.run_turn_flight::<false>(None, poll_main),
+            3 => self.run_turn_flight::<true>(timing, poll_main),
+            mode => self.run_turn_inspected(mode, timing, poll_main),
         }
     }
 
-    /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`.
+    /// A turn of a runtime with an inspector: any of the four, then a snapshot for the
+    /// inspector if one is due.
+    #[inline(never)]
+    fn run_turn_inspected(
+        &self,
+        mode: u8,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        // Instances of their own (`INSPECT`), so that the ones above stay used once
+        // and keep their poll loops inlined.
+        let done = match mode & 0b11 {
+            0 => self.run_turn::<false, false, true>(None, poll_main),
+            1 => self.run_turn::<true, false, true>(timing, poll_main),
+            2 => self.run_turn::<false, true, true>(None, poll_main),
+            _ => self.run_turn::<true, true, true>(timing, poll_main),
+        };
+        self.inspect_turn_ended(self.sched().turn_number());
+        done
+    }
+
+    /// The turn with the flight recorder, kept out of line so that the turn without
+    /// it stays as it was.
+    #[inline(never)]
+    fn run_turn_flight<const TIMED: bool>(
+        &self,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        self.run_turn::<TIMED, true, false>(timing, poll_main)
+    }
+
+    /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`; the flight
+    /// recorder is there exactly when `FLIGHT`; `INSPECT` only tells the inspector's
+    /// instances apart.
     #[inline(always)]
-    fn run_turn<const TIMED: bool>(
+    fn run_turn<const TIMED: bool, const FLIGHT: bool, const INSPECT: bool>(
         &self,
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,
@@ -79,6 +119,10 @@ impl Core {
             .then(|| self.probes().counters().get());
         let mut notes = TurnNotes::default();
         let timing = timing.filter(|_| TIMED);
+        let flight = self.probes().flight().filter(|_| FLIGHT);
+        if let Some(flight) = flight {
+            flight.turn_started(number);
+        }
         if let Some(timing) = timing {
             timing.turn_started(number);
             // A site left outside any poll (by a destructor, say) is no poll's: each
@@ -105,10 +149,13 @@ impl Core {
             let mut batch = sched.take_batch();
             let polled = batch.len() as u64;
             self.probes().counters().add(Counter::Polls, polled);
+            if let Some(flight) = flight {
+                flight.batch(batch.len());
+            }
             if TIMED {
-                batch.run(|task, rest| self.poll_task_timed(task, rest));
+                batch.run(|task, rest| self.poll_task_timed::<FLIGHT>(task, rest));
             } else {
-                batch.run(|task, _| self.poll_task::<false>(task, &[]));
+                batch.run(|task, _| self.poll_task::<false, FLIGHT>(task, &[]));
             }
             polled
         }; // the batch guard drops here, in place
@@ -125,11 +172,18 @@ impl Core {
                 poll_main()
             };
             sched.set_current(std::ptr::null());
+            if let Some(flight) = flight {
+                flight.poll_ended(0, done);
+            }
             done
         };
 
         if let Some(timing) = timing {
             timing.turn_ended(number, sched.queue().len() as u64);
+        }
+        if let Some(flight) = flight {
+            flight.turn_ended(number, sched.queue().len() as u64);
+            self.flight_turn_ended(timing);
         }
 
         // 5. Reports, where nothing is borrowed (only the timing probes queue any).
@@ -155,6 +209,9 @@ impl Core {
         if let Some(timing) = self.probes().timing() {
             timing.park_started();
         }
+        if let Some(flight) = self.probes().flight() {
+            flight.park_started();
+        }
         self.drive_reactor(timeout, notes);
         let parked_for = start.elapsed();
         notes.parked_for = parked_for;
@@ -173,6 +230,12 @@ impl Core {
         self.probes()
             .counters()
             .add(Counter::IoEvents, notes.io_events);
+        if let Some(flight) = self.probes().flight() {
+            if notes.parked {
+                flight.park_ended();
+            }
+            flight.reactor_events(notes.io_events, 0);
+        }
         if let Some(timing) = self.probes().timing() {
             // A park ends when epoll returns, before the wakes it brought are dispatched.
             if notes.parked {
@@ -201,6 +264,9 @@ impl Core {
             .add(Counter::TimersFired, notes.timers_fired);
         if let Some(timing) = self.probes().timing() {
             timing.reactor_events(0, notes.timers_fired);
+        }
+        if let Some(flight) = self.probes().flight() {
+            flight.reactor_events(0, notes.timers_fired);
         }
         self.wake_all(fired, Activity::Timer);
     }

@@ -41,6 +41,10 @@ pub enum Command {
     /// An experiment (the registry in `experiments` lists them).
     #[command(flatten)]
     Experiment(ExperimentCommand),
+    /// Asks a running turnstile runtime's inspector (`Builder::inspect`) what its loop
+    /// is doing, like `top`: answered by a thread of its own, even while the loop is
+    /// stuck in one poll.
+    Inspect(crate::inspect::InspectArgs),
     /// Runs a server for a parent lab process until its stdin closes (internal).
     #[command(hide = true)]
     Serve {
@@ -80,7 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // A run can take minutes: find out before it starts that its files have a home.
     if !matches!(
         cli.command,
-        Some(Command::Serve { .. } | Command::Worker { .. })
+        Some(Command::Serve { .. } | Command::Worker { .. } | Command::Inspect(_))
     ) {
         check_writable(&cli.out)?;
     }
@@ -94,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => tour(&TourArgs::default(), &lab),
         Some(Command::Tour(args)) => tour(&args, &lab),
         Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
+        Some(Command::Inspect(args)) => crate::inspect::run(&args),
         Some(Command::Serve { job }) => crate::load::serve(&job),
         Some(Command::Worker { job }) => crate::worker::serve(&job),
     }

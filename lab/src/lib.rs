@@ -34,6 +34,7 @@ pub use turnstile_compare::alloc;
 pub mod cli;
 pub mod cost;
 pub mod experiments;
+pub mod inspect;
 pub mod load;
 pub mod machine;
 pub mod plot;

@@ -26,7 +26,9 @@
 mod clock;
 mod counters;
 mod export;
+mod flight;
 mod histogram;
+mod inspect;
 mod level;
 mod loop_thread;
 mod lost;
@@ -44,8 +46,15 @@ mod watchdog;
 
 pub use clock::{Clock, Ticks};
 pub use counters::{Counter, CounterValues, Counters, WakeSource};
+pub use flight::{
+    write_log, FlightFiles, FlightRecorder, FlightStall, EXACT_TURNS, FLIGHT_CAPACITY,
+    SPARSE_BATCH, SPARSE_EVERY,
+};
 pub use histogram::{
     BucketCounts, LatencyHistogram, LatencySummary, BUCKET_BOUNDS, BUCKET_BOUNDS_NS,
+};
+pub use inspect::{
+    inspect, inspect_json, InspectReport, InspectState, Inspector, LoopState, LoopTask,
 };
 pub use level::Level;
 pub use lost::LostWaker;

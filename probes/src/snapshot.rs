@@ -69,6 +69,13 @@ pub struct TaskStats {
     /// has finished).
     #[serde(default)]
     pub stack: Option<AsyncStack>,
+    /// The await site the task waits at now (where it last yielded), if known
+    /// (`Level::Timing`).
+    #[serde(default)]
+    pub waiting_at: Option<String>,
+    /// How long it has waited there when the snapshot was taken (`Level::Timing`).
+    #[serde(default)]
+    pub waiting_for: Duration,
 }
 
 /// A task's wakes by where they came from, besides its self-wakes (`Level::Timing`).
@@ -117,6 +124,8 @@ impl TaskStats {
             wakes_by_source: None,
             budget_yields: 0,
             stack: None,
+            waiting_at: None,
+            waiting_for: Duration::ZERO,
         }
     }
 }

@@ -71,6 +71,10 @@ pub struct StallReport {
     /// in one call.
     #[serde(default)]
     pub ended_by_budget: bool,
+    /// What the flight recorder did about this stall: the file it wrote, or why it
+    /// wrote none (`None` without a flight recorder).
+    #[serde(default)]
+    pub flight_recorder: Option<String>,
 }
 
 impl StallReport {
@@ -94,6 +98,7 @@ impl StallReport {
             tasks_waiting: 2,
             longest_delay: Duration::from_millis(31),
             ended_by_budget: false,
+            flight_recorder: None,
         }
     }
 
@@ -139,6 +144,9 @@ impl fmt::Display for StallReport {
                 f,
                 "; it ended in a budget yield (ready operations, one after another)"
             )?;
+        }
+        if let Some(note) = &self.flight_recorder {
+            write!(f, "; flight recorder: {note}")?;
         }
         Ok(())
     }

@@ -50,6 +50,10 @@ pub struct Beacon {
     loop_tid: AtomicI64,
     /// Take a backtrace of the loop thread with each report.
     backtraces: AtomicBool,
+    /// The turn in progress (published at `Level::Timing`, for the inspector).
+    turn: AtomicU64,
+    /// Clock ticks when the loop parked; zero when not parked.
+    parked_since: AtomicU64,
 }
 
 impl Beacon {
@@ -105,6 +109,81 @@ impl Beacon {
     #[inline]
     pub fn poll_ended(&self) {
         self.started.store(0, Ordering::Relaxed);
+    }
+
+    /// A turn begins (for the inspector).
+    ///
+    /// ```
+    /// let beacon = turnstile_probes::Beacon::default();
+    /// beacon.turn_started(3);
+    /// assert_eq!(beacon.turn(), 3);
+    /// ```
+    #[inline]
+    pub fn turn_started(&self, turn: u64) {
+        self.turn.store(turn, Ordering::Relaxed);
+    }
+
+    /// The turn last published.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::Beacon::default().turn(), 0);
+    /// ```
+    pub fn turn(&self) -> u64 {
+        self.turn.load(Ordering::Relaxed)
+    }
+
+    /// The loop parks at `now` (`0`: the park ended).
+    ///
+    /// ```
+    /// let beacon = turnstile_probes::Beacon::default();
+    /// beacon.parked(5);
+    /// assert_eq!(beacon.parked_since(), Some(5));
+    /// beacon.parked(0);
+    /// assert_eq!(beacon.parked_since(), None);
+    /// ```
+    #[inline]
+    pub fn parked(&self, now: u64) {
+        self.parked_since.store(now, Ordering::Relaxed);
+    }
+
+    /// When the park in progress began, if the loop is parked.
+    ///
+    /// ```
+    /// assert_eq!(turnstile_probes::Beacon::default().parked_since(), None);
+    /// ```
+    pub fn parked_since(&self) -> Option<u64> {
+        Some(self.parked_since.load(Ordering::Relaxed)).filter(|&t| t != 0)
+    }
+
+    /// The poll in progress: the task's id, when it started and where it was spawned.
+    ///
+    /// ```
+    /// let beacon = turnstile_probes::Beacon::default();
+    /// assert!(beacon.polling().is_none());
+    /// beacon.poll_started(7, 100, std::panic::Location::caller());
+    /// assert_eq!(beacon.polling().unwrap().0, 7);
+    /// ```
+    pub fn polling(&self) -> Option<(u64, u64, String)> {
+        let started = self.started.load(Ordering::Acquire);
+        if started == 0 {
+            return None;
+        }
+        let task = self.task.load(Ordering::Relaxed);
+        let at = self.spawned_at.load(Ordering::Relaxed);
+        // SAFETY: the pointer is null or was stored from a `&'static Location`.
+        let spawned_at = unsafe { at.as_ref() }.map_or_else(String::new, ToString::to_string);
+        Some((task, started, spawned_at))
+    }
+
+    /// What the kernel says the loop thread is doing now (Linux; see the module docs).
+    ///
+    /// ```
+    /// let beacon = turnstile_probes::Beacon::on_this_thread(false)?;
+    /// let _ = beacon.loop_thread_view();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn loop_thread_view(&self) -> Option<String> {
+        self.loop_thread().kernel_view()
     }
 
     /// Reports the watchdog has made.

@@ -36,13 +36,23 @@ struct Args {
 }
 
 /// The column of each runtime, in order: criterion's directory name for it.
-const RUNTIMES: [&str; 6] = [
+const RUNTIMES: [&str; 7] = [
     "tokio",
     "smol",
     "turnstile_Off",
     "turnstile_Counters",
     "turnstile_Timing",
     "turnstile_Trace",
+    "turnstile_Flight",
+];
+
+/// Flight/Off (`Off` with the flight recorder on, against `Off`) must not exceed this,
+/// per group: cheap enough to leave on in a service.
+const FLIGHT_TARGETS: [(&str, f64); 4] = [
+    ("yield_many", 2.0),
+    ("spawn_many_local", 1.3),
+    ("tcp_ping_pong", 1.05),
+    ("echo_100", 1.05),
 ];
 
 /// Counters/tokio must not exceed this, per group (for `echo_100`, a ratio of times for
@@ -190,6 +200,7 @@ fn quick() -> Medians {
     {
         column(name, quick_on(&Turnstile::new(level)));
     }
+    column(RUNTIMES[6], quick_on(&Turnstile::flight()));
     m
 }
 
@@ -297,6 +308,8 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
         "Counters/Off",
         "Timing/Off",
         "Trace/Off",
+        "Flight/Off",
+        "target",
     ]);
     for (group, row) in medians {
         let get = |c: &str| row.get(c).copied();
@@ -341,6 +354,15 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
             }
             _ => {}
         }
+        let flight_target = FLIGHT_TARGETS
+            .iter()
+            .find(|(g, _)| g == group)
+            .map(|&(_, t)| t);
+        if let (Some(t), Some(r)) = (flight_target, over_off("turnstile_Flight")) {
+            if r > t {
+                misses.push(format!("{group}: Flight/Off {r:.3} > {t}"));
+            }
+        }
         let micros = |c: &str| get(c).map_or("-".into(), |ns| format!("{:.1} us", ns / 1e3));
         table.add_row([
             group.clone(),
@@ -356,6 +378,8 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
             fmt(over_off("turnstile_Counters")),
             fmt(over_off("turnstile_Timing")),
             fmt(over_off("turnstile_Trace")),
+            fmt(over_off("turnstile_Flight")),
+            flight_target.map_or("-".into(), |t| format!("<= {t}")),
         ]);
     }
     println!("median time per iteration, as ratios (lower is faster)\n{table}");

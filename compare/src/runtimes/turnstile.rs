@@ -15,6 +15,8 @@ use crate::{LoopCounts, Rt, Runtime};
 pub struct Turnstile {
     rt: turnstile::Runtime,
     level: Level,
+    /// Built with the flight recorder on (labelled `turnstile/Flight`).
+    flight: bool,
 }
 
 impl Turnstile {
@@ -30,7 +32,39 @@ impl Turnstile {
             .probes(level)
             .build()
             .expect("turnstile runtime");
-        Turnstile { rt, level }
+        Turnstile {
+            rt,
+            level,
+            flight: false,
+        }
+    }
+
+    /// A fresh runtime at `Level::Off` with the flight recorder on (a 10 s window,
+    /// files into the system's temporary directory), labelled `turnstile/Flight`: what
+    /// the recorder costs on its own. Its stall threshold is 1 s, so that a bench
+    /// process the OS preempts for a few milliseconds (or one slowed down by valgrind)
+    /// does not write a file in the middle of a measurement: the recording is measured,
+    /// not the rare file.
+    ///
+    /// ```
+    /// use turnstile_compare::Runtime;
+    /// let rt = turnstile_compare::Turnstile::flight();
+    /// assert_eq!(rt.label(), "turnstile/Flight");
+    /// assert!(rt.runtime().flight_recorder().is_on());
+    /// ```
+    pub fn flight() -> Self {
+        let rt = turnstile::Runtime::builder()
+            .probes(Level::Off)
+            .flight_recorder(Duration::from_secs(10))
+            .flight_recorder_dir(std::env::temp_dir().join("turnstile-flight"))
+            .stall_threshold(Duration::from_secs(1))
+            .build()
+            .expect("turnstile runtime");
+        Turnstile {
+            rt,
+            level: Level::Off,
+            flight: true,
+        }
     }
 
     /// A runtime built by `builder` (its probe level is `level`): for settings the
@@ -44,7 +78,11 @@ impl Turnstile {
     /// ```
     pub fn from_builder(builder: turnstile::Builder, level: Level) -> Self {
         let rt = builder.build().expect("turnstile runtime");
-        Turnstile { rt, level }
+        Turnstile {
+            rt,
+            level,
+            flight: false,
+        }
     }
 
     /// The runtime inside, for its probes.
@@ -66,6 +104,9 @@ impl Runtime for Turnstile {
     }
 
     fn label(&self) -> String {
+        if self.flight {
+            return "turnstile/Flight".into();
+        }
         format!("turnstile/{:?}", self.level)
     }
 

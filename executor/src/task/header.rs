@@ -120,6 +120,12 @@ impl Header {
             if stats.state != TaskState::Finished {
                 stats.stack = probes.stack(t); // an aborted task keeps none
             }
+            if stats.state == TaskState::Idle {
+                if let Some((site, waited)) = probes.waiting_at(t, now) {
+                    stats.waiting_at = Some(site);
+                    stats.waiting_for = waited;
+                }
+            }
         }
         stats
     }

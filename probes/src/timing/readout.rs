@@ -117,6 +117,27 @@ impl Timing {
         self.beacon.as_ref().map_or(0, |b| b.reports())
     }
 
+    /// The site `task` waits at (where its last poll yielded) and how long it has waited
+    /// there by `now`, if it waits at a known site.
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// let task = turnstile_probes::TaskTiming::new(t.now());
+    /// assert!(t.waiting_at(&task, t.now()).is_none());
+    /// ```
+    pub fn waiting_at(
+        &self,
+        task: &crate::TaskTiming,
+        now: crate::Ticks,
+    ) -> Option<(String, std::time::Duration)> {
+        let site = task.waiting_site.get();
+        if site == crate::task_timing::NO_SITE || task.ended.get() != 0 {
+            return None;
+        }
+        let name = self.inner.borrow().sites.get(site).name();
+        Some((name, self.clock.between(task.waiting_since.get(), now)))
+    }
+
     /// The trace ring's content (at `Level::Trace`).
     ///
     /// ```

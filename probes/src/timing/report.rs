@@ -139,6 +139,7 @@ impl Timing {
             tasks_waiting,
             longest_delay: Duration::from_nanos(longest),
             ended_by_budget: self.ended_by_budget.get(),
+            flight_recorder: None,
         };
         inner.stalls_total += 1;
         if inner.stalls.len() == STALLS_KEPT {
@@ -157,6 +158,38 @@ impl Timing {
                 },
             );
         }
+    }
+
+    /// Adds what the flight recorder did (`note`: the file it wrote, or why none) to
+    /// the stall reports of `turn`, kept and queued. Returns whether there was one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use turnstile_probes::{Level, TaskInfo, TaskTiming, Timing};
+    /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
+    /// let task = TaskTiming::new(t.now());
+    /// let start = t.poll_started(&task, 1);
+    /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
+    /// t.stalled(info, start, std::iter::empty());
+    /// assert!(t.note_flight_file(0, "wrote x.json"));
+    /// assert!(t.stalls().0[0].to_string().contains("flight recorder: wrote x.json"));
+    /// ```
+    pub fn note_flight_file(&self, turn: u64, note: &str) -> bool {
+        let mut found = false;
+        for report in self.inner.borrow_mut().stalls.iter_mut().rev() {
+            if report.turn == turn && report.flight_recorder.is_none() {
+                report.flight_recorder = Some(note.to_owned());
+                found = true;
+            }
+        }
+        for item in &mut self.outbox.borrow_mut().items {
+            if let Outgoing::Stall(report) = item {
+                if report.turn == turn && report.flight_recorder.is_none() {
+                    report.flight_recorder = Some(note.to_owned());
+                }
+            }
+        }
+        found
     }
 
     /// Reports a lost waker.

@@ -19,6 +19,9 @@ impl Timing {
             end_of_last_turn => end_of_last_turn,
         };
         self.turn.set(turn);
+        if let Some(beacon) = &self.beacon {
+            beacon.turn_started(turn);
+        }
         self.turn_start.set(now);
         self.turn_parked.set(0);
         if self.tracing {
@@ -60,6 +63,9 @@ impl Timing {
     pub fn park_started(&self) {
         let now = self.read();
         self.park_start.set(now);
+        if let Some(beacon) = &self.beacon {
+            beacon.parked(now);
+        }
         if self.tracing {
             self.event(now, EventKind::ParkStart);
         }
@@ -73,6 +79,9 @@ impl Timing {
     /// ```
     pub fn park_ended(&self, io_events: u64, timers: u64) {
         let now = self.read();
+        if let Some(beacon) = &self.beacon {
+            beacon.parked(0);
+        }
         let parked = now.saturating_sub(self.park_start.get());
         self.turn_parked.set(self.turn_parked.get() + parked);
         self.inner.borrow_mut().park.record(parked);

@@ -1,0 +1,67 @@
+//! The executor's side of the inspector (`Builder::inspect`): the socket and its thread
+//! live in the probes crate (`turnstile_probes::Inspector`); this part publishes a
+//! snapshot for it at the end of a turn, at most once per period.
+//!
+//! The end of a turn is a safe point (nothing borrowed, user code free to run), and a
+//! snapshot is not for every poll: publishing costs one `Instant::now` per turn, and a
+//! snapshot per period.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use turnstile_probes::{InspectState, Inspector, Level};
+
+use crate::core::Core;
+
+/// The inspector of one runtime.
+pub(crate) struct Inspect {
+    state: Arc<InspectState>,
+    /// Stops and joins the thread, and removes the socket, when the runtime drops.
+    _server: Inspector,
+    period: Duration,
+    last: Cell<Option<Instant>>,
+}
+
+impl Inspect {
+    pub(crate) fn new(state: Arc<InspectState>, server: Inspector, period: Duration) -> Self {
+        Inspect {
+            state,
+            _server: server,
+            period,
+            last: Cell::new(None),
+        }
+    }
+}
+
+impl Core {
+    /// The end of a turn with the inspector: publish a snapshot if the last one is
+    /// older than the period.
+    #[inline]
+    pub(crate) fn inspect_turn_ended(&self, turn: u64) {
+        let Some(inspect) = self.probes().inspect() else {
+            return;
+        };
+        let now = Instant::now();
+        if inspect
+            .last
+            .get()
+            .is_some_and(|at| now.saturating_duration_since(at) < inspect.period)
+        {
+            return;
+        }
+        inspect.last.set(Some(now));
+        self.publish_for_inspector(&inspect.state, turn);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_for_inspector(&self, state: &InspectState, turn: u64) {
+        let mut snap = self.snapshot();
+        if snap.level == Level::Off {
+            snap.tasks = self.task_stats(); // ids, names, states: known at every level
+        }
+        snap.trace = None; // the ring is not the inspector's to copy every period
+        state.publish(snap, turn);
+    }
+}

@@ -1,0 +1,66 @@
+//! The inspector answers from its own thread while the loop is stuck in one poll.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use turnstile::Runtime;
+
+#[test]
+fn the_inspector_answers_while_the_loop_sleeps() {
+    let path = std::env::temp_dir().join(format!("turnstile-inspect-{}.sock", std::process::id()));
+    let rt = Runtime::builder()
+        .inspect(&path)
+        .inspect_period(Duration::ZERO) // a snapshot at every turn's end
+        .build()
+        .unwrap();
+    let slept = Arc::new(AtomicBool::new(false));
+    let done = slept.clone();
+    let client = {
+        let path = path.clone();
+        let slept = slept.clone();
+        std::thread::spawn(move || {
+            // Ask until the loop is seen inside the sleeper's poll.
+            loop {
+                assert!(!slept.load(Ordering::SeqCst), "never saw the loop blocked");
+                let asked = Instant::now();
+                let json = turnstile::probes::inspect_json(&path).expect("an answer");
+                let latency = asked.elapsed();
+                let answered_during_the_sleep = !slept.load(Ordering::SeqCst);
+                let report: Value = serde_json::from_str(&json).expect("JSON");
+                if report["task"]["name"] == "sleeper" {
+                    return (report, latency, answered_during_the_sleep);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    rt.block_on(async move {
+        let sleeper = turnstile::task::Builder::new()
+            .name("sleeper")
+            .spawn(async move {
+                turnstile::time::sleep(Duration::from_millis(50)).await;
+                std::thread::sleep(Duration::from_secs(2)); // the loop is stuck here
+                done.store(true, Ordering::SeqCst);
+            });
+        sleeper.await.unwrap();
+    });
+    let (report, latency, during) = client.join().unwrap();
+    println!("answered in {latency:?}: {report:#}");
+    // The answer came while the 2 s sleep was still going on (the sleeper sets its flag
+    // only after it), and well within it.
+    assert!(during);
+    assert!(latency < Duration::from_millis(100), "{latency:?}");
+    assert_eq!(report["state"], "Polling");
+    let syscall = report["syscall"].as_str().unwrap();
+    assert!(
+        syscall == "clock_nanosleep" || syscall == "nanosleep",
+        "{syscall}"
+    );
+    let tasks = report["tasks"].as_array().unwrap();
+    let sleeper = tasks.iter().find(|t| t["name"] == "sleeper").unwrap();
+    assert_eq!(sleeper["state"], "Running");
+    drop(rt);
+    assert!(!path.exists(), "the socket goes with the runtime");
+}
