@@ -313,7 +313,7 @@ impl fmt::Display for InspectReport {
             "state",
             "polls",
             "busy",
-            "waiting at",
+            "waiting at (async stack)",
             "for",
         ]);
         for t in &self.tasks {
@@ -323,9 +323,17 @@ impl fmt::Display for InspectReport {
                 format!("{:?}", t.state),
                 t.polls.to_string(),
                 dur(t.busy),
-                match (&t.waiting_at, t.state) {
+                // The async stack when the task waits in instrumented frames (it ends
+                // at the leaf site), else the site alone.
+                match (
+                    t.stack
+                        .as_ref()
+                        .map(|s| s.to_string())
+                        .or(t.waiting_at.clone()),
+                    t.state,
+                ) {
                     (Some(site), TaskState::Running) => format!("(resumed from) {site}"),
-                    (site, _) => site.clone().unwrap_or_default(),
+                    (site, _) => site.unwrap_or_default(),
                 },
                 match (&t.waiting_at, t.state) {
                     (Some(_), TaskState::Idle) => dur(t.waiting_for),
