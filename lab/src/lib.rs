@@ -17,6 +17,8 @@
 //!   experiment is a module, a variant of [`cli::Command`] and of
 //!   [`report::ExperimentReport`], and a line in the tour.
 //! - [`runtimes`]: which runtimes to run, and the counts recorded for a run.
+//! - [`python`]: the same experiments in Python (`lab/python/`), on asyncio's default
+//!   loop and on uvloop, run from a venv the lab makes under `target/`.
 //! - [`worker`]: runs one measurement in a fresh child process of this binary, where a
 //!   figure is per process (peak RSS).
 //! - [`alloc`]: a counting global allocator (installed by the binary) for exact heap
@@ -37,6 +39,7 @@ pub mod experiments;
 pub mod load;
 pub mod machine;
 pub mod plot;
+pub mod python;
 pub mod report;
 pub mod runtimes;
 pub mod sources;
