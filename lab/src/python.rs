@@ -76,6 +76,9 @@ pub struct PyRuns<T> {
     pub runs: Vec<PyRun<T>>,
     /// Why a loop has no figures (Python missing, uvloop missing, a script failed).
     pub missing: Vec<String>,
+    /// How long the Python runs took in all (the venv's making included), s.
+    #[serde(default)]
+    pub seconds: f64,
 }
 
 impl<T> Default for PyRuns<T> {
@@ -84,6 +87,7 @@ impl<T> Default for PyRuns<T> {
             sizes: String::new(),
             runs: Vec::new(),
             missing: Vec::new(),
+            seconds: 0.0,
         }
     }
 }
@@ -101,7 +105,10 @@ impl<T> PyRuns<T> {
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         if !self.runs.is_empty() && !self.sizes.is_empty() {
-            notes.push(format!("Python ran with {}.", self.sizes));
+            notes.push(format!(
+                "Python ran with {} ({:.1} s in all).",
+                self.sizes, self.seconds
+            ));
         }
         notes.extend(
             self.missing
@@ -127,30 +134,43 @@ pub fn runs<T>(
     if loops.is_empty() {
         return out;
     }
-    let python = match Python::get() {
-        Ok(python) => python,
-        Err(why) => {
-            out.missing.push(why.clone());
-            return out;
-        }
-    };
-    for &py in loops {
-        if py == Py::Uvloop && !python.uvloop {
-            out.missing.push(format!(
-                "{py}: uvloop is not installed in {}",
-                python.venv.display()
-            ));
-            continue;
-        }
-        match measure(python, py) {
-            Ok(figures) => out.runs.push(PyRun {
-                python: py,
-                figures,
-            }),
-            Err(e) => out.missing.push(format!("{py}: {e:#}")),
+    let start = std::time::Instant::now();
+    out.python_runs(loops, &mut measure);
+    out.seconds = start.elapsed().as_secs_f64();
+    out
+}
+
+impl<T> PyRuns<T> {
+    fn python_runs(
+        &mut self,
+        loops: &[Py],
+        measure: &mut impl FnMut(&Python, Py) -> anyhow::Result<T>,
+    ) {
+        let out = self;
+        let python = match Python::get() {
+            Ok(python) => python,
+            Err(why) => {
+                out.missing.push(why.clone());
+                return;
+            }
+        };
+        for &py in loops {
+            if py == Py::Uvloop && !python.uvloop {
+                out.missing.push(format!(
+                    "{py}: uvloop is not installed in {}",
+                    python.venv.display()
+                ));
+                continue;
+            }
+            match measure(python, py) {
+                Ok(figures) => out.runs.push(PyRun {
+                    python: py,
+                    figures,
+                }),
+                Err(e) => out.missing.push(format!("{py}: {e:#}")),
+            }
         }
     }
-    out
 }
 
 /// The lab's Python: the venv's interpreter and whether uvloop imports in it.

@@ -56,7 +56,7 @@ pub struct ChainArgs {
     /// Print the turn-by-turn trace of the depth-5 chain (turnstile's on_turn hook).
     #[arg(long)]
     pub narrate: bool,
-    /// The tour's short form: Python runs a tenth of the calls.
+    /// The tour's short form: Python runs a fiftieth of the calls, one sample.
     #[arg(skip)]
     pub tour: bool,
 }
@@ -222,12 +222,12 @@ impl Experiment for super::Chain {
             }
         }
         bar.finish_and_clear();
-        // Python: the tour's sizes are a tenth of Rust's, since each call costs more.
+        // Python: the tour's sizes are a fiftieth of Rust's, one sample.
         let py_sizes = if args.tour {
             Sizes {
-                calls: (sizes.calls / 10).max(1),
+                calls: (sizes.calls / 50).max(1),
                 sleep_calls: (sizes.sleep_calls / 4).max(1),
-                samples: sizes.samples.min(3),
+                samples: 1,
                 ..sizes
             }
         } else {

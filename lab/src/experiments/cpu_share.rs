@@ -208,14 +208,21 @@ impl Experiment for super::CpuShare {
                 latency,
             })
         })?;
-        // Python: the tour runs the lowest and the highest share, inline only.
+        // Python: the tour runs the lowest and the highest share, inline only, 0.3 s
+        // each.
+        let py_seconds = if args.tour { seconds.min(0.3) } else { seconds };
+        let py_requests = ((args.rate as f64 * py_seconds).round() as u64).max(1);
         let py_settings: Vec<Setting> = if args.tour {
             let (lo, hi) = (shares.iter().min(), shares.iter().max());
             settings
                 .iter()
                 .filter(|s| s.burst == Burst::Inline)
                 .filter(|s| Some(&s.share) == lo || Some(&s.share) == hi)
-                .copied()
+                .map(|s| Setting {
+                    requests: py_requests,
+                    connections: args.connections.min(py_requests),
+                    ..*s
+                })
                 .collect()
         } else {
             settings.clone()
@@ -223,7 +230,7 @@ impl Experiment for super::CpuShare {
         let python = python::runs(
             &lab.python,
             format!(
-                "{} setting(s), {seconds} s each{}",
+                "{} setting(s), {py_seconds} s each{}",
                 py_settings.len(),
                 if args.tour {
                     " (the tour's short form: the lowest and highest share, inline; \
@@ -259,7 +266,7 @@ impl Experiment for super::CpuShare {
                         Ok(PyCpuShareRow {
                             burst: s.burst,
                             share_pct: s.share,
-                            requests,
+                            requests: s.requests,
                             answered,
                             per_s: answered as f64 / secs.max(1e-9),
                             latency,

@@ -223,7 +223,12 @@ impl Experiment for super::Echo {
                     cost,
                 })
         })?;
-        // Python: the tour runs the most connections and UDP only.
+        // Python: the tour runs the most connections and UDP only, 0.3 s each.
+        let py_seconds = if args.tour {
+            args.seconds.min(0.3)
+        } else {
+            args.seconds
+        };
         let py_settings: Vec<Setting> = if args.tour {
             let most = connections.iter().max().copied();
             settings
@@ -243,7 +248,7 @@ impl Experiment for super::Echo {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                args.seconds,
+                py_seconds,
                 if args.tour {
                     " (the tour's short form; `turnstile-lab echo` runs every setting)"
                 } else {
@@ -278,7 +283,7 @@ impl Experiment for super::Echo {
                             proto,
                             clients,
                             size: args.size,
-                            seconds: args.seconds,
+                            seconds: py_seconds,
                             messages,
                         };
                         let (load, cost): (EchoLoad, _) = server.metered(|| {

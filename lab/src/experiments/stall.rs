@@ -42,6 +42,9 @@ pub struct StallArgs {
     /// Pause between stalls, in milliseconds.
     #[arg(long, default_value_t = 30, value_parser = value_parser!(u64).range(1..=10_000))]
     pub gap_ms: u64,
+    /// The tour's short form: Python makes two stalls per way.
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// How the stall is made.
@@ -192,7 +195,9 @@ impl Experiment for super::Stall {
     type Report = StallReportTable;
 
     fn tour_args(_full: bool) -> StallArgs {
-        super::default_args()
+        let mut args: StallArgs = super::default_args();
+        args.tour = true;
+        args
     }
 
     fn run(args: &StallArgs, lab: &Lab) -> anyhow::Result<StallReportTable> {
@@ -242,16 +247,25 @@ impl Experiment for super::Stall {
             })
         })?;
         let rows = rows.into_iter().flatten().collect();
+        // Python: in the tour, two stalls per way.
+        let py_stalls = if args.tour { stalls.min(2) } else { stalls };
         let python = python::runs(
             &lab.python,
-            format!("the same stalls ({stalls} of {stall_ms} ms), ways (a) to (c)"),
+            format!(
+                "{py_stalls} stalls of {stall_ms} ms per way, ways (a) to (c){}",
+                if args.tour {
+                    " (the tour's short form)"
+                } else {
+                    ""
+                }
+            ),
             |py, which| {
                 py.run(
                     "stall",
                     which,
                     &python::knobs(&[
                         ("stall-ms", stall_ms.to_string()),
-                        ("stalls", stalls.to_string()),
+                        ("stalls", py_stalls.to_string()),
                         ("gap-ms", args.gap_ms.to_string()),
                     ]),
                 )

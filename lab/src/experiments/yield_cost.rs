@@ -45,7 +45,7 @@ pub struct YieldCostArgs {
     /// Samples per operation; the median is reported [default: 5; 1 with --smoke].
     #[arg(long, value_parser = value_parser!(u32).range(1..=101))]
     pub samples: Option<u32>,
-    /// The tour's short form: Python runs a fiftieth of the operations.
+    /// The tour's short form: Python runs a hundredth of the operations.
     #[arg(skip)]
     pub tour: bool,
 }
@@ -258,10 +258,10 @@ impl Experiment for super::YieldCost {
             });
         }
         bar.finish_and_clear();
-        // Python: a tenth of the operations (a twentieth in the tour), since each costs
+        // Python: a tenth of the operations (a hundredth in the tour), since each costs
         // more.
-        let py_ops = (ops / if args.tour { 50 } else { 10 }).max(1);
-        let py_rounds = (thread_rounds / if args.tour { 10 } else { 1 }).max(1);
+        let py_ops = (ops / if args.tour { 100 } else { 10 }).max(1);
+        let py_rounds = (thread_rounds / if args.tour { 100 } else { 10 }).max(1);
         let py_samples = if args.tour { samples.min(3) } else { samples };
         let python = python::runs(
             &lab.python,
