@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import json
 import platform
-import resource
 import sys
 
 
@@ -34,15 +33,19 @@ def new_loop(kind, loop_class=None):
 
 
 def peak_rss_kib():
-    """The process's peak resident memory, KiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """The process's peak resident memory (VmHWM), KiB, as the Rust side reads it."""
+    return _status_kib("VmHWM:")
 
 
 def rss_kib():
-    """The process's resident memory now, KiB."""
+    """The process's resident memory now (VmRSS), KiB."""
+    return _status_kib("VmRSS:")
+
+
+def _status_kib(field):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 

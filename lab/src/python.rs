@@ -188,8 +188,9 @@ pub struct Python {
 
 /// Where the lab keeps its venv: `target/lab-python-venv` at the workspace root.
 pub fn venv_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR"));
+    lab.parent()
+        .unwrap_or(lab)
         .join("target")
         .join("lab-python-venv")
 }
