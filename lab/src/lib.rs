@@ -1,6 +1,7 @@
 //! turnstile-lab: experiments that test published claims about async runtimes, each
 //! run on turnstile, on tokio's current-thread runtime and on smol with the same
-//! workload code.
+//! workload code, and, where the claim is about Python, on asyncio and uvloop in the
+//! same run ([`python`]).
 //! The claims come from four articles about Python's asyncio ([`sources`]); each
 //! report states its claim with the article's numbers and cites it by title.
 //!

@@ -35,6 +35,12 @@ impl Py {
     pub const ALL: [Py; 2] = [Py::Asyncio, Py::Uvloop];
 
     /// The name in tables: `asyncio` or `asyncio + uvloop`.
+    ///
+    /// ```
+    /// use turnstile_lab::python::Py;
+    /// assert_eq!(Py::Uvloop.name(), "asyncio + uvloop");
+    /// assert_eq!(Py::Uvloop.flag(), "uvloop");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Py::Asyncio => "asyncio",
@@ -42,7 +48,7 @@ impl Py {
         }
     }
 
-    /// The scripts' `--loop` value.
+    /// The scripts' `--loop` value (see [`Py::name`] for an example).
     pub fn flag(self) -> &'static str {
         match self {
             Py::Asyncio => "asyncio",
@@ -79,6 +85,9 @@ pub struct PyRuns<T> {
     /// How long the Python runs took in all (the venv's making included), s.
     #[serde(default)]
     pub seconds: f64,
+    /// The interpreter's version, e.g. `3.11.7` (empty if none ran).
+    #[serde(default)]
+    pub version: String,
 }
 
 impl<T> Default for PyRuns<T> {
@@ -88,12 +97,23 @@ impl<T> Default for PyRuns<T> {
             runs: Vec::new(),
             missing: Vec::new(),
             seconds: 0.0,
+            version: String::new(),
         }
     }
 }
 
 impl<T> PyRuns<T> {
     /// The figures of `py`, if it ran.
+    ///
+    /// ```
+    /// use turnstile_lab::python::{Py, PyRun, PyRuns};
+    /// let runs = PyRuns {
+    ///     runs: vec![PyRun { python: Py::Asyncio, figures: 7 }],
+    ///     ..PyRuns::default()
+    /// };
+    /// assert_eq!(runs.get(Py::Asyncio), Some(&7));
+    /// assert_eq!(runs.get(Py::Uvloop), None);
+    /// ```
     pub fn get(&self, py: Py) -> Option<&T> {
         self.runs
             .iter()
@@ -102,12 +122,21 @@ impl<T> PyRuns<T> {
     }
 
     /// Notes for the report: the sizes, then what is missing and why.
+    ///
+    /// ```
+    /// use turnstile_lab::python::PyRuns;
+    /// let runs = PyRuns::<u8> {
+    ///     missing: vec!["python3 cannot be had".into()],
+    ///     ..PyRuns::default()
+    /// };
+    /// assert_eq!(runs.notes(), ["no Python figures: python3 cannot be had"]);
+    /// ```
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         if !self.runs.is_empty() && !self.sizes.is_empty() {
             notes.push(format!(
-                "Python ran with {} ({:.1} s in all).",
-                self.sizes, self.seconds
+                "Python {} ran with {} ({:.1} s in all).",
+                self.version, self.sizes, self.seconds
             ));
         }
         notes.extend(
@@ -122,6 +151,13 @@ impl<T> PyRuns<T> {
 /// Runs `measure` on each loop in `loops` that this machine has, collecting what it
 /// measured; a loop that cannot run, or a script that fails, is a line in `missing`,
 /// never an error.
+///
+/// ```
+/// use turnstile_lab::python;
+/// // No loops chosen (`--runtime tokio`): nothing runs, not even the venv's making.
+/// let runs = python::runs(&[], "none", |_, _| -> anyhow::Result<u8> { unreachable!() });
+/// assert!(runs.runs.is_empty() && runs.missing.is_empty());
+/// ```
 pub fn runs<T>(
     loops: &[Py],
     sizes: impl Into<String>,
@@ -135,17 +171,14 @@ pub fn runs<T>(
         return out;
     }
     let start = std::time::Instant::now();
-    out.python_runs(loops, &mut measure);
+    out.fill(loops, &mut measure);
     out.seconds = start.elapsed().as_secs_f64();
     out
 }
 
 impl<T> PyRuns<T> {
-    fn python_runs(
-        &mut self,
-        loops: &[Py],
-        measure: &mut impl FnMut(&Python, Py) -> anyhow::Result<T>,
-    ) {
+    /// Runs `measure` on each of `loops` that this machine has.
+    fn fill(&mut self, loops: &[Py], measure: &mut impl FnMut(&Python, Py) -> anyhow::Result<T>) {
         let out = self;
         let python = match Python::get() {
             Ok(python) => python,
@@ -154,6 +187,7 @@ impl<T> PyRuns<T> {
                 return;
             }
         };
+        out.version = python.version.clone();
         for &py in loops {
             if py == Py::Uvloop && !python.uvloop {
                 out.missing.push(format!(
@@ -187,6 +221,10 @@ pub struct Python {
 }
 
 /// Where the lab keeps its venv: `target/lab-python-venv` at the workspace root.
+///
+/// ```
+/// assert!(turnstile_lab::python::venv_dir().ends_with("target/lab-python-venv"));
+/// ```
 pub fn venv_dir() -> PathBuf {
     let lab = Path::new(env!("CARGO_MANIFEST_DIR"));
     lab.parent()
@@ -196,6 +234,10 @@ pub fn venv_dir() -> PathBuf {
 }
 
 /// Where the scripts are: `lab/python/`.
+///
+/// ```
+/// assert!(turnstile_lab::python::scripts_dir().join("chain.py").exists());
+/// ```
 pub fn scripts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
 }
@@ -328,6 +370,11 @@ fn quiet(command: &mut Command) -> anyhow::Result<()> {
 }
 
 /// `--name value` pairs as a script's arguments.
+///
+/// ```
+/// let args = turnstile_lab::python::knobs(&[("tasks", "10".into())]);
+/// assert_eq!(args, ["--tasks", "10"]);
+/// ```
 pub fn knobs(pairs: &[(&str, String)]) -> Vec<String> {
     pairs
         .iter()
