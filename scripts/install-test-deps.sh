@@ -7,6 +7,10 @@ need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The `metrics` feature's test runs a real Prometheus server and lints with promtool.
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
+# The lab runs its Python experiments (lab/python/) in a venv it makes under target/;
+# Debian splits venv's pip bootstrap into python3-venv.
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 
 if ((${#need_apt[@]})); then
     echo "install-test-deps: installing ${need_apt[*]} from Debian"

@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let lab = Lab {
         runtimes: cli.runtime.runtimes(),
+        python: cli.runtime.python(),
         smoke: cli.smoke,
         out: cli.out,
         machine: Machine::detect(),
@@ -130,6 +131,7 @@ fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
         lab.runtimes
             .iter()
             .map(|r| r.name())
+            .chain(lab.python.iter().map(|p| p.name()))
             .collect::<Vec<_>>()
             .join(", "),
         if lab.smoke {
@@ -244,7 +246,7 @@ mod tests {
             &["turnstile-lab", "gather", "--tasks", "0"],
             &["turnstile-lab", "memory", "--depth", "0"],
             &["turnstile-lab", "yield-cost", "--samples", "0"],
-            &["turnstile-lab", "--runtime", "asyncio"],
+            &["turnstile-lab", "--runtime", "trio"],
             &["turnstile-lab", "echo", "--size", "4"],
             &["turnstile-lab", "limit", "--items", "0"],
             &["turnstile-lab", "cpu-share", "--rate", "0"],

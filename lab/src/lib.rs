@@ -1,6 +1,7 @@
 //! turnstile-lab: experiments that test published claims about async runtimes, each
 //! run on turnstile, on tokio's current-thread runtime and on smol with the same
-//! workload code.
+//! workload code, and, where the claim is about Python, on asyncio and uvloop in the
+//! same run ([`python`]).
 //! The claims come from four articles about Python's asyncio ([`sources`]); each
 //! report states its claim with the article's numbers and cites it by title.
 //!
@@ -17,6 +18,8 @@
 //!   experiment is a module, a variant of [`cli::Command`] and of
 //!   [`report::ExperimentReport`], and a line in the tour.
 //! - [`runtimes`]: which runtimes to run, and the counts recorded for a run.
+//! - [`python`]: the same experiments in Python (`lab/python/`), on asyncio's default
+//!   loop and on uvloop, run from a venv the lab makes under `target/`.
 //! - [`worker`]: runs one measurement in a fresh child process of this binary, where a
 //!   figure is per process (peak RSS).
 //! - [`alloc`]: a counting global allocator (installed by the binary) for exact heap
@@ -38,6 +41,7 @@ pub mod inspect;
 pub mod load;
 pub mod machine;
 pub mod plot;
+pub mod python;
 pub mod report;
 pub mod runtimes;
 pub mod sources;

@@ -81,7 +81,28 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `job` in a child process pinned to `cpu` and waits for its address.
     pub fn start(job: &ServeJob, cpu: Option<usize>) -> anyhow::Result<ServerProcess> {
-        let mut child = lab_command(cpu, &["serve", &serde_json::to_string(job)?])?
+        let command = lab_command(cpu, &["serve", &serde_json::to_string(job)?])?;
+        ServerProcess::spawn(command, &format!("{job:?}"))
+    }
+
+    /// Starts a server of another language (the Python scripts): `command`, pinned to
+    /// `cpu`, must print its address on its first line of stdout and serve until its
+    /// stdin closes, as the lab's own servers do.
+    pub fn start_foreign(command: &Command, cpu: Option<usize>) -> anyhow::Result<ServerProcess> {
+        let mut pinned = match cpu {
+            Some(cpu) => {
+                let mut c = Command::new("taskset");
+                c.arg("-c").arg(cpu.to_string()).arg(command.get_program());
+                c
+            }
+            None => Command::new(command.get_program()),
+        };
+        pinned.args(command.get_args());
+        ServerProcess::spawn(pinned, &format!("{:?}", command.get_program()))
+    }
+
+    fn spawn(mut command: Command, job: &str) -> anyhow::Result<ServerProcess> {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -97,7 +118,7 @@ impl ServerProcess {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!("the {job:?} server did not print its address (got {line:?})");
+                bail!("the {job} server did not print its address (got {line:?})");
             }
         };
         Ok(ServerProcess { child, addr })
@@ -169,6 +190,9 @@ pub fn cost_notes<'a>(
 ) -> Vec<String> {
     let runs: Vec<(String, Rt, u64, &LoadCost)> = runs.into_iter().collect();
     let mut notes = Vec::new();
+    if runs.is_empty() {
+        return notes;
+    }
     let mut settings: Vec<&str> = Vec::new();
     for (setting, ..) in &runs {
         if !settings.contains(&setting.as_str()) {

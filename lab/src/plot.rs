@@ -51,7 +51,18 @@ pub fn horizontal_bars(path: &Path, bars: &Bars) -> anyhow::Result<()> {
         .filter(|v| *v > 0.0)
         .collect();
     if slots == 0 || values.is_empty() {
-        return Err(anyhow!("nothing to plot in {}", bars.title));
+        // A run of some runtimes only (`--runtime asyncio`) can leave a chart empty:
+        // say so in the file rather than fail the run.
+        let root = SVGBackend::new(path, (960, 80)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        root.draw(&Text::new(
+            format!("{}: nothing measured for this chart", bars.title),
+            (20, 35),
+            ("sans-serif", 16).into_font(),
+        ))
+        .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+        return Ok(());
     }
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min) / 2.0;
     let hi = values.iter().copied().fold(0.0, f64::max) * 6.0;

@@ -177,7 +177,9 @@ impl TourReport {
             out,
             "Each experiment runs the same workload code on turnstile (probes at \
              `Level::Counters`), on tokio's current-thread runtime and on smol \
-             (async-executor's `LocalExecutor` over async-io). Times are medians \
+             (async-executor's `LocalExecutor` over async-io); the experiments that test \
+             a claim about Python run it too, in `lab/python/`, on asyncio's loop and on \
+             uvloop, at the smaller sizes each report states. Times are medians \
              where samples were repeated; the machine is shared, so read ratios within \
              one run rather than absolute figures.\n"
         );

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use turnstile_compare::tally::Tally;
 use turnstile_compare::LoopCounts;
 
+pub use crate::python::Py;
 pub use turnstile_compare::Rt;
 
 /// The `--runtime` option.
@@ -16,19 +17,38 @@ pub enum RuntimeChoice {
     Tokio,
     /// smol (async-executor's LocalExecutor over async-io) only.
     Smol,
-    /// All three: turnstile, tokio, smol.
+    /// The three Rust runtimes: turnstile, tokio, smol.
+    Rust,
+    /// Python's asyncio on its default loop only (the scripts in `lab/python/`).
+    Asyncio,
+    /// Python's asyncio on uvloop only.
+    Uvloop,
+    /// Both Python loops: asyncio and asyncio + uvloop.
+    Python,
+    /// Everything: turnstile, tokio, smol, asyncio, asyncio + uvloop.
     #[default]
     All,
 }
 
 impl RuntimeChoice {
-    /// The runtimes chosen, in the order they run.
+    /// The Rust runtimes chosen, in the order they run.
     pub fn runtimes(self) -> Vec<Rt> {
         match self {
             RuntimeChoice::Turnstile => vec![Rt::Turnstile],
             RuntimeChoice::Tokio => vec![Rt::Tokio],
             RuntimeChoice::Smol => vec![Rt::Smol],
-            RuntimeChoice::All => Rt::ALL.to_vec(),
+            RuntimeChoice::Rust | RuntimeChoice::All => Rt::ALL.to_vec(),
+            RuntimeChoice::Asyncio | RuntimeChoice::Uvloop | RuntimeChoice::Python => Vec::new(),
+        }
+    }
+
+    /// The Python loops chosen, in the order they run.
+    pub fn python(self) -> Vec<Py> {
+        match self {
+            RuntimeChoice::Asyncio => vec![Py::Asyncio],
+            RuntimeChoice::Uvloop => vec![Py::Uvloop],
+            RuntimeChoice::Python | RuntimeChoice::All => Py::ALL.to_vec(),
+            _ => Vec::new(),
         }
     }
 }

@@ -438,7 +438,7 @@ fn bad_arguments_fail_with_a_clear_message() {
         (&["gather", "--tasks", "0"], "--tasks"),
         (&["memory", "--depth", "0"], "--depth"),
         (&["yield-cost", "--samples", "0"], "--samples"),
-        (&["--runtime", "asyncio"], "--runtime"),
+        (&["--runtime", "trio"], "--runtime"),
         (&["echo", "--connections", "0"], "--connections"),
         (&["limit", "--concurrency", "0"], "--concurrency"),
         (&["cpu-share", "--shares", "101"], "--shares"),

@@ -30,6 +30,7 @@ use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
 use crate::report::{self, duration_ns, opt, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::python::{self, PyRuns};
 use crate::sources;
 
 /// The knobs of `chain`.
@@ -55,6 +56,9 @@ pub struct ChainArgs {
     /// Print the turn-by-turn trace of the depth-5 chain (turnstile's on_turn hook).
     #[arg(long)]
     pub narrate: bool,
+    /// The tour's short form: Python runs a fiftieth of the calls, one sample.
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// What the chain awaits at its bottom.
@@ -121,6 +125,30 @@ pub struct ChainReport {
     pub rows: Vec<ChainRow>,
     /// The narrated trace of the depth-5 chain (empty without `--narrate`).
     pub narration: Vec<String>,
+    /// The same chains in Python (`lab/python/chain.py`).
+    #[serde(default)]
+    pub python: PyRuns<PyChain>,
+}
+
+/// What `chain.py` reports on one loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyChain {
+    /// One row per leaf and depth.
+    pub rows: Vec<PyChainRow>,
+}
+
+/// One chain in Python.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyChainRow {
+    /// What the chain awaits.
+    pub leaf: Leaf,
+    /// Levels of coroutines above the leaf.
+    pub depth: u32,
+    /// Iterations of the loop's `_run_once` for one call run as a task (asyncio's loop
+    /// only; uvloop's has no `_run_once` to count).
+    pub run_once: Option<u64>,
+    /// Time per call, ns.
+    pub ns_per_call: f64,
 }
 
 /// The sizes one run uses.
@@ -146,6 +174,7 @@ impl Experiment for super::Chain {
     fn tour_args(_full: bool) -> ChainArgs {
         let mut args: ChainArgs = super::default_args();
         args.narrate = true;
+        args.tour = true;
         args
     }
 
@@ -193,6 +222,42 @@ impl Experiment for super::Chain {
             }
         }
         bar.finish_and_clear();
+        // Python: the tour's sizes are a fiftieth of Rust's, one sample.
+        let py_sizes = if args.tour {
+            Sizes {
+                calls: (sizes.calls / 50).max(1),
+                sleep_calls: (sizes.sleep_calls / 4).max(1),
+                samples: 1,
+                ..sizes
+            }
+        } else {
+            sizes
+        };
+        let python = python::runs(
+            &lab.python,
+            format!(
+                "{} calls per sample of the ready chain, {} sample(s), {} calls of the sleeping one",
+                report::thousands(py_sizes.calls),
+                py_sizes.samples,
+                py_sizes.sleep_calls
+            ),
+            |py, which| {
+                py.run(
+                    "chain",
+                    which,
+                    &python::knobs(&[
+                        (
+                            "depths",
+                            depths.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                        ),
+                        ("sleep-ms", args.sleep_ms.to_string()),
+                        ("calls", py_sizes.calls.to_string()),
+                        ("sleep-calls", py_sizes.sleep_calls.to_string()),
+                        ("samples", py_sizes.samples.to_string()),
+                    ]),
+                )
+            },
+        );
         Ok(ChainReport {
             depths,
             sleep_ms: args.sleep_ms,
@@ -201,6 +266,7 @@ impl Experiment for super::Chain {
             samples: sizes.samples,
             rows,
             narration,
+            python,
         })
     }
 
@@ -452,7 +518,9 @@ impl Report for ChainReport {
             let mut s = Section::new(
                 format!(
                     "Await chain over {what}: one call spawned as a task (counts; \
-                     nested / boxed where they differ) and time per call."
+                     nested / boxed where they differ) and time per call. In Python, turns \
+                     are iterations of asyncio's `_run_once` and per call is a coroutine \
+                     chain."
                 ),
                 &[
                     "depth",
@@ -483,6 +551,22 @@ impl Report for ChainReport {
                         both(n.counts.parks, b.counts.parks),
                         duration_ns(n.ns_per_call),
                         duration_ns(b.ns_per_call),
+                    ]);
+                }
+                for run in &self.python.runs {
+                    let Some(r) = run.figures.rows.iter().find(|r| r.leaf == leaf && r.depth == depth)
+                    else {
+                        continue;
+                    };
+                    s.row(vec![
+                        depth.to_string(),
+                        run.python.to_string(),
+                        opt(r.run_once),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                        duration_ns(r.ns_per_call),
+                        "-".into(),
                     ]);
                 }
             }
@@ -520,6 +604,53 @@ impl Report for ChainReport {
                 });
             }
         }
+        for run in &self.python.runs {
+            for leaf in [Leaf::Sleep, Leaf::Ready] {
+                let counts: Vec<Option<u64>> = run
+                    .figures
+                    .rows
+                    .iter()
+                    .filter(|r| r.leaf == leaf)
+                    .map(|r| r.run_once)
+                    .collect();
+                let Some(Some(first)) = counts.first().copied() else {
+                    continue;
+                };
+                notes.push(if counts.iter().all(|&c| c == Some(first)) {
+                    format!(
+                        "{}, {leaf} leaf: {first} iterations of _run_once per call at every \
+                         depth ({:?}): the loop is entered only at the leaf, as the article \
+                         says.",
+                        run.python, self.depths
+                    )
+                } else {
+                    format!("{}, {leaf} leaf: the _run_once counts differ between depths.", run.python)
+                });
+            }
+            let ns = |leaf, depth| {
+                run.figures
+                    .rows
+                    .iter()
+                    .find(|r| r.leaf == leaf && r.depth == depth)
+                    .map(|r| r.ns_per_call)
+            };
+            let rust = |depth| {
+                self.row(Rt::Turnstile, Leaf::Ready, Shape::Nested, depth)
+                    .map(|r| r.ns_per_call)
+            };
+            if let Some(&d) = self.depths.iter().find(|&&d| d == 5).or(self.depths.last()) {
+                if let (Some(py), Some(t)) = (ns(Leaf::Ready, d), rust(d)) {
+                    notes.push(format!(
+                        "A {d}-deep ready chain: {} in {} against {} on turnstile ({:.0}x).",
+                        duration_ns(py),
+                        run.python,
+                        duration_ns(t),
+                        py / t.max(1e-3)
+                    ));
+                }
+            }
+        }
+        notes.extend(self.python.notes());
         if let (Some(&lo), Some(&hi)) = (self.depths.first(), self.depths.last()) {
             for runtime in self.runtimes() {
                 let ns = |shape| {
@@ -577,6 +708,22 @@ impl Report for ChainReport {
                         .collect(),
                 });
             }
+        }
+        for run in &self.python.runs {
+            series.push(Series {
+                name: run.python.to_string(),
+                values: self
+                    .depths
+                    .iter()
+                    .map(|&d| {
+                        run.figures
+                            .rows
+                            .iter()
+                            .find(|r| r.leaf == Leaf::Ready && r.depth == d)
+                            .map(|r| r.ns_per_call)
+                    })
+                    .collect(),
+            });
         }
         plot::horizontal_bars(
             path,

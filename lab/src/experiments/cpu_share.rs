@@ -24,6 +24,8 @@ use crate::load::{micros, rate, Latency};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::load::ServerProcess;
+use crate::python::{self, PyRuns};
 use crate::sources;
 
 /// The knobs of `cpu-share`.
@@ -121,6 +123,27 @@ pub struct CpuShareReport {
     pub connections: u64,
     /// One row per runtime, burst and share.
     pub rows: Vec<CpuShareRow>,
+    /// The same server in Python (`lab/python/cpu_share.py`), driven by the same
+    /// client.
+    #[serde(default)]
+    pub python: PyRuns<Vec<PyCpuShareRow>>,
+}
+
+/// One CPU share on one Python loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyCpuShareRow {
+    /// Where the burst ran (`spawn-blocking` is `run_in_executor`).
+    pub burst: Burst,
+    /// CPU share of the work, percent.
+    pub share_pct: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests answered.
+    pub answered: u64,
+    /// Answers per second.
+    pub per_s: f64,
+    /// From the scheduled send to the answer.
+    pub latency: Latency,
 }
 
 impl Experiment for super::CpuShare {
@@ -185,7 +208,75 @@ impl Experiment for super::CpuShare {
                 latency,
             })
         })?;
+        // Python: the tour runs the lowest and the highest share, inline only, 0.3 s
+        // each.
+        let py_seconds = if args.tour { seconds.min(0.3) } else { seconds };
+        let py_requests = ((args.rate as f64 * py_seconds).round() as u64).max(1);
+        let py_settings: Vec<Setting> = if args.tour {
+            let (lo, hi) = (shares.iter().min(), shares.iter().max());
+            settings
+                .iter()
+                .filter(|s| s.burst == Burst::Inline)
+                .filter(|s| Some(&s.share) == lo || Some(&s.share) == hi)
+                .map(|s| Setting {
+                    requests: py_requests,
+                    connections: args.connections.min(py_requests),
+                    ..*s
+                })
+                .collect()
+        } else {
+            settings.clone()
+        };
+        let python = python::runs(
+            &lab.python,
+            format!(
+                "{} setting(s), {py_seconds} s each{}",
+                py_settings.len(),
+                if args.tour {
+                    " (the tour's short form: the lowest and highest share, inline; \
+                     `turnstile-lab cpu-share` runs them all)"
+                } else {
+                    ""
+                }
+            ),
+            |py, which| {
+                py_settings
+                    .iter()
+                    .map(|s| {
+                        let command = py.command(
+                            "cpu_share",
+                            which,
+                            &python::knobs(&[
+                                ("cpu-us", s.cpu.as_micros().to_string()),
+                                ("wait-us", s.wait.as_micros().to_string()),
+                                (
+                                    "burst",
+                                    match s.burst {
+                                        Burst::Inline => "inline",
+                                        Burst::SpawnBlocking => "spawn-blocking",
+                                    }
+                                    .to_string(),
+                                ),
+                                ("max-seconds", (seconds * 4.0 + 30.0).to_string()),
+                            ]),
+                        );
+                        let server = ServerProcess::start_foreign(&command, None)?;
+                        let (answered, secs, latency) = client(server.addr, *s)?;
+                        drop(server);
+                        Ok(PyCpuShareRow {
+                            burst: s.burst,
+                            share_pct: s.share,
+                            requests: s.requests,
+                            answered,
+                            per_s: answered as f64 / secs.max(1e-9),
+                            latency,
+                        })
+                    })
+                    .collect()
+            },
+        );
         Ok(CpuShareReport {
+            python,
             work_us: args.work_us,
             rate: args.rate,
             connections: args.connections,
@@ -358,6 +449,24 @@ impl Report for CpuShareReport {
                 micros(r.latency.max_us),
             ]);
         }
+        for run in &self.python.runs {
+            for r in &run.figures {
+                s.row(vec![
+                    run.python.to_string(),
+                    match r.burst {
+                        Burst::Inline => "inline",
+                        Burst::SpawnBlocking => "run_in_executor",
+                    }
+                    .into(),
+                    format!("{} %", r.share_pct),
+                    format!("{}/{}", thousands(r.answered), thousands(r.requests)),
+                    rate(r.per_s),
+                    micros(r.latency.p50_us),
+                    micros(r.latency.p99_us),
+                    micros(r.latency.max_us),
+                ]);
+            }
+        }
         vec![s]
     }
 
@@ -375,6 +484,27 @@ impl Report for CpuShareReport {
                 ),
             });
         }
+        for run in &self.python.runs {
+            let inline: Vec<&PyCpuShareRow> = run
+                .figures
+                .iter()
+                .filter(|r| r.burst == Burst::Inline)
+                .collect();
+            if let (Some(lo), Some(hi)) = (inline.first(), inline.last()) {
+                if lo.share_pct != hi.share_pct {
+                    notes.push(format!(
+                        "{}, inline: p99 {} at {} % CPU, {} at {} % ({:.1}x).",
+                        run.python,
+                        micros(lo.latency.p99_us),
+                        lo.share_pct,
+                        micros(hi.latency.p99_us),
+                        hi.share_pct,
+                        hi.latency.p99_us / lo.latency.p99_us.max(1e-3)
+                    ));
+                }
+            }
+        }
+        notes.extend(self.python.notes());
         notes.push(format!(
             "Inline, the loop's CPU load is rate x work x share ({} req/s x {} µs = {:.0} % \
              of a core per 100 % share): every burst delays every request behind it, and near \

@@ -24,6 +24,7 @@ use crate::load::{
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::python::{self, Py, PyRuns};
 use crate::sources;
 use crate::worker::{self, Job};
 
@@ -49,6 +50,9 @@ pub struct EchoArgs {
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// The tour's short form: Python runs the most connections and UDP only.
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// TCP or UDP.
@@ -131,6 +135,25 @@ pub struct EchoReport {
     pub pinned: Option<(usize, usize)>,
     /// One row per setting and runtime.
     pub rows: Vec<EchoRow>,
+    /// asyncio's streams echo server (and a datagram one) on each Python loop
+    /// (`lab/python/echo.py`), pinned and driven as the Rust servers are.
+    #[serde(default)]
+    pub python: PyRuns<Vec<PyEchoRow>>,
+}
+
+/// One setting on one Python loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyEchoRow {
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// Connections or sockets.
+    pub clients: u64,
+    /// What the client measured.
+    pub load: EchoLoad,
+    /// Round trips per second.
+    pub per_s: f64,
+    /// What the run cost the server and the client.
+    pub cost: LoadCost,
 }
 
 impl Experiment for super::Echo {
@@ -141,6 +164,7 @@ impl Experiment for super::Echo {
     fn tour_args(_full: bool) -> EchoArgs {
         let mut args: EchoArgs = super::default_args();
         args.seconds = 0.5;
+        args.tour = true;
         args
     }
 
@@ -199,7 +223,87 @@ impl Experiment for super::Echo {
                     cost,
                 })
         })?;
+        // Python: the tour runs the most connections and UDP only, 0.3 s each.
+        let py_seconds = if args.tour {
+            args.seconds.min(0.3)
+        } else {
+            args.seconds
+        };
+        let py_settings: Vec<Setting> = if args.tour {
+            let most = connections.iter().max().copied();
+            settings
+                .iter()
+                .filter(|s| s.0 == Proto::Udp || Some(s.1) == most)
+                .copied()
+                .collect()
+        } else {
+            settings.clone()
+        };
+        let python = python::runs(
+            &lab.python,
+            format!(
+                "{}, {} s each{}",
+                py_settings
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                py_seconds,
+                if args.tour {
+                    " (the tour's short form; `turnstile-lab echo` runs every setting)"
+                } else {
+                    ""
+                }
+            ),
+            |py, which| {
+                py_settings
+                    .iter()
+                    .map(|&Setting(proto, clients)| {
+                        let command = py.command(
+                            "echo",
+                            which,
+                            &python::knobs(&[
+                                (
+                                    "proto",
+                                    match proto {
+                                        Proto::Tcp => "tcp",
+                                        Proto::Udp => "udp",
+                                    }
+                                    .to_string(),
+                                ),
+                                (
+                                    "max-seconds",
+                                    ((args.seconds as u64).saturating_mul(4) + 30).to_string(),
+                                ),
+                            ]),
+                        );
+                        let server = ServerProcess::start_foreign(&command, pinned.map(|p| p.0))?;
+                        let job = EchoLoadJob {
+                            addr: server.addr,
+                            proto,
+                            clients,
+                            size: args.size,
+                            seconds: py_seconds,
+                            messages,
+                        };
+                        let (load, cost): (EchoLoad, _) = server.metered(|| {
+                            worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))
+                        })?;
+                        drop(server);
+                        let per_s = load.messages as f64 / load.seconds.max(1e-9);
+                        Ok(PyEchoRow {
+                            proto,
+                            clients,
+                            load,
+                            per_s,
+                            cost,
+                        })
+                    })
+                    .collect()
+            },
+        );
         Ok(EchoReport {
+            python,
             size: args.size,
             seconds: args.seconds,
             messages,
@@ -337,12 +441,32 @@ impl EchoReport {
 
     fn settings(&self) -> Vec<(Proto, u64)> {
         let mut out: Vec<(Proto, u64)> = Vec::new();
-        for r in &self.rows {
-            if !out.contains(&(r.proto, r.clients)) {
-                out.push((r.proto, r.clients));
+        let python = self
+            .python
+            .runs
+            .iter()
+            .flat_map(|run| run.figures.iter().map(|r| (r.proto, r.clients)));
+        for setting in self.rows.iter().map(|r| (r.proto, r.clients)).chain(python) {
+            if !out.contains(&setting) {
+                out.push(setting);
             }
         }
         out
+    }
+
+    /// Python's rows for a setting, one per loop that ran it.
+    fn python_rows(&self, proto: Proto, clients: u64) -> Vec<(Py, &PyEchoRow)> {
+        self.python
+            .runs
+            .iter()
+            .filter_map(|run| {
+                let r = run
+                    .figures
+                    .iter()
+                    .find(|r| r.proto == proto && r.clients == clients)?;
+                Some((run.python, r))
+            })
+            .collect()
     }
 }
 
@@ -411,6 +535,18 @@ impl Report for EchoReport {
                     thousands(r.load.lost),
                 ]);
             }
+            for (py, r) in self.python_rows(proto, clients) {
+                s.row(vec![
+                    label(proto, clients),
+                    py.to_string(),
+                    thousands(r.load.messages),
+                    rate(r.per_s),
+                    micros(r.load.latency.p50_us),
+                    micros(r.load.latency.p99_us),
+                    micros(r.load.latency.max_us),
+                    thousands(r.load.lost),
+                ]);
+            }
         }
         let mut python = Section::new(
             "The asyncio survey's figures (Python; size, connections and machine not stated).",
@@ -428,6 +564,35 @@ impl Report for EchoReport {
                 u / a
             };
             python.row(vec![name.into(), fmt(a), fmt(u), format!("{ratio:.1}x")]);
+        }
+        // The same metrics measured here, for the settings both loops ran.
+        for (proto, clients) in self.settings() {
+            let rows = self.python_rows(proto, clients);
+            let (Some(a), Some(u)) = (
+                rows.iter().find(|(p, _)| *p == Py::Asyncio).map(|r| r.1),
+                rows.iter().find(|(p, _)| *p == Py::Uvloop).map(|r| r.1),
+            ) else {
+                continue;
+            };
+            let what = match proto {
+                Proto::Tcp => "round trips/s",
+                Proto::Udp => "packets/s",
+            };
+            python.row(vec![
+                format!("here: {what}, {}", label(proto, clients)),
+                rate(a.per_s),
+                rate(u.per_s),
+                format!("{:.2}x", u.per_s / a.per_s.max(1e-9)),
+            ]);
+            python.row(vec![
+                format!("here: p99, {}", label(proto, clients)),
+                micros(a.load.latency.p99_us),
+                micros(u.load.latency.p99_us),
+                format!(
+                    "{:.2}x",
+                    a.load.latency.p99_us / u.load.latency.p99_us.max(1e-3)
+                ),
+            ]);
         }
         let mut cost = Section::new(
             "What each round trip cost the server's loop thread: CPU time, system calls \
@@ -454,6 +619,22 @@ impl Report for EchoReport {
                 cost.row(vec![
                     label(proto, clients),
                     r.runtime.to_string(),
+                    crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
+                    r.cost
+                        .server
+                        .syscalls_per(n)
+                        .map_or_else(|| "-".into(), |s| format!("{s:.2}")),
+                    format!("{:.2}", r.cost.server.blocked_per(n)),
+                    percent(r.cost.server_busy()),
+                    percent(r.cost.client_busy()),
+                    r.cost.bottleneck().label().into(),
+                ]);
+            }
+            for (py, r) in self.python_rows(proto, clients) {
+                let n = r.load.messages;
+                cost.row(vec![
+                    label(proto, clients),
+                    py.to_string(),
                     crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
                     r.cost
                         .server
@@ -536,6 +717,43 @@ impl Report for EchoReport {
                 PYTHON_TCP.1 / PYTHON_TCP.0
             ));
         }
+        for (proto, clients) in self.settings() {
+            let rows = self.python_rows(proto, clients);
+            let find = |py| rows.iter().find(|(p, _)| *p == py).map(|r| r.1);
+            let (Some(a), Some(u)) = (find(Py::Asyncio), find(Py::Uvloop)) else {
+                continue;
+            };
+            let rust = self
+                .rows
+                .iter()
+                .filter(|r| r.proto == proto && r.clients == clients)
+                .map(|r| {
+                    format!(
+                        "{} {} ({} CPU per round trip)",
+                        r.runtime,
+                        rate(r.per_s),
+                        crate::report::duration_ns(r.cost.server.cpu_ns_per(r.load.messages))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            notes.push(format!(
+                "{}: uvloop {} against asyncio {}: {:.2}x (the survey says 3x); CPU per \
+                 round trip {} against {}{}.",
+                label(proto, clients),
+                rate(u.per_s),
+                rate(a.per_s),
+                u.per_s / a.per_s.max(1e-9),
+                crate::report::duration_ns(u.cost.server.cpu_ns_per(u.load.messages)),
+                crate::report::duration_ns(a.cost.server.cpu_ns_per(a.load.messages)),
+                if rust.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the Rust servers: {rust}")
+                }
+            ));
+        }
+        notes.extend(self.python.notes());
         if self.pinned.is_none() {
             notes.push("Not pinned: server and client shared the cores.".into());
         }
@@ -547,7 +765,7 @@ impl Report for EchoReport {
         let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
         rts.sort();
         rts.dedup();
-        let series = rts
+        let mut series: Vec<Series> = rts
             .into_iter()
             .map(|rt| Series {
                 name: rt.to_string(),
@@ -557,6 +775,18 @@ impl Report for EchoReport {
                     .collect(),
             })
             .collect();
+        series.extend(self.python.runs.iter().map(|run| Series {
+            name: run.python.to_string(),
+            values: settings
+                .iter()
+                .map(|&(p, c)| {
+                    run.figures
+                        .iter()
+                        .find(|r| r.proto == p && r.clients == c)
+                        .map(|r| r.per_s)
+                })
+                .collect(),
+        }));
         plot::horizontal_bars(
             path,
             &Bars {

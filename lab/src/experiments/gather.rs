@@ -22,6 +22,7 @@ use crate::machine;
 use crate::plot::{self, Bars, Series};
 use crate::report::{self, bytes, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::python::{self, Py, PyRuns};
 use crate::sources;
 use crate::worker::{self, Job};
 
@@ -137,6 +138,38 @@ pub struct GatherReport {
     pub sleep_ms: u64,
     /// One row per task count, shape and runtime.
     pub rows: Vec<GatherRow>,
+    /// The same runs in Python (`lab/python/gather.py`).
+    #[serde(default)]
+    pub python: PyRuns<Vec<PyGatherRow>>,
+}
+
+/// What `gather.py` reports for one run (one process) on one loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyGatherRow {
+    /// Coroutines.
+    pub tasks: u64,
+    /// `all-at-once` or `batched`.
+    pub shape: String,
+    /// From the first task made to the last one done, s.
+    pub wall_s: f64,
+    /// The sleeps alone, s.
+    pub ideal_s: f64,
+    /// Resident memory before the run (interpreter and loop), KiB.
+    pub rss_before_kib: u64,
+    /// Peak resident memory of the process, KiB.
+    pub peak_rss_kib: u64,
+}
+
+impl PyGatherRow {
+    /// The Rust shape this run matches.
+    fn matches(&self, tasks: u64, shape: Shape) -> bool {
+        self.tasks == tasks
+            && match shape {
+                Shape::AllAtOnce => self.shape == "all-at-once",
+                Shape::Batches(_) => self.shape == "batched",
+                Shape::Semaphore(_) => false,
+            }
+    }
 }
 
 impl Experiment for super::Gather {
@@ -202,10 +235,57 @@ impl Experiment for super::Gather {
             bar.inc(1);
         }
         bar.finish_and_clear();
+        // Python: all at once and in batches, as the blog post ran them, up to 100,000
+        // coroutines; the tour runs only 10,000 (or the smoke size) all at once.
+        let py_cases: Vec<(u64, &str)> = if args.tour {
+            vec![(counts[0], "all-at-once")]
+        } else {
+            counts
+                .iter()
+                .filter(|&&n| n <= 100_000)
+                .flat_map(|&n| [(n, "all-at-once"), (n, "batched")])
+                .collect()
+        };
+        let python = python::runs(
+            &lab.python,
+            format!(
+                "{} (one process each{})",
+                py_cases
+                    .iter()
+                    .map(|(n, shape)| format!("{} {shape}", thousands(*n)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if args.tour {
+                    "; the tour's short form: `turnstile-lab gather` runs 10,000 and \
+                     100,000, all at once and batched"
+                } else {
+                    ""
+                }
+            ),
+            |py, which| {
+                py_cases
+                    .iter()
+                    .map(|&(tasks, shape)| {
+                        py.run(
+                            "gather",
+                            which,
+                            &python::knobs(&[
+                                ("tasks", tasks.to_string()),
+                                ("shape", shape.to_string()),
+                                ("sleeps", args.sleeps.to_string()),
+                                ("sleep-ms", sleep_ms.to_string()),
+                                ("batches", args.batches.to_string()),
+                            ]),
+                        )
+                    })
+                    .collect()
+            },
+        );
         Ok(GatherReport {
             sleeps: args.sleeps,
             sleep_ms,
             rows,
+            python,
         })
     }
 
@@ -292,15 +372,42 @@ impl GatherReport {
             .find(|r| r.runtime == runtime && r.tasks == tasks && r.shape == shape)
     }
 
-    /// (tasks, shape) in run order, without repeats.
+    /// (tasks, shape) in run order, without repeats (Python's cases after Rust's).
     fn cases(&self) -> Vec<(u64, Shape)> {
         let mut cases: Vec<(u64, Shape)> = Vec::new();
-        for r in &self.rows {
-            if !cases.contains(&(r.tasks, r.shape)) {
-                cases.push((r.tasks, r.shape));
+        let python = self.python.runs.iter().flat_map(|run| {
+            run.figures.iter().map(|r| {
+                let shape = if r.shape == "batched" {
+                    Shape::Batches(5)
+                } else {
+                    Shape::AllAtOnce
+                };
+                (r.tasks, shape)
+            })
+        });
+        for case in self.rows.iter().map(|r| (r.tasks, r.shape)).chain(python) {
+            let known = cases.iter().any(|&(n, s)| {
+                n == case.0
+                    && (s == case.1
+                        || matches!((s, case.1), (Shape::Batches(_), Shape::Batches(_))))
+            });
+            if !known {
+                cases.push(case);
             }
         }
         cases
+    }
+
+    /// Python's run for (tasks, shape) on each loop that has one.
+    fn python_rows(&self, tasks: u64, shape: Shape) -> Vec<(Py, &PyGatherRow)> {
+        self.python
+            .runs
+            .iter()
+            .filter_map(|run| {
+                let row = run.figures.iter().find(|r| r.matches(tasks, shape))?;
+                Some((run.python, row))
+            })
+            .collect()
     }
 
     fn runtimes(&self) -> Vec<Rt> {
@@ -374,6 +481,23 @@ impl Report for GatherReport {
                     opt(r.counts.timers_fired),
                 ]);
             }
+            for (py, r) in self.python_rows(tasks, shape) {
+                s.row(vec![
+                    thousands(tasks),
+                    shape.label(),
+                    py.to_string(),
+                    seconds(r.wall_s),
+                    seconds(r.ideal_s),
+                    seconds(r.wall_s - r.ideal_s),
+                    article_python(self, tasks, shape).map_or_else(String::new, seconds),
+                    bytes(r.peak_rss_kib as f64 * 1024.0),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]);
+            }
         }
         vec![s]
     }
@@ -398,6 +522,18 @@ impl Report for GatherReport {
                         ),
                     ));
                 }
+            }
+            for (py, r) in self.python_rows(tasks, Shape::AllAtOnce) {
+                parts.push(format!(
+                    "{py} {} above ({} per task), peak RSS {} ({} per task)",
+                    seconds(r.wall_s - r.ideal_s),
+                    report::duration_ns((r.wall_s - r.ideal_s).max(0.0) / tasks as f64 * 1e9),
+                    bytes(r.peak_rss_kib as f64 * 1024.0),
+                    bytes(
+                        r.peak_rss_kib.saturating_sub(r.rss_before_kib) as f64 * 1024.0
+                            / tasks as f64
+                    ),
+                ));
             }
             if let Some(py) = article_python(self, tasks, Shape::AllAtOnce) {
                 parts.push(format!("Python (article) {} above", seconds(py - 0.3)));
@@ -431,6 +567,37 @@ impl Report for GatherReport {
                 ));
             }
         }
+        for run in &self.python.runs {
+            let batches: Vec<String> = run
+                .figures
+                .iter()
+                .filter(|b| b.shape == "batched")
+                .filter_map(|b| {
+                    let all = run
+                        .figures
+                        .iter()
+                        .find(|a| a.tasks == b.tasks && a.shape == "all-at-once")?;
+                    let article = match b.tasks {
+                        10_000 if self.sleeps == 3 && self.sleep_ms == 100 => " (article 3.3x)",
+                        100_000 if self.sleeps == 3 && self.sleep_ms == 100 => " (article 0.94x)",
+                        _ => "",
+                    };
+                    Some(format!(
+                        "{:.2}x at {}{article}",
+                        b.wall_s / all.wall_s,
+                        thousands(b.tasks)
+                    ))
+                })
+                .collect();
+            if !batches.is_empty() {
+                notes.push(format!(
+                    "{}: batches take {} the time of all at once.",
+                    run.python,
+                    batches.join(", ")
+                ));
+            }
+        }
+        notes.extend(self.python.notes());
         for r in &self.rows {
             let expected = r.tasks * u64::from(self.sleeps);
             if r.sleeps_done != expected || r.counts.timers_fired.is_some_and(|t| t != expected) {

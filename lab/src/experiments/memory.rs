@@ -28,6 +28,7 @@ use crate::machine;
 use crate::plot::{self, Bars, Series};
 use crate::report::{bytes, duration_ns, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
+use crate::python::{self, PyRuns};
 use crate::sources;
 use crate::worker::{self, Job};
 
@@ -40,6 +41,9 @@ pub struct MemoryArgs {
     /// Depth of the recursive async fn [default: 10000; 1000 with --smoke].
     #[arg(long, value_parser = value_parser!(u64).range(1..=100_000))]
     pub depth: Option<u64>,
+    /// The tour's short form: Python makes 10,000 tasks.
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// Idle tasks on one runtime, done in a child process.
@@ -123,6 +127,26 @@ pub struct MemoryReport {
     pub idle: Vec<IdleRow>,
     /// Recursion against loop, per runtime.
     pub recursion: Vec<RecursionRow>,
+    /// Idle tasks and coroutines in Python (`lab/python/memory.py`).
+    #[serde(default)]
+    pub python: PyRuns<PyMemory>,
+}
+
+/// What `memory.py` reports on one loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyMemory {
+    /// Idle tasks made.
+    pub tasks: u64,
+    /// Bytes tracemalloc sees held per idle task (task, coroutine, frame, the wait).
+    pub task_bytes: f64,
+    /// Bytes per coroutine object made and not started.
+    pub coroutine_bytes: f64,
+    /// Resident memory before the tasks (untraced pass), KiB.
+    pub rss_before_kib: u64,
+    /// Resident memory with every task waiting (untraced pass), KiB.
+    pub rss_after_kib: u64,
+    /// Time to make them all and run each once, s.
+    pub spawn_s: f64,
 }
 
 impl Experiment for super::Memory {
@@ -131,7 +155,9 @@ impl Experiment for super::Memory {
     type Report = MemoryReport;
 
     fn tour_args(_full: bool) -> MemoryArgs {
-        super::default_args()
+        let mut args: MemoryArgs = super::default_args();
+        args.tour = true;
+        args
     }
 
     fn run(args: &MemoryArgs, lab: &Lab) -> anyhow::Result<MemoryReport> {
@@ -165,7 +191,24 @@ impl Experiment for super::Memory {
             }
         }
         bar.finish_and_clear();
-        Ok(MemoryReport { idle, recursion })
+        // Python: at most 100,000 tasks (tracemalloc is slow), 10,000 in the tour.
+        let py_tasks = tasks.min(if args.tour { 10_000 } else { 100_000 });
+        let python = python::runs(
+            &lab.python,
+            format!("{} idle tasks and coroutines", thousands(py_tasks)),
+            |py, which| {
+                py.run(
+                    "memory",
+                    which,
+                    &python::knobs(&[("tasks", py_tasks.to_string())]),
+                )
+            },
+        );
+        Ok(MemoryReport {
+            idle,
+            recursion,
+            python,
+        })
     }
 
 }
@@ -305,6 +348,26 @@ impl Report for MemoryReport {
                 duration_ns(r.spawn_s * 1e9 / r.tasks as f64),
             ]);
         }
+        for run in &self.python.runs {
+            let r = &run.figures;
+            let n = r.tasks.max(1) as f64;
+            idle.row(vec![
+                run.python.to_string(),
+                thousands(r.tasks),
+                bytes(r.coroutine_bytes),
+                bytes(r.task_bytes),
+                "-".into(),
+                bytes(r.rss_after_kib.saturating_sub(r.rss_before_kib) as f64 * 1024.0 / n),
+                bytes(r.rss_after_kib as f64 * 1024.0),
+                duration_ns(r.spawn_s * 1e9 / n),
+            ]);
+        }
+        if !self.python.runs.is_empty() {
+            idle.caption.push_str(
+                " Python: future = a coroutine object, heap per task = what tracemalloc sees \
+                 held per waiting task.",
+            );
+        }
         let depth = self.recursion.first().map_or(0, |r| r.depth);
         let mut rec = Section::new(
             format!(
@@ -340,11 +403,36 @@ impl Report for MemoryReport {
                 duration_ns(r.wall_s * 1e9),
             ]);
         }
+        if self.recursion.is_empty() {
+            return vec![idle];
+        }
         vec![idle, rec]
     }
 
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
+        for run in &self.python.runs {
+            let r = &run.figures;
+            let rust = self
+                .idle
+                .iter()
+                .map(|i| format!("{} {}", i.runtime, bytes(i.heap_per_task())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            notes.push(format!(
+                "{}: a coroutine object is {} here (article: 200-300 bytes); a waiting task \
+                 holds {} in all{}.",
+                run.python,
+                bytes(r.coroutine_bytes),
+                bytes(r.task_bytes),
+                if rust.is_empty() {
+                    String::new()
+                } else {
+                    format!(", against {rust}")
+                }
+            ));
+        }
+        notes.extend(self.python.notes());
         for r in &self.idle {
             notes.push(format!(
                 "{}: an idle task holds {} of heap in {:.1} allocations; its future is {} of \

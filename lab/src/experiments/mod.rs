@@ -19,13 +19,15 @@ use serde::Serialize;
 
 use crate::machine::Machine;
 use crate::report::Report;
-use crate::runtimes::Rt;
+use crate::runtimes::{Py, Rt};
 
 /// What every experiment runs with.
 #[derive(Clone, Debug)]
 pub struct Lab {
-    /// The runtimes to measure, in order.
+    /// The Rust runtimes to measure, in order.
     pub runtimes: Vec<Rt>,
+    /// The Python loops to measure (the scripts in `lab/python/`), in order.
+    pub python: Vec<Py>,
     /// Tiny sizes for the test suite: the counts hold, the times mean nothing.
     pub smoke: bool,
     /// Where the files go.

@@ -27,6 +27,7 @@ use crate::load::{micros, Latency};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
+use crate::python::{self, PyRuns};
 use crate::sources;
 
 /// The knobs of `stall`.
@@ -41,6 +42,9 @@ pub struct StallArgs {
     /// Pause between stalls, in milliseconds.
     #[arg(long, default_value_t = 30, value_parser = value_parser!(u64).range(1..=10_000))]
     pub gap_ms: u64,
+    /// The tour's short form: Python makes two stalls per way.
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// How the stall is made.
@@ -145,6 +149,44 @@ pub struct StallReportTable {
     pub stalls: u64,
     /// One row per runtime and way.
     pub rows: Vec<StallRow>,
+    /// The first three ways in Python (`lab/python/stall.py`).
+    #[serde(default)]
+    pub python: PyRuns<PyStall>,
+}
+
+/// What `stall.py` reports on one loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyStall {
+    /// One row per way: `blocking-sleep` (time.sleep), `cpu-loop`, `spawn-blocking`
+    /// (run_in_executor).
+    pub rows: Vec<PyStallRow>,
+}
+
+/// One way in Python.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyStallRow {
+    /// How the stalls were made.
+    pub way: Way,
+    /// Stalls injected.
+    pub stalls: u64,
+    /// Heartbeat ticks.
+    pub ticks: u64,
+    /// Ticks late by at least the stall length minus the 1 ms period.
+    pub late_ticks: u64,
+    /// The heartbeat's lateness.
+    pub lag: Latency,
+}
+
+impl Way {
+    /// The way as Python makes it.
+    fn python_label(self) -> &'static str {
+        match self {
+            Way::BlockingSleep => "(a) time.sleep",
+            Way::CpuLoop => "(b) CPU loop",
+            Way::SpawnBlocking => "(c) run_in_executor",
+            _ => self.label(),
+        }
+    }
 }
 
 impl Experiment for super::Stall {
@@ -153,7 +195,9 @@ impl Experiment for super::Stall {
     type Report = StallReportTable;
 
     fn tour_args(_full: bool) -> StallArgs {
-        super::default_args()
+        let mut args: StallArgs = super::default_args();
+        args.tour = true;
+        args
     }
 
     fn run(args: &StallArgs, lab: &Lab) -> anyhow::Result<StallReportTable> {
@@ -203,10 +247,35 @@ impl Experiment for super::Stall {
             })
         })?;
         let rows = rows.into_iter().flatten().collect();
+        // Python: in the tour, two stalls per way.
+        let py_stalls = if args.tour { stalls.min(2) } else { stalls };
+        let python = python::runs(
+            &lab.python,
+            format!(
+                "{py_stalls} stalls of {stall_ms} ms per way, ways (a) to (c){}",
+                if args.tour {
+                    " (the tour's short form)"
+                } else {
+                    ""
+                }
+            ),
+            |py, which| {
+                py.run(
+                    "stall",
+                    which,
+                    &python::knobs(&[
+                        ("stall-ms", stall_ms.to_string()),
+                        ("stalls", py_stalls.to_string()),
+                        ("gap-ms", args.gap_ms.to_string()),
+                    ]),
+                )
+            },
+        );
         Ok(StallReportTable {
             stall_ms,
             stalls,
             rows,
+            python,
         })
     }
 
@@ -386,11 +455,44 @@ impl Report for StallReportTable {
                 r.budget_yields.map_or_else(|| "-".into(), thousands),
             ]);
         }
+        for run in &self.python.runs {
+            for r in &run.figures.rows {
+                s.row(vec![
+                    run.python.to_string(),
+                    r.way.python_label().into(),
+                    thousands(r.ticks),
+                    format!("{}/{}", r.late_ticks, r.stalls),
+                    micros(r.lag.p50_us),
+                    micros(r.lag.p99_us),
+                    micros(r.lag.max_us),
+                    "-".into(),
+                    "-".into(),
+                ]);
+            }
+        }
         vec![s]
     }
 
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
+        for run in &self.python.runs {
+            let lag = |way| {
+                run.figures
+                    .rows
+                    .iter()
+                    .find(|r| r.way == way)
+                    .map_or_else(|| "-".into(), |r| micros(r.lag.max_us))
+            };
+            notes.push(format!(
+                "{}: worst lag {} under time.sleep, {} under a CPU loop, {} with the CPU loop \
+                 in run_in_executor (a thread of the same process: it still holds the GIL).",
+                run.python,
+                lag(Way::BlockingSleep),
+                lag(Way::CpuLoop),
+                lag(Way::SpawnBlocking)
+            ));
+        }
+        notes.extend(self.python.notes());
         for r in &self.rows {
             if let Some(first) = r.reports.as_ref().and_then(|v| v.first()) {
                 notes.push(format!(

@@ -29,6 +29,7 @@ use super::{Experiment, Lab};
 use crate::plot::{self, Bars, Series};
 use crate::report::{self, duration_ns, Report, Section};
 use crate::runtimes::Rt;
+use crate::python::{self, Py, PyRuns};
 use crate::sources;
 
 /// The knobs of `yield-cost`.
@@ -44,6 +45,9 @@ pub struct YieldCostArgs {
     /// Samples per operation; the median is reported [default: 5; 1 with --smoke].
     #[arg(long, value_parser = value_parser!(u32).range(1..=101))]
     pub samples: Option<u32>,
+    /// The tour's short form: Python runs a hundredth of the operations.
+    #[arg(skip)]
+    pub tour: bool,
 }
 
 /// One operation's cost.
@@ -80,6 +84,53 @@ pub struct YieldCostReport {
     pub rows: Vec<CostRow>,
     /// Why a row is missing, if one is (pinning refused).
     pub skipped: Vec<String>,
+    /// The same operations in Python (`lab/python/yield_cost.py`).
+    #[serde(default)]
+    pub python: PyRuns<PyCosts>,
+}
+
+/// What `yield_cost.py` reports on one loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyCosts {
+    /// One row per operation.
+    pub rows: Vec<PyCost>,
+}
+
+/// One operation's cost in Python.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyCost {
+    /// The key, as the Rust rows': `call`, `await-ready`, `chain-5`, `yield`,
+    /// `ping-pong`, `threads`.
+    pub op: String,
+    /// The median cost of one operation, ns.
+    pub ns: f64,
+    /// Every sample, ns per operation.
+    pub samples_ns: Vec<f64>,
+}
+
+impl PyCost {
+    /// What the operation is in Python, and whether it goes through the loop (so that
+    /// uvloop can change it).
+    fn what(&self) -> (&'static str, bool) {
+        match self.op.as_str() {
+            "call" => ("a plain function call", false),
+            "await-ready" => ("an await of a ready coroutine", false),
+            "chain-5" => ("a 5-deep await chain over a ready coroutine", false),
+            "yield" => ("await asyncio.sleep(0): one trip through the loop", true),
+            "ping-pong" => ("task-to-task switch (two tasks pass a baton)", true),
+            "threads" => ("OS thread switch: two threads pass a baton", false),
+            _ => ("?", false),
+        }
+    }
+
+    fn article(&self) -> Option<&'static str> {
+        match self.op.as_str() {
+            "call" => Some(PYTHON_CALL),
+            "yield" | "ping-pong" => Some(PYTHON_COROUTINE),
+            "threads" => Some(PYTHON_THREAD),
+            _ => None,
+        }
+    }
 }
 
 const PYTHON_CALL: &str = "50-100 ns";
@@ -92,7 +143,9 @@ impl Experiment for super::YieldCost {
     type Report = YieldCostReport;
 
     fn tour_args(_full: bool) -> YieldCostArgs {
-        super::default_args()
+        let mut args: YieldCostArgs = super::default_args();
+        args.tour = true;
+        args
     }
 
     fn run(args: &YieldCostArgs, lab: &Lab) -> anyhow::Result<YieldCostReport> {
@@ -205,6 +258,31 @@ impl Experiment for super::YieldCost {
             });
         }
         bar.finish_and_clear();
+        // Python: a tenth of the operations (a hundredth in the tour), since each costs
+        // more.
+        let py_ops = (ops / if args.tour { 100 } else { 10 }).max(1);
+        let py_rounds = (thread_rounds / if args.tour { 100 } else { 10 }).max(1);
+        let py_samples = if args.tour { samples.min(3) } else { samples };
+        let python = python::runs(
+            &lab.python,
+            format!(
+                "{} operations per sample, {} thread round trips, {} sample(s)",
+                report::thousands(py_ops),
+                report::thousands(py_rounds),
+                py_samples
+            ),
+            |py, which| {
+                py.run(
+                    "yield_cost",
+                    which,
+                    &python::knobs(&[
+                        ("ops", py_ops.to_string()),
+                        ("thread-rounds", py_rounds.to_string()),
+                        ("samples", py_samples.to_string()),
+                    ]),
+                )
+            },
+        );
         let call = rows[0].ns.max(f64::MIN_POSITIVE);
         for row in &mut rows {
             row.times_call = row.ns / call;
@@ -215,6 +293,7 @@ impl Experiment for super::YieldCost {
             samples,
             rows,
             skipped,
+            python,
         })
     }
 
@@ -406,6 +485,34 @@ impl Report for YieldCostReport {
                 row.python.clone().unwrap_or_default(),
             ]);
         }
+        for run in &self.python.runs {
+            let call = run
+                .figures
+                .rows
+                .iter()
+                .find(|r| r.op == "call")
+                .map_or(f64::MIN_POSITIVE, |r| r.ns.max(f64::MIN_POSITIVE));
+            for row in &run.figures.rows {
+                let (what, through_loop) = row.what();
+                // uvloop changes only what goes through the loop.
+                if run.python == Py::Uvloop && !through_loop {
+                    continue;
+                }
+                s.row(vec![
+                    what.into(),
+                    run.python.to_string(),
+                    duration_ns(row.ns),
+                    format!("{:.1}", row.ns / call),
+                    row.article().unwrap_or_default().into(),
+                ]);
+            }
+        }
+        if !self.python.runs.is_empty() {
+            s.caption.push_str(
+                " Python rows: x call is against Python's own call; uvloop shows only what \
+                 goes through the loop.",
+            );
+        }
         vec![s]
     }
 
@@ -461,6 +568,49 @@ impl Report for YieldCostReport {
                 thread / task
             ));
         }
+        let py = |which: Py, op: &str| {
+            self.python
+                .get(which)?
+                .rows
+                .iter()
+                .find(|r| r.op == op)
+                .map(|r| r.ns)
+        };
+        if let Some(switch) = py(Py::Asyncio, "ping-pong") {
+            let verdict = if (800.0..=1_200.0).contains(&switch) {
+                "inside"
+            } else if switch > 1_200.0 {
+                "above"
+            } else {
+                "below"
+            };
+            let rust = find("ping-pong", Some(Rt::Turnstile))
+                .map(|t| format!(", {:.0}x turnstile's {}", switch / t, duration_ns(t)))
+                .unwrap_or_default();
+            notes.push(format!(
+                "A task switch in asyncio here: {} (await asyncio.sleep(0): {}), {verdict} the \
+                 article's 800-1,200 ns{rust}.",
+                duration_ns(switch),
+                py(Py::Asyncio, "yield").map_or_else(|| "-".into(), duration_ns),
+            ));
+        }
+        if let (Some(a), Some(u)) = (py(Py::Asyncio, "ping-pong"), py(Py::Uvloop, "ping-pong")) {
+            notes.push(format!(
+                "uvloop makes the task switch {:.2}x faster ({} against {}).",
+                a / u,
+                duration_ns(u),
+                duration_ns(a)
+            ));
+        }
+        if let Some(call) = py(Py::Asyncio, "call") {
+            notes.push(format!(
+                "A Python function call here: {} (article: 50-100 ns); an OS thread switch \
+                 between Python threads: {} (article: 5,000-20,000 ns).",
+                duration_ns(call),
+                py(Py::Asyncio, "threads").map_or_else(|| "-".into(), duration_ns)
+            ));
+        }
+        notes.extend(self.python.notes());
         notes.extend(self.skipped.iter().map(|s| format!("skipped {s}")));
         notes
     }
