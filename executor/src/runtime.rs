@@ -282,13 +282,15 @@ impl Runtime {
     /// let rt = turnstile::Runtime::new()?;
     /// let flushed = Arc::new(AtomicBool::new(false));
     /// let f = flushed.clone();
+    /// let (started_tx, started) = std::sync::mpsc::channel();
     /// rt.block_on(async move {
     ///     let _detached = turnstile::spawn_blocking(move || {
+    ///         started_tx.send(()).unwrap();
     ///         std::thread::sleep(Duration::from_millis(20));
     ///         f.store(true, Ordering::SeqCst);
     ///     });
-    ///     turnstile::time::sleep(Duration::from_millis(1)).await; // the job has started
     /// });
+    /// started.recv().unwrap(); // a pool thread is running it (unstarted jobs are dropped)
     /// rt.shutdown_timeout(Duration::from_secs(10));
     /// assert!(flushed.load(Ordering::SeqCst));
     /// # Ok::<(), std::io::Error>(())
