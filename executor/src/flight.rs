@@ -76,7 +76,10 @@ impl Core {
                 format!("no file written (at most one per {every:.1?})")
             }
             Some(path) => {
-                let log = self.flight_log();
+                let mut log = self.flight_log();
+                if let Some(timing) = timing {
+                    log.stall_stacks.extend(timing.stall_stacks(stall.turn));
+                }
                 match write_log(&log, &path) {
                     Ok(()) => format!("wrote {}", path.display()),
                     Err(e) => format!("could not write {}: {e}", path.display()),

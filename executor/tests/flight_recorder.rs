@@ -172,3 +172,54 @@ fn a_watchdog_report_writes_a_file_too() {
         .any(|e| e["ph"] == "X" && e["name"].as_str().unwrap_or("").contains("slow")));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[turnstile::instrument]
+async fn handler(block: Duration) {
+    load_user(block).await;
+}
+
+#[turnstile::instrument]
+async fn load_user(block: Duration) {
+    turnstile::yield_now().await; // the stack the stalled poll resumes from
+    std::thread::sleep(block);
+}
+
+#[test]
+fn a_stall_file_carries_the_async_stack_the_task_resumed_from() {
+    let dir = scratch("flight-stack");
+    let rt = Runtime::builder()
+        .probes(Level::Timing)
+        .flight_recorder(Duration::from_secs(5))
+        .flight_recorder_dir(&dir)
+        .stall_threshold(ms(20))
+        .build()
+        .unwrap();
+    let id = rt.block_on(async {
+        let h = turnstile::spawn(handler(ms(60)));
+        let id = h.id();
+        h.await.unwrap();
+        id
+    });
+    let report = rt
+        .probes()
+        .stalls
+        .into_iter()
+        .next()
+        .expect("a stall report");
+    let stack = report.stack.expect("the report has the stack").to_string();
+    assert!(
+        stack.starts_with("handler ") && stack.contains(" > load_user "),
+        "{stack}"
+    );
+    let written = files(&dir);
+    assert_eq!(written.len(), 1);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[0]).unwrap()).unwrap();
+    let stall = json["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["ph"] == "i" && e["cat"] == "stall" && e["args"]["task"] == id)
+        .expect("the stall instant")
+        .clone();
+    assert_eq!(stall["args"]["stack"], Value::String(stack));
+}

@@ -532,6 +532,7 @@ impl FlightRecorder {
             dropped: head.saturating_sub(FLIGHT_CAPACITY) as u64,
             capacity: FLIGHT_CAPACITY as u64,
             task_names,
+            stall_stacks: HashMap::new(),
         }
     }
 

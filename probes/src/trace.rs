@@ -208,6 +208,7 @@ impl TraceRing {
             dropped: self.dropped,
             capacity: self.capacity as u64,
             task_names,
+            stall_stacks: HashMap::new(),
         }
     }
 }
@@ -229,6 +230,11 @@ pub struct TraceLog {
     pub capacity: u64,
     /// Task names (or spawn locations) by id, for the exporters.
     pub task_names: HashMap<u64, String>,
+    /// The async stack (`#[turnstile::instrument]` frames over the leaf site) a task
+    /// resumed from when it stalled, by id: the Chrome export puts it on the task's
+    /// stall event. Filled by the flight recorder's stall files.
+    #[serde(default)]
+    pub stall_stacks: HashMap<u64, String>,
 }
 
 impl TraceLog {

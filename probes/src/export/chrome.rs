@@ -119,8 +119,12 @@ impl TraceLog {
                     out.push(i);
                 }
                 EventKind::Stall { task, nanos } => {
+                    let mut args = json!({"task": task, "ms": nanos as f64 / 1e6});
+                    if let Some(stack) = self.stall_stacks.get(&task) {
+                        args["stack"] = json!(stack);
+                    }
                     let mut i = json!({"name": "stall", "cat": "stall", "ph": "i", "s": "t",
-                        "ts": us(at), "args": {"task": task, "ms": nanos as f64 / 1e6}});
+                        "ts": us(at), "args": args});
                     merge(&mut i, &base);
                     out.push(i);
                 }

@@ -160,6 +160,33 @@ impl Timing {
         }
     }
 
+    /// The async stacks that the tasks which stalled in `turn` resumed from (id, stack),
+    /// for the flight recorder's file.
+    ///
+    /// ```
+    /// let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert!(t.stall_stacks(1).is_empty());
+    /// ```
+    pub fn stall_stacks(&self, turn: u64) -> Vec<(u64, String)> {
+        let stack = |r: &StallReport| {
+            (r.turn == turn).then_some(())?;
+            Some((r.task_id, r.stack.as_ref()?.to_string()))
+        };
+        let mut stacks: Vec<_> = self
+            .inner
+            .borrow()
+            .stalls
+            .iter()
+            .filter_map(stack)
+            .collect();
+        for item in &self.outbox.borrow().items {
+            if let Outgoing::Stall(report) = item {
+                stacks.extend(stack(report));
+            }
+        }
+        stacks
+    }
+
     /// Adds what the flight recorder did (`note`: the file it wrote, or why none) to
     /// the stall reports of `turn`, kept and queued. Returns whether there was one.
     ///
