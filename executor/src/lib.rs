@@ -45,7 +45,7 @@
 //!   `docs/probes.md`, "tokio-console".
 //! - `metrics`: the probes published through the `metrics` facade, for Prometheus and
 //!   the rest of the monitoring stack: counters, gauges and exact histogram buckets,
-//!   labelled by runtime name (see [`metrics`] and
+//!   labelled by runtime name (see the `metrics` module and
 //!   `docs/beyond-one-loop.md`).
 
 /// The README's example, compiled and run as a doctest.
