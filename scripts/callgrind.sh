@@ -29,10 +29,10 @@ instructions() { # workload level reps
 # instrumented and the plain line of a pair, at each level.)
 for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local 1000 spawn-and-await" "chained_spawn 1000 link" "tcp_ping_pong 1000 round-trip" "echo_100 1000 round-trip" "ready_plain 100000 await" "ready_instrumented 100000 await" "chain3_plain 100000 yield" "chain3_instrumented 100000 yield"; do
     set -- $spec
-    levels="off counters flight"
     case "$1" in
-        yield_many) levels="$levels timing trace" ;;
-        ready_* | chain3_*) levels="$levels timing" ;;
+        yield_many) levels="off counters flight timing trace" ;;
+        ready_* | chain3_*) levels="off counters timing" ;; # #[instrument] costs, turnstile's own modes
+        *) levels="off counters flight" ;;
     esac
     for level in $levels; do
         one=$(instructions "$1" "$level" 1)
