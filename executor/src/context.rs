@@ -156,20 +156,9 @@ pub(crate) fn is_running() -> bool {
     RUNNING.with(Cell::get)
 }
 
-/// Marks this thread as running a `block_on` until the guard drops.
-pub(crate) struct Running(());
-
-impl Running {
-    pub(crate) fn start() -> Self {
-        RUNNING.with(|r| r.set(true));
-        Running(())
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        RUNNING.with(|r| r.set(false));
-    }
+/// Marks whether a `block_on` is running on this thread.
+pub(crate) fn set_running(running: bool) {
+    RUNNING.with(|r| r.set(running));
 }
 
 /// Runs `f` with the current runtime, or returns `None` outside one.

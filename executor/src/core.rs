@@ -228,17 +228,14 @@ impl Core {
     }
 
     /// The rest of `wake_task`: a coalesced or no-op wake, or one that queues a timed
-    /// task (stamped for its scheduling delay, and traced at `Level::Trace`).
+    /// task (stamped for its scheduling delay, and traced at `Level::Trace`). A timed
+    /// task here means `Level::Timing`: a runtime whose only watcher of wakes is the
+    /// flight recorder takes `wake_flight` in `wake_task` instead.
     #[inline(never)]
     fn wake_slow(&self, header: &Header, task: TaskPtr, wake: Wake) {
         if wake == Wake::Finished {
             self.probes.bump(Counter::WakesNoop);
             return;
-        }
-        if wake == Wake::QueueTimed && self.probes.timing().is_none() {
-            // The flight recorder alone set the task's `TIMED` bit: its record, and
-            // the queue, with nothing of the timing path.
-            return self.wake_flight(header, task);
         }
         let source = self.count_wake(header, task);
         if let (Some(timing), Some(cells)) = (self.probes.timing(), self.probes.cells(header)) {

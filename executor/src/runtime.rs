@@ -178,7 +178,6 @@ impl Runtime {
         let core = &*self.core;
         let _enter = context::enter(core);
         let _running = RunningGuard::start(core, Location::caller());
-        let _flag = context::Running::start();
         let mut future = pin!(future);
         let main_waker = core.main_waker().clone();
         let mut cx = Context::from_waker(&main_waker);
@@ -449,8 +448,9 @@ impl fmt::Debug for EnterGuard<'_> {
     }
 }
 
-/// One `block_on` call's bookkeeping: its future starts woken on a clean slate, polls
-/// get this runtime's budget, and its time is added to the running total when it
+/// One `block_on` call's bookkeeping: the thread is marked as running a `block_on` (so
+/// another one nested in it is refused), its future starts woken on a clean slate,
+/// polls get this runtime's budget, and its time is added to the running total when it
 /// returns or unwinds.
 struct RunningGuard<'a> {
     core: &'a Core,
@@ -467,6 +467,7 @@ impl<'a> RunningGuard<'a> {
         let _ = core.sched().wake_main();
         core.probes().block_on_started(at, start);
         let budget = core.sched().enter_budget();
+        context::set_running(true);
         RunningGuard {
             core,
             start,
@@ -478,6 +479,7 @@ impl<'a> RunningGuard<'a> {
 impl Drop for RunningGuard<'_> {
     fn drop(&mut self) {
         self.core.probes().block_on_ended(self.start);
-        crate::context::replace_budget_limit(self.budget);
+        context::replace_budget_limit(self.budget);
+        context::set_running(false);
     }
 }

@@ -26,6 +26,26 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// A runtime at `Level::Timing` with the flight recorder writing to `dir`, and a
+/// 20 ms stall threshold.
+fn timed_with_recorder(dir: &Path) -> Runtime {
+    Runtime::builder()
+        .probes(Level::Timing)
+        .flight_recorder(Duration::from_secs(5))
+        .flight_recorder_dir(dir)
+        .stall_threshold(ms(20))
+        .build()
+        .unwrap()
+}
+
+/// The stall instant of task `id` in a trace file's events.
+fn stall_instant(events: &[Value], id: u64) -> &Value {
+    events
+        .iter()
+        .find(|e| e["ph"] == "i" && e["cat"] == "stall" && e["args"]["task"] == id)
+        .expect("a stall instant for the task")
+}
+
 /// Spawns a task named `name` that yields three times, then blocks the loop for
 /// `block`; returns its id once it has finished.
 fn stall(rt: &Runtime, name: &str, block: Duration) -> u64 {
@@ -66,12 +86,7 @@ fn one_stall_writes_one_file_that_covers_it() {
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[0]).unwrap())
         .expect("the file is JSON");
     let events = json["traceEvents"].as_array().unwrap();
-    let stall_at = events
-        .iter()
-        .find(|e| e["ph"] == "i" && e["cat"] == "stall" && e["args"]["task"] == id)
-        .expect("a stall instant for the blocker")["ts"]
-        .as_f64()
-        .unwrap();
+    let stall_at = stall_instant(events, id)["ts"].as_f64().unwrap();
     let slice = events
         .iter()
         .find(|e| {
@@ -100,13 +115,7 @@ fn one_stall_writes_one_file_that_covers_it() {
 #[test]
 fn the_stall_report_names_the_file() {
     let dir = scratch("flight-report");
-    let rt = Runtime::builder()
-        .probes(Level::Timing)
-        .flight_recorder(Duration::from_secs(5))
-        .flight_recorder_dir(&dir)
-        .stall_threshold(ms(20))
-        .build()
-        .unwrap();
+    let rt = timed_with_recorder(&dir);
     stall(&rt, "blocker", ms(40));
     let written = files(&dir);
     assert_eq!(written.len(), 1);
@@ -187,13 +196,7 @@ async fn load_user(block: Duration) {
 #[test]
 fn a_stall_file_carries_the_async_stack_the_task_resumed_from() {
     let dir = scratch("flight-stack");
-    let rt = Runtime::builder()
-        .probes(Level::Timing)
-        .flight_recorder(Duration::from_secs(5))
-        .flight_recorder_dir(&dir)
-        .stall_threshold(ms(20))
-        .build()
-        .unwrap();
+    let rt = timed_with_recorder(&dir);
     let id = rt.block_on(async {
         let h = turnstile::spawn(handler(ms(60)));
         let id = h.id();
@@ -214,12 +217,6 @@ fn a_stall_file_carries_the_async_stack_the_task_resumed_from() {
     let written = files(&dir);
     assert_eq!(written.len(), 1);
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[0]).unwrap()).unwrap();
-    let stall = json["traceEvents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["ph"] == "i" && e["cat"] == "stall" && e["args"]["task"] == id)
-        .expect("the stall instant")
-        .clone();
+    let stall = stall_instant(json["traceEvents"].as_array().unwrap(), id);
     assert_eq!(stall["args"]["stack"], Value::String(stack));
 }

@@ -310,6 +310,47 @@ fn a_subscriber_may_panic_from_a_stall_warning() {
     stall_warning(true);
 }
 
+/// The flight recorder's own stall warning, at `Level::Counters` (below `Timing` it
+/// has no stall report to ride on, so it warns itself at the end of the turn).
+fn flight_warning(panic: bool) {
+    let _serial = serial();
+    let _sub = tracing::subscriber::set_default(subscriber(|level, text| {
+        *level == tracing::Level::WARN && text.contains("flight recorder")
+    }));
+    let dir = std::env::temp_dir().join(format!("turnstile-reentry-flight-{}", std::process::id()));
+    let builder = stall_builder()
+        .probes(Level::Counters)
+        .flight_recorder(Duration::from_secs(5))
+        .flight_recorder_dir(&dir);
+    let scene = Scene::new(builder, panic);
+    let ledger = scene.ledger.clone();
+    scene.run(async move {
+        turnstile::spawn(tracked(&ledger, turnstile::yield_now()))
+            .await
+            .unwrap();
+    });
+    scene.check();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "writes a trace file; the flight recorder has no unsafe code of its own"
+)]
+fn a_subscriber_may_reenter_from_a_flight_recorder_warning() {
+    flight_warning(false);
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "writes a trace file; the flight recorder has no unsafe code of its own"
+)]
+fn a_subscriber_may_panic_from_a_flight_recorder_warning() {
+    flight_warning(true);
+}
+
 fn lost_waker_warning(panic: bool) {
     let _serial = serial();
     let _sub = tracing::subscriber::set_default(subscriber(|level, text| {
