@@ -169,10 +169,14 @@ impl Beacon {
             return None;
         }
         let task = self.task.load(Ordering::Relaxed);
+        Some((task, started, self.spawned_at()))
+    }
+
+    /// Where the task being polled was spawned (empty if none has been).
+    fn spawned_at(&self) -> String {
         let at = self.spawned_at.load(Ordering::Relaxed);
         // SAFETY: the pointer is null or was stored from a `&'static Location`.
-        let spawned_at = unsafe { at.as_ref() }.map_or_else(String::new, ToString::to_string);
-        Some((task, started, spawned_at))
+        unsafe { at.as_ref() }.map_or_else(String::new, ToString::to_string)
     }
 
     /// What the kernel says the loop thread is doing now (Linux; see the module docs).
@@ -332,9 +336,7 @@ fn watch(
             continue;
         }
         let task_id = beacon.task.load(Ordering::Relaxed);
-        let at = beacon.spawned_at.load(Ordering::Relaxed);
-        // SAFETY: the pointer is null or was stored from a `&'static Location`.
-        let spawned_at = unsafe { at.as_ref() }.map_or_else(String::new, ToString::to_string);
+        let spawned_at = beacon.spawned_at();
         // The poll may have ended and another begun since `started` was read; then the
         // report names the new task with the old start. Re-reading `started` narrows it.
         if beacon.started.load(Ordering::Acquire) != started {
