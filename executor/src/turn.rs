@@ -183,10 +183,14 @@ impl Core {
         }
         if let Some(flight) = flight {
             flight.turn_ended(number, sched.queue().len() as u64);
-            self.flight_turn_ended(timing);
         }
 
-        // 5. Reports, where nothing is borrowed (only the timing probes queue any).
+        // 5. Reports, where nothing is borrowed: the flight recorder's file first (the
+        // stall report it names is still queued, or it warns itself below
+        // `Level::Timing`), then what the timing probes queued, then the hook.
+        if FLIGHT {
+            self.flight_turn_ended(timing);
+        }
         if TIMED {
             self.probes().flush();
         }
