@@ -275,9 +275,7 @@ impl<T: 'static> JoinSet<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort_all(&mut self) {
-        for member in self.tasks.iter() {
-            member.handle.abort();
-        }
+        abort_each(&self.tasks);
     }
 
     /// Empties the set without aborting: its tasks run on, detached, like tasks whose
@@ -357,9 +355,14 @@ impl<T: 'static> Default for JoinSet<T> {
 
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
-        for member in self.tasks.iter() {
-            member.handle.abort();
-        }
+        abort_each(&self.tasks);
+    }
+}
+
+/// Aborts every task in `tasks` (they stay in it, to join as cancelled).
+fn abort_each<T>(tasks: &FuturesUnordered<Joining<T>>) {
+    for member in tasks.iter() {
+        member.handle.abort();
     }
 }
 
