@@ -209,11 +209,7 @@ impl Experiment for super::Echo {
                     seconds: args.seconds,
                     messages,
                 };
-                let (load, cost): (EchoLoad, _) = server.metered(|| {
-                    worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))
-                })?;
-                drop(server);
-                let per_s = load.messages as f64 / load.seconds.max(1e-9);
+                let (load, cost, per_s) = drive(server, job, pinned.map(|p| p.1))?;
                 Ok(EchoRow {
                     runtime,
                     proto,
@@ -286,11 +282,7 @@ impl Experiment for super::Echo {
                             seconds: py_seconds,
                             messages,
                         };
-                        let (load, cost): (EchoLoad, _) = server.metered(|| {
-                            worker::run_in_child_on(&Job::EchoLoad(job), pinned.map(|p| p.1))
-                        })?;
-                        drop(server);
-                        let per_s = load.messages as f64 / load.seconds.max(1e-9);
+                        let (load, cost, per_s) = drive(server, job, pinned.map(|p| p.1))?;
                         Ok(PyEchoRow {
                             proto,
                             clients,
@@ -312,6 +304,20 @@ impl Experiment for super::Echo {
         })
     }
 
+}
+
+/// Drives `job` against `server` from a child process (pinned to `core`, if given),
+/// metering the server; returns the load, the server's cost and messages per second.
+fn drive(
+    server: ServerProcess,
+    job: EchoLoadJob,
+    core: Option<usize>,
+) -> anyhow::Result<(EchoLoad, LoadCost, f64)> {
+    let (load, cost): (EchoLoad, _) =
+        server.metered(|| worker::run_in_child_on(&Job::EchoLoad(job), core))?;
+    drop(server);
+    let per_s = load.messages as f64 / load.seconds.max(1e-9);
+    Ok((load, cost, per_s))
 }
 
 /// The load generator's side (a child process): tokio current-thread clients.
