@@ -53,49 +53,30 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctest;
 
-mod builder;
-#[cfg(feature = "console")]
-mod console;
-mod context;
-mod coop;
-mod core;
-mod flight;
-mod handle;
+// The layers, bottom up; each imports only from the ones above it in this list
+// (docs/architecture.md draws them): the task layer, the probes' event layer, the
+// driver, the loop's core, the public runtime, and the modules users import.
+mod driver;
+mod observe;
+mod raw;
+mod rt;
+mod runtime;
+
 #[cfg(feature = "hyper")]
 pub mod hyper;
-mod inspect;
-mod instrument;
-mod io_driver;
-mod join;
-mod join_set;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod net;
-mod probe;
-mod recorder;
-mod remote;
-mod run_queue;
-mod runtime;
-mod scheduler;
+pub mod probes;
 pub mod signal;
-mod slots;
-mod spawn_blocking;
 pub mod task;
-mod task_local;
 pub mod time;
-mod timing;
-mod turn;
-mod yield_now;
 
-pub use builder::Builder;
-pub use flight::FlightRecorderRef;
-pub use handle::{Handle, RemoteJoinHandle, TryCurrentError};
-pub use join::{AbortHandle, JoinError, JoinHandle};
-pub use remote::orphan_wakes;
-pub use runtime::{EnterGuard, Runtime};
-pub use spawn_blocking::spawn_blocking;
-pub use task::spawn;
-pub use yield_now::{yield_now, YieldNow};
+pub use rt::remote::orphan_wakes;
+pub use runtime::{
+    Builder, EnterGuard, FlightRecorderRef, Handle, RemoteJoinHandle, Runtime, TryCurrentError,
+};
+pub use task::{spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle, YieldNow};
 
 /// Makes each `.await` of an `async fn` an await site of its own, and a frame of the
 /// async stack of the task that waits there.
@@ -171,32 +152,3 @@ pub use turnstile_macros::instrument;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub use turnstile_macros::instrument_block;
-
-/// The probes: levels, counters, per-turn reports and snapshots (the `turnstile-probes`
-/// crate), plus [`probes::snapshot`] for use inside the loop.
-pub mod probes {
-    pub use turnstile_probes::*;
-
-    pub use crate::instrument::Instrumented;
-    pub use crate::probe::{ProbeExt, Probed};
-
-    /// A snapshot of the current runtime's probes, from inside `block_on`.
-    ///
-    /// # Panics
-    /// Outside a runtime.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::builder()
-    ///     .probes(turnstile::probes::Level::Counters)
-    ///     .build()?;
-    /// rt.block_on(async {
-    ///     assert_eq!(turnstile::probes::snapshot().counters.main_polls, 1);
-    /// });
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn snapshot() -> Snapshot {
-        crate::context::with_current(|core| core.snapshot()).unwrap_or_else(|| {
-            panic!("turnstile::probes::snapshot called outside a runtime: use Runtime::probes")
-        })
-    }
-}

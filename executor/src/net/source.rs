@@ -30,9 +30,9 @@ use mio::event::Source;
 use turnstile_probes::{Counter, Counters, SiteTag};
 use turnstile_reactor::{Direction, IoKey, Orphans};
 
-use crate::context;
-use crate::coop;
-use crate::core::Core;
+use crate::rt::context;
+use crate::rt::coop;
+use crate::rt::Core;
 
 use super::ready::{Interest, Ready};
 
@@ -69,14 +69,14 @@ impl Op {
     #[cold]
     #[track_caller]
     fn leave_site(self, core: &Core) {
-        context::leave_site(self.site(core));
+        crate::observe::site::leave_site(self.site(core));
     }
 
     /// The operation's await site (none below `Level::Timing`).
     #[cold]
     #[track_caller]
     fn site(self, core: &Core) -> SiteTag {
-        let Some(timing) = core.probes().timing() else {
+        let Some(timing) = core.observe().timing() else {
             return SiteTag::NONE;
         };
         let label = match self {
@@ -248,7 +248,7 @@ impl<S: Source> IoSource<S> {
     #[track_caller]
     pub(crate) fn new(mut io: S, interest: mio::Interest, what: &'static str) -> io::Result<Self> {
         let registered = context::with_current(|core| {
-            let (key, orphans) = core.io().register(&mut io, interest)?;
+            let (key, orphans) = core.driver().register(&mut io, interest)?;
             Ok((key, core.id(), orphans))
         });
         match registered {
@@ -300,7 +300,7 @@ impl<S: Source> IoSource<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         self.with_core(|core| loop {
-            let io = core.io();
+            let io = core.driver();
             if !io.is_ready(self.key, dir) {
                 io.wait(self.key, dir, cx.waker());
                 kind.leave_site(core);
@@ -332,7 +332,7 @@ impl<S: Source> IoSource<S> {
                     // say why no edge is lost).
                     let drained = drains(kind, moved);
                     let waited = io.complete(self.key, dir, drained);
-                    kind.count(core.probes().counters(), waited, moved);
+                    kind.count(core.observe().counters(), waited, moved);
                     return Poll::Ready(Ok(value));
                 }
             }
@@ -351,7 +351,7 @@ impl<S: Source> IoSource<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         self.with_core(|core| loop {
-            let io = core.io();
+            let io = core.driver();
             if !io.is_ready(self.key, dir) {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
@@ -368,7 +368,7 @@ impl<S: Source> IoSource<S> {
                 Ok(value) => {
                     let moved = value.moved();
                     let waited = io.complete(self.key, dir, drains(kind, moved));
-                    kind.count(core.probes().counters(), waited, moved);
+                    kind.count(core.observe().counters(), waited, moved);
                     return Ok(value);
                 }
             }
@@ -393,7 +393,7 @@ impl<S: Source> IoSource<S> {
     /// The readiness the reactor knows of, among `interest`: it may be stale (a
     /// readiness is cleared only when an operation says `WouldBlock`).
     fn known_ready(&self, core: &Core, interest: Interest) -> Ready {
-        let io = core.io();
+        let io = core.driver();
         let mut ready = Ready::EMPTY;
         if interest.is_readable() && io.is_ready(self.key, Direction::Read) {
             ready |= Ready::READABLE;
@@ -420,11 +420,11 @@ impl<S: Source> IoSource<S> {
             let ready = self.known_ready(core, interest);
             let site = SiteTag::code(at);
             if ready.is_empty() {
-                let io = core.io();
+                let io = core.driver();
                 for dir in interest.directions() {
                     io.wait(self.key, dir, cx.waker());
                 }
-                context::leave_site(site.again_unless(!*waited));
+                crate::observe::site::leave_site(site.again_unless(!*waited));
                 *waited = true;
                 return Poll::Pending;
             }
@@ -434,7 +434,7 @@ impl<S: Source> IoSource<S> {
             // The wait is over and counted here: the operation that follows counts
             // itself, as inline if it finds what this wait found. A side that is not
             // ready keeps its "waited" mark (another task may be waiting there).
-            let io = core.io();
+            let io = core.driver();
             if ready.is_readable() {
                 io.complete(self.key, Direction::Read, false);
             }
@@ -446,7 +446,7 @@ impl<S: Source> IoSource<S> {
             } else {
                 Counter::ReadyInline
             };
-            core.probes().bump(counter);
+            core.observe().bump(counter);
             Poll::Ready(Ok(ready))
         })
     }
@@ -466,7 +466,7 @@ impl<S: Source> IoSource<S> {
 
     /// Bumps one of the runtime's counters (the listener counts its backoffs).
     pub(crate) fn count(&self, counter: Counter) {
-        self.with_core(|core| core.probes().bump(counter));
+        self.with_core(|core| core.observe().bump(counter));
     }
 }
 
@@ -477,7 +477,7 @@ impl<S: Source> Drop for IoSource<S> {
                 return false;
             }
             // The wakers it held drop after the borrow ends (a waker may be anyone's).
-            core.io().deregister(&mut self.io, self.key);
+            core.driver().deregister(&mut self.io, self.key);
             true
         });
         if deregistered != Some(true) {

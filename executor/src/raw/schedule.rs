@@ -1,0 +1,39 @@
+//! What a task asks of the runtime that owns it: the task layer's one way up.
+//!
+//! A task's allocation carries a scheduler handle `S: Schedule` (the runtime's: a weak
+//! reference to its remote side), and its waker calls `S::wake`. The runtime decides
+//! where the wake goes (its ready queue on its own loop thread, its remote queue from
+//! anywhere else); the task layer never names the runtime. Static dispatch: each task's
+//! waker vtable is generic over `S`, so the wake inlines into the runtime's code, as if
+//! the task layer called it directly.
+
+use std::sync::Arc;
+
+use super::{Header, LocalTask, TaskPtr};
+
+/// The runtime side of a task, held in the task's allocation.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// A wake of the task `header` heads (`task` points to it), from any thread. Where
+    /// the wake must outlive the call (a queue that another thread fills), `owned`
+    /// makes a counted reference to the task for it.
+    fn wake(&self, header: &Header, task: TaskPtr, owned: impl FnOnce() -> Arc<dyn LocalTask>);
+
+    /// A waker of the task was cloned, woken or dropped (the `console` feature's
+    /// `runtime::waker` events). `header`'s task is alive for the call.
+    #[cfg(feature = "console")]
+    fn waker_event(_header: &Header, _op: WakerOp) {}
+}
+
+/// What a waker of a task did, as console-subscriber spells it in an event's `op`.
+#[cfg(feature = "console")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WakerOp {
+    /// `Waker::wake`: a wake that consumes the waker (console counts it as a drop too).
+    Wake,
+    /// `Waker::wake_by_ref`, through an owned waker or the one lent to a poll.
+    WakeByRef,
+    /// `Waker::clone`: a new owned waker, including a clone of the lent one.
+    Clone,
+    /// The drop of an owned waker (never of the one lent to a poll, which is no clone).
+    Drop,
+}

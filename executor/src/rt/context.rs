@@ -1,0 +1,107 @@
+//! The thread's current runtime: what `spawn`, `sleep` and local wakes talk to.
+//!
+//! A thread-local raw pointer, set by `block_on` (and by `Runtime::drop`) for exactly the
+//! span in which the runtime's `Core` is borrowed by this thread, and cleared by a guard
+//! on the way out, unwinding included. A raw pointer rather than an `Rc` keeps the hot
+//! path (a wake on the loop thread) to one thread-local load and no reference counting.
+
+use std::cell::Cell;
+use std::ptr;
+
+use super::Core;
+
+thread_local! {
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+    /// The sequence number of the innermost live `EnterGuard` (0: none is trusted), and
+    /// the last number handed out. A guard restores the previous runtime only if it is
+    /// still the innermost one; see `EnterGuard::drop`.
+    static TOP: Cell<u64> = const { Cell::new(0) };
+    static SEQ: Cell<u64> = const { Cell::new(0) };
+    /// A `block_on` is running on this thread (nesting is refused; `Runtime::enter`
+    /// alone sets `CURRENT` but not this).
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Restores the previous current runtime when dropped.
+///
+/// Guards must drop in the reverse order of their making, as scopes do. One dropped out
+/// of order (moved out of its scope, or held in a struct) cannot restore a runtime that
+/// may be gone: it clears the current runtime instead, and so does every guard made
+/// before it, so `CURRENT` never points at a dropped `Core`. The public
+/// [`crate::runtime::EnterGuard`] also reports the misuse.
+pub(crate) struct EnterGuard {
+    previous: *const Core,
+    previous_top: u64,
+    seq: u64,
+}
+
+impl EnterGuard {
+    /// Restores the previous runtime; false if the guard was not the innermost one (the
+    /// current runtime is then cleared).
+    fn exit(&self) -> bool {
+        let innermost = TOP.with(|t| t.get()) == self.seq;
+        if innermost {
+            CURRENT.with(|c| c.set(self.previous));
+            TOP.with(|t| t.set(self.previous_top));
+        } else {
+            CURRENT.with(|c| c.set(ptr::null()));
+            TOP.with(|t| t.set(0));
+        }
+        innermost
+    }
+
+    /// Exits, and tells whether the guard was the innermost one.
+    pub(crate) fn exit_in_order(self) -> bool {
+        let innermost = self.exit();
+        std::mem::forget(self);
+        innermost
+    }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        self.exit();
+    }
+}
+
+/// Makes `core` the current runtime until the guard drops. `block_on` calls this only
+/// when no runtime is running here (it refuses nesting); `Runtime::drop` and
+/// `Runtime::enter` may nest.
+pub(crate) fn enter(core: &Core) -> EnterGuard {
+    let seq = SEQ.with(|s| {
+        let n = s.get() + 1;
+        s.set(n);
+        n
+    });
+    let previous_top = TOP.with(|t| t.replace(seq));
+    let previous = CURRENT.with(|c| c.replace(core as *const Core));
+    EnterGuard {
+        previous,
+        previous_top,
+        seq,
+    }
+}
+
+/// Whether a `block_on` is running on this thread.
+pub(crate) fn is_running() -> bool {
+    RUNNING.with(Cell::get)
+}
+
+/// Marks whether a `block_on` is running on this thread.
+pub(crate) fn set_running(running: bool) {
+    RUNNING.with(|r| r.set(running));
+}
+
+/// Runs `f` with the current runtime, or returns `None` outside one.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let core = CURRENT.with(|c| c.get());
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: `CURRENT` is non-null only between `enter` and the drop of its guard, and
+    // every caller of `enter` keeps the `Core` alive (it holds an `Rc<Core>` or `&Core`)
+    // for longer than the guard. The pointer is thread-local, so no other thread sees it,
+    // and we only hand out a shared reference: `Core` mutates through `Cell`/`RefCell`.
+    Some(f(unsafe { &*core }))
+}

@@ -1,0 +1,150 @@
+//! The executor's side of `Level::Timing` and `Level::Trace`: what the loop tells the
+//! timing recorder (`turnstile_probes::Timing`) around polls, and what it reads back.
+//!
+//! The rule that keeps `Off` and `Counters` as fast as they were: the loop decides once
+//! per turn whether it is timed (the recorder has a `Timing`), and polls the turn's
+//! batch with `poll_task::<true>` or `poll_task::<false>`. The untimed instance contains
+//! none of the code below. A wake tests the task's `TIMED` bit in the same test as
+//! `QUEUED` and `DONE` (`raw/state.rs`). A task's timing cells live in a side table
+//! (`Observer::cells`, by slab slot), so headers are as small as before.
+//!
+//! Nothing here calls user code: stall and lost-waker reports, and `Level::Trace`
+//! events, are queued in the recorder's outbox and emitted by the turn at a safe point.
+
+use turnstile_probes::{PollStarted, TaskInfo, Timing};
+
+use super::Core;
+use crate::observe::site::take_site;
+use crate::observe::stats::{has_no_waker, info};
+use crate::raw::{header_of, Header, TaskPtr};
+
+impl Core {
+    /// Polls one task with the timing work around it: the timed instance of
+    /// `poll_task`, kept out of line so that the untimed loop stays as small as it was.
+    #[inline(never)]
+    pub(crate) fn poll_task_timed<const FLIGHT: bool>(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
+        self.poll_task::<true, FLIGHT>(ptr, rest);
+    }
+
+    /// Before a timed poll: the scheduling delay, the watchdog's beacon.
+    #[inline(always)]
+    pub(crate) fn timed_poll_start(&self, header: &Header) -> Option<PollStarted> {
+        let timing = self.observe().timing()?;
+        let cells = self.observe().cells(header)?;
+        let start = timing.poll_started(&cells, header.id);
+        timing.beacon_start(header.id, start.at, header.spawned_at);
+        Some(start)
+    }
+
+    /// After a timed poll: its duration, its await site, and a stall report if it was
+    /// one. `rest` is the rest of the turn's batch.
+    #[inline(always)]
+    pub(crate) fn timed_poll_end(
+        &self,
+        header: &Header,
+        started: Option<PollStarted>,
+        pending: bool,
+        rest: &[TaskPtr],
+    ) {
+        let site = take_site();
+        let (Some(timing), Some(start)) = (self.observe().timing(), started) else {
+            return;
+        };
+        timing.beacon_end();
+        let Some(cells) = self.observe().cells(header) else {
+            return;
+        };
+        let requeued = header.state.is_queued();
+        let stalled = timing.poll_ended(&cells, header.id, start, site, !pending, requeued);
+        drop(cells);
+        if stalled {
+            let name = self.observe().task_name(header.id);
+            self.report_stall(timing, info(header, name.as_deref()), start, rest);
+        }
+        if header.state.abort_pending() {
+            timing.break_chain(); // the task is cancelled next: its future drops
+        }
+    }
+
+    /// Polls the `block_on` future at `Level::Timing`: it is timed, has sites and can
+    /// stall like any task (its id is 0, its "spawn location" the `block_on` call).
+    pub(crate) fn timed_main_poll(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
+        let (Some(timing), Some(cells)) = (self.observe().timing(), self.observe().main_timing())
+        else {
+            return poll_main();
+        };
+        take_site();
+        let at = self.observe().main_at();
+        let start = timing.poll_started(cells, 0);
+        timing.beacon_start(0, start.at, at);
+        let done = poll_main();
+        timing.beacon_end();
+        let site = take_site();
+        if timing.poll_ended(cells, 0, start, site, done, self.sched().main_woken()) {
+            let main = TaskInfo {
+                id: 0,
+                name: Some("block_on"),
+                spawned_at: at,
+            };
+            self.report_stall(timing, main, start, &[]);
+        }
+        done
+    }
+
+    /// A stall just ended: report it with the tasks it kept waiting, which are the rest
+    /// of this turn's batch and whatever was queued for the next turn meanwhile.
+    #[cold]
+    #[inline(never)]
+    fn report_stall(
+        &self,
+        timing: &Timing,
+        task: TaskInfo<'_>,
+        start: PollStarted,
+        rest: &[TaskPtr],
+    ) {
+        self.sched().queue().with_queued(|ready| {
+            let cells: Vec<_> = rest
+                .iter()
+                .chain(ready.iter())
+                .filter_map(|&ptr| {
+                    // SAFETY: every pointer here is on a ready queue (the rest of the
+                    // batch was not polled yet, `ready` holds the next turn's), so its
+                    // task is queued and owned by the slab: alive for this call, in
+                    // which nothing is released.
+                    let header = unsafe { header_of(ptr) };
+                    self.observe().cells(header)
+                })
+                .collect();
+            let main = self
+                .observe()
+                .main_timing()
+                .filter(|_| self.sched().main_woken());
+            timing.stalled(task, start, cells.iter().map(|c| &**c).chain(main));
+        });
+    }
+
+    /// A task that yielded with no waker left for it can never run again
+    /// (`has_no_waker`).
+    #[inline]
+    pub(crate) fn check_lost_waker(&self, header: &Header) {
+        if !header.state.awaits_wake() {
+            return;
+        }
+        let Some(refs) = self.sched().references(header.index) else {
+            return;
+        };
+        if has_no_waker(header, refs) {
+            self.report_lost_waker(header);
+        }
+    }
+
+    #[cold]
+    pub(super) fn report_lost_waker(&self, header: &Header) {
+        let Some(timing) = self.observe().timing() else {
+            return;
+        };
+        let name = self.observe().task_name(header.id);
+        let cells = self.observe().cells(header);
+        timing.lost_waker(info(header, name.as_deref()), cells.as_deref());
+    }
+}

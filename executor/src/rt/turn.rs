@@ -1,0 +1,349 @@
+//! The run-once turn: the one place that decides what runs next.
+//!
+//! `block_on` calls [`Core::turn`] until its future completes. One turn, top to bottom:
+//!
+//! 1. **Remote wakes in.** Wakes from other threads wait in a lock-free queue; if any
+//!    arrived (one atomic load says so), they go onto the local ready queue.
+//! 2. **Reactor.** If nothing is ready (no task queued, the `block_on` future not woken),
+//!    the loop *parks*: it blocks in `epoll_wait` until the next timer deadline, a
+//!    readiness event or a remote wake. If work is ready, it polls without blocking only
+//!    every `event_interval` turns, so a task that yields in a tight loop does not pay a
+//!    syscall per yield, and I/O is still never starved; after a budget yield (`coop.rs`)
+//!    the next turn looks at once, since a task that spends whole budgets is the one
+//!    that would keep sockets and timers waiting. Whenever the reactor was polled,
+//!    expired timers fire (their wakes are counted as `timer`).
+//! 3. **Snapshot.** Each task that was on the ready queue when this step began is polled
+//!    once. A task woken during the step, including one that wakes itself, goes to the
+//!    back of the queue and runs in the next turn, so one busy task cannot starve the
+//!    others or the reactor.
+//! 4. **The `block_on` future**, if it was woken (by a task finishing, a timer, ...).
+//!
+//! 5. **Reports.** What the probes owe the user (queued `tracing` events, the `on_turn`
+//!    hook) goes out last, where the turn holds no borrow: user code there may spawn,
+//!    wake, abort or take a snapshot.
+//!
+//! A panic that escapes a turn (from a hook, a subscriber or a waker) leaves it
+//! consistent: the batch's guard puts the tasks it did not reach back on the queue, a
+//! waker's panic is held until every other fired waker has been woken, and the next
+//! `block_on` starts from a clean slate.
+//!
+//! Everything the probes count is about this loop. A *yield* is a task poll that
+//! returned `Pending`: the task goes back to the loop. An `.await` that completes
+//! without `Pending` never reaches the loop: it is a function call inside the poll.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use turnstile_probes::{Counter, CounterValues, Timing, Turn};
+
+use super::coop;
+use super::scheduler::Activity;
+use super::Core;
+use crate::observe::site::take_site;
+use crate::observe::Mode;
+
+/// What a turn did that the counters do not say, for the `on_turn` hook.
+#[derive(Default)]
+struct TurnNotes {
+    parked: bool,
+    polled_io: bool,
+    io_events: u64,
+    timers_fired: u64,
+    parked_for: Duration,
+}
+
+impl Core {
+    /// Runs one turn. `poll_main` polls the `block_on` future and returns true once it
+    /// has completed; so does this function.
+    ///
+    /// Whether the turn is timed (`Level::Timing` and above) is decided here, once: the
+    /// turn below exists in two instances, and the untimed one has no timing code.
+    /// So is whether the flight recorder runs (`FLIGHT`): four instances in all, and
+    /// the one without either has none of their code.
+    pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
+        let timing = self.observe().timing();
+        match self.observe().mode() {
+            Mode { inspect: true, .. } => self.run_turn_inspected(timing, poll_main),
+            Mode {
+                timed: false,
+                flight: false,
+                ..
+            } => self.run_turn::<false, false, false>(None, poll_main),
+            Mode {
+                timed: true,
+                flight: false,
+                ..
+            } => self.run_turn::<true, false, false>(timing, poll_main),
+            Mode {
+                timed: false,
+                flight: true,
+                ..
+            } => self.run_turn_flight::<false>(None, poll_main),
+            Mode {
+                timed: true,
+                flight: true,
+                ..
+            } => self.run_turn_flight::<true>(timing, poll_main),
+        }
+    }
+
+    /// A turn of a runtime with an inspector: any of the four, then a snapshot for the
+    /// inspector if one is due.
+    #[inline(never)]
+    fn run_turn_inspected(
+        &self,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        // Instances of their own (`INSPECT`), so that the ones above stay used once
+        // and keep their poll loops inlined.
+        let mode = self.observe().mode();
+        let done = match (mode.timed, mode.flight) {
+            (false, false) => self.run_turn::<false, false, true>(None, poll_main),
+            (true, false) => self.run_turn::<true, false, true>(timing, poll_main),
+            (false, true) => self.run_turn::<false, true, true>(None, poll_main),
+            (true, true) => self.run_turn::<true, true, true>(timing, poll_main),
+        };
+        self.inspect_turn_ended(self.sched().turn_number());
+        done
+    }
+
+    /// The turn with the flight recorder, kept out of line so that the turn without
+    /// it stays as it was.
+    #[inline(never)]
+    fn run_turn_flight<const TIMED: bool>(
+        &self,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        self.run_turn::<TIMED, true, false>(timing, poll_main)
+    }
+
+    /// One turn, top to bottom. `timing` is `Some` exactly when `TIMED`; the flight
+    /// recorder is there exactly when `FLIGHT`; `INSPECT` only tells the inspector's
+    /// instances apart.
+    #[inline(always)]
+    fn run_turn<const TIMED: bool, const FLIGHT: bool, const INSPECT: bool>(
+        &self,
+        timing: Option<&Timing>,
+        poll_main: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        let sched = self.sched();
+        let number = sched.next_turn();
+        self.observe().bump(Counter::Turns);
+        let before = self
+            .observe()
+            .has_on_turn()
+            .then(|| self.observe().counters().get());
+        let mut notes = TurnNotes::default();
+        let timing = timing.filter(|_| TIMED);
+        let flight = self.observe().flight_ring().filter(|_| FLIGHT);
+        if let Some(flight) = flight {
+            flight.turn_started(number);
+        }
+        if let Some(timing) = timing {
+            timing.turn_started(number);
+            // A site left outside any poll (by a destructor, say) is no poll's: each
+            // timed poll takes the site its own leaf left when it returns.
+            take_site();
+        }
+
+        // 1. Remote wakes in.
+        if self.remote().has_wakes() {
+            self.take_remote_wakes();
+        }
+
+        // 2. Reactor: park when idle, otherwise a non-blocking look every few turns.
+        if sched.is_idle() {
+            self.park(&mut notes);
+        } else if self.driver().io_due() {
+            notes.polled_io = true;
+            self.drive_reactor(Some(Duration::ZERO), &mut notes);
+        }
+
+        // 3. The snapshot: tasks that were ready when this step began, once each. Tasks
+        //    woken during the step (itself included) queue up for the next turn.
+        let polled = {
+            let mut batch = sched.take_batch();
+            let polled = batch.len() as u64;
+            self.observe().counters().add(Counter::Polls, polled);
+            if let Some(flight) = flight {
+                flight.batch(batch.len());
+            }
+            if TIMED {
+                batch.run(|task, rest| self.poll_task_timed::<FLIGHT>(task, rest));
+            } else {
+                batch.run(|task, _| self.poll_task::<false, FLIGHT>(task, &[]));
+            }
+            polled
+        }; // the batch guard drops here, in place
+
+        // 4. The block_on future, if woken.
+        let main_polled = sched.take_main_wake();
+        let done = main_polled && {
+            self.observe().bump(Counter::MainPolls);
+            sched.set_current(sched.main_marker());
+            coop::refill();
+            let done = if TIMED {
+                self.timed_main_poll(poll_main)
+            } else {
+                poll_main()
+            };
+            sched.set_current(std::ptr::null());
+            if let Some(flight) = flight {
+                flight.poll_ended(0, done);
+            }
+            done
+        };
+
+        if let Some(timing) = timing {
+            timing.turn_ended(number, sched.queue().len() as u64);
+        }
+        if let Some(flight) = flight {
+            flight.turn_ended(number, sched.queue().len() as u64);
+        }
+
+        // 5. Reports, where nothing is borrowed: the flight recorder's file first (the
+        // stall report it names is still queued, or it warns itself below
+        // `Level::Timing`), then what the timing probes queued, then the hook.
+        if FLIGHT {
+            self.flight_turn_ended(timing);
+        }
+        if TIMED {
+            self.observe().flush();
+        }
+        if let Some(before) = before {
+            if let Some(timing) = timing {
+                timing.break_chain(); // the hook is the user's code
+            }
+            self.report_turn(number, polled, main_polled, &before, notes);
+        }
+        done
+    }
+
+    /// Blocks in the reactor until the next timer deadline, an event or a remote wake.
+    #[inline(never)]
+    fn park(&self, notes: &mut TurnNotes) {
+        let start = Instant::now();
+        let timeout = self.driver().park_timeout(start);
+        self.observe().bump(Counter::Parks);
+        notes.parked = true;
+        if let Some(timing) = self.observe().timing() {
+            timing.park_started();
+        }
+        if let Some(flight) = self.observe().flight_ring() {
+            flight.park_started();
+        }
+        self.drive_reactor(timeout, notes);
+        let parked_for = start.elapsed();
+        notes.parked_for = parked_for;
+        self.observe().parked(parked_for);
+    }
+
+    /// Polls the reactor, takes in remote wakes it signalled, and fires expired timers.
+    #[inline(never)]
+    fn drive_reactor(&self, timeout: Option<Duration>, notes: &mut TurnNotes) {
+        self.observe().bump(Counter::ReactorPolls);
+        // The reactor hands back the wakers of sockets that became ready; they are woken
+        // below, with no borrow held (a waker may be anyone's code).
+        let mut woken = self.driver().take_buffer();
+        let outcome = self.driver().poll(timeout, &mut woken);
+        notes.io_events = outcome.io_events as u64;
+        self.observe()
+            .counters()
+            .add(Counter::IoEvents, notes.io_events);
+        if let Some(flight) = self.observe().flight_ring() {
+            if notes.parked {
+                flight.park_ended();
+            }
+            flight.reactor_events(notes.io_events, 0);
+        }
+        if let Some(timing) = self.observe().timing() {
+            // A park ends when epoll returns, before the wakes it brought are dispatched.
+            if notes.parked {
+                timing.park_ended(notes.io_events, 0);
+            } else {
+                timing.reactor_events(notes.io_events, 0);
+            }
+        }
+        self.wake_all(woken, Activity::Io);
+        if outcome.remote_woken || self.remote().has_wakes() {
+            self.take_remote_wakes();
+        }
+        self.fire_timers(notes);
+    }
+
+    /// Wakes the owners of every timer whose deadline has passed.
+    fn fire_timers(&self, notes: &mut TurnNotes) {
+        let mut fired = self.driver().take_buffer();
+        let count = self.driver().fire_expired(&mut fired);
+        if count == 0 {
+            return self.driver().return_buffer(fired);
+        }
+        notes.timers_fired = count as u64;
+        self.observe()
+            .counters()
+            .add(Counter::TimersFired, notes.timers_fired);
+        if let Some(timing) = self.observe().timing() {
+            timing.reactor_events(0, notes.timers_fired);
+        }
+        if let Some(flight) = self.observe().flight_ring() {
+            flight.reactor_events(0, notes.timers_fired);
+        }
+        self.wake_all(fired, Activity::Timer);
+    }
+
+    /// Wakes every waker in `wakers` (of ready sockets or fired timers), with no borrow
+    /// held, then gives the buffer back. A waker is anyone's code: if one panics, the
+    /// others are still woken (none of their wakes is lost), and the first panic then
+    /// continues out of the turn.
+    fn wake_all(&self, mut wakers: Vec<Waker>, activity: Activity) {
+        if wakers.is_empty() {
+            return self.driver().return_buffer(wakers);
+        }
+        self.sched().set_activity(activity);
+        let mut panicked = None;
+        for waker in wakers.drain(..) {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                panicked.get_or_insert(payload);
+            }
+        }
+        self.sched().set_activity(Activity::Idle);
+        self.driver().return_buffer(wakers);
+        if let Some(payload) = panicked {
+            panic::resume_unwind(payload);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_turn(
+        &self,
+        number: u64,
+        tasks_polled: u64,
+        main_polled: bool,
+        before: &CounterValues,
+        notes: TurnNotes,
+    ) {
+        let d = self.observe().counters().get().since(before);
+        let mut turn = Turn::default();
+        turn.number = number;
+        turn.tasks_polled = tasks_polled;
+        turn.yields = d.polls_pending;
+        turn.budget_yields = d.budget_yields;
+        turn.main_polled = main_polled;
+        turn.wakes_self = d.wakes_self;
+        turn.wakes_local = d.wakes_local;
+        turn.wakes_remote = d.wakes_remote;
+        turn.wakes_io = d.wakes_io;
+        turn.wakes_timer = d.wakes_timer;
+        turn.parked = notes.parked;
+        turn.polled_io = notes.polled_io;
+        turn.io_events = notes.io_events;
+        turn.timers_fired = notes.timers_fired;
+        turn.parked_for = notes.parked_for;
+        turn.ready_after = self.sched().queue().len() as u64;
+        self.observe().call_on_turn(&turn);
+    }
+}
