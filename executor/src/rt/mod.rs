@@ -55,7 +55,7 @@ mod slots;
 mod snapshot;
 mod timing;
 mod turn;
-mod wake;
+pub(crate) mod wake;
 
 /// Everything the loop thread owns.
 pub(crate) struct Core {
