@@ -41,6 +41,7 @@ use remote::Remote;
 use scheduler::Scheduler;
 use wake::{MainWaker, TaskOwner};
 
+mod blocking;
 pub(crate) mod context;
 pub(crate) mod coop;
 mod flight;

@@ -123,8 +123,9 @@ mod tests {
 
     fn fake(n: usize) -> TaskPtr {
         // Never dereferenced: the queue only moves pointers.
-        std::ptr::without_provenance::<crate::raw::TaskCell<std::future::Ready<()>, crate::rt::wake::TaskOwner>>(n * 8)
-            as *const dyn LocalTask
+        std::ptr::without_provenance::<
+            crate::raw::TaskCell<std::future::Ready<()>, crate::rt::wake::TaskOwner>,
+        >(n * 8) as *const dyn LocalTask
     }
 
     #[test]

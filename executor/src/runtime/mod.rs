@@ -23,6 +23,7 @@ use turnstile_reactor::Driver as Reactor;
 
 use crate::driver::{BlockingPool, Driver};
 use crate::observe::{Flight, Inspect, Observer};
+use crate::rt::join::JoinHandle;
 use crate::rt::{context, Core};
 
 mod builder;
@@ -259,7 +260,7 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -277,13 +278,12 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
-    pub fn spawn_blocking<F, T>(&self, f: F) -> crate::JoinHandle<T>
+    pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _current = context::enter(&self.core);
-        crate::spawn_blocking(f)
+        self.core.spawn_blocking(f, Location::caller())
     }
 
     /// Shuts the runtime down and waits up to `timeout` for its blocking pool: every
