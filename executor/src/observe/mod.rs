@@ -18,6 +18,7 @@
 
 #[cfg(feature = "console")]
 pub(crate) mod console;
+mod events;
 mod flight;
 mod inspect;
 #[cfg(feature = "metrics")]

@@ -35,12 +35,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use turnstile_probes::{Counter, CounterValues, Timing, Turn};
+use turnstile_probes::{CounterValues, Timing, Turn};
 
 use super::coop;
 use super::scheduler::Activity;
 use super::Core;
-use crate::observe::site::take_site;
 use crate::observe::Mode;
 
 /// What a turn did that the counters do not say, for the `on_turn` hook.
@@ -129,25 +128,10 @@ impl Core {
         timing: Option<&Timing>,
         poll_main: &mut dyn FnMut() -> bool,
     ) -> bool {
-        let sched = self.sched();
+        let (sched, observe) = (self.sched(), self.observe());
         let number = sched.next_turn();
-        self.observe().bump(Counter::Turns);
-        let before = self
-            .observe()
-            .has_on_turn()
-            .then(|| self.observe().counters().get());
+        let before = observe.turn_started::<TIMED, FLIGHT>(number);
         let mut notes = TurnNotes::default();
-        let timing = timing.filter(|_| TIMED);
-        let flight = self.observe().flight_ring().filter(|_| FLIGHT);
-        if let Some(flight) = flight {
-            flight.turn_started(number);
-        }
-        if let Some(timing) = timing {
-            timing.turn_started(number);
-            // A site left outside any poll (by a destructor, say) is no poll's: each
-            // timed poll takes the site its own leaf left when it returns.
-            take_site();
-        }
 
         // 1. Remote wakes in.
         if self.remote().has_wakes() {
@@ -166,11 +150,8 @@ impl Core {
         //    woken during the step (itself included) queue up for the next turn.
         let polled = {
             let mut batch = sched.take_batch();
+            observe.batch_taken::<FLIGHT>(batch.len());
             let polled = batch.len() as u64;
-            self.observe().counters().add(Counter::Polls, polled);
-            if let Some(flight) = flight {
-                flight.batch(batch.len());
-            }
             if TIMED {
                 batch.run(|task, rest| self.poll_task_timed::<FLIGHT>(task, rest));
             } else {
@@ -182,7 +163,7 @@ impl Core {
         // 4. The block_on future, if woken.
         let main_polled = sched.take_main_wake();
         let done = main_polled && {
-            self.observe().bump(Counter::MainPolls);
+            observe.main_poll_started();
             sched.set_current(sched.main_marker());
             coop::refill();
             let done = if TIMED {
@@ -191,18 +172,10 @@ impl Core {
                 poll_main()
             };
             sched.set_current(std::ptr::null());
-            if let Some(flight) = flight {
-                flight.poll_ended(0, done);
-            }
+            observe.main_poll_ended::<FLIGHT>(done);
             done
         };
-
-        if let Some(timing) = timing {
-            timing.turn_ended(number, sched.queue().len() as u64);
-        }
-        if let Some(flight) = flight {
-            flight.turn_ended(number, sched.queue().len() as u64);
-        }
+        observe.turn_ended::<TIMED, FLIGHT>(number, sched.queue().len() as u64);
 
         // 5. Reports, where nothing is borrowed: the flight recorder's file first (the
         // stall report it names is still queued, or it warns itself below
@@ -227,14 +200,8 @@ impl Core {
     fn park(&self, notes: &mut TurnNotes) {
         let start = Instant::now();
         let timeout = self.driver().park_timeout(start);
-        self.observe().bump(Counter::Parks);
         notes.parked = true;
-        if let Some(timing) = self.observe().timing() {
-            timing.park_started();
-        }
-        if let Some(flight) = self.observe().flight_ring() {
-            flight.park_started();
-        }
+        self.observe().park_started();
         self.drive_reactor(timeout, notes);
         let parked_for = start.elapsed();
         notes.parked_for = parked_for;
@@ -244,29 +211,13 @@ impl Core {
     /// Polls the reactor, takes in remote wakes it signalled, and fires expired timers.
     #[inline(never)]
     fn drive_reactor(&self, timeout: Option<Duration>, notes: &mut TurnNotes) {
-        self.observe().bump(Counter::ReactorPolls);
         // The reactor hands back the wakers of sockets that became ready; they are woken
-        // below, with no borrow held (a waker may be anyone's code).
+        // below, with no borrow held (a waker may be anyone's code). A park ends when
+        // epoll returns, before the wakes it brought are dispatched.
         let mut woken = self.driver().take_buffer();
         let outcome = self.driver().poll(timeout, &mut woken);
         notes.io_events = outcome.io_events as u64;
-        self.observe()
-            .counters()
-            .add(Counter::IoEvents, notes.io_events);
-        if let Some(flight) = self.observe().flight_ring() {
-            if notes.parked {
-                flight.park_ended();
-            }
-            flight.reactor_events(notes.io_events, 0);
-        }
-        if let Some(timing) = self.observe().timing() {
-            // A park ends when epoll returns, before the wakes it brought are dispatched.
-            if notes.parked {
-                timing.park_ended(notes.io_events, 0);
-            } else {
-                timing.reactor_events(notes.io_events, 0);
-            }
-        }
+        self.observe().reactor_polled(notes.parked, notes.io_events);
         self.wake_all(woken, Activity::Io);
         if outcome.remote_woken || self.remote().has_wakes() {
             self.take_remote_wakes();
@@ -282,15 +233,7 @@ impl Core {
             return self.driver().return_buffer(fired);
         }
         notes.timers_fired = count as u64;
-        self.observe()
-            .counters()
-            .add(Counter::TimersFired, notes.timers_fired);
-        if let Some(timing) = self.observe().timing() {
-            timing.reactor_events(0, notes.timers_fired);
-        }
-        if let Some(flight) = self.observe().flight_ring() {
-            flight.reactor_events(0, notes.timers_fired);
-        }
+        self.observe().timers_fired(notes.timers_fired);
         self.wake_all(fired, Activity::Timer);
     }
 
