@@ -119,10 +119,23 @@ pub(crate) fn expand_with(
         }
     };
     if let Err(e) = check_signature(kind, &function) {
-        // The function as written, so that its body is still checked; without the
-        // attribute's own errors on top.
         let e = e.into_compile_error();
-        return quote!(#e #function);
+        if function.sig.asyncness.is_none() {
+            // A plain `fn`: as written, its body still checked.
+            return quote!(#e #function);
+        }
+        // An `async fn` with parameters or generics, nested in a plain `fn` without
+        // them: rustc's errors about an async, generic or parameterized `main` would
+        // only repeat the attribute's.
+        let ident = &function.sig.ident;
+        let vis = &function.vis;
+        return quote! {
+            #e
+            #vis fn #ident() {
+                #[allow(dead_code, unused)]
+                #function
+            }
+        };
     }
     if kind == Kind::Test {
         if let Err(e) = check_no_second_test(&function.attrs) {
@@ -745,6 +758,9 @@ mod tests {
             ),
         );
         assert!(errors(&out)[0].contains("cannot be generic"), "{out}");
+        // The function is kept, inside a plain one that rustc accepts as a `main`.
+        let kept = "fn t () { # [allow (dead_code , unused)] async fn t < T > () { } }";
+        assert!(out.contains(kept), "{out}");
         let out = test(
             quote!(),
             quote!(
