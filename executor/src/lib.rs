@@ -152,3 +152,127 @@ pub use turnstile_macros::instrument;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub use turnstile_macros::instrument_block;
+
+/// Runs an `async fn` on a turnstile runtime, as `#[tokio::main]` does on tokio's:
+/// `#[turnstile::main] async fn main()` becomes a sync `main` that builds a runtime with
+/// [`Runtime::builder`] and [`Runtime::block_on`]s the body, then drops the runtime.
+///
+/// The function must be `async`, without parameters or generics; it may return a value,
+/// as `-> Result<(), E>` (the sync function returns it). It need not be `main`. The
+/// arguments, `key = value` separated by commas, set the builder:
+///
+/// - `probes = Off|Counters|Timing|Trace`: [`Builder::probes`] (default `Timing`).
+/// - `budget = N`: [`Builder::budget`]`(Some(N))`; `budget = None`: no budget.
+/// - `name = "..."`: [`Builder::name`].
+/// - `flavor = "current_thread"`: accepted, and changes nothing (turnstile has only that
+///   flavor). `flavor = "multi_thread"` and `worker_threads = N` are compile errors:
+///   turnstile is single-threaded (for more cores, one runtime per thread, as the
+///   `per_core` example does; for blocking work, [`spawn_blocking`]).
+/// - `start_paused = true`: calls `Builder::start_paused(true)`, and only when given.
+///   Turnstile has no paused clock yet: today it is a compile error that says so.
+///   `start_paused = false`, the default, is accepted and calls nothing.
+/// - `crate = "path"`: where turnstile is, for a crate that renames it.
+///
+/// Any other argument, or a value of the wrong type, is a compile error pointing at it.
+/// Building the runtime panics if it fails (it opens an epoll instance and an eventfd).
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile::probes::Level;
+///
+/// #[turnstile::main(probes = Counters, budget = 64)]
+/// async fn main() {
+///     let task = turnstile::spawn(async {
+///         turnstile::time::sleep(Duration::from_millis(1)).await;
+///         "slept"
+///     });
+///     assert_eq!(task.await.unwrap(), "slept");
+///     assert_eq!(turnstile::probes::snapshot().level, Level::Counters);
+/// }
+/// ```
+///
+/// With a return type, `?` works in the body:
+///
+/// ```
+/// #[turnstile::main]
+/// async fn main() -> Result<(), std::num::ParseIntError> {
+///     let n: u32 = "42".parse()?;
+///     turnstile::yield_now().await;
+///     assert_eq!(n, 42);
+///     Ok(())
+/// }
+/// ```
+///
+/// Turnstile is single-threaded; asking for threads is refused:
+///
+/// ```compile_fail
+/// #[turnstile::main(flavor = "multi_thread", worker_threads = 4)]
+/// async fn main() {}
+/// ```
+///
+/// So is a function that is not `async`:
+///
+/// ```compile_fail
+/// #[turnstile::main]
+/// fn main() {}
+/// ```
+pub use turnstile_macros::main;
+
+/// [`main`](macro@main) for a test, as `#[tokio::test]` is: the sync function it writes
+/// is a `#[test]` that builds a runtime of its own, and `block_on`s the body on it.
+///
+/// It takes the same arguments as [`main`](macro@main) (`probes`, `budget`, `name`,
+/// `flavor = "current_thread"`, `start_paused`, `crate`) with the same errors. Other
+/// attributes stay on the test, as `#[should_panic]` and `#[ignore]`; a `#[test]`
+/// written too is a compile error (the function would be a test twice). A test may
+/// return `Result<(), E>`, and fails when it returns `Err`.
+///
+/// ```
+/// use std::time::Duration;
+/// use turnstile::probes::Level;
+///
+/// #[turnstile::test(probes = Counters)]
+/// async fn sleeps_once() {
+///     turnstile::time::sleep(Duration::from_millis(1)).await;
+///     let counters = turnstile::probes::snapshot().counters;
+///     assert_eq!(counters.main_polls, 2);
+/// }
+///
+/// #[turnstile::test]
+/// #[should_panic(expected = "boom")]
+/// async fn panics() {
+///     turnstile::yield_now().await;
+///     panic!("boom");
+/// }
+///
+/// #[turnstile::test]
+/// async fn fallible() -> Result<(), std::num::ParseIntError> {
+///     assert_eq!("7".parse::<u32>()?, 7);
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// The paused clock is not there yet:
+///
+/// ```compile_fail
+/// #[turnstile::test(start_paused = true)]
+/// async fn an_hour_in_no_time() {}
+/// # fn main() {}
+/// ```
+///
+/// Nor are unknown arguments, nor a second `#[test]`:
+///
+/// ```compile_fail
+/// #[turnstile::test(probes = Verbose)]
+/// async fn t() {}
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[turnstile::test]
+/// #[test]
+/// async fn t() {}
+/// # fn main() {}
+/// ```
+pub use turnstile_macros::test;

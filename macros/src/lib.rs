@@ -1,11 +1,51 @@
-//! `#[turnstile::instrument]`: every `.await` in an `async fn` becomes an await site of
-//! its own, and a frame of the task's async stack.
+//! The procedural macros of turnstile. Use them through the `turnstile` crate, whose
+//! documentation has the examples (the code they write names `::turnstile::...`, and
+//! this crate cannot depend on turnstile to run them):
 //!
-//! Use it through the `turnstile` crate (`#[turnstile::instrument]`,
-//! `turnstile::instrument_block!`), whose documentation has the examples: the code this
-//! crate writes names `::turnstile::probes::{Frame, Instrumented}`.
+//! - `#[turnstile::main]`: `async fn main` as a sync `main` that builds a runtime and
+//!   `block_on`s the body, as `#[tokio::main]` does.
+//! - `#[turnstile::test]`: the same for a test, as `#[tokio::test]` does.
+//! - `#[turnstile::instrument]` (and `turnstile::instrument_block!`): every `.await` of an
+//!   `async fn` an await site of its own, and a frame of the task's async stack.
 //!
-//! The rewrite: each `expr.await` in the body becomes
+//! # `#[turnstile::main]` and `#[turnstile::test]`
+//!
+//! Both take the same arguments, `key = value` separated by commas, each a call on
+//! `turnstile::Runtime::builder()`:
+//!
+//! - `probes = Off|Counters|Timing|Trace`: `Builder::probes` (default `Timing`).
+//! - `budget = N`: `Builder::budget(Some(N))`; `budget = None`: no budget.
+//! - `name = "..."`: `Builder::name`.
+//! - `flavor = "current_thread"`: accepted and changes nothing, as turnstile has only
+//!   that flavor; `flavor = "multi_thread"` and `worker_threads = N` are compile errors
+//!   that say turnstile is single-threaded and what to do instead.
+//! - `start_paused = true`: `Builder::start_paused(true)`, called only when the argument
+//!   is given. Turnstile has no paused clock yet, so today it is a compile error that
+//!   says so; `entry::PAUSED_CLOCK`, a constant of this crate, turns the call on once
+//!   the builder has it. `start_paused = false` is the default, accepted, and calls
+//!   nothing.
+//! - `crate = "path"`: where turnstile is, for a crate that renames it.
+//!
+//! Anything else, and a value of the wrong type, is a compile error spanned at the
+//! argument. The function must be an `async fn` without parameters or generics; it may
+//! return a value (`-> Result<(), E>`). It becomes a sync function of the same
+//! signature (attributes kept) with the `async fn` nested inside:
+//!
+//! ```text
+//! fn main() -> R {
+//!     async fn main() -> R { body }
+//!     let runtime = ::turnstile::Runtime::builder().build().expect("..");
+//!     runtime.block_on(main())
+//! }
+//! ```
+//!
+//! `#[turnstile::test]` adds `#[::core::prelude::v1::test]` to it, and keeps the other
+//! attributes (`#[should_panic]`, `#[ignore]`); a `#[test]` written as well is a compile
+//! error, as the function would be a test twice.
+//!
+//! # `#[turnstile::instrument]`
+//!
+//! Each `.await` in the body becomes
 //!
 //! ```text
 //! ::turnstile::probes::Instrumented::new(
@@ -20,6 +60,8 @@
 //! inside it, as `join(async { a.await }, ..)`); nested items (`fn`, `impl`, `mod`)
 //! are functions of their own and are left alone; awaits inside macro calls
 //! (`select!`, `join!`) are tokens the attribute cannot see, and are left alone.
+
+mod entry;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -39,6 +81,22 @@ pub fn instrument(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand_attribute(attr.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// Runs an `async fn` on a turnstile runtime: `#[turnstile::main] async fn main()`
+/// becomes a sync `main` that builds a runtime (with the arguments' settings) and
+/// `block_on`s the body. See the crate's documentation for the arguments, and
+/// `turnstile::main` for the examples.
+#[proc_macro_attribute]
+pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Main, attr.into(), item.into()).into()
+}
+
+/// `#[turnstile::main]` for a test: the sync function it writes is a `#[test]`. Takes
+/// the same arguments. See `turnstile::test` for the examples.
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Test, attr.into(), item.into()).into()
 }
 
 /// `instrument_block!("name", async { .. })`: the `.await`s of an async block (or an
@@ -268,7 +326,9 @@ impl VisitMut for Rewrite<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    // Not `super::*`: it would bring the `test` attribute of this crate in.
+    use super::{expand_attribute, expand_block, TokenStream2};
+    use quote::quote;
 
     fn error(attr: TokenStream2, item: TokenStream2) -> String {
         expand_attribute(attr, item).unwrap_err().to_string()
