@@ -44,5 +44,6 @@ pub mod plot;
 pub mod python;
 pub mod report;
 pub mod runtimes;
+pub mod servers;
 pub mod sources;
 pub mod worker;

@@ -18,14 +18,13 @@ use serde::{Deserialize, Serialize};
 use turnstile_compare::{net as bench_net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
-use crate::load::{
-    self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
-};
+use crate::load::{self, micros, percent, rate, Latency, LoadCost, ServerProcess};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::python::{self, Py, PyRuns};
 use crate::sources;
+use crate::servers::{ServeJob, Server};
 use crate::worker::{self, Job};
 
 /// The knobs of `echo`.
