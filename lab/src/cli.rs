@@ -101,7 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Inspect(args)) => crate::inspect::run(&args),
         Some(Command::Serve { job }) => crate::servers::serve(&job),
-        Some(Command::Worker { job }) => crate::worker::serve(&job),
+        Some(Command::Worker { job }) => crate::worker::serve(&job, experiments::child_jobs()),
     }
 }
 

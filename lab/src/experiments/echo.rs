@@ -25,7 +25,7 @@ use crate::runtimes::Rt;
 use crate::python::{self, Py, PyRuns};
 use crate::sources;
 use crate::servers::{ServeJob, Server};
-use crate::worker::{self, Job};
+use crate::worker::{self, ChildJob, JobEntry};
 
 /// The knobs of `echo`.
 #[derive(clap::Args, Clone, Debug)]
@@ -89,6 +89,15 @@ pub struct EchoLoadJob {
     pub seconds: f64,
     /// Round trips per client at most.
     pub messages: Option<u64>,
+}
+
+impl ChildJob for EchoLoadJob {
+    const NAME: &'static str = "echo-load";
+    type Output = EchoLoad;
+
+    fn run(&self) -> anyhow::Result<EchoLoad> {
+        run_load(self)
+    }
 }
 
 /// What the load generator measured.
@@ -159,6 +168,7 @@ impl Experiment for super::Echo {
     const NAME: &'static str = "echo";
     type Args = EchoArgs;
     type Report = EchoReport;
+    const CHILD_JOBS: &'static [JobEntry] = &[worker::entry::<EchoLoadJob>()];
 
     fn tour_args(_full: bool) -> EchoArgs {
         let mut args: EchoArgs = super::default_args();
@@ -313,7 +323,7 @@ fn drive(
     core: Option<usize>,
 ) -> anyhow::Result<(EchoLoad, LoadCost, f64)> {
     let (load, cost): (EchoLoad, _) =
-        server.metered(|| worker::run_in_child_on(&Job::EchoLoad(job), core))?;
+        server.metered(|| worker::run_in_child_on(&job, core))?;
     drop(server);
     let per_s = load.messages as f64 / load.seconds.max(1e-9);
     Ok((load, cost, per_s))

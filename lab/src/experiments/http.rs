@@ -4,8 +4,8 @@
 //! [`crate::servers::hello`], re-exported here): the same hyper service, HTTP/1.1 with
 //! keep-alive, in a child process pinned to one core. The load comes from wrk (pinned
 //! to the other core) when it is installed, else h2load (in HTTP/1.1 mode), else the
-//! lab's own generator (keep-alive connections, one request in flight on each), and
-//! the report says which
+//! lab's own generator (keep-alive connections, one request in flight on each, a
+//! [`HttpLoadJob`] in a worker child), and the report says which
 //! (`scripts/install-lab-tools.sh` installs wrk and h2load). Reported: requests per
 //! second and latency percentiles, and what each request cost the server's loop thread
 //! (CPU time, system calls, parks: [`crate::cost`]), since a one-core generator can
@@ -28,7 +28,7 @@ use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 pub use crate::servers::hello::{hello, serve_hello, serve_hello_tokio_multi};
 use crate::servers::{ServeJob, Server};
-use crate::worker::{self, Job};
+use crate::worker::{self, ChildJob, JobEntry};
 
 /// The knobs of `http`.
 #[derive(clap::Args, Clone, Debug)]
@@ -112,6 +112,15 @@ pub struct HttpLoadJob {
     pub requests: Option<u64>,
 }
 
+impl ChildJob for HttpLoadJob {
+    const NAME: &'static str = "http-load";
+    type Output = HttpLoad;
+
+    fn run(&self) -> anyhow::Result<HttpLoad> {
+        run_load(self)
+    }
+}
+
 /// What a load generator measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HttpLoad {
@@ -180,6 +189,7 @@ impl Experiment for super::Http {
     const NAME: &'static str = "http";
     type Args = HttpArgs;
     type Report = HttpReport;
+    const CHILD_JOBS: &'static [JobEntry] = &[worker::entry::<HttpLoadJob>()];
 
     fn tour_args(_full: bool) -> HttpArgs {
         let mut args: HttpArgs = super::default_args();
@@ -244,7 +254,7 @@ impl Experiment for super::Http {
                         seconds: seconds as f64,
                         requests: lab.smoke.then_some(10),
                     };
-                    worker::run_in_child_on(&Job::HttpLoad(job), client)
+                    worker::run_in_child_on(&job, client)
                 }
             })?;
             drop(server);

@@ -6,8 +6,9 @@
 //! its rows, a plot). To add one: write its module (workload, server, report and all),
 //! implement [`Experiment`] for its marker type, and register it in the one list below,
 //! the `registry!` call. The list makes its subcommand ([`ExperimentCommand`]), its
-//! place in the tour ([`tour`]) and in the tour's report ([`ExperimentReport`]), and its
-//! name in [`NAMES`], which the smoke tests walk.
+//! place in the tour ([`tour`]) and in the tour's report ([`ExperimentReport`]), its
+//! name in [`NAMES`], which the smoke tests walk, and its child-process jobs part of the
+//! worker's table ([`child_jobs`]).
 
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use crate::machine::Machine;
 use crate::report::Report;
 use crate::runtimes::{Py, Rt};
+use crate::worker::JobEntry;
 
 /// What every experiment runs with.
 #[derive(Clone, Debug)]
@@ -90,6 +92,9 @@ pub trait Experiment {
     type Args: clap::Args + Clone + Debug;
     /// What it measured.
     type Report: Report + Serialize + DeserializeOwned;
+    /// The jobs it runs in child processes ([`crate::worker`]), if any: each
+    /// `worker::entry::<Job>()`.
+    const CHILD_JOBS: &'static [JobEntry] = &[];
 
     /// The knobs of the tour's short form.
     fn tour_args(full: bool) -> Self::Args;
@@ -107,7 +112,8 @@ pub fn default_args<A: clap::Args>() -> A {
 }
 
 /// Declares the experiments, once each: its module, a marker type, the
-/// subcommands, the tour's order, the tour report's variants, and [`NAMES`].
+/// subcommands, the tour's order, the tour report's variants, [`NAMES`], and the
+/// worker's job table ([`child_jobs`]).
 macro_rules! registry {
     ($($(#[doc = $doc:literal])* $Variant:ident => $module:ident,)*) => {
         $(
@@ -161,6 +167,12 @@ macro_rules! registry {
         /// Every experiment's name (its subcommand and file stem), in the tour's order.
         pub const NAMES: &[&str] = &[$(<$Variant as Experiment>::NAME,)*];
 
+        /// The worker's job table: every experiment's child-process jobs
+        /// ([`Experiment::CHILD_JOBS`]).
+        pub fn child_jobs() -> impl Iterator<Item = &'static JobEntry> {
+            [$(<$Variant as Experiment>::CHILD_JOBS,)*].into_iter().flatten()
+        }
+
         /// Runs every experiment in its tour form (`full`: the long forms), in order.
         pub fn tour(full: bool, lab: &Lab) -> anyhow::Result<Vec<ExperimentReport>> {
             Ok(vec![$(
@@ -196,4 +208,28 @@ registry! {
     /// A heartbeat's lateness while another task blocks, computes, or offloads;
     /// turnstile's stall reports.
     Stall => stall,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_child_job_has_a_name_of_its_own() {
+        let mut names: Vec<&str> = child_jobs().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "gather",
+                "memory-idle",
+                "memory-recursion",
+                "echo-load",
+                "http-load"
+            ],
+            "the experiments that need a child process, in the registry's order"
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), child_jobs().count(), "a name is taken twice");
+    }
 }
