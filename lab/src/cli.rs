@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::experiments::{self, Experiment, ExperimentCommand, Lab};
+use crate::experiments::{self, ExperimentCommand, Lab};
 use crate::machine::Machine;
-use crate::report::{self, TourReport};
+use crate::report::TourReport;
 use crate::runtimes::RuntimeChoice;
 
 /// turnstile-lab: claims about async runtimes, tested by measurement on turnstile,
@@ -105,24 +105,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Runs one experiment, prints its report and writes its files.
-pub fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
-    if !crate::alloc::installed() {
-        eprintln!("note: the counting allocator is not installed: heap figures will be 0");
-    }
-    let start = Instant::now();
-    let report = E::run(args, lab).with_context(|| format!("running {}", E::NAME))?;
-    print!("{}", report::to_terminal(&report));
-    let files = report::write_files(&report, &lab.machine, &lab.out)?;
-    println!(
-        "({} took {:.1} s; wrote {})",
-        E::NAME,
-        start.elapsed().as_secs_f64(),
-        names(&files)
-    );
-    Ok(report)
-}
-
 /// Every experiment in its short form, then `tour.json` and `summary.md`.
 fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
     let start = Instant::now();
@@ -183,19 +165,12 @@ pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn names(files: &[PathBuf]) -> String {
-    files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
     use super::*;
+    use crate::experiments::Experiment;
 
     #[test]
     fn the_command_line_is_well_formed() {

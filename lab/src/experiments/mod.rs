@@ -1,25 +1,28 @@
-//! The experiments, one module each, and what they share: the [`Experiment`] trait and
-//! the [`Lab`] context they run in.
+//! The experiments, one module each, and what they share: the [`Experiment`] trait, the
+//! [`Lab`] context they run in, and [`run_and_report`], which runs one and shows and
+//! writes its report.
 //!
 //! An experiment is a clap `Args` struct (its knobs), a `run` that measures on each
 //! chosen runtime, and a serde report that renders itself (tables, notes computed from
-//! its rows, a plot). To add one: write its module (workload, server, report and all),
-//! implement [`Experiment`] for its marker type, and register it in the one list below,
-//! the `registry!` call. The list makes its subcommand ([`ExperimentCommand`]), its
-//! place in the tour ([`tour`]) and in the tour's report ([`ExperimentReport`]), its
-//! name in [`NAMES`], which the smoke tests walk, and its child-process jobs part of the
-//! worker's table ([`child_jobs`]).
+//! its rows, a plot). To add one: write its module (workload, report and all; a server
+//! that other experiments use too goes in [`crate::servers`]), implement [`Experiment`]
+//! for its marker type, and register it in the one list below, the `registry!` call.
+//! The list makes its subcommand ([`ExperimentCommand`]), its place in the tour
+//! ([`tour`]) and in the tour's report ([`ExperimentReport`]), its name in [`NAMES`],
+//! which the smoke tests walk, and its child-process jobs part of the worker's table
+//! ([`child_jobs`]).
 
 use std::fmt::Debug;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::machine::Machine;
-use crate::report::Report;
+use crate::report::{self, Report};
 use crate::runtimes::{Py, Rt};
 use crate::worker::JobEntry;
 
@@ -102,6 +105,28 @@ pub trait Experiment {
     fn run(args: &Self::Args, lab: &Lab) -> anyhow::Result<Self::Report>;
 }
 
+/// Runs one experiment, prints its report and writes its files.
+pub fn run_and_report<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
+    if !crate::alloc::installed() {
+        eprintln!("note: the counting allocator is not installed: heap figures will be 0");
+    }
+    let start = Instant::now();
+    let report = E::run(args, lab).with_context(|| format!("running {}", E::NAME))?;
+    print!("{}", report::to_terminal(&report));
+    let files = report::write_files(&report, &lab.machine, &lab.out)?;
+    println!(
+        "({} took {:.1} s; wrote {})",
+        E::NAME,
+        start.elapsed().as_secs_f64(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(report)
+}
+
 /// An `Args` struct with every knob at its default, as if given no flags.
 pub fn default_args<A: clap::Args>() -> A {
     let command = A::augment_args(clap::Command::new("defaults"));
@@ -158,7 +183,7 @@ macro_rules! registry {
             pub fn run(&self, lab: &Lab) -> anyhow::Result<ExperimentReport> {
                 match self {
                     $(ExperimentCommand::$Variant(args) => {
-                        crate::cli::one::<$Variant>(args, lab).map(ExperimentReport::$Variant)
+                        run_and_report::<$Variant>(args, lab).map(ExperimentReport::$Variant)
                     })*
                 }
             }
@@ -176,7 +201,7 @@ macro_rules! registry {
         /// Runs every experiment in its tour form (`full`: the long forms), in order.
         pub fn tour(full: bool, lab: &Lab) -> anyhow::Result<Vec<ExperimentReport>> {
             Ok(vec![$(
-                crate::cli::one::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)
+                run_and_report::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)
                     .map(ExperimentReport::$Variant)?,
             )*])
         }
