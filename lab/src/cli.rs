@@ -2,15 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::experiments::{self, ExperimentCommand, Lab};
 use crate::machine::Machine;
-use crate::report::TourReport;
 use crate::runtimes::RuntimeChoice;
+use crate::tour;
 
 /// turnstile-lab: claims about async runtimes, tested by measurement on turnstile,
 /// tokio's current-thread runtime and smol side by side.
@@ -96,56 +94,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         machine: Machine::detect(),
     };
     match cli.command {
-        None => tour(&TourArgs::default(), &lab),
-        Some(Command::Tour(args)) => tour(&args, &lab),
+        None => tour::run(TourArgs::default().full, &lab),
+        Some(Command::Tour(args)) => tour::run(args.full, &lab),
         Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Inspect(args)) => crate::inspect::run(&args),
         Some(Command::Serve { job }) => crate::servers::serve(&job),
         Some(Command::Worker { job }) => crate::worker::serve(&job, experiments::child_jobs()),
     }
-}
-
-/// Every experiment in its short form, then `tour.json` and `summary.md`.
-fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
-    let start = Instant::now();
-    println!(
-        "turnstile-lab tour: every experiment on {} ({})\nmachine: {}\n",
-        lab.runtimes
-            .iter()
-            .map(|r| r.name())
-            .chain(lab.python.iter().map(|p| p.name()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if lab.smoke {
-            "smoke sizes"
-        } else {
-            "short forms"
-        },
-        lab.machine
-    );
-    let experiments = experiments::tour(args.full, lab)?;
-    let tour = TourReport {
-        machine: lab.machine.clone(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        seconds: start.elapsed().as_secs_f64(),
-        experiments,
-    };
-    let json = write(&lab.out, "tour.json", &serde_json::to_string_pretty(&tour)?)?;
-    let md = write(&lab.out, "summary.md", &tour.markdown())?;
-    println!(
-        "\nThe tour took {:.1} s. Summary: {}; all figures: {}.",
-        tour.seconds,
-        md.display(),
-        json.display()
-    );
-    Ok(())
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
 }
 
 /// Creates `dir` if needed and writes and removes a file in it, so that a directory the

@@ -46,4 +46,5 @@ pub mod report;
 pub mod runtimes;
 pub mod servers;
 pub mod sources;
+pub mod tour;
 pub mod worker;
