@@ -4,8 +4,9 @@
 //! `turnstile` (probes at Counters), `tokio` (current_thread) or `smol`; then the
 //! address and the seconds to serve. `tokio-multi` is tokio's multi-thread runtime,
 //! with as many workers as the fourth argument (default: the available cores), the
-//! baseline for turnstile's `per_core` example (docs/beyond-one-loop.md). The service and the server loop are the ones the
-//! lab's `http` experiment measures (`turnstile_lab::experiments::http::serve_hello`).
+//! baseline for turnstile's `per_core` example (docs/beyond-one-loop.md). The service
+//! and the server loop are the ones the lab's `http` experiment measures
+//! (`turnstile_lab::servers::hello::serve_hello`).
 //! For example:
 //!
 //! ```text
@@ -38,7 +39,7 @@ fn main() -> std::io::Result<()> {
         .map_err(|e| Error::new(ErrorKind::InvalidInput, e))?;
     let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(15.0);
     println!("{runtime}: serving hello world on http://{addr} for {seconds} s");
-    turnstile_lab::experiments::http::serve_hello(runtime, addr, Duration::from_secs_f64(seconds))
+    turnstile_lab::servers::hello::serve_hello(runtime, addr, Duration::from_secs_f64(seconds))
 }
 
 /// `tokio-multi ADDR SECONDS [WORKERS]`.
@@ -61,7 +62,7 @@ fn tokio_multi(mut args: impl Iterator<Item = String>) -> std::io::Result<()> {
     println!(
         "tokio-multi ({workers} workers): serving hello world on http://{addr} for {seconds} s"
     );
-    turnstile_lab::experiments::http::serve_hello_tokio_multi(
+    turnstile_lab::servers::hello::serve_hello_tokio_multi(
         addr,
         Duration::from_secs_f64(seconds),
         workers,

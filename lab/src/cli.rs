@@ -2,15 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::experiments::{self, Experiment, ExperimentCommand, Lab};
+use crate::experiments::{self, ExperimentCommand, Lab};
 use crate::machine::Machine;
-use crate::report::{self, TourReport};
 use crate::runtimes::RuntimeChoice;
+use crate::tour;
 
 /// turnstile-lab: claims about async runtimes, tested by measurement on turnstile,
 /// tokio's current-thread runtime and smol side by side.
@@ -96,74 +94,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         machine: Machine::detect(),
     };
     match cli.command {
-        None => tour(&TourArgs::default(), &lab),
-        Some(Command::Tour(args)) => tour(&args, &lab),
+        None => tour::run(TourArgs::default().full, &lab),
+        Some(Command::Tour(args)) => tour::run(args.full, &lab),
         Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Inspect(args)) => crate::inspect::run(&args),
-        Some(Command::Serve { job }) => crate::load::serve(&job),
-        Some(Command::Worker { job }) => crate::worker::serve(&job),
+        Some(Command::Serve { job }) => crate::servers::serve(&job),
+        Some(Command::Worker { job }) => crate::worker::serve(&job, experiments::child_jobs()),
     }
-}
-
-/// Runs one experiment, prints its report and writes its files.
-pub fn one<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
-    if !crate::alloc::installed() {
-        eprintln!("note: the counting allocator is not installed: heap figures will be 0");
-    }
-    let start = Instant::now();
-    let report = E::run(args, lab).with_context(|| format!("running {}", E::NAME))?;
-    print!("{}", report::to_terminal(&report));
-    let files = report::write_files(&report, &lab.machine, &lab.out)?;
-    println!(
-        "({} took {:.1} s; wrote {})",
-        E::NAME,
-        start.elapsed().as_secs_f64(),
-        names(&files)
-    );
-    Ok(report)
-}
-
-/// Every experiment in its short form, then `tour.json` and `summary.md`.
-fn tour(args: &TourArgs, lab: &Lab) -> anyhow::Result<()> {
-    let start = Instant::now();
-    println!(
-        "turnstile-lab tour: every experiment on {} ({})\nmachine: {}\n",
-        lab.runtimes
-            .iter()
-            .map(|r| r.name())
-            .chain(lab.python.iter().map(|p| p.name()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if lab.smoke {
-            "smoke sizes"
-        } else {
-            "short forms"
-        },
-        lab.machine
-    );
-    let experiments = experiments::tour(args.full, lab)?;
-    let tour = TourReport {
-        machine: lab.machine.clone(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        seconds: start.elapsed().as_secs_f64(),
-        experiments,
-    };
-    let json = write(&lab.out, "tour.json", &serde_json::to_string_pretty(&tour)?)?;
-    let md = write(&lab.out, "summary.md", &tour.markdown())?;
-    println!(
-        "\nThe tour took {:.1} s. Summary: {}; all figures: {}.",
-        tour.seconds,
-        md.display(),
-        json.display()
-    );
-    Ok(())
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
 }
 
 /// Creates `dir` if needed and writes and removes a file in it, so that a directory the
@@ -183,19 +120,12 @@ pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn names(files: &[PathBuf]) -> String {
-    files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
     use super::*;
+    use crate::experiments::Experiment;
 
     #[test]
     fn the_command_line_is_well_formed() {

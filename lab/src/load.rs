@@ -1,46 +1,22 @@
-//! Load generation: servers in their own pinned processes, the lab's own clients, and
-//! latency percentiles.
+//! Load runs: servers started in their own pinned processes, what a run cost the server
+//! and the load generator, and latency percentiles.
 //!
-//! A server under test runs as `turnstile-lab serve '<job as JSON>'` (a hidden
-//! subcommand), pinned with `taskset` to one core; it prints its address on its first
-//! line of stdout and runs until its stdin closes (the parent dropped it) or its time
-//! cap passes. The load generator runs as a `worker` child pinned to another core, so
-//! the two never share a core and neither shares one with the parent's bookkeeping.
+//! A server under test ([`crate::servers`]) runs as `turnstile-lab serve '<job as
+//! JSON>'`, pinned with `taskset` to one core. The load generator runs as a `worker`
+//! child ([`crate::worker`]) pinned to another core, so the two never share a core and
+//! neither shares one with the parent's bookkeeping.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
-use turnstile_compare::{net, Runtime};
 
 use crate::cost::{self, Bottleneck, ServerCost, ThreadMeter};
 use crate::runtimes::Rt;
-
-/// Which server a `serve` process runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Server {
-    /// `turnstile_compare::net::echo_server`: TCP, a task per connection.
-    TcpEcho,
-    /// `turnstile_compare::net::udp_echo_server`: one task, every datagram sent back.
-    UdpEcho,
-    /// hyper's hello world (`experiments::http::serve_hello`).
-    Hello,
-}
-
-/// A server for a child process.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ServeJob {
-    /// The runtime it runs on.
-    pub runtime: Rt,
-    /// What it serves.
-    pub server: Server,
-    /// It stops by itself after this many seconds at the latest.
-    pub max_seconds: u64,
-}
+use crate::servers::ServeJob;
 
 /// The cores to pin the server and the load generator to: `Some((0, 1))` when
 /// `taskset` is there and the process may use two cores or more.
@@ -284,52 +260,6 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The child's side of `serve`: prints the address, serves until stdin closes or the
-/// cap passes.
-pub fn serve(job: &str) -> anyhow::Result<()> {
-    let job: ServeJob = serde_json::from_str(job).context("parsing the server's job")?;
-    std::thread::spawn(|| {
-        let _ = std::io::stdin().read_to_end(&mut Vec::new());
-        std::process::exit(0);
-    });
-    let cap = Duration::from_secs(job.max_seconds);
-    match job.server {
-        Server::TcpEcho => on_runtime!(job.runtime, R => {
-            let rt = R::fresh();
-            rt.block_on(async {
-                announce(net::echo_server::<R>().await);
-                R::sleep(cap).await;
-            });
-        }),
-        Server::UdpEcho => on_runtime!(job.runtime, R => {
-            let rt = R::fresh();
-            rt.block_on(async {
-                announce(net::udp_echo_server::<R>().await);
-                R::sleep(cap).await;
-            });
-        }),
-        Server::Hello => {
-            let addr = free_port()?;
-            announce(addr);
-            crate::experiments::http::serve_hello(job.runtime, addr, cap)?;
-        }
-    }
-    Ok(())
-}
-
-fn announce(addr: SocketAddr) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{addr}");
-    let _ = out.flush();
-}
-
-/// A free port on 127.0.0.1 (bound and released: for servers that take an address).
-fn free_port() -> anyhow::Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a port")?;
-    Ok(listener.local_addr()?)
 }
 
 /// Latency percentiles of one run, in microseconds.

@@ -1,5 +1,5 @@
 //! Reports: what an experiment measured, as serde data, terminal tables, markdown,
-//! JSON and SVG; and the tour's report that holds them all.
+//! JSON and SVG, and the number formats they share.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use comfy_table::{presets, CellAlignment, Table};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-pub use crate::experiments::ExperimentReport;
 use crate::machine::Machine;
 
 /// A table with a caption, kept as text so that it renders both on the terminal and
@@ -148,49 +147,6 @@ pub fn write_files<R: Report + Serialize>(
     );
     fs::write(&md, text).with_context(|| format!("writing {}", md.display()))?;
     Ok(vec![json, svg, md])
-}
-
-/// Everything a tour measured: `tour.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TourReport {
-    /// Where it ran.
-    pub machine: Machine,
-    /// The command line that ran it.
-    pub command: String,
-    /// How long the tour took, in seconds.
-    pub seconds: f64,
-    /// Each experiment's report, in the order they ran.
-    pub experiments: Vec<ExperimentReport>,
-}
-
-impl TourReport {
-    /// The markdown summary: `summary.md`.
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "# turnstile-lab tour\n");
-        let _ = writeln!(
-            out,
-            "Machine: {}.  \nCommand: `{}`.  \nThe tour took {:.1} s.\n",
-            self.machine, self.command, self.seconds
-        );
-        let _ = writeln!(
-            out,
-            "Each experiment runs the same workload code on turnstile (probes at \
-             `Level::Counters`), on tokio's current-thread runtime and on smol \
-             (async-executor's `LocalExecutor` over async-io); the experiments that test \
-             a claim about Python run it too, in `lab/python/`, on asyncio's loop and on \
-             uvloop, at the smaller sizes each report states. Times are medians \
-             where samples were repeated; the machine is shared, so read ratios within \
-             one run rather than absolute figures.\n"
-        );
-        for experiment in &self.experiments {
-            let report = experiment.as_report();
-            let svg = format!("{}.svg", report.name());
-            out.push_str(&to_markdown(report, Some(&svg)));
-            out.push('\n');
-        }
-        out
-    }
 }
 
 /// `1234567` as `1,234,567`.

@@ -2,49 +2,93 @@
 //!
 //! Peak RSS is per process: once a process has touched memory, its high-water mark
 //! stays. So a measurement whose figure is peak RSS runs in a child: the lab starts its
-//! own binary as `turnstile-lab worker '<job as JSON>'`, the child does the one job and
-//! prints its result as JSON on stdout, and the parent reads it back.
+//! own binary as `turnstile-lab worker '<request as JSON>'`, the child does the one job
+//! and prints its result as JSON on stdout, and the parent reads it back.
+//!
+//! This module knows no experiment. An experiment that needs a child declares its job
+//! types as [`ChildJob`]s and lists them in its `Experiment::CHILD_JOBS`; the registry
+//! collects those lists into the table the child looks a job up in by name
+//! ([`serve`]). Parent and child are the same binary, so they agree on the table.
 
+use std::fmt::Debug;
 use std::process::Stdio;
 
 use anyhow::{bail, Context as _};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::experiments::echo::{self, EchoLoadJob};
-use crate::experiments::gather::{self, GatherJob};
-use crate::experiments::http::{self, HttpLoadJob};
-use crate::experiments::memory::{self, IdleJob, RecursionJob};
+/// A measurement that runs in a child process: its input is `Self`, its result
+/// [`ChildJob::Output`], both carried as JSON.
+pub trait ChildJob: Serialize + DeserializeOwned + Debug {
+    /// The job's name in the child's table; unique among every experiment's jobs.
+    const NAME: &'static str;
+    /// What the child sends back.
+    type Output: Serialize + DeserializeOwned;
 
-/// One job for a child process.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum Job {
-    /// One `gather` run.
-    Gather(GatherJob),
-    /// `memory`: idle tasks.
-    Idle(IdleJob),
-    /// `memory`: a recursive `async fn` or its loop.
-    Recursion(RecursionJob),
-    /// `echo`: the load generator.
-    EchoLoad(EchoLoadJob),
-    /// `http`: the lab's own load generator.
-    HttpLoad(HttpLoadJob),
+    /// The child's side: does the job.
+    fn run(&self) -> anyhow::Result<Self::Output>;
+}
+
+/// One row of the child's job table: a job's name and how to run it from JSON to JSON.
+#[derive(Clone, Copy)]
+pub struct JobEntry {
+    /// [`ChildJob::NAME`].
+    pub name: &'static str,
+    /// Parses the job, runs it and returns its result as JSON.
+    pub run: fn(serde_json::Value) -> anyhow::Result<String>,
+}
+
+impl Debug for JobEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobEntry")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// The table row of job type `J`.
+pub const fn entry<J: ChildJob>() -> JobEntry {
+    JobEntry {
+        name: J::NAME,
+        run: run_json::<J>,
+    }
+}
+
+fn run_json<J: ChildJob>(job: serde_json::Value) -> anyhow::Result<String> {
+    let job: J =
+        serde_json::from_value(job).with_context(|| format!("parsing a {} job", J::NAME))?;
+    Ok(serde_json::to_string(&job.run()?)?)
+}
+
+/// What the parent hands the child: the job's name and the job.
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    name: String,
+    job: serde_json::Value,
 }
 
 /// Runs `job` in a fresh child process of this binary and returns its result.
-pub fn run_in_child<T: DeserializeOwned>(job: &Job) -> anyhow::Result<T> {
+pub fn run_in_child<J: ChildJob>(job: &J) -> anyhow::Result<J::Output> {
     run_in_child_on(job, None)
 }
 
 /// Runs `job` like [`run_in_child`], pinned to core `cpu` (with `taskset`) if given.
-pub fn run_in_child_on<T: DeserializeOwned>(job: &Job, cpu: Option<usize>) -> anyhow::Result<T> {
-    let output = crate::load::lab_command(cpu, &["worker", &serde_json::to_string(job)?])?
+pub fn run_in_child_on<J: ChildJob>(job: &J, cpu: Option<usize>) -> anyhow::Result<J::Output> {
+    let request = Request {
+        name: J::NAME.to_string(),
+        job: serde_json::to_value(job)?,
+    };
+    let output = crate::load::lab_command(cpu, &["worker", &serde_json::to_string(&request)?])?
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
         .context("starting a worker process")?;
     if !output.status.success() {
-        bail!("the worker for {job:?} failed ({})", output.status);
+        bail!(
+            "the worker for {} {job:?} failed ({})",
+            J::NAME,
+            output.status
+        );
     }
     serde_json::from_slice(&output.stdout).with_context(|| {
         format!(
@@ -54,16 +98,50 @@ pub fn run_in_child_on<T: DeserializeOwned>(job: &Job, cpu: Option<usize>) -> an
     })
 }
 
-/// The child's side: does the job given as JSON and prints the result as JSON.
-pub fn serve(job: &str) -> anyhow::Result<()> {
-    let job: Job = serde_json::from_str(job).context("parsing the worker's job")?;
-    let result = match job {
-        Job::Gather(job) => serde_json::to_string(&gather::run_job(&job))?,
-        Job::Idle(job) => serde_json::to_string(&memory::run_idle_job(&job))?,
-        Job::Recursion(job) => serde_json::to_string(&memory::run_recursion_job(&job)?)?,
-        Job::EchoLoad(job) => serde_json::to_string(&echo::run_load(&job)?)?,
-        Job::HttpLoad(job) => serde_json::to_string(&http::run_load(&job)?)?,
-    };
+/// The child's side: finds the job given as JSON in `table` by its name, does it and
+/// prints the result as JSON.
+pub fn serve<'a>(
+    request: &str,
+    table: impl IntoIterator<Item = &'a JobEntry>,
+) -> anyhow::Result<()> {
+    let request: Request = serde_json::from_str(request).context("parsing the worker's job")?;
+    let entry = table
+        .into_iter()
+        .find(|e| e.name == request.name)
+        .with_context(|| format!("no worker job is named {:?}", request.name))?;
+    let result = (entry.run)(request.job)?;
     println!("{result}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Double(u64);
+
+    impl ChildJob for Double {
+        const NAME: &'static str = "double";
+        type Output = u64;
+
+        fn run(&self) -> anyhow::Result<u64> {
+            Ok(self.0 * 2)
+        }
+    }
+
+    #[test]
+    fn a_job_runs_from_json_to_json_by_its_name() {
+        let entry = entry::<Double>();
+        assert_eq!(entry.name, "double");
+        assert_eq!((entry.run)(serde_json::json!(21)).unwrap(), "42");
+        assert!((entry.run)(serde_json::json!("21")).is_err());
+    }
+
+    #[test]
+    fn an_unknown_name_is_an_error() {
+        let request = r#"{"name":"triple","job":1}"#;
+        let err = serve(request, &[entry::<Double>()]).unwrap_err();
+        assert!(err.to_string().contains("\"triple\""), "{err}");
+    }
 }

@@ -14,10 +14,11 @@ use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
 use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
+use turnstile_lab::experiments::ExperimentReport;
 use turnstile_lab::experiments::NAMES;
 use turnstile_lab::load::LoadCost;
-use turnstile_lab::report::{ExperimentReport, TourReport};
 use turnstile_lab::runtimes::Rt;
+use turnstile_lab::tour::TourReport;
 
 /// Runs the lab binary with `args`.
 fn lab(args: &[&str]) -> Output {

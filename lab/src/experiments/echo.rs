@@ -18,15 +18,14 @@ use serde::{Deserialize, Serialize};
 use turnstile_compare::{net as bench_net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
-use crate::load::{
-    self, micros, percent, rate, Latency, LoadCost, ServeJob, Server, ServerProcess,
-};
+use crate::load::{self, micros, percent, rate, Latency, LoadCost, ServerProcess};
 use crate::plot::{self, Bars, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::python::{self, Py, PyRuns};
 use crate::sources;
-use crate::worker::{self, Job};
+use crate::servers::{ServeJob, Server};
+use crate::worker::{self, ChildJob, JobEntry};
 
 /// The knobs of `echo`.
 #[derive(clap::Args, Clone, Debug)]
@@ -90,6 +89,15 @@ pub struct EchoLoadJob {
     pub seconds: f64,
     /// Round trips per client at most.
     pub messages: Option<u64>,
+}
+
+impl ChildJob for EchoLoadJob {
+    const NAME: &'static str = "echo-load";
+    type Output = EchoLoad;
+
+    fn run(&self) -> anyhow::Result<EchoLoad> {
+        run_load(self)
+    }
 }
 
 /// What the load generator measured.
@@ -160,6 +168,7 @@ impl Experiment for super::Echo {
     const NAME: &'static str = "echo";
     type Args = EchoArgs;
     type Report = EchoReport;
+    const CHILD_JOBS: &'static [JobEntry] = &[worker::entry::<EchoLoadJob>()];
 
     fn tour_args(_full: bool) -> EchoArgs {
         let mut args: EchoArgs = super::default_args();
@@ -314,7 +323,7 @@ fn drive(
     core: Option<usize>,
 ) -> anyhow::Result<(EchoLoad, LoadCost, f64)> {
     let (load, cost): (EchoLoad, _) =
-        server.metered(|| worker::run_in_child_on(&Job::EchoLoad(job), core))?;
+        server.metered(|| worker::run_in_child_on(&job, core))?;
     drop(server);
     let per_s = load.messages as f64 / load.seconds.max(1e-9);
     Ok((load, cost, per_s))

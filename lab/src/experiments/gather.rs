@@ -24,7 +24,7 @@ use crate::report::{self, bytes, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::python::{self, Py, PyRuns};
 use crate::sources;
-use crate::worker::{self, Job};
+use crate::worker::{self, ChildJob, JobEntry};
 
 /// The knobs of `gather`.
 #[derive(clap::Args, Clone, Debug)]
@@ -102,6 +102,15 @@ pub struct GatherJob {
     pub sleep_ms: u64,
 }
 
+impl ChildJob for GatherJob {
+    const NAME: &'static str = "gather";
+    type Output = GatherRow;
+
+    fn run(&self) -> anyhow::Result<GatherRow> {
+        Ok(run_job(self))
+    }
+}
+
 /// What one run measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GatherRow {
@@ -176,6 +185,7 @@ impl Experiment for super::Gather {
     const NAME: &'static str = "gather";
     type Args = GatherArgs;
     type Report = GatherReport;
+    const CHILD_JOBS: &'static [JobEntry] = &[worker::entry::<GatherJob>()];
 
     fn tour_args(full: bool) -> GatherArgs {
         let mut args: GatherArgs = super::default_args();
@@ -231,7 +241,7 @@ impl Experiment for super::Gather {
                 thousands(job.tasks),
                 job.shape.label()
             ));
-            rows.push(worker::run_in_child::<GatherRow>(&Job::Gather(job))?);
+            rows.push(worker::run_in_child(&job)?);
             bar.inc(1);
         }
         bar.finish_and_clear();

@@ -30,7 +30,7 @@ use crate::report::{bytes, duration_ns, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::python::{self, PyRuns};
 use crate::sources;
-use crate::worker::{self, Job};
+use crate::worker::{self, ChildJob, JobEntry};
 
 /// The knobs of `memory`.
 #[derive(clap::Args, Clone, Debug)]
@@ -53,6 +53,15 @@ pub struct IdleJob {
     pub runtime: Rt,
     /// Tasks to spawn.
     pub tasks: u64,
+}
+
+impl ChildJob for IdleJob {
+    const NAME: &'static str = "memory-idle";
+    type Output = IdleRow;
+
+    fn run(&self) -> anyhow::Result<IdleRow> {
+        Ok(run_idle_job(self))
+    }
 }
 
 /// What idle tasks cost on one runtime.
@@ -95,6 +104,15 @@ pub struct RecursionJob {
     pub shape: RecursionShape,
     /// Levels (or loop iterations).
     pub depth: u64,
+}
+
+impl ChildJob for RecursionJob {
+    const NAME: &'static str = "memory-recursion";
+    type Output = RecursionRow;
+
+    fn run(&self) -> anyhow::Result<RecursionRow> {
+        run_recursion_job(self)
+    }
 }
 
 /// What one recursion run measured.
@@ -153,6 +171,10 @@ impl Experiment for super::Memory {
     const NAME: &'static str = "memory";
     type Args = MemoryArgs;
     type Report = MemoryReport;
+    const CHILD_JOBS: &'static [JobEntry] = &[
+        worker::entry::<IdleJob>(),
+        worker::entry::<RecursionJob>(),
+    ];
 
     fn tour_args(_full: bool) -> MemoryArgs {
         let mut args: MemoryArgs = super::default_args();
@@ -168,10 +190,7 @@ impl Experiment for super::Memory {
         let mut idle = Vec::new();
         for &runtime in &lab.runtimes {
             bar.set_message(format!("{runtime}, {} idle tasks", thousands(tasks)));
-            idle.push(worker::run_in_child(&Job::Idle(IdleJob {
-                runtime,
-                tasks,
-            }))?);
+            idle.push(worker::run_in_child(&IdleJob { runtime, tasks })?);
             bar.inc(1);
         }
         let mut recursion = Vec::new();
@@ -186,7 +205,7 @@ impl Experiment for super::Memory {
                     shape,
                     depth,
                 };
-                recursion.push(worker::run_in_child(&Job::Recursion(job))?);
+                recursion.push(worker::run_in_child(&job)?);
                 bar.inc(1);
             }
         }

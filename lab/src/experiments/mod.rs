@@ -1,25 +1,30 @@
-//! The experiments, one module each, and what they share: the [`Experiment`] trait and
-//! the [`Lab`] context they run in.
+//! The experiments, one module each, and what they share: the [`Experiment`] trait, the
+//! [`Lab`] context they run in, and [`run_and_report`], which runs one and shows and
+//! writes its report.
 //!
 //! An experiment is a clap `Args` struct (its knobs), a `run` that measures on each
 //! chosen runtime, and a serde report that renders itself (tables, notes computed from
-//! its rows, a plot). To add one: write its module (workload, server, report and all),
-//! implement [`Experiment`] for its marker type, and register it in the one list below,
-//! the `registry!` call. The list makes its subcommand ([`ExperimentCommand`]), its
-//! place in the tour ([`tour`]) and in the tour's report ([`ExperimentReport`]), and its
-//! name in [`NAMES`], which the smoke tests walk.
+//! its rows, a plot). To add one: write its module (workload, report and all; a server
+//! that other experiments use too goes in [`crate::servers`]), implement [`Experiment`]
+//! for its marker type, and register it in the one list below, the `registry!` call.
+//! The list makes its subcommand ([`ExperimentCommand`]), its place in the tour
+//! ([`tour`]) and in the tour's report ([`ExperimentReport`]), its name in [`NAMES`],
+//! which the smoke tests walk, and its child-process jobs part of the worker's table
+//! ([`child_jobs`]).
 
 use std::fmt::Debug;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::machine::Machine;
-use crate::report::Report;
+use crate::report::{self, Report};
 use crate::runtimes::{Py, Rt};
+use crate::worker::JobEntry;
 
 /// What every experiment runs with.
 #[derive(Clone, Debug)]
@@ -90,11 +95,36 @@ pub trait Experiment {
     type Args: clap::Args + Clone + Debug;
     /// What it measured.
     type Report: Report + Serialize + DeserializeOwned;
+    /// The jobs it runs in child processes ([`crate::worker`]), if any: each
+    /// `worker::entry::<Job>()`.
+    const CHILD_JOBS: &'static [JobEntry] = &[];
 
     /// The knobs of the tour's short form.
     fn tour_args(full: bool) -> Self::Args;
     /// Measures on every runtime in `lab`.
     fn run(args: &Self::Args, lab: &Lab) -> anyhow::Result<Self::Report>;
+}
+
+/// Runs one experiment, prints its report and writes its files.
+pub fn run_and_report<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
+    if !crate::alloc::installed() {
+        eprintln!("note: the counting allocator is not installed: heap figures will be 0");
+    }
+    let start = Instant::now();
+    let report = E::run(args, lab).with_context(|| format!("running {}", E::NAME))?;
+    print!("{}", report::to_terminal(&report));
+    let files = report::write_files(&report, &lab.machine, &lab.out)?;
+    println!(
+        "({} took {:.1} s; wrote {})",
+        E::NAME,
+        start.elapsed().as_secs_f64(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(report)
 }
 
 /// An `Args` struct with every knob at its default, as if given no flags.
@@ -107,7 +137,8 @@ pub fn default_args<A: clap::Args>() -> A {
 }
 
 /// Declares the experiments, once each: its module, a marker type, the
-/// subcommands, the tour's order, the tour report's variants, and [`NAMES`].
+/// subcommands, the tour's order, the tour report's variants, [`NAMES`], and the
+/// worker's job table ([`child_jobs`]).
 macro_rules! registry {
     ($($(#[doc = $doc:literal])* $Variant:ident => $module:ident,)*) => {
         $(
@@ -152,7 +183,7 @@ macro_rules! registry {
             pub fn run(&self, lab: &Lab) -> anyhow::Result<ExperimentReport> {
                 match self {
                     $(ExperimentCommand::$Variant(args) => {
-                        crate::cli::one::<$Variant>(args, lab).map(ExperimentReport::$Variant)
+                        run_and_report::<$Variant>(args, lab).map(ExperimentReport::$Variant)
                     })*
                 }
             }
@@ -161,10 +192,16 @@ macro_rules! registry {
         /// Every experiment's name (its subcommand and file stem), in the tour's order.
         pub const NAMES: &[&str] = &[$(<$Variant as Experiment>::NAME,)*];
 
+        /// The worker's job table: every experiment's child-process jobs
+        /// ([`Experiment::CHILD_JOBS`]).
+        pub fn child_jobs() -> impl Iterator<Item = &'static JobEntry> {
+            [$(<$Variant as Experiment>::CHILD_JOBS,)*].into_iter().flatten()
+        }
+
         /// Runs every experiment in its tour form (`full`: the long forms), in order.
         pub fn tour(full: bool, lab: &Lab) -> anyhow::Result<Vec<ExperimentReport>> {
             Ok(vec![$(
-                crate::cli::one::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)
+                run_and_report::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)
                     .map(ExperimentReport::$Variant)?,
             )*])
         }
@@ -196,4 +233,28 @@ registry! {
     /// A heartbeat's lateness while another task blocks, computes, or offloads;
     /// turnstile's stall reports.
     Stall => stall,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_child_job_has_a_name_of_its_own() {
+        let mut names: Vec<&str> = child_jobs().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "gather",
+                "memory-idle",
+                "memory-recursion",
+                "echo-load",
+                "http-load"
+            ],
+            "the experiments that need a child process, in the registry's order"
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), child_jobs().count(), "a name is taken twice");
+    }
 }
