@@ -109,8 +109,10 @@ mod tests {
     use super::*;
     use crate::raw::join_state::JoinState;
 
-    /// A scheduler handle of one word, the size of the runtime's own.
-    struct OneWord(#[allow(dead_code)] Box<()>);
+    /// A scheduler handle of one word, the size of the runtime's own (never built:
+    /// only its size is asked).
+    #[allow(dead_code)]
+    struct OneWord(Box<()>);
 
     impl Schedule for OneWord {
         fn wake(&self, _: &Header, _: TaskPtr, _: impl FnOnce() -> std::sync::Arc<dyn LocalTask>) {}
