@@ -106,11 +106,7 @@ impl Observer {
         Observer {
             level,
             counters: Counters::new(level),
-            mode: Mode {
-                timed: timing.is_some(),
-                flight: flight.is_some(),
-                inspect: inspecting,
-            },
+            mode: Mode::new(timing.is_some(), flight.is_some(), inspecting),
             inspect: OnceCell::new(),
             keeps_names: level.counts() || flight.is_some(),
             flight,

@@ -115,7 +115,12 @@ mod tests {
     struct OneWord(Box<()>);
 
     impl Schedule for OneWord {
-        fn wake(&self, _: &Header, _: TaskPtr, _: impl FnOnce() -> std::sync::Arc<dyn LocalTask>) {}
+        fn wake<T: LocalTask + 'static>(
+            &self,
+            _: *const T,
+            _: impl FnOnce() -> std::sync::Arc<dyn LocalTask>,
+        ) {
+        }
     }
 
     /// The per-task memory figure in docs/performance.md rests on these sizes (64-bit

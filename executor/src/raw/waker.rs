@@ -117,9 +117,9 @@ where
     #[inline]
     unsafe fn wake_at(data: *const ()) {
         let task = data.cast::<Self>();
-        // SAFETY: alive for the call (caller's contract); the header and the scheduler
-        // handle are what any thread may read.
-        let cell = unsafe { &*task };
+        // SAFETY: alive for the call (caller's contract); the scheduler handle is what
+        // any thread may read.
+        let owner = unsafe { &(*task).owner };
         let owned = || -> Arc<dyn LocalTask> {
             // SAFETY: `task` came from an `Arc<Self>` that the caller's waker keeps
             // alive; we take one more reference, for whoever keeps the result.
@@ -128,7 +128,6 @@ where
                 Arc::from_raw(task)
             }
         };
-        cell.owner
-            .wake(&cell.header, task as *const dyn LocalTask, owned);
+        owner.wake(task, owned);
     }
 }

@@ -40,7 +40,6 @@ use turnstile_probes::{CounterValues, Timing, Turn};
 use super::coop;
 use super::scheduler::Activity;
 use super::Core;
-use crate::observe::Mode;
 
 /// What a turn did that the counters do not say, for the `on_turn` hook.
 #[derive(Default)]
@@ -62,28 +61,15 @@ impl Core {
     /// the one without either has none of their code.
     pub(crate) fn turn(&self, poll_main: &mut dyn FnMut() -> bool) -> bool {
         let timing = self.observe().timing();
-        match self.observe().mode() {
-            Mode { inspect: true, .. } => self.run_turn_inspected(timing, poll_main),
-            Mode {
-                timed: false,
-                flight: false,
-                ..
-            } => self.run_turn::<false, false, false>(None, poll_main),
-            Mode {
-                timed: true,
-                flight: false,
-                ..
-            } => self.run_turn::<true, false, false>(timing, poll_main),
-            Mode {
-                timed: false,
-                flight: true,
-                ..
-            } => self.run_turn_flight::<false>(None, poll_main),
-            Mode {
-                timed: true,
-                flight: true,
-                ..
-            } => self.run_turn_flight::<true>(timing, poll_main),
+        let mode = self.observe().mode();
+        if mode.inspect() {
+            return self.run_turn_inspected(timing, poll_main);
+        }
+        match (mode.timed(), mode.flight()) {
+            (false, false) => self.run_turn::<false, false, false>(None, poll_main),
+            (true, false) => self.run_turn::<true, false, false>(timing, poll_main),
+            (false, true) => self.run_turn_flight::<false>(None, poll_main),
+            (true, true) => self.run_turn_flight::<true>(timing, poll_main),
         }
     }
 
@@ -98,7 +84,7 @@ impl Core {
         // Instances of their own (`INSPECT`), so that the ones above stay used once
         // and keep their poll loops inlined.
         let mode = self.observe().mode();
-        let done = match (mode.timed, mode.flight) {
+        let done = match (mode.timed(), mode.flight()) {
             (false, false) => self.run_turn::<false, false, true>(None, poll_main),
             (true, false) => self.run_turn::<true, false, true>(timing, poll_main),
             (false, true) => self.run_turn::<false, true, true>(None, poll_main),

@@ -1,6 +1,6 @@
 //! Wakes: where each one goes, and how it is counted.
 //!
-//! A wake takes one of two paths, decided in one place ([`wake_on`]) for tasks and for
+//! A wake takes one of two paths, decided in one place ([`wake_here`]) for tasks and for
 //! the `block_on` future alike:
 //!
 //! - On the loop thread, inside this runtime's `block_on` (or under `Runtime::enter`):
@@ -25,9 +25,10 @@ use crate::raw::state::Wake;
 use crate::raw::{Header, LocalTask, Schedule, TaskPtr};
 
 /// Runs `local` with the runtime whose id is `runtime` if it is current on this thread,
-/// and `remote` otherwise: the one decision every wake makes.
+/// and says whether it did: the one decision every wake makes. When it did not, the
+/// wake goes through the remote queue.
 #[inline(always)]
-fn wake_on(runtime: u64, local: impl FnOnce(&Core), remote: impl FnOnce()) {
+fn wake_here(runtime: u64, local: impl FnOnce(&Core)) -> bool {
     let here = context::with_current(|core| {
         let ours = core.id() == runtime;
         if ours {
@@ -35,9 +36,7 @@ fn wake_on(runtime: u64, local: impl FnOnce(&Core), remote: impl FnOnce()) {
         }
         ours
     });
-    if here != Some(true) {
-        remote();
-    }
+    here == Some(true)
 }
 
 /// A task's way to its runtime: the runtime's remote side, weakly (a waker that
@@ -50,19 +49,37 @@ impl TaskOwner {
     pub(crate) fn new(remote: sync::Weak<Remote>) -> Self {
         TaskOwner { remote }
     }
+
+    /// A wake from elsewhere: onto the remote queue, which keeps `task`; a no-op,
+    /// counted process-wide, once the runtime is gone.
+    #[inline(never)]
+    fn wake_remote(&self, task: Arc<dyn LocalTask>) {
+        match self.remote.upgrade() {
+            Some(remote) => remote.push(RemoteWake::Task(task)),
+            None => count_orphan_wake(),
+        }
+    }
 }
 
 impl Schedule for TaskOwner {
     #[inline(always)]
-    fn wake(&self, header: &Header, task: TaskPtr, owned: impl FnOnce() -> Arc<dyn LocalTask>) {
-        wake_on(
-            header.runtime,
-            |core| core.wake_task(header, task),
-            || match self.remote.upgrade() {
-                Some(remote) => remote.push(RemoteWake::Task(owned())),
-                None => count_orphan_wake(),
-            },
-        );
+    fn wake<T: LocalTask + 'static>(
+        &self,
+        task: *const T,
+        owned: impl FnOnce() -> Arc<dyn LocalTask>,
+    ) {
+        // SAFETY: the waker that called us keeps the task alive for the call.
+        let header = unsafe { &*task }.header();
+        let local = context::with_current(|core| {
+            let ours = core.id() == header.runtime;
+            if ours {
+                core.wake_task(header, task as TaskPtr);
+            }
+            ours
+        });
+        if local != Some(true) {
+            self.wake_remote(owned());
+        }
     }
 
     #[cfg(feature = "console")]
@@ -196,11 +213,12 @@ impl std::task::Wake for MainWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        wake_on(self.runtime, Core::wake_main, || {
-            match self.remote.upgrade() {
-                Some(remote) => remote.push(RemoteWake::Main),
-                None => count_orphan_wake(),
-            }
-        });
+        if wake_here(self.runtime, Core::wake_main) {
+            return;
+        }
+        match self.remote.upgrade() {
+            Some(remote) => remote.push(RemoteWake::Main),
+            None => count_orphan_wake(),
+        }
     }
 }
