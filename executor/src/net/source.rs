@@ -61,7 +61,105 @@ pub(crate) enum Op {
     Signal,
 }
 
+/// How a completed operation is counted.
+#[derive(Clone, Copy)]
+enum Tally {
+    /// Not at all (finishing a connect is neither a read nor a write).
+    Not,
+    /// One counter, whether it waited or not (a delivered signal).
+    Once(Counter),
+    /// Inline or waited, with the bytes it moved when the operation moves any.
+    Split {
+        inline: Counter,
+        waited: Counter,
+        bytes: Option<Counter>,
+    },
+}
+
 impl Op {
+    /// The one table of operations: each one's await-site label and its counters.
+    #[inline(always)]
+    const fn row(self) -> (&'static str, Tally) {
+        use Counter as C;
+        const fn split(inline: Counter, waited: Counter, bytes: Option<Counter>) -> Tally {
+            Tally::Split {
+                inline,
+                waited,
+                bytes,
+            }
+        }
+        match self {
+            Op::TcpRead(_) => (
+                "tcp read",
+                split(C::TcpReadsInline, C::TcpReadsWaited, Some(C::TcpBytesRead)),
+            ),
+            Op::TcpWrite => (
+                "tcp write",
+                split(
+                    C::TcpWritesInline,
+                    C::TcpWritesWaited,
+                    Some(C::TcpBytesWritten),
+                ),
+            ),
+            Op::TcpAccept => (
+                "tcp accept",
+                split(C::TcpAcceptsInline, C::TcpAcceptsWaited, None),
+            ),
+            Op::TcpConnect => ("tcp connect", Tally::Not),
+            Op::UdpRecv => (
+                "udp recv",
+                split(
+                    C::UdpRecvsInline,
+                    C::UdpRecvsWaited,
+                    Some(C::UdpBytesReceived),
+                ),
+            ),
+            Op::UdpSend => (
+                "udp send",
+                split(C::UdpSendsInline, C::UdpSendsWaited, Some(C::UdpBytesSent)),
+            ),
+            Op::UnixRead(_) => (
+                "unix read",
+                split(
+                    C::UnixReadsInline,
+                    C::UnixReadsWaited,
+                    Some(C::UnixBytesRead),
+                ),
+            ),
+            Op::UnixWrite => (
+                "unix write",
+                split(
+                    C::UnixWritesInline,
+                    C::UnixWritesWaited,
+                    Some(C::UnixBytesWritten),
+                ),
+            ),
+            Op::UnixAccept => (
+                "unix accept",
+                split(C::UnixAcceptsInline, C::UnixAcceptsWaited, None),
+            ),
+            Op::UnixConnect => ("unix connect", Tally::Not),
+            Op::UnixRecv => (
+                "unix recv",
+                split(
+                    C::UnixRecvsInline,
+                    C::UnixRecvsWaited,
+                    Some(C::UnixBytesReceived),
+                ),
+            ),
+            Op::UnixSend => (
+                "unix send",
+                split(
+                    C::UnixSendsInline,
+                    C::UnixSendsWaited,
+                    Some(C::UnixBytesSent),
+                ),
+            ),
+            Op::Peek => ("peek", split(C::PeeksInline, C::PeeksWaited, None)),
+            Op::Signal => ("signal recv", Tally::Once(C::SignalsReceived)),
+        }
+    }
+
     /// At `Level::Timing`, leaves the await site of an operation that goes back to the
     /// loop, named after it ("tcp read", ...). futures-io's traits hide the caller's
     /// `.await` from `#[track_caller]`, so the line is turnstile's own; users name
@@ -79,81 +177,24 @@ impl Op {
         let Some(timing) = core.probes().timing() else {
             return SiteTag::NONE;
         };
-        let label = match self {
-            Op::TcpRead(_) => "tcp read",
-            Op::TcpWrite => "tcp write",
-            Op::TcpAccept => "tcp accept",
-            Op::TcpConnect => "tcp connect",
-            Op::UdpRecv => "udp recv",
-            Op::UdpSend => "udp send",
-            Op::UnixRead(_) => "unix read",
-            Op::UnixWrite => "unix write",
-            Op::UnixAccept => "unix accept",
-            Op::UnixConnect => "unix connect",
-            Op::UnixRecv => "unix recv",
-            Op::UnixSend => "unix send",
-            Op::Peek => "peek",
-            Op::Signal => "signal recv",
-        };
-        timing.label_tag(label, std::panic::Location::caller())
+        timing.label_tag(self.row().0, Location::caller())
     }
 
     #[inline]
     fn count(self, counters: &Counters, waited: bool, bytes: usize) {
-        let (inline, after_wait, moved) = match self {
-            Op::TcpRead(_) => (
-                Counter::TcpReadsInline,
-                Counter::TcpReadsWaited,
-                Some(Counter::TcpBytesRead),
-            ),
-            Op::TcpWrite => (
-                Counter::TcpWritesInline,
-                Counter::TcpWritesWaited,
-                Some(Counter::TcpBytesWritten),
-            ),
-            Op::TcpAccept => (Counter::TcpAcceptsInline, Counter::TcpAcceptsWaited, None),
-            Op::TcpConnect => return,
-            Op::Signal => {
-                counters.bump(Counter::SignalsReceived);
-                return;
+        match self.row().1 {
+            Tally::Not => {}
+            Tally::Once(counter) => counters.bump(counter),
+            Tally::Split {
+                inline,
+                waited: after_wait,
+                bytes: moved,
+            } => {
+                counters.bump(if waited { after_wait } else { inline });
+                if let Some(moved) = moved {
+                    counters.add(moved, bytes as u64);
+                }
             }
-            Op::UdpRecv => (
-                Counter::UdpRecvsInline,
-                Counter::UdpRecvsWaited,
-                Some(Counter::UdpBytesReceived),
-            ),
-            Op::UdpSend => (
-                Counter::UdpSendsInline,
-                Counter::UdpSendsWaited,
-                Some(Counter::UdpBytesSent),
-            ),
-            Op::UnixRead(_) => (
-                Counter::UnixReadsInline,
-                Counter::UnixReadsWaited,
-                Some(Counter::UnixBytesRead),
-            ),
-            Op::UnixWrite => (
-                Counter::UnixWritesInline,
-                Counter::UnixWritesWaited,
-                Some(Counter::UnixBytesWritten),
-            ),
-            Op::UnixAccept => (Counter::UnixAcceptsInline, Counter::UnixAcceptsWaited, None),
-            Op::UnixConnect => return,
-            Op::UnixRecv => (
-                Counter::UnixRecvsInline,
-                Counter::UnixRecvsWaited,
-                Some(Counter::UnixBytesReceived),
-            ),
-            Op::UnixSend => (
-                Counter::UnixSendsInline,
-                Counter::UnixSendsWaited,
-                Some(Counter::UnixBytesSent),
-            ),
-            Op::Peek => (Counter::PeeksInline, Counter::PeeksWaited, None),
-        };
-        counters.bump(if waited { after_wait } else { inline });
-        if let Some(moved) = moved {
-            counters.add(moved, bytes as u64);
         }
     }
 }
