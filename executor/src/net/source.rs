@@ -211,7 +211,8 @@ impl Moved for usize {
     }
 }
 
-impl Moved for (usize, SocketAddr) {
+/// A datagram received, with its sender (of any address type).
+impl<A> Moved for (usize, A) {
     #[inline]
     fn moved(&self) -> usize {
         self.0
@@ -229,13 +230,6 @@ impl Moved for (mio::net::TcpStream, SocketAddr) {
     #[inline]
     fn moved(&self) -> usize {
         0
-    }
-}
-
-impl Moved for (usize, std::os::unix::net::SocketAddr) {
-    #[inline]
-    fn moved(&self) -> usize {
-        self.0
     }
 }
 
