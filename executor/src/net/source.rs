@@ -36,30 +36,59 @@ use crate::core::Core;
 
 use super::ready::{Interest, Ready};
 
-/// What kind of operation completed, for the per-socket-kind counters.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Op {
-    /// A stream read into a buffer of this many bytes.
-    TcpRead(usize),
-    TcpWrite,
-    TcpAccept,
-    /// Finishing a connect: not counted (it is neither a read nor a write).
-    TcpConnect,
-    UdpRecv,
-    UdpSend,
-    /// A Unix stream read into a buffer of this many bytes.
-    UnixRead(usize),
-    UnixWrite,
-    UnixAccept,
-    /// Finishing a Unix connect: not counted, as a TCP connect.
-    UnixConnect,
-    UnixRecv,
-    UnixSend,
-    /// A peek (TCP or UDP): counted, but it moves no bytes.
-    Peek,
-    /// A `Signal::recv` that found its signal delivered.
-    Signal,
+/// Declares [`Op`] from one table: each operation with its await-site label and how
+/// it is counted, so that a new operation cannot have one without the other.
+macro_rules! ops {
+    ($( $(#[$doc:meta])* $op:ident $(($arg:ty))? => $label:literal, $tally:expr; )*) => {
+        /// What kind of operation completed, for the per-socket-kind counters.
+        #[derive(Clone, Copy, Debug)]
+        pub(crate) enum Op {
+            $( $(#[$doc])* $op $(($arg))?, )*
+        }
+
+        impl Op {
+            /// The label of its await site ("tcp read", ...).
+            const fn label(self) -> &'static str {
+                match self {
+                    $( Op::$op { .. } => $label, )*
+                }
+            }
+
+            /// How a completion is counted.
+            #[inline(always)]
+            const fn tally(self) -> Tally {
+                match self {
+                    $( Op::$op { .. } => $tally, )*
+                }
+            }
+        }
+    };
 }
+
+ops! {
+    /// A stream read into a buffer of this many bytes.
+    TcpRead(usize) => "tcp read", split(C::TcpReadsInline, C::TcpReadsWaited, Some(C::TcpBytesRead));
+    TcpWrite => "tcp write", split(C::TcpWritesInline, C::TcpWritesWaited, Some(C::TcpBytesWritten));
+    TcpAccept => "tcp accept", split(C::TcpAcceptsInline, C::TcpAcceptsWaited, None);
+    /// Finishing a connect: not counted (it is neither a read nor a write).
+    TcpConnect => "tcp connect", Tally::Not;
+    UdpRecv => "udp recv", split(C::UdpRecvsInline, C::UdpRecvsWaited, Some(C::UdpBytesReceived));
+    UdpSend => "udp send", split(C::UdpSendsInline, C::UdpSendsWaited, Some(C::UdpBytesSent));
+    /// A Unix stream read into a buffer of this many bytes.
+    UnixRead(usize) => "unix read", split(C::UnixReadsInline, C::UnixReadsWaited, Some(C::UnixBytesRead));
+    UnixWrite => "unix write", split(C::UnixWritesInline, C::UnixWritesWaited, Some(C::UnixBytesWritten));
+    UnixAccept => "unix accept", split(C::UnixAcceptsInline, C::UnixAcceptsWaited, None);
+    /// Finishing a Unix connect: not counted, as a TCP connect.
+    UnixConnect => "unix connect", Tally::Not;
+    UnixRecv => "unix recv", split(C::UnixRecvsInline, C::UnixRecvsWaited, Some(C::UnixBytesReceived));
+    UnixSend => "unix send", split(C::UnixSendsInline, C::UnixSendsWaited, Some(C::UnixBytesSent));
+    /// A peek (TCP or UDP): counted, but it moves no bytes.
+    Peek => "peek", split(C::PeeksInline, C::PeeksWaited, None);
+    /// A `Signal::recv` that found its signal delivered.
+    Signal => "signal recv", Tally::Once(C::SignalsReceived);
+}
+
+use Counter as C;
 
 /// How a completed operation is counted.
 #[derive(Clone, Copy)]
@@ -76,90 +105,16 @@ enum Tally {
     },
 }
 
-impl Op {
-    /// The one table of operations: each one's await-site label and its counters.
-    #[inline(always)]
-    const fn row(self) -> (&'static str, Tally) {
-        use Counter as C;
-        const fn split(inline: Counter, waited: Counter, bytes: Option<Counter>) -> Tally {
-            Tally::Split {
-                inline,
-                waited,
-                bytes,
-            }
-        }
-        match self {
-            Op::TcpRead(_) => (
-                "tcp read",
-                split(C::TcpReadsInline, C::TcpReadsWaited, Some(C::TcpBytesRead)),
-            ),
-            Op::TcpWrite => (
-                "tcp write",
-                split(
-                    C::TcpWritesInline,
-                    C::TcpWritesWaited,
-                    Some(C::TcpBytesWritten),
-                ),
-            ),
-            Op::TcpAccept => (
-                "tcp accept",
-                split(C::TcpAcceptsInline, C::TcpAcceptsWaited, None),
-            ),
-            Op::TcpConnect => ("tcp connect", Tally::Not),
-            Op::UdpRecv => (
-                "udp recv",
-                split(
-                    C::UdpRecvsInline,
-                    C::UdpRecvsWaited,
-                    Some(C::UdpBytesReceived),
-                ),
-            ),
-            Op::UdpSend => (
-                "udp send",
-                split(C::UdpSendsInline, C::UdpSendsWaited, Some(C::UdpBytesSent)),
-            ),
-            Op::UnixRead(_) => (
-                "unix read",
-                split(
-                    C::UnixReadsInline,
-                    C::UnixReadsWaited,
-                    Some(C::UnixBytesRead),
-                ),
-            ),
-            Op::UnixWrite => (
-                "unix write",
-                split(
-                    C::UnixWritesInline,
-                    C::UnixWritesWaited,
-                    Some(C::UnixBytesWritten),
-                ),
-            ),
-            Op::UnixAccept => (
-                "unix accept",
-                split(C::UnixAcceptsInline, C::UnixAcceptsWaited, None),
-            ),
-            Op::UnixConnect => ("unix connect", Tally::Not),
-            Op::UnixRecv => (
-                "unix recv",
-                split(
-                    C::UnixRecvsInline,
-                    C::UnixRecvsWaited,
-                    Some(C::UnixBytesReceived),
-                ),
-            ),
-            Op::UnixSend => (
-                "unix send",
-                split(
-                    C::UnixSendsInline,
-                    C::UnixSendsWaited,
-                    Some(C::UnixBytesSent),
-                ),
-            ),
-            Op::Peek => ("peek", split(C::PeeksInline, C::PeeksWaited, None)),
-            Op::Signal => ("signal recv", Tally::Once(C::SignalsReceived)),
-        }
+/// A row of the table: counted inline or waited, with the bytes it moved if any.
+const fn split(inline: Counter, waited: Counter, bytes: Option<Counter>) -> Tally {
+    Tally::Split {
+        inline,
+        waited,
+        bytes,
     }
+}
 
+impl Op {
     /// At `Level::Timing`, leaves the await site of an operation that goes back to the
     /// loop, named after it ("tcp read", ...). futures-io's traits hide the caller's
     /// `.await` from `#[track_caller]`, so the line is turnstile's own; users name
@@ -177,12 +132,12 @@ impl Op {
         let Some(timing) = core.probes().timing() else {
             return SiteTag::NONE;
         };
-        timing.label_tag(self.row().0, Location::caller())
+        timing.label_tag(self.label(), Location::caller())
     }
 
     #[inline]
     fn count(self, counters: &Counters, waited: bool, bytes: usize) {
-        match self.row().1 {
+        match self.tally() {
             Tally::Not => {}
             Tally::Once(counter) => counters.bump(counter),
             Tally::Split {
