@@ -154,30 +154,6 @@ impl<S: Source> IoSource<S> {
 
 /// The stream operations, for TCP and Unix streams and their halves.
 impl<S: StreamSocket> IoSource<S> {
-    #[inline]
-    pub(crate) fn poll_read(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let asked = buf.len();
-        self.poll_io(cx, Direction::Read, S::read_op(asked), |s| s.read(buf))
-    }
-
-    #[inline]
-    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, S::WRITE, |s| s.write(buf))
-    }
-
-    #[inline]
-    pub(crate) fn poll_write_vectored(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, S::WRITE, |s| s.write_vectored(bufs))
-    }
-
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let asked = buf.len();
         self.try_io(Direction::Read, S::read_op(asked), |s| s.read(buf))
@@ -285,21 +261,26 @@ impl<S: DatagramSocket> IoSource<S> {
     }
 }
 
-/// Gives a public socket type (with its registered source in a field `io`) the
-/// methods named in the invocation, each with the doc comment written before its name:
+/// Gives a public socket type (with its registered source in a field `io`) its
+/// readiness, `try_*` and other shared methods, in one of two forms:
 ///
 /// ```text
+/// // A group, with the docs written here once; `$setup` opens each doc example and
+/// // binds a connected pair `a` and `b` of the type (or of its halves).
+/// // The stream group gives the stream's halves theirs too (`b` is then a read half,
+/// // `a` a write half).
+/// socket_methods!(TcpStream, OwnedReadHalf, OwnedWriteHalf: stream("tcp", "    let (a, b) = ...;"));
+/// socket_methods!(UdpSocket: datagram("udp", SocketAddr, "..."));
+///
+/// // Single methods, each with the doc comment written before its name; a type in
+/// // parentheses is the address type of a method that returns one.
 /// socket_methods! {
 ///     TcpStream {
-///         /// Waits until ... (with an example)
-///         fn readable;
-///         /// The address of the peer ...
+///         /// The address of the peer ... (with an example)
 ///         fn peer_addr(SocketAddr);
 ///     }
 /// }
 /// ```
-///
-/// A name in parentheses is the address type of the methods that return one.
 macro_rules! socket_methods {
     ($ty:ty { $( $(#[$doc:meta])* fn $name:ident $(($addr:ty))?; )* }) => {
         impl $ty {
@@ -307,7 +288,313 @@ macro_rules! socket_methods {
         }
     };
 
-    // Readiness, on every socket.
+    // The groups.
+    ($ty:ty, $read:ty, $write:ty: stream($kind:literal, $setup:expr)) => {
+        impl $ty {
+            $crate::net::io::socket_methods!(@doc_stream_readable $setup);
+            $crate::net::io::socket_methods!(@doc_stream_writable $setup);
+            $crate::net::io::socket_methods!(@doc_stream_ready $setup);
+            $crate::net::io::socket_methods!(@doc_try_read $kind $setup);
+            $crate::net::io::socket_methods!(@doc_try_read_vectored $setup);
+            $crate::net::io::socket_methods!(@doc_try_write $kind $setup);
+            $crate::net::io::socket_methods!(@doc_try_write_vectored $setup);
+        }
+        $crate::net::io::socket_methods!(@read_half $read, $kind,
+            concat!($setup, "\n    let (b, _b_write) = b.into_split();"));
+        $crate::net::io::socket_methods!(@write_half $write, $kind,
+            concat!($setup, "\n    let (_a_read, a) = a.into_split();"));
+    };
+    (@read_half $ty:ty, $kind:literal, $setup:expr) => {
+        impl $ty {
+            $crate::net::io::socket_methods!(@doc_stream_readable $setup);
+            $crate::net::io::socket_methods!(@doc_try_read $kind $setup);
+            $crate::net::io::socket_methods!(@doc_try_read_vectored $setup);
+        }
+    };
+    (@write_half $ty:ty, $kind:literal, $setup:expr) => {
+        impl $ty {
+            $crate::net::io::socket_methods!(@doc_stream_writable $setup);
+            $crate::net::io::socket_methods!(@doc_try_write $kind $setup);
+            $crate::net::io::socket_methods!(@doc_try_write_vectored $setup);
+        }
+    };
+    ($ty:ty: datagram($kind:literal, $addr:ty, $setup:expr)) => {
+        impl $ty {
+            $crate::net::io::socket_methods!(@datagram_docs $kind $addr, $setup);
+        }
+    };
+
+    // A method with its docs: `prose` (lines), then an example of `body` (lines) after
+    // the group's `setup`.
+    (@with_example $name:ident $setup:expr,
+        [$($prose:expr),* $(,)?] [$($body:literal),* $(,)?] $($addr:ty)?) => {
+        $crate::net::io::socket_methods!(@ $name [
+            $(#[doc = $prose])*
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = "let rt = turnstile::Runtime::new()?;"]
+            #[doc = "rt.block_on(async {"]
+            #[doc = $setup]
+            $(#[doc = $body])*
+            #[doc = "    Ok::<(), std::io::Error>(())"]
+            #[doc = "})?;"]
+            #[doc = "# Ok::<(), std::io::Error>(())"]
+            #[doc = "```"]
+        ] $($addr)?);
+    };
+
+    // The streams' docs.
+    (@doc_stream_readable $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example readable $setup, [
+            "Waits until the stream may be read: then [`try_read`](Self::try_read) is worth",
+            "a try (readiness may be stale: the try can still say `WouldBlock`, and the loop",
+            "goes round). Found ready at once it completes without a yield (`ready_inline`);",
+            "otherwise it goes back to the loop until the reactor reports data",
+            "(`ready_waited`). Its await site is the line that calls it.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    a.try_write(b\"hello\")?;",
+            "    let mut buf = [0; 16];",
+            "    let n = loop {",
+            "        b.readable().await?;",
+            "        match b.try_read(&mut buf) {",
+            "            Ok(n) => break n,",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            Err(e) => return Err(e),",
+            "        }",
+            "    };",
+            "    assert_eq!(&buf[..n], b\"hello\");",
+        ]);
+    };
+    (@doc_stream_writable $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example writable $setup, [
+            "Waits until the stream may be written: then [`try_write`](Self::try_write) is",
+            "worth a try. Counted as a read's readiness is (`ready_inline`, `ready_waited`),",
+            "with its await site at the line that calls it.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    a.writable().await?;",
+            "    assert_eq!(a.try_write(b\"hi\")?, 2);",
+        ]);
+    };
+    (@doc_stream_ready $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example ready $setup, [
+            "Waits until any of `interest` is ready, and says which: one task can serve both",
+            "directions of a connection with `try_read` and `try_write`.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    use turnstile::net::Interest;",
+            "    let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;",
+            "    assert!(ready.is_writable());",
+        ]);
+    };
+    (@doc_try_read $kind:literal $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example try_read $setup, [
+            "Reads what is there now, without waiting: `WouldBlock` if nothing is (then",
+            "[`readable`](Self::readable) waits for more); `Ok(0)` at EOF. Counted as a read",
+            concat!("(`", $kind, "_reads_inline`, `", $kind, "_bytes_read`)."),
+            "",
+            "# Errors",
+            "`WouldBlock` when there is no data yet; any read error as is.",
+        ] [
+            "    let mut buf = [0; 8];",
+            "    let empty = b.try_read(&mut buf).unwrap_err();",
+            "    assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);",
+            "    a.try_write(b\"hi\")?;",
+            "    b.readable().await?;",
+            "    assert_eq!(b.try_read(&mut buf)?, 2);",
+        ]);
+    };
+    (@doc_try_read_vectored $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example try_read_vectored $setup, [
+            "[`try_read`](Self::try_read) into several buffers, in order (`readv`).",
+            "",
+            "# Errors",
+            "As [`try_read`](Self::try_read).",
+        ] [
+            "    use std::io::IoSliceMut;",
+            "    a.try_write(b\"abcd\")?;",
+            "    b.readable().await?;",
+            "    let (mut x, mut y) = ([0; 2], [0; 2]);",
+            "    let n = b.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])?;",
+            "    assert_eq!((n, &x, &y), (4, b\"ab\", b\"cd\"));",
+        ]);
+    };
+    (@doc_try_write $kind:literal $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example try_write $setup, [
+            "Writes what the socket takes now, without waiting: `WouldBlock` if its send",
+            "buffer is full (then [`writable`](Self::writable) waits for room). Counted as a",
+            concat!("write (`", $kind, "_writes_inline`, `", $kind, "_bytes_written`)."),
+            "",
+            "# Errors",
+            "`WouldBlock` when the send buffer is full; any write error as is.",
+        ] [
+            "    assert_eq!(a.try_write(b\"hello\")?, 5);",
+        ]);
+    };
+    (@doc_try_write_vectored $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example try_write_vectored $setup, [
+            "[`try_write`](Self::try_write) from several buffers, in order (`writev`).",
+            "",
+            "# Errors",
+            "As [`try_write`](Self::try_write).",
+        ] [
+            "    use std::io::IoSlice;",
+            "    let n = a.try_write_vectored(&[IoSlice::new(b\"ab\"), IoSlice::new(b\"cd\")])?;",
+            "    assert_eq!(n, 4);",
+        ]);
+    };
+
+    // The datagram sockets' docs.
+    (@datagram_docs $kind:literal $addr:ty, $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example readable $setup, [
+            "Waits until a datagram may be received: then [`try_recv`](Self::try_recv) is",
+            "worth a try (readiness may be stale: the try can still say `WouldBlock`). Found",
+            "ready at once it completes without a yield (`ready_inline`), else it waits for",
+            "the reactor (`ready_waited`). Its await site is the line that calls it.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    a.try_send(b\"hi\")?;",
+            "    let mut buf = [0; 8];",
+            "    let n = loop {",
+            "        b.readable().await?;",
+            "        match b.try_recv(&mut buf) {",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            other => break other?,",
+            "        }",
+            "    };",
+            "    assert_eq!(&buf[..n], b\"hi\");",
+        ]);
+        $crate::net::io::socket_methods!(@with_example writable $setup, [
+            "Waits until a datagram may be sent: then [`try_send`](Self::try_send) is worth",
+            "a try. Counted as [`readable`](Self::readable) is.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    a.writable().await?;",
+            "    assert_eq!(a.try_send(b\"hi\")?, 2);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example ready $setup, [
+            "Waits until any of `interest` is ready, and says which.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    use turnstile::net::Interest;",
+            "    assert!(a.ready(Interest::WRITABLE).await?.is_writable());",
+        ]);
+        $crate::net::io::socket_methods!(@with_example send $setup, [
+            "Sends one datagram to the connected peer; returns the bytes sent. Counted as",
+            concat!("`", $kind, "_sends_inline` or `", $kind, "_sends_waited`, with `",
+                $kind, "_bytes_sent`."),
+            "",
+            "# Errors",
+            "`NotConnected` before `connect`; `ConnectionRefused` if an earlier datagram",
+            "found no receiver there; otherwise as `send`.",
+        ] [
+            "    assert_eq!(a.send(b\"hi\").await?, 2);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example recv $setup, [
+            "Receives one datagram from the connected peer; returns its length. A datagram",
+            "longer than `buf` is cut to fit. Counted as",
+            concat!("`", $kind, "_recvs_inline` or `", $kind, "_recvs_waited`, with `",
+                $kind, "_bytes_received`."),
+            "",
+            "# Errors",
+            "As `recv`; `ConnectionRefused` if an earlier datagram found no receiver.",
+        ] [
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = [0; 8];",
+            "    assert_eq!(b.recv(&mut buf).await?, 2);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example recv_from $setup, [
+            "Receives one datagram; returns its length and sender. A datagram longer than",
+            "`buf` is cut to fit.",
+            "",
+            "# Errors",
+            "As `recvfrom`.",
+        ] [
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = [0; 8];",
+            "    let (n, _from) = b.recv_from(&mut buf).await?;",
+            "    assert_eq!(&buf[..n], b\"hi\");",
+        ] $addr);
+        $crate::net::io::socket_methods!(@with_example try_send $setup, [
+            "Sends one datagram to the connected peer without waiting.",
+            "",
+            "# Errors",
+            "`WouldBlock` when the send buffer is full; otherwise as [`send`](Self::send).",
+        ] [
+            "    assert_eq!(a.try_send(b\"hi\")?, 2);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example try_recv $setup, [
+            "Receives one datagram from the connected peer without waiting.",
+            "",
+            "# Errors",
+            "`WouldBlock` when no datagram is waiting; otherwise as [`recv`](Self::recv).",
+        ] [
+            "    let mut buf = [0; 8];",
+            "    let err = b.try_recv(&mut buf).unwrap_err();",
+            "    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example try_recv_from $setup, [
+            "Receives one datagram without waiting; returns its length and sender.",
+            "",
+            "# Errors",
+            "`WouldBlock` when no datagram is waiting; otherwise as `recvfrom`.",
+        ] [
+            "    a.try_send(b\"hi\")?;",
+            "    b.readable().await?;",
+            "    let mut buf = [0; 8];",
+            "    assert_eq!(b.try_recv_from(&mut buf)?.0, 2);",
+        ] $addr);
+        $crate::net::io::socket_methods!(@with_example poll_send $setup, [
+            "Polls to send one datagram to the connected peer: the building block under",
+            "[`send`](Self::send), for hand-written futures and `poll_fn`. On `Pending` the",
+            "waker in `cx` is woken when the socket may be written.",
+            "",
+            "# Errors",
+            "As [`send`](Self::send).",
+        ] [
+            "    use std::future::poll_fn;",
+            "    assert_eq!(poll_fn(|cx| a.poll_send(cx, b\"hi\")).await?, 2);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example poll_recv $setup, [
+            "Polls to receive one datagram from the connected peer into `buf`; returns its",
+            "length (tokio fills a `ReadBuf`; turnstile takes a plain slice).",
+            "",
+            "# Errors",
+            "As [`recv`](Self::recv).",
+        ] [
+            "    use std::future::poll_fn;",
+            "    a.send(b\"hey\").await?;",
+            "    let mut buf = [0; 8];",
+            "    assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 3);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example poll_recv_from $setup, [
+            "Polls to receive one datagram into `buf`; returns its length and sender.",
+            "",
+            "# Errors",
+            "As [`recv_from`](Self::recv_from).",
+        ] [
+            "    use std::future::poll_fn;",
+            "    a.send(b\"hey\").await?;",
+            "    let mut buf = [0; 8];",
+            "    let (n, _from) = poll_fn(|cx| b.poll_recv_from(cx, &mut buf)).await?;",
+            "    assert_eq!(n, 3);",
+        ] $addr);
+    };
+
+    // The methods.
     (@ readable [$($doc:tt)*]) => {
         $($doc)*
         #[track_caller]

@@ -299,155 +299,17 @@ impl TcpStream {
     }
 }
 
+// Readiness and `try_*`, with the docs all stream types share: `a` and `b` in the
+// examples are the two ends of a connection (for the halves, `b` is a read half and
+// `a` a write half).
+socket_methods!(TcpStream, OwnedReadHalf, OwnedWriteHalf: stream("tcp", concat!(
+    "    let listener = turnstile::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n",
+    "    let a = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;\n",
+    "    let (b, _) = listener.accept().await?;",
+)));
+
 socket_methods! {
     TcpStream {
-        /// Waits until the stream may be read: then [`TcpStream::try_read`] is worth a try
-        /// (readiness may be stale: the try can still say `WouldBlock`, and the loop goes
-        /// round). Found ready at once it completes without a yield (`ready_inline`);
-        /// otherwise it goes back to the loop until the reactor reports data
-        /// (`ready_waited`). Its await site is the line that calls it.
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// use futures::AsyncWriteExt;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (server, _) = listener.accept().await?;
-        ///     client.write_all(b"hello").await?;
-        ///     let mut buf = [0; 16];
-        ///     let n = loop {
-        ///         server.readable().await?;
-        ///         match server.try_read(&mut buf) {
-        ///             Ok(n) => break n,
-        ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-        ///             Err(e) => return Err(e),
-        ///         }
-        ///     };
-        ///     assert_eq!(&buf[..n], b"hello");
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn readable;
-        /// Waits until the stream may be written: then [`TcpStream::try_write`] is worth a
-        /// try. Counted as [`TcpStream::readable`] is.
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     client.writable().await?;
-        ///     assert_eq!(client.try_write(b"hi")?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn writable;
-        /// Waits until any of `interest` is ready, and says which: one task can serve both
-        /// directions of a connection with `try_read` and `try_write`.
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// use turnstile::net::Interest;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await?;
-        ///     assert!(ready.is_writable());
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn ready;
-        /// Reads what is there now, without waiting: `WouldBlock` if nothing is (then
-        /// [`TcpStream::readable`] waits for more); `Ok(0)` at EOF. Counted as a read
-        /// (`tcp_reads_inline`, `tcp_bytes_read`).
-        ///
-        /// # Errors
-        /// `WouldBlock` when there is no data yet; any read error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let mut buf = [0; 8];
-        ///     let empty = client.try_read(&mut buf).unwrap_err();
-        ///     assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read;
-        /// [`TcpStream::try_read`] into several buffers, in order (`readv`).
-        ///
-        /// # Errors
-        /// As [`TcpStream::try_read`].
-        ///
-        /// ```
-        /// use std::io::IoSliceMut;
-        /// use futures::AsyncWriteExt;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (server, _) = listener.accept().await?;
-        ///     client.write_all(b"abcd").await?;
-        ///     server.readable().await?;
-        ///     let (mut a, mut b) = ([0; 2], [0; 2]);
-        ///     let n = server.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)])?;
-        ///     assert_eq!((n, &a, &b), (4, b"ab", b"cd"));
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read_vectored;
-        /// Writes what the socket takes now, without waiting: `WouldBlock` if its send
-        /// buffer is full (then [`TcpStream::writable`] waits for room). Counted as a write.
-        ///
-        /// # Errors
-        /// `WouldBlock` when the send buffer is full; any write error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     assert_eq!(client.try_write(b"hello")?, 5);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write;
-        /// [`TcpStream::try_write`] from several buffers, in order (`writev`).
-        ///
-        /// # Errors
-        /// As [`TcpStream::try_write`].
-        ///
-        /// ```
-        /// use std::io::IoSlice;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let n = client.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])?;
-        ///     assert_eq!(n, 4);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write_vectored;
         /// Reads the data waiting in the socket without taking it: the next read returns
         /// it again. Waits for data as a read does. Counted as a peek (`peeks_inline`,
         /// `peeks_waited`; no bytes).
@@ -606,64 +468,6 @@ socket_methods! {
         /// # Ok::<(), std::io::Error>(())
         /// ```
         fn peer_addr(SocketAddr);
-        /// Waits until the stream may be read, as [`TcpStream::readable`].
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// use futures::AsyncWriteExt;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (server, _) = listener.accept().await?;
-        ///     let (read, _write) = server.into_split();
-        ///     client.write_all(b"hi").await?;
-        ///     read.readable().await?;
-        ///     assert_eq!(read.try_read(&mut [0; 8])?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn readable;
-        /// Reads what is there now, without waiting, as [`TcpStream::try_read`].
-        ///
-        /// # Errors
-        /// `WouldBlock` when there is no data yet; any read error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (read, _write) = client.into_split();
-        ///     let err = read.try_read(&mut [0; 8]).unwrap_err();
-        ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read;
-        /// [`OwnedReadHalf::try_read`] into several buffers, in order.
-        ///
-        /// # Errors
-        /// As [`OwnedReadHalf::try_read`].
-        ///
-        /// ```
-        /// use std::io::IoSliceMut;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (read, _write) = client.into_split();
-        ///     let mut buf = [0; 4];
-        ///     assert!(read.try_read_vectored(&mut [IoSliceMut::new(&mut buf)]).is_err());
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read_vectored;
         /// Reads the waiting data without taking it, as [`TcpStream::peek`].
         ///
         /// # Errors
@@ -690,59 +494,6 @@ socket_methods! {
 
 socket_methods! {
     OwnedWriteHalf {
-        /// Waits until the stream may be written, as [`TcpStream::writable`].
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (_read, write) = client.into_split();
-        ///     write.writable().await?;
-        ///     assert_eq!(write.try_write(b"hi")?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn writable;
-        /// Writes what the socket takes now, without waiting, as [`TcpStream::try_write`].
-        ///
-        /// # Errors
-        /// `WouldBlock` when the send buffer is full; any write error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (_read, write) = client.into_split();
-        ///     assert_eq!(write.try_write(b"hi")?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write;
-        /// [`OwnedWriteHalf::try_write`] from several buffers, in order.
-        ///
-        /// # Errors
-        /// As [`OwnedWriteHalf::try_write`].
-        ///
-        /// ```
-        /// use std::io::IoSlice;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (_read, write) = client.into_split();
-        ///     assert_eq!(write.try_write_vectored(&[IoSlice::new(b"a"), IoSlice::new(b"b")])?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write_vectored;
         /// The address of the peer.
         ///
         /// # Errors

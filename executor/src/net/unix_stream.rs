@@ -174,123 +174,16 @@ impl UnixStream {
     }
 }
 
+// Readiness and `try_*`, with the docs all stream types share: `a` and `b` in the
+// examples are the two ends of a connection (for the halves, `b` is a read half and
+// `a` a write half).
+socket_methods!(UnixStream, OwnedReadHalf, OwnedWriteHalf: stream(
+    "unix",
+    "    let (a, b) = turnstile::net::UnixStream::pair()?;"
+));
+
 socket_methods! {
     UnixStream {
-        /// Waits until the stream may be read (see [`TcpStream::readable`](super::TcpStream::readable)).
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-        ///     a.try_write(b"x")?;
-        ///     b.readable().await?;
-        ///     assert_eq!(b.try_read(&mut [0; 4])?, 1);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn readable;
-        /// Waits until the stream may be written.
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     a.writable().await?;
-        ///     assert_eq!(a.try_write(b"x")?, 1);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn writable;
-        /// Waits until any of `interest` is ready, and says which.
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// use turnstile::net::Interest;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn ready;
-        /// Reads what is there now, without waiting (`WouldBlock` if nothing is).
-        ///
-        /// # Errors
-        /// `WouldBlock` when there is no data yet; any read error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     let err = a.try_read(&mut [0; 4]).unwrap_err();
-        ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read;
-        /// [`UnixStream::try_read`] into several buffers, in order.
-        ///
-        /// # Errors
-        /// As [`UnixStream::try_read`].
-        ///
-        /// ```
-        /// use std::io::IoSliceMut;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-        ///     a.try_write(b"abcd")?;
-        ///     b.readable().await?;
-        ///     let (mut x, mut y) = ([0; 2], [0; 2]);
-        ///     assert_eq!(b.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])?, 4);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read_vectored;
-        /// Writes what the socket takes now, without waiting.
-        ///
-        /// # Errors
-        /// `WouldBlock` when the send buffer is full; any write error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     assert_eq!(a.try_write(b"hello")?, 5);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write;
-        /// [`UnixStream::try_write`] from several buffers, in order.
-        ///
-        /// # Errors
-        /// As [`UnixStream::try_write`].
-        ///
-        /// ```
-        /// use std::io::IoSlice;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     assert_eq!(a.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])?, 4);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write_vectored;
         /// The address of this end (unnamed for a connecting client or a pair).
         ///
         /// # Errors
@@ -416,119 +309,11 @@ socket_methods! {
         /// # Ok::<(), std::io::Error>(())
         /// ```
         fn peer_addr(SocketAddr);
-        /// Waits until the stream may be read, as [`UnixStream::readable`].
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-        ///     let (read, _write) = b.into_split();
-        ///     a.try_write(b"hi")?;
-        ///     read.readable().await?;
-        ///     assert_eq!(read.try_read(&mut [0; 8])?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn readable;
-        /// Reads what is there now, without waiting, as [`UnixStream::try_read`].
-        ///
-        /// # Errors
-        /// `WouldBlock` when there is no data yet; any read error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     let (read, _write) = a.into_split();
-        ///     let err = read.try_read(&mut [0; 8]).unwrap_err();
-        ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read;
-        /// [`OwnedReadHalf::try_read`] into several buffers, in order.
-        ///
-        /// # Errors
-        /// As [`OwnedReadHalf::try_read`].
-        ///
-        /// ```
-        /// use std::io::IoSliceMut;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-        ///     let (read, _write) = b.into_split();
-        ///     a.try_write(b"abcd")?;
-        ///     read.readable().await?;
-        ///     let (mut x, mut y) = ([0; 2], [0; 2]);
-        ///     let n = read.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])?;
-        ///     assert_eq!((n, &x, &y), (4, b"ab", b"cd"));
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_read_vectored;
     }
 }
 
 socket_methods! {
     OwnedWriteHalf {
-        /// Waits until the stream may be written, as [`UnixStream::writable`].
-        ///
-        /// # Errors
-        /// None today; `io::Result` as in tokio.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     let (_read, write) = a.into_split();
-        ///     write.writable().await?;
-        ///     assert_eq!(write.try_write(b"hi")?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn writable;
-        /// Writes what the socket takes now, without waiting, as [`UnixStream::try_write`].
-        ///
-        /// # Errors
-        /// `WouldBlock` when the send buffer is full; any write error as is.
-        ///
-        /// ```
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-        ///     let (_read, write) = a.into_split();
-        ///     assert_eq!(write.try_write(b"hi")?, 2);
-        ///     b.readable().await?;
-        ///     assert_eq!(b.try_read(&mut [0; 8])?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write;
-        /// [`OwnedWriteHalf::try_write`] from several buffers, in order.
-        ///
-        /// # Errors
-        /// As [`OwnedWriteHalf::try_write`].
-        ///
-        /// ```
-        /// use std::io::IoSlice;
-        /// let rt = turnstile::Runtime::new()?;
-        /// rt.block_on(async {
-        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-        ///     let (_read, write) = a.into_split();
-        ///     assert_eq!(write.try_write_vectored(&[IoSlice::new(b"a"), IoSlice::new(b"b")])?, 2);
-        ///     Ok::<(), std::io::Error>(())
-        /// })?;
-        /// # Ok::<(), std::io::Error>(())
-        /// ```
-        fn try_write_vectored;
         /// The address of the peer (unnamed for a pair).
         ///
         /// # Errors
