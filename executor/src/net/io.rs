@@ -27,21 +27,28 @@ pub(crate) trait StreamSocket: Source {
     fn read_op(asked: usize) -> Op;
     /// A write, for the counters.
     const WRITE: Op;
+    /// Finishing a connect (not counted).
+    const CONNECT: Op;
     fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
     fn read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize>;
     fn write(&self, buf: &[u8]) -> io::Result<usize>;
     fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+    /// `SO_ERROR`: a connect's failure, say.
+    fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// Whether the socket has a peer (`getpeername`).
+    fn has_peer(&self) -> io::Result<()>;
 }
 
 macro_rules! stream_socket {
-    ($socket:ty, $read:ident, $write:ident) => {
+    ($socket:ty, $read:ident, $write:ident, $connect:ident) => {
         impl StreamSocket for $socket {
             #[inline(always)]
             fn read_op(asked: usize) -> Op {
                 Op::$read(asked)
             }
             const WRITE: Op = Op::$write;
+            const CONNECT: Op = Op::$connect;
             #[inline(always)]
             fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
                 Read::read(&mut &*self, buf)
@@ -61,12 +68,18 @@ macro_rules! stream_socket {
             fn shutdown(&self, how: Shutdown) -> io::Result<()> {
                 <$socket>::shutdown(self, how)
             }
+            fn take_error(&self) -> io::Result<Option<io::Error>> {
+                <$socket>::take_error(self)
+            }
+            fn has_peer(&self) -> io::Result<()> {
+                <$socket>::peer_addr(self).map(drop)
+            }
         }
     };
 }
 
-stream_socket!(mio::net::TcpStream, TcpRead, TcpWrite);
-stream_socket!(mio::net::UnixStream, UnixRead, UnixWrite);
+stream_socket!(mio::net::TcpStream, TcpRead, TcpWrite, TcpConnect);
+stream_socket!(mio::net::UnixStream, UnixRead, UnixWrite, UnixConnect);
 
 /// A datagram socket (UDP or Unix): its system calls and how they are counted.
 pub(crate) trait DatagramSocket: Source {
@@ -154,6 +167,24 @@ impl<S: Source> IoSource<S> {
 
 /// The stream operations, for TCP and Unix streams and their halves.
 impl<S: StreamSocket> IoSource<S> {
+    /// Waits for a non-blocking connect to finish: it has when the socket turns
+    /// writable, connected if it has a peer, refused (or failed) if it holds an error.
+    /// Until then the socket has no peer yet, which counts as "would block".
+    pub(crate) async fn finish_connect(&self) -> io::Result<()> {
+        self.wait_io(Direction::Write, S::CONNECT, |s| {
+            if let Some(e) = s.take_error()? {
+                return Err(e);
+            }
+            match s.has_peer() {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
+                other => other,
+            }
+        })
+        .await
+    }
+
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let asked = buf.len();
         self.try_io(Direction::Read, S::read_op(asked), |s| s.read(buf))
@@ -745,3 +776,23 @@ macro_rules! socket_methods {
 }
 
 pub(crate) use socket_methods;
+
+/// `AsFd` and `AsRawFd` for socket types with their registered source in a field `io`:
+/// `socket2::SockRef::from(&socket)` and every other fd-taking API see the socket.
+macro_rules! fd_impls {
+    ($($ty:ty),* $(,)?) => {$(
+        impl ::std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(self.io.get())
+            }
+        }
+
+        impl ::std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(self.io.get())
+            }
+        }
+    )*};
+}
+
+pub(crate) use fd_impls;

@@ -71,9 +71,8 @@ pub mod tcp {
     pub use super::stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 }
 
-/// The halves of a [`UnixStream`](super::UnixStream), with tokio's names: owned ones
-/// from [`UnixStream::into_split`](super::UnixStream::into_split), borrowed ones from
-/// [`UnixStream::halves`](super::UnixStream::halves).
+/// The halves of a [`UnixStream`], with tokio's names: owned ones from
+/// [`UnixStream::into_split`], borrowed ones from [`UnixStream::halves`].
 pub mod unix {
     pub use super::unix_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 }

@@ -2,23 +2,19 @@
 //! `AsyncWrite`.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
-use turnstile_reactor::Direction;
-
-use super::io::socket_methods;
-use super::source::{IoSource, Op};
+use super::io::{fd_impls, socket_methods};
+use super::source::IoSource;
 use super::split::stream_halves;
 
 /// A TCP connection, registered with the runtime it was created in.
 ///
 /// Read and write it through futures-io's [`AsyncRead`](futures_io::AsyncRead) and
-/// [`AsyncWrite`](futures_io::AsyncWrite) (with the
-/// `futures` crate's `AsyncReadExt`/`AsyncWriteExt` for `read_exact`, `write_all`, ...).
+/// [`AsyncWrite`](futures_io::AsyncWrite) (with the `futures` crate's
+/// `AsyncReadExt`/`AsyncWriteExt` for `read_exact`, `write_all`, ...).
 /// A read that finds data already in the socket completes at once, without a yield;
 /// only a read that has to wait goes back to the loop (the probes count both:
 /// `tcp_reads_inline` and `tcp_reads_waited`). Split it with [`TcpStream::into_split`]
@@ -90,26 +86,7 @@ impl TcpStream {
     /// connect to finish.
     pub(crate) async fn connect_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         let stream = TcpStream::from_mio(stream)?;
-        // A non-blocking connect finishes when the socket turns writable: connected if
-        // it has a peer, refused (or failed) if it holds an error. Until then the
-        // socket has no peer yet, which counts as "would block".
-        poll_fn(|cx| {
-            stream
-                .io
-                .poll_io(cx, Direction::Write, Op::TcpConnect, |s| {
-                    if let Some(e) = s.take_error()? {
-                        return Err(e);
-                    }
-                    match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    }
-                })
-        })
-        .await?;
+        stream.io.finish_connect().await?;
         Ok(stream)
     }
 
@@ -523,15 +500,4 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-/// `socket2::SockRef::from(&stream)` and every other fd-taking API see the socket.
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(TcpStream);

@@ -4,12 +4,11 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use turnstile_reactor::Direction;
 
-use super::io::socket_methods;
+use super::io::{fd_impls, socket_methods};
 use super::source::{IoSource, Op, Peeked};
 
 /// A UDP socket, registered with the runtime it was created in.
@@ -454,14 +453,4 @@ impl fmt::Debug for UdpSocket {
     }
 }
 
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(UdpSocket);

@@ -2,12 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use super::io::socket_methods;
+use super::io::{fd_impls, socket_methods};
 use super::source::IoSource;
 
 /// A Unix domain datagram socket, registered with the runtime it was created in.
@@ -314,17 +313,7 @@ socket_methods! {
     }
 }
 
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,25 +2,23 @@
 //! `AsyncRead` and `AsyncWrite`, counted as TCP is (`unix_reads_inline`, ...).
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use turnstile_reactor::Direction;
-
-use super::io::socket_methods;
-use super::source::{IoSource, Op};
+use super::io::{fd_impls, socket_methods};
+use super::source::IoSource;
 use super::split::stream_halves;
 
 /// A Unix domain stream connection, registered with the runtime it was created in.
 ///
 /// Read and write it through futures-io's [`AsyncRead`](futures_io::AsyncRead) and
-/// [`AsyncWrite`](futures_io::AsyncWrite), or with
-/// the readiness calls ([`UnixStream::readable`], [`UnixStream::try_read`], ...) as on
-/// a [`TcpStream`](super::TcpStream). The probes count its operations apart from
-/// TCP's: `unix_reads_inline`, `unix_reads_waited`, `unix_bytes_read`, ...
+/// [`AsyncWrite`](futures_io::AsyncWrite), or with the readiness calls
+/// ([`UnixStream::readable`], [`UnixStream::try_read`], ...) as on a
+/// [`TcpStream`](super::TcpStream). The probes count its operations apart from TCP's:
+/// `unix_reads_inline`, `unix_reads_waited`, `unix_bytes_read`, ... Split it with
+/// [`UnixStream::into_split`] to read and write from two tasks, or borrow both halves
+/// with [`UnixStream::halves`].
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncWriteExt};
@@ -68,23 +66,7 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| {
-            stream
-                .io
-                .poll_io(cx, Direction::Write, Op::UnixConnect, |s| {
-                    if let Some(e) = s.take_error()? {
-                        return Err(e);
-                    }
-                    match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    }
-                })
-        })
-        .await?;
+        stream.io.finish_connect().await?;
         Ok(stream)
     }
 
@@ -333,17 +315,7 @@ socket_methods! {
     }
 }
 
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
