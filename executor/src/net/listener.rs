@@ -14,13 +14,13 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use turnstile_probes::Counter;
 use turnstile_reactor::Direction;
 
+use super::io::fd_impls;
 use super::source::{IoSource, Op};
 use super::stream::TcpStream;
 
@@ -243,17 +243,7 @@ impl TcpListener {
     }
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(TcpListener);
 
 /// A non-blocking listening socket on `addr`, with `SO_REUSEADDR` and [`BACKLOG`].
 fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {

@@ -44,6 +44,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod io;
 mod listener;
 mod ready;
 mod socket;
@@ -58,9 +59,20 @@ mod unix_stream;
 pub use listener::TcpListener;
 pub use ready::{Interest, Ready};
 pub use socket::TcpSocket;
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-pub use stream::TcpStream;
+pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
 pub use unix_datagram::UnixDatagram;
 pub use unix_listener::UnixListener;
 pub use unix_stream::UnixStream;
+
+/// TCP's stream halves under tokio's path (`tcp::OwnedReadHalf`, ...): the same types
+/// as [`OwnedReadHalf`], [`OwnedWriteHalf`], [`ReadHalf`] and [`WriteHalf`] here.
+pub mod tcp {
+    pub use super::stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+}
+
+/// The halves of a [`UnixStream`], with tokio's names: owned ones from
+/// [`UnixStream::into_split`], borrowed ones from [`UnixStream::halves`].
+pub mod unix {
+    pub use super::unix_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+}

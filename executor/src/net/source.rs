@@ -36,29 +36,82 @@ use crate::rt::Core;
 
 use super::ready::{Interest, Ready};
 
-/// What kind of operation completed, for the per-socket-kind counters.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Op {
+/// Declares [`Op`] from one table: each operation with its await-site label and how
+/// it is counted, so that a new operation cannot have one without the other.
+macro_rules! ops {
+    ($( $(#[$doc:meta])* $op:ident $(($arg:ty))? => $label:literal, $tally:expr; )*) => {
+        /// What kind of operation completed, for the per-socket-kind counters.
+        #[derive(Clone, Copy, Debug)]
+        pub(crate) enum Op {
+            $( $(#[$doc])* $op $(($arg))?, )*
+        }
+
+        impl Op {
+            /// The label of its await site ("tcp read", ...).
+            const fn label(self) -> &'static str {
+                match self {
+                    $( Op::$op { .. } => $label, )*
+                }
+            }
+
+            /// How a completion is counted.
+            #[inline(always)]
+            const fn tally(self) -> Tally {
+                match self {
+                    $( Op::$op { .. } => $tally, )*
+                }
+            }
+        }
+    };
+}
+
+ops! {
     /// A stream read into a buffer of this many bytes.
-    TcpRead(usize),
-    TcpWrite,
-    TcpAccept,
+    TcpRead(usize) => "tcp read", split(C::TcpReadsInline, C::TcpReadsWaited, Some(C::TcpBytesRead));
+    TcpWrite => "tcp write", split(C::TcpWritesInline, C::TcpWritesWaited, Some(C::TcpBytesWritten));
+    TcpAccept => "tcp accept", split(C::TcpAcceptsInline, C::TcpAcceptsWaited, None);
     /// Finishing a connect: not counted (it is neither a read nor a write).
-    TcpConnect,
-    UdpRecv,
-    UdpSend,
+    TcpConnect => "tcp connect", Tally::Not;
+    UdpRecv => "udp recv", split(C::UdpRecvsInline, C::UdpRecvsWaited, Some(C::UdpBytesReceived));
+    UdpSend => "udp send", split(C::UdpSendsInline, C::UdpSendsWaited, Some(C::UdpBytesSent));
     /// A Unix stream read into a buffer of this many bytes.
-    UnixRead(usize),
-    UnixWrite,
-    UnixAccept,
+    UnixRead(usize) => "unix read", split(C::UnixReadsInline, C::UnixReadsWaited, Some(C::UnixBytesRead));
+    UnixWrite => "unix write", split(C::UnixWritesInline, C::UnixWritesWaited, Some(C::UnixBytesWritten));
+    UnixAccept => "unix accept", split(C::UnixAcceptsInline, C::UnixAcceptsWaited, None);
     /// Finishing a Unix connect: not counted, as a TCP connect.
-    UnixConnect,
-    UnixRecv,
-    UnixSend,
+    UnixConnect => "unix connect", Tally::Not;
+    UnixRecv => "unix recv", split(C::UnixRecvsInline, C::UnixRecvsWaited, Some(C::UnixBytesReceived));
+    UnixSend => "unix send", split(C::UnixSendsInline, C::UnixSendsWaited, Some(C::UnixBytesSent));
     /// A peek (TCP or UDP): counted, but it moves no bytes.
-    Peek,
+    Peek => "peek", split(C::PeeksInline, C::PeeksWaited, None);
     /// A `Signal::recv` that found its signal delivered.
-    Signal,
+    Signal => "signal recv", Tally::Once(C::SignalsReceived);
+}
+
+use Counter as C;
+
+/// How a completed operation is counted.
+#[derive(Clone, Copy)]
+enum Tally {
+    /// Not at all (finishing a connect is neither a read nor a write).
+    Not,
+    /// One counter, whether it waited or not (a delivered signal).
+    Once(Counter),
+    /// Inline or waited, with the bytes it moved when the operation moves any.
+    Split {
+        inline: Counter,
+        waited: Counter,
+        bytes: Option<Counter>,
+    },
+}
+
+/// A row of the table: counted inline or waited, with the bytes it moved if any.
+const fn split(inline: Counter, waited: Counter, bytes: Option<Counter>) -> Tally {
+    Tally::Split {
+        inline,
+        waited,
+        bytes,
+    }
 }
 
 impl Op {
@@ -79,81 +132,24 @@ impl Op {
         let Some(timing) = core.observe().timing() else {
             return SiteTag::NONE;
         };
-        let label = match self {
-            Op::TcpRead(_) => "tcp read",
-            Op::TcpWrite => "tcp write",
-            Op::TcpAccept => "tcp accept",
-            Op::TcpConnect => "tcp connect",
-            Op::UdpRecv => "udp recv",
-            Op::UdpSend => "udp send",
-            Op::UnixRead(_) => "unix read",
-            Op::UnixWrite => "unix write",
-            Op::UnixAccept => "unix accept",
-            Op::UnixConnect => "unix connect",
-            Op::UnixRecv => "unix recv",
-            Op::UnixSend => "unix send",
-            Op::Peek => "peek",
-            Op::Signal => "signal recv",
-        };
-        timing.label_tag(label, std::panic::Location::caller())
+        timing.label_tag(self.label(), Location::caller())
     }
 
     #[inline]
     fn count(self, counters: &Counters, waited: bool, bytes: usize) {
-        let (inline, after_wait, moved) = match self {
-            Op::TcpRead(_) => (
-                Counter::TcpReadsInline,
-                Counter::TcpReadsWaited,
-                Some(Counter::TcpBytesRead),
-            ),
-            Op::TcpWrite => (
-                Counter::TcpWritesInline,
-                Counter::TcpWritesWaited,
-                Some(Counter::TcpBytesWritten),
-            ),
-            Op::TcpAccept => (Counter::TcpAcceptsInline, Counter::TcpAcceptsWaited, None),
-            Op::TcpConnect => return,
-            Op::Signal => {
-                counters.bump(Counter::SignalsReceived);
-                return;
+        match self.tally() {
+            Tally::Not => {}
+            Tally::Once(counter) => counters.bump(counter),
+            Tally::Split {
+                inline,
+                waited: after_wait,
+                bytes: moved,
+            } => {
+                counters.bump(if waited { after_wait } else { inline });
+                if let Some(moved) = moved {
+                    counters.add(moved, bytes as u64);
+                }
             }
-            Op::UdpRecv => (
-                Counter::UdpRecvsInline,
-                Counter::UdpRecvsWaited,
-                Some(Counter::UdpBytesReceived),
-            ),
-            Op::UdpSend => (
-                Counter::UdpSendsInline,
-                Counter::UdpSendsWaited,
-                Some(Counter::UdpBytesSent),
-            ),
-            Op::UnixRead(_) => (
-                Counter::UnixReadsInline,
-                Counter::UnixReadsWaited,
-                Some(Counter::UnixBytesRead),
-            ),
-            Op::UnixWrite => (
-                Counter::UnixWritesInline,
-                Counter::UnixWritesWaited,
-                Some(Counter::UnixBytesWritten),
-            ),
-            Op::UnixAccept => (Counter::UnixAcceptsInline, Counter::UnixAcceptsWaited, None),
-            Op::UnixConnect => return,
-            Op::UnixRecv => (
-                Counter::UnixRecvsInline,
-                Counter::UnixRecvsWaited,
-                Some(Counter::UnixBytesReceived),
-            ),
-            Op::UnixSend => (
-                Counter::UnixSendsInline,
-                Counter::UnixSendsWaited,
-                Some(Counter::UnixBytesSent),
-            ),
-            Op::Peek => (Counter::PeeksInline, Counter::PeeksWaited, None),
-        };
-        counters.bump(if waited { after_wait } else { inline });
-        if let Some(moved) = moved {
-            counters.add(moved, bytes as u64);
         }
     }
 }
@@ -170,7 +166,8 @@ impl Moved for usize {
     }
 }
 
-impl Moved for (usize, SocketAddr) {
+/// A datagram received, with its sender (of any address type).
+impl<A> Moved for (usize, A) {
     #[inline]
     fn moved(&self) -> usize {
         self.0
@@ -188,13 +185,6 @@ impl Moved for (mio::net::TcpStream, SocketAddr) {
     #[inline]
     fn moved(&self) -> usize {
         0
-    }
-}
-
-impl Moved for (usize, std::os::unix::net::SocketAddr) {
-    #[inline]
-    fn moved(&self) -> usize {
-        self.0
     }
 }
 

@@ -2,29 +2,19 @@
 //! `AsyncWrite`.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::panic::Location;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use futures_io::{AsyncRead, AsyncWrite};
-use turnstile_reactor::Direction;
-
-use super::ready::{Interest, Ready};
-use super::source::{IoSource, Op, Peeked};
-use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-
-/// What the stream's halves share.
-pub(crate) type StreamSource = IoSource<mio::net::TcpStream>;
+use super::io::{fd_impls, socket_methods};
+use super::source::IoSource;
+use super::split::stream_halves;
 
 /// A TCP connection, registered with the runtime it was created in.
 ///
-/// Read and write it through futures-io's [`AsyncRead`] and [`AsyncWrite`] (with the
-/// `futures` crate's `AsyncReadExt`/`AsyncWriteExt` for `read_exact`, `write_all`, ...).
+/// Read and write it through futures-io's [`AsyncRead`](futures_io::AsyncRead) and
+/// [`AsyncWrite`](futures_io::AsyncWrite) (with the `futures` crate's
+/// `AsyncReadExt`/`AsyncWriteExt` for `read_exact`, `write_all`, ...).
 /// A read that finds data already in the socket completes at once, without a yield;
 /// only a read that has to wait goes back to the loop (the probes count both:
 /// `tcp_reads_inline` and `tcp_reads_waited`). Split it with [`TcpStream::into_split`]
@@ -48,7 +38,7 @@ pub(crate) type StreamSource = IoSource<mio::net::TcpStream>;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpStream {
-    pub(crate) io: StreamSource,
+    pub(crate) io: IoSource<mio::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -96,26 +86,7 @@ impl TcpStream {
     /// connect to finish.
     pub(crate) async fn connect_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         let stream = TcpStream::from_mio(stream)?;
-        // A non-blocking connect finishes when the socket turns writable: connected if
-        // it has a peer, refused (or failed) if it holds an error. Until then the
-        // socket has no peer yet, which counts as "would block".
-        poll_fn(|cx| {
-            stream
-                .io
-                .poll_io(cx, Direction::Write, Op::TcpConnect, |s| {
-                    if let Some(e) = s.take_error()? {
-                        return Err(e);
-                    }
-                    match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    }
-                })
-        })
-        .await?;
+        stream.io.finish_connect().await?;
         Ok(stream)
     }
 
@@ -181,221 +152,6 @@ impl TcpStream {
     /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         Ok(self.io.into_owned_fd()?.into())
-    }
-
-    /// Waits until the stream may be read: then [`TcpStream::try_read`] is worth a try
-    /// (readiness may be stale: the try can still say `WouldBlock`, and the loop goes
-    /// round). Found ready at once it completes without a yield (`ready_inline`);
-    /// otherwise it goes back to the loop until the reactor reports data
-    /// (`ready_waited`). Its await site is the line that calls it.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// use futures::AsyncWriteExt;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (server, _) = listener.accept().await?;
-    ///     client.write_all(b"hello").await?;
-    ///     let mut buf = [0; 16];
-    ///     let n = loop {
-    ///         server.readable().await?;
-    ///         match server.try_read(&mut buf) {
-    ///             Ok(n) => break n,
-    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-    ///             Err(e) => return Err(e),
-    ///         }
-    ///     };
-    ///     assert_eq!(&buf[..n], b"hello");
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::READABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until the stream may be written: then [`TcpStream::try_write`] is worth a
-    /// try. Counted as [`TcpStream::readable`] is.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     client.writable().await?;
-    ///     assert_eq!(client.try_write(b"hi")?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until any of `interest` is ready, and says which: one task can serve both
-    /// directions of a connection with `try_read` and `try_write`.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// use turnstile::net::Interest;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await?;
-    ///     assert!(ready.is_writable());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
-        self.io.ready(interest, Location::caller())
-    }
-
-    /// Reads what is there now, without waiting: `WouldBlock` if nothing is (then
-    /// [`TcpStream::readable`] waits for more); `Ok(0)` at EOF. Counted as a read
-    /// (`tcp_reads_inline`, `tcp_bytes_read`).
-    ///
-    /// # Errors
-    /// `WouldBlock` when there is no data yet; any read error as is.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     let mut buf = [0; 8];
-    ///     let empty = client.try_read(&mut buf).unwrap_err();
-    ///     assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let asked = buf.len();
-        self.io
-            .try_io(Direction::Read, Op::TcpRead(asked), |mut s| s.read(buf))
-    }
-
-    /// [`TcpStream::try_read`] into several buffers, in order (`readv`).
-    ///
-    /// # Errors
-    /// As [`TcpStream::try_read`].
-    ///
-    /// ```
-    /// use std::io::IoSliceMut;
-    /// use futures::AsyncWriteExt;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (server, _) = listener.accept().await?;
-    ///     client.write_all(b"abcd").await?;
-    ///     server.readable().await?;
-    ///     let (mut a, mut b) = ([0; 2], [0; 2]);
-    ///     let n = server.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)])?;
-    ///     assert_eq!((n, &a, &b), (4, b"ab", b"cd"));
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        let asked = bufs.iter().map(|b| b.len()).sum();
-        self.io
-            .try_io(Direction::Read, Op::TcpRead(asked), |mut s| {
-                s.read_vectored(bufs)
-            })
-    }
-
-    /// Writes what the socket takes now, without waiting: `WouldBlock` if its send
-    /// buffer is full (then [`TcpStream::writable`] waits for room). Counted as a write.
-    ///
-    /// # Errors
-    /// `WouldBlock` when the send buffer is full; any write error as is.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     assert_eq!(client.try_write(b"hello")?, 5);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, Op::TcpWrite, |mut s| s.write(buf))
-    }
-
-    /// [`TcpStream::try_write`] from several buffers, in order (`writev`).
-    ///
-    /// # Errors
-    /// As [`TcpStream::try_write`].
-    ///
-    /// ```
-    /// use std::io::IoSlice;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     let n = client.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])?;
-    ///     assert_eq!(n, 4);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, Op::TcpWrite, |mut s| {
-            s.write_vectored(bufs)
-        })
-    }
-
-    /// Reads the data waiting in the socket without taking it: the next read returns
-    /// it again. Waits for data as a read does. Counted as a peek (`peeks_inline`,
-    /// `peeks_waited`; no bytes).
-    ///
-    /// # Errors
-    /// As `recv(MSG_PEEK)`.
-    ///
-    /// ```
-    /// use futures::{AsyncReadExt, AsyncWriteExt};
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (mut server, _) = listener.accept().await?;
-    ///     client.write_all(b"hello").await?;
-    ///     let mut buf = [0; 5];
-    ///     let n = server.peek(&mut buf).await?;
-    ///     assert_eq!(&buf[..n], &b"hello"[..n]);
-    ///     server.read_exact(&mut buf).await?; // still there
-    ///     assert_eq!(&buf, b"hello");
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, Op::Peek, |s| s.peek(buf).map(Peeked))
-        })
-        .await
-        .map(|Peeked(n)| n)
     }
 
     /// Sets `SO_LINGER`: with `Some(d)`, closing waits up to `d` for unsent data to go
@@ -479,44 +235,6 @@ impl TcpStream {
         self.io.get().ttl()
     }
 
-    /// The local address of this end.
-    ///
-    /// # Errors
-    /// As `getsockname`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     assert!(stream.local_addr()?.ip().is_loopback());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().local_addr()
-    }
-
-    /// The address of the peer.
-    ///
-    /// # Errors
-    /// `NotConnected` once the connection is gone; otherwise as `getpeername`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().peer_addr()
-    }
-
     /// Sets `TCP_NODELAY`: small writes go out at once instead of waiting to be
     /// coalesced (Nagle's algorithm). Request-response protocols want it on.
     ///
@@ -556,28 +274,99 @@ impl TcpStream {
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get().nodelay()
     }
+}
 
-    /// Shuts down the read side, the write side or both. Shutting down writes sends
-    /// FIN: the peer reads EOF once it has read everything before it (a half-close; this
-    /// end can still read). `AsyncWrite::poll_close` does the same as `Shutdown::Write`.
-    ///
-    /// # Errors
-    /// `NotConnected` if the connection is already gone.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
-    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
-    ///     stream.shutdown(std::net::Shutdown::Write)?;
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get().shutdown(how)
+// Readiness and `try_*`, with the docs all stream types share: `a` and `b` in the
+// examples are the two ends of a connection (for the halves, `b` is a read half and
+// `a` a write half).
+socket_methods!(TcpStream, OwnedReadHalf, OwnedWriteHalf: stream("tcp", concat!(
+    "    let listener = turnstile::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n",
+    "    let a = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;\n",
+    "    let (b, _) = listener.accept().await?;",
+)));
+
+socket_methods! {
+    TcpStream {
+        /// Reads the data waiting in the socket without taking it: the next read returns
+        /// it again. Waits for data as a read does. Counted as a peek (`peeks_inline`,
+        /// `peeks_waited`; no bytes).
+        ///
+        /// # Errors
+        /// As `recv(MSG_PEEK)`.
+        ///
+        /// ```
+        /// use futures::{AsyncReadExt, AsyncWriteExt};
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     let (mut server, _) = listener.accept().await?;
+        ///     client.write_all(b"hello").await?;
+        ///     let mut buf = [0; 5];
+        ///     let n = server.peek(&mut buf).await?;
+        ///     assert_eq!(&buf[..n], &b"hello"[..n]);
+        ///     server.read_exact(&mut buf).await?; // still there
+        ///     assert_eq!(&buf, b"hello");
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peek;
+        /// The local address of this end.
+        ///
+        /// # Errors
+        /// As `getsockname`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     assert!(stream.local_addr()?.ip().is_loopback());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn local_addr(SocketAddr);
+        /// The address of the peer.
+        ///
+        /// # Errors
+        /// `NotConnected` once the connection is gone; otherwise as `getpeername`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
+        /// Shuts down the read side, the write side or both. Shutting down writes sends
+        /// FIN: the peer reads EOF once it has read everything before it (a half-close; this
+        /// end can still read). `AsyncWrite::poll_close` does the same as `Shutdown::Write`.
+        ///
+        /// # Errors
+        /// `NotConnected` if the connection is already gone.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     stream.shutdown(std::net::Shutdown::Write)?;
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn shutdown;
     }
+}
 
+stream_halves! {
+    TcpStream(mio::net::TcpStream);
     /// Splits into an owned read half and an owned write half, which can move into two
     /// tasks: each side waits on its own (the reactor keeps a reader and a writer waker
     /// per socket). Dropping the write half shuts down the write side, as
@@ -608,10 +397,7 @@ impl TcpStream {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        super::split::split_owned(self)
-    }
-
+    fn into_split;
     /// Borrows a read half and a write half, to read and write at once from one task
     /// (with `futures::join!`, say). Not named `split`: with `futures::AsyncReadExt` in
     /// scope, `stream.split()` would call that trait's `split`, which takes the stream
@@ -637,8 +423,71 @@ impl TcpStream {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn halves(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf { io: &self.io }, WriteHalf { io: &self.io })
+    fn halves;
+}
+
+socket_methods! {
+    OwnedReadHalf {
+        /// The address of the peer.
+        ///
+        /// # Errors
+        /// `NotConnected` once the connection is gone.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     let (read, _write) = stream.into_split();
+        ///     assert_eq!(read.peer_addr()?, listener.local_addr()?);
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
+        /// Reads the waiting data without taking it, as [`TcpStream::peek`].
+        ///
+        /// # Errors
+        /// As `recv(MSG_PEEK)`.
+        ///
+        /// ```
+        /// use futures::AsyncWriteExt;
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let mut client = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     let (server, _) = listener.accept().await?;
+        ///     let (read, _write) = server.into_split();
+        ///     client.write_all(b"x").await?;
+        ///     assert_eq!(read.peek(&mut [0; 8]).await?, 1);
+        ///     assert_eq!(read.try_read(&mut [0; 8])?, 1);
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peek;
+    }
+}
+
+socket_methods! {
+    OwnedWriteHalf {
+        /// The address of the peer.
+        ///
+        /// # Errors
+        /// `NotConnected` once the connection is gone.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+        ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+        ///     let (_read, write) = stream.into_split();
+        ///     assert_eq!(write.peer_addr()?, listener.local_addr()?);
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
     }
 }
 
@@ -651,92 +500,4 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-/// `socket2::SockRef::from(&stream)` and every other fd-taking API see the socket.
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
-
-/// One read on the stream: the heart of `AsyncRead` for the stream and its read halves.
-#[inline]
-pub(crate) fn poll_read(
-    io: &StreamSource,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    let asked = buf.len();
-    io.poll_io(cx, Direction::Read, Op::TcpRead(asked), |mut s| s.read(buf))
-}
-
-#[inline]
-pub(crate) fn poll_write(
-    io: &StreamSource,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Direction::Write, Op::TcpWrite, |mut s| s.write(buf))
-}
-
-#[inline]
-pub(crate) fn poll_write_vectored(
-    io: &StreamSource,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Direction::Write, Op::TcpWrite, |mut s| {
-        s.write_vectored(bufs)
-    })
-}
-
-/// Closing the write side: FIN to the peer. A connection already gone counts as closed.
-pub(crate) fn close_write(io: &StreamSource) -> io::Result<()> {
-    match io.get().shutdown(Shutdown::Write) {
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-        other => other,
-    }
-}
-
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write(&self.io, cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_vectored(&self.io, cx, bufs)
-    }
-
-    /// Writes go straight to the socket: nothing to flush.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write side (FIN); the read side stays open.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(close_write(&self.io))
-    }
-}
+fd_impls!(TcpStream);

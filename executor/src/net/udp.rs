@@ -1,16 +1,14 @@
 //! `UdpSocket`: datagrams on the reactor.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::panic::Location;
 use std::task::{Context, Poll};
 
 use turnstile_reactor::Direction;
 
-use super::ready::{Interest, Ready};
+use super::io::{fd_impls, socket_methods};
 use super::source::{IoSource, Op, Peeked};
 
 /// A UDP socket, registered with the runtime it was created in.
@@ -101,42 +99,6 @@ impl UdpSocket {
         UdpSocket::from_mio(mio::net::UdpSocket::from_std(socket))
     }
 
-    /// The address it is bound to.
-    ///
-    /// # Errors
-    /// As `getsockname`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     assert!(socket.local_addr()?.ip().is_loopback());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().local_addr()
-    }
-
-    /// The address it is connected to.
-    ///
-    /// # Errors
-    /// `NotConnected` before [`UdpSocket::connect`].
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     assert!(socket.peer_addr().is_err());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().peer_addr()
-    }
-
     /// Sets the default peer, for [`UdpSocket::send`] and [`UdpSocket::recv`]; datagrams
     /// from other addresses are dropped by the kernel. Uses the first address `addr`
     /// resolves to that connects.
@@ -184,89 +146,7 @@ impl UdpSocket {
     /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = target.to_socket_addrs()?.next().ok_or_else(no_address)?;
-        poll_fn(|cx| {
-            self.io.poll_io(cx, Direction::Write, Op::UdpSend, |s| {
-                s.send_to(buf, target)
-            })
-        })
-        .await
-    }
-
-    /// Receives one datagram into `buf`; returns its length and sender. A datagram
-    /// longer than `buf` is cut to fit.
-    ///
-    /// # Errors
-    /// As `recvfrom`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"hi", b.local_addr()?).await?;
-    ///     let mut buf = [0; 8];
-    ///     assert_eq!(b.recv_from(&mut buf).await?, (2, a.local_addr()?));
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, Op::UdpRecv, |s| s.recv_from(buf))
-        })
-        .await
-    }
-
-    /// Sends one datagram to the connected peer.
-    ///
-    /// # Errors
-    /// `NotConnected` before [`UdpSocket::connect`]; `ConnectionRefused` if an earlier
-    /// datagram found no listener there.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.connect(b.local_addr()?).await?;
-    ///     assert_eq!(a.send(b"hi").await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, Op::UdpSend, |s| s.send(buf))
-        })
-        .await
-    }
-
-    /// Receives one datagram from the connected peer.
-    ///
-    /// # Errors
-    /// As `recv`; `ConnectionRefused` if an earlier datagram found no listener.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     b.connect(a.local_addr()?).await?;
-    ///     a.send_to(b"hi", b.local_addr()?).await?;
-    ///     let mut buf = [0; 8];
-    ///     assert_eq!(b.recv(&mut buf).await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, Op::UdpRecv, |s| s.recv(buf))
-        })
-        .await
+        self.io.send_to(buf, &target).await
     }
 
     /// Gives the socket back as a std socket (still non-blocking), deregistered from
@@ -289,122 +169,6 @@ impl UdpSocket {
         Ok(self.io.into_owned_fd()?.into())
     }
 
-    /// Waits until a datagram may be received: then [`UdpSocket::try_recv_from`] is
-    /// worth a try. Found ready at once it completes without a yield (`ready_inline`),
-    /// else it waits for the reactor (`ready_waited`).
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"hi", b.local_addr()?).await?;
-    ///     let mut buf = [0; 8];
-    ///     let (n, _) = loop {
-    ///         b.readable().await?;
-    ///         match b.try_recv_from(&mut buf) {
-    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-    ///             other => break other?,
-    ///         }
-    ///     };
-    ///     assert_eq!(&buf[..n], b"hi");
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::READABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until a datagram may be sent: then [`UdpSocket::try_send_to`] is worth a
-    /// try.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.writable().await?;
-    ///     assert_eq!(a.try_send_to(b"hi", a.local_addr()?)?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until any of `interest` is ready, and says which.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// use turnstile::net::Interest;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
-        self.io.ready(interest, Location::caller())
-    }
-
-    /// Sends one datagram to the connected peer without waiting.
-    ///
-    /// # Errors
-    /// `WouldBlock` when the send buffer is full; otherwise as [`UdpSocket::send`].
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.connect(b.local_addr()?).await?;
-    ///     assert_eq!(a.try_send(b"hi")?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, Op::UdpSend, |s| s.send(buf))
-    }
-
-    /// Receives one datagram from the connected peer without waiting.
-    ///
-    /// # Errors
-    /// `WouldBlock` when no datagram is waiting; otherwise as [`UdpSocket::recv`].
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     let mut buf = [0; 8];
-    ///     let err = a.try_recv(&mut buf).unwrap_err();
-    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Read, Op::UdpRecv, |s| s.recv(buf))
-    }
-
     /// Sends one datagram to `target` without waiting.
     ///
     /// # Errors
@@ -420,30 +184,7 @@ impl UdpSocket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, Op::UdpSend, |s| s.send_to(buf, target))
-    }
-
-    /// Receives one datagram without waiting; returns its length and sender.
-    ///
-    /// # Errors
-    /// `WouldBlock` when no datagram is waiting; otherwise as `recvfrom`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"hi", a.local_addr()?).await?;
-    ///     a.readable().await?;
-    ///     let mut buf = [0; 8];
-    ///     assert_eq!(a.try_recv_from(&mut buf)?, (2, a.local_addr()?));
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .try_io(Direction::Read, Op::UdpRecv, |s| s.recv_from(buf))
+        self.io.try_send_to(buf, &target)
     }
 
     /// Receives the next datagram without taking it off the queue: the next receive
@@ -474,53 +215,6 @@ impl UdpSocket {
         .map(|Peeked(r)| r)
     }
 
-    /// Polls to send one datagram to the connected peer: the building block under
-    /// [`UdpSocket::send`], for hand-written futures and `poll_fn`. On `Pending` the
-    /// waker in `cx` is woken when the socket may be written.
-    ///
-    /// # Errors
-    /// As [`UdpSocket::send`].
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.connect(a.local_addr()?).await?;
-    ///     assert_eq!(poll_fn(|cx| a.poll_send(cx, b"hi")).await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, Op::UdpSend, |s| s.send(buf))
-    }
-
-    /// Polls to receive one datagram from the connected peer into `buf`; returns its
-    /// length (tokio fills a `ReadBuf`; turnstile takes a plain slice).
-    ///
-    /// # Errors
-    /// As [`UdpSocket::recv`].
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.connect(a.local_addr()?).await?;
-    ///     a.send(b"hi").await?;
-    ///     let mut buf = [0; 8];
-    ///     assert_eq!(poll_fn(|cx| a.poll_recv(cx, &mut buf)).await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Read, Op::UdpRecv, |s| s.recv(buf))
-    }
-
     /// Polls to send one datagram to `target`.
     ///
     /// # Errors
@@ -543,36 +237,7 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, Op::UdpSend, |s| {
-            s.send_to(buf, target)
-        })
-    }
-
-    /// Polls to receive one datagram into `buf`; returns its length and sender.
-    ///
-    /// # Errors
-    /// As [`UdpSocket::recv_from`].
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.send_to(b"hi", a.local_addr()?).await?;
-    ///     let mut buf = [0; 8];
-    ///     let (n, from) = poll_fn(|cx| a.poll_recv_from(cx, &mut buf)).await?;
-    ///     assert_eq!((n, from), (2, a.local_addr()?));
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io
-            .poll_io(cx, Direction::Read, Op::UdpRecv, |s| s.recv_from(buf))
+        self.io.poll_send_to(cx, buf, &target)
     }
 
     /// Sets `SO_BROADCAST`: whether it may send to a broadcast address.
@@ -729,6 +394,50 @@ impl UdpSocket {
     }
 }
 
+// Readiness, `send`/`recv` and their `try_*` and `poll_*` forms, with the docs all
+// datagram sockets share: `a` and `b` in the examples are connected to each other.
+socket_methods!(UdpSocket: datagram("udp", SocketAddr, concat!(
+    "    let a = turnstile::net::UdpSocket::bind(\"127.0.0.1:0\").await?;\n",
+    "    let b = turnstile::net::UdpSocket::bind(\"127.0.0.1:0\").await?;\n",
+    "    a.connect(b.local_addr()?).await?;\n",
+    "    b.connect(a.local_addr()?).await?;",
+)));
+
+socket_methods! {
+    UdpSocket {
+        /// The address it is bound to.
+        ///
+        /// # Errors
+        /// As `getsockname`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+        ///     assert!(socket.local_addr()?.ip().is_loopback());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn local_addr(SocketAddr);
+        /// The address it is connected to.
+        ///
+        /// # Errors
+        /// `NotConnected` before [`UdpSocket::connect`].
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+        ///     assert!(socket.peer_addr().is_err());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
+    }
+}
+
 fn no_address() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -744,14 +453,4 @@ impl fmt::Debug for UdpSocket {
     }
 }
 
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(UdpSocket);

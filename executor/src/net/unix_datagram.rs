@@ -1,19 +1,13 @@
 //! `UnixDatagram`: Unix domain datagrams on the reactor.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
 use std::io;
-use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
-use std::panic::Location;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use turnstile_reactor::Direction;
-
-use super::ready::{Interest, Ready};
-use super::source::{IoSource, Op};
+use super::io::{fd_impls, socket_methods};
+use super::source::IoSource;
 
 /// A Unix domain datagram socket, registered with the runtime it was created in.
 ///
@@ -189,106 +183,6 @@ impl UnixDatagram {
         self.io.get().connect(path)
     }
 
-    /// The address it is bound to.
-    ///
-    /// # Errors
-    /// As `getsockname`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     assert!(a.local_addr()?.is_unnamed());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().local_addr()
-    }
-
-    /// The address it is connected to.
-    ///
-    /// # Errors
-    /// `NotConnected` before [`UnixDatagram::connect`].
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let socket = turnstile::net::UnixDatagram::unbound()?;
-    ///     assert!(socket.peer_addr().is_err());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().peer_addr()
-    }
-
-    /// Shuts down receiving, sending or both.
-    ///
-    /// # Errors
-    /// As `shutdown`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.shutdown(std::net::Shutdown::Both)?;
-    ///     assert!(a.try_send(b"x").is_err());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get().shutdown(how)
-    }
-
-    /// Sends one datagram to the connected peer.
-    ///
-    /// # Errors
-    /// `NotConnected` before [`UnixDatagram::connect`]; otherwise as `send`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     assert_eq!(a.send(b"hi").await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send(buf))
-        })
-        .await
-    }
-
-    /// Receives one datagram from the connected peer.
-    ///
-    /// # Errors
-    /// As `recv`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.send(b"hi").await?;
-    ///     assert_eq!(b.recv(&mut [0; 8]).await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv(buf))
-        })
-        .await
-    }
-
     /// Sends one datagram to the socket bound at `path`.
     ///
     /// # Errors
@@ -311,140 +205,7 @@ impl UnixDatagram {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
-        })
-        .await
-    }
-
-    /// Receives one datagram; returns its length and sender (unnamed for an unbound
-    /// sender).
-    ///
-    /// # Errors
-    /// As `recvfrom`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.send(b"hi").await?;
-    ///     let (n, from) = b.recv_from(&mut [0; 8]).await?;
-    ///     assert_eq!(n, 2);
-    ///     assert!(from.is_unnamed());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
-        })
-        .await
-    }
-
-    /// Waits until a datagram may be received.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.try_send(b"hi")?;
-    ///     b.readable().await?;
-    ///     assert_eq!(b.try_recv(&mut [0; 8])?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::READABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until a datagram may be sent.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.writable().await?;
-    ///     assert_eq!(a.try_send(b"hi")?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until any of `interest` is ready, and says which.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// use turnstile::net::Interest;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
-        self.io.ready(interest, Location::caller())
-    }
-
-    /// Sends one datagram to the connected peer without waiting.
-    ///
-    /// # Errors
-    /// `WouldBlock` when the peer's queue is full; otherwise as `send`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     assert_eq!(a.try_send(b"hi")?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, Op::UnixSend, |s| s.send(buf))
-    }
-
-    /// Receives one datagram from the connected peer without waiting.
-    ///
-    /// # Errors
-    /// `WouldBlock` when none is waiting; otherwise as `recv`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
-    ///     let err = a.try_recv(&mut [0; 8]).unwrap_err();
-    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Read, Op::UnixRecv, |s| s.recv(buf))
+        self.io.send_to(buf, path.as_ref()).await
     }
 
     /// Sends one datagram to the socket bound at `path` without waiting.
@@ -463,76 +224,7 @@ impl UnixDatagram {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
-        self.io
-            .try_io(Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
-    }
-
-    /// Receives one datagram without waiting; returns its length and sender.
-    ///
-    /// # Errors
-    /// `WouldBlock` when none is waiting; otherwise as `recvfrom`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.try_send(b"hi")?;
-    ///     b.readable().await?;
-    ///     assert_eq!(b.try_recv_from(&mut [0; 8])?.0, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .try_io(Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
-    }
-
-    /// Polls to send one datagram to the connected peer: the building block under
-    /// [`UnixDatagram::send`], for hand-written futures and `poll_fn`.
-    ///
-    /// # Errors
-    /// As [`UnixDatagram::send`].
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     assert_eq!(poll_fn(|cx| a.poll_send(cx, b"hi")).await?, 2);
-    ///     let mut buf = [0; 8];
-    ///     assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 2);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send(buf))
-    }
-
-    /// Polls to receive one datagram from the connected peer into `buf`; returns its
-    /// length (tokio fills a `ReadBuf`; turnstile takes a plain slice).
-    ///
-    /// # Errors
-    /// As [`UnixDatagram::recv`].
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.send(b"hey").await?;
-    ///     let mut buf = [0; 8];
-    ///     assert_eq!(poll_fn(|cx| b.poll_recv(cx, &mut buf)).await?, 3);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv(buf))
+        self.io.try_send_to(buf, path.as_ref())
     }
 
     /// Polls to send one datagram to the socket bound at `path`.
@@ -558,49 +250,70 @@ impl UnixDatagram {
         buf: &[u8],
         path: &Path,
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, Op::UnixSend, |s| s.send_to(buf, path))
-    }
-
-    /// Polls to receive one datagram into `buf`; returns its length and sender.
-    ///
-    /// # Errors
-    /// As [`UnixDatagram::recv_from`].
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixDatagram::pair()?;
-    ///     a.send(b"hey").await?;
-    ///     let mut buf = [0; 8];
-    ///     let (n, _from) = poll_fn(|cx| b.poll_recv_from(cx, &mut buf)).await?;
-    ///     assert_eq!(n, 3);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io
-            .poll_io(cx, Direction::Read, Op::UnixRecv, |s| s.recv_from(buf))
+        self.io.poll_send_to(cx, buf, path)
     }
 }
 
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
+// Readiness, `send`/`recv` and their `try_*` and `poll_*` forms, with the docs all
+// datagram sockets share: `a` and `b` in the examples are connected to each other.
+socket_methods!(UnixDatagram: datagram(
+    "unix",
+    SocketAddr,
+    "    let (a, b) = turnstile::net::UnixDatagram::pair()?;"
+));
+
+socket_methods! {
+    UnixDatagram {
+        /// The address it is bound to.
+        ///
+        /// # Errors
+        /// As `getsockname`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+        ///     assert!(a.local_addr()?.is_unnamed());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn local_addr(SocketAddr);
+        /// The address it is connected to.
+        ///
+        /// # Errors
+        /// `NotConnected` before [`UnixDatagram::connect`].
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let socket = turnstile::net::UnixDatagram::unbound()?;
+        ///     assert!(socket.peer_addr().is_err());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
+        /// Shuts down receiving, sending or both.
+        ///
+        /// # Errors
+        /// As `shutdown`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, _b) = turnstile::net::UnixDatagram::pair()?;
+        ///     a.shutdown(std::net::Shutdown::Both)?;
+        ///     assert!(a.try_send(b"x").is_err());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn shutdown;
     }
 }
 
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,28 +2,23 @@
 //! `AsyncRead` and `AsyncWrite`, counted as TCP is (`unix_reads_inline`, ...).
 
 use std::fmt;
-use std::future::{poll_fn, Future};
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::io;
 use std::os::unix::net::SocketAddr;
-use std::panic::Location;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
-use turnstile_reactor::Direction;
-
-use super::ready::{Interest, Ready};
-use super::source::{IoSource, Op};
+use super::io::{fd_impls, socket_methods};
+use super::source::IoSource;
+use super::split::stream_halves;
 
 /// A Unix domain stream connection, registered with the runtime it was created in.
 ///
-/// Read and write it through futures-io's [`AsyncRead`] and [`AsyncWrite`], or with
-/// the readiness calls ([`UnixStream::readable`], [`UnixStream::try_read`], ...) as on
-/// a [`TcpStream`](super::TcpStream). The probes count its operations apart from
-/// TCP's: `unix_reads_inline`, `unix_reads_waited`, `unix_bytes_read`, ...
+/// Read and write it through futures-io's [`AsyncRead`](futures_io::AsyncRead) and
+/// [`AsyncWrite`](futures_io::AsyncWrite), or with the readiness calls
+/// ([`UnixStream::readable`], [`UnixStream::try_read`], ...) as on a
+/// [`TcpStream`](super::TcpStream). The probes count its operations apart from TCP's:
+/// `unix_reads_inline`, `unix_reads_waited`, `unix_bytes_read`, ... Split it with
+/// [`UnixStream::into_split`] to read and write from two tasks, or borrow both halves
+/// with [`UnixStream::halves`].
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncWriteExt};
@@ -71,23 +66,7 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| {
-            stream
-                .io
-                .poll_io(cx, Direction::Write, Op::UnixConnect, |s| {
-                    if let Some(e) = s.take_error()? {
-                        return Err(e);
-                    }
-                    match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    }
-                })
-        })
-        .await?;
+        stream.io.finish_connect().await?;
         Ok(stream)
     }
 
@@ -175,275 +154,168 @@ impl UnixStream {
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         Ok(self.io.into_owned_fd()?.into())
     }
+}
 
-    /// The address of this end (unnamed for a connecting client or a pair).
-    ///
-    /// # Errors
-    /// As `getsockname`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     assert!(a.local_addr()?.is_unnamed());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().local_addr()
-    }
+// Readiness and `try_*`, with the docs all stream types share: `a` and `b` in the
+// examples are the two ends of a connection (for the halves, `b` is a read half and
+// `a` a write half).
+socket_methods!(UnixStream, OwnedReadHalf, OwnedWriteHalf: stream(
+    "unix",
+    "    let (a, b) = turnstile::net::UnixStream::pair()?;"
+));
 
-    /// The address of the peer.
-    ///
-    /// # Errors
-    /// As `getpeername`.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     assert!(a.peer_addr()?.is_unnamed());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get().peer_addr()
-    }
-
-    /// Shuts down the read side, the write side or both; shutting down writes gives
-    /// the peer EOF.
-    ///
-    /// # Errors
-    /// `NotConnected` if the connection is already gone.
-    ///
-    /// ```
-    /// use futures::AsyncReadExt;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, mut b) = turnstile::net::UnixStream::pair()?;
-    ///     a.shutdown(std::net::Shutdown::Write)?;
-    ///     assert_eq!(b.read(&mut [0; 4]).await?, 0);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get().shutdown(how)
-    }
-
-    /// Waits until the stream may be read (see [`TcpStream::readable`](super::TcpStream::readable)).
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-    ///     a.try_write(b"x")?;
-    ///     b.readable().await?;
-    ///     assert_eq!(b.try_read(&mut [0; 4])?, 1);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::READABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until the stream may be written.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     a.writable().await?;
-    ///     assert_eq!(a.try_write(b"x")?, 1);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        let wait = self.io.ready(Interest::WRITABLE, Location::caller());
-        async move { wait.await.map(drop) }
-    }
-
-    /// Waits until any of `interest` is ready, and says which.
-    ///
-    /// # Errors
-    /// None today; `io::Result` as in tokio.
-    ///
-    /// ```
-    /// use turnstile::net::Interest;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
-        self.io.ready(interest, Location::caller())
-    }
-
-    /// Reads what is there now, without waiting (`WouldBlock` if nothing is).
-    ///
-    /// # Errors
-    /// `WouldBlock` when there is no data yet; any read error as is.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     let err = a.try_read(&mut [0; 4]).unwrap_err();
-    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let asked = buf.len();
-        self.io
-            .try_io(Direction::Read, Op::UnixRead(asked), |mut s| s.read(buf))
-    }
-
-    /// [`UnixStream::try_read`] into several buffers, in order.
-    ///
-    /// # Errors
-    /// As [`UnixStream::try_read`].
-    ///
-    /// ```
-    /// use std::io::IoSliceMut;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, b) = turnstile::net::UnixStream::pair()?;
-    ///     a.try_write(b"abcd")?;
-    ///     b.readable().await?;
-    ///     let (mut x, mut y) = ([0; 2], [0; 2]);
-    ///     assert_eq!(b.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])?, 4);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        let asked = bufs.iter().map(|b| b.len()).sum();
-        self.io
-            .try_io(Direction::Read, Op::UnixRead(asked), |mut s| {
-                s.read_vectored(bufs)
-            })
-    }
-
-    /// Writes what the socket takes now, without waiting.
-    ///
-    /// # Errors
-    /// `WouldBlock` when the send buffer is full; any write error as is.
-    ///
-    /// ```
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     assert_eq!(a.try_write(b"hello")?, 5);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, Op::UnixWrite, |mut s| s.write(buf))
-    }
-
-    /// [`UnixStream::try_write`] from several buffers, in order.
-    ///
-    /// # Errors
-    /// As [`UnixStream::try_write`].
-    ///
-    /// ```
-    /// use std::io::IoSlice;
-    /// let rt = turnstile::Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
-    ///     assert_eq!(a.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])?, 4);
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, Op::UnixWrite, |mut s| {
-            s.write_vectored(bufs)
-        })
+socket_methods! {
+    UnixStream {
+        /// The address of this end (unnamed for a connecting client or a pair).
+        ///
+        /// # Errors
+        /// As `getsockname`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+        ///     assert!(a.local_addr()?.is_unnamed());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn local_addr(SocketAddr);
+        /// The address of the peer.
+        ///
+        /// # Errors
+        /// As `getpeername`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+        ///     assert!(a.peer_addr()?.is_unnamed());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
+        /// Shuts down the read side, the write side or both; shutting down writes gives
+        /// the peer EOF.
+        ///
+        /// # Errors
+        /// `NotConnected` if the connection is already gone.
+        ///
+        /// ```
+        /// use futures::AsyncReadExt;
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, mut b) = turnstile::net::UnixStream::pair()?;
+        ///     a.shutdown(std::net::Shutdown::Write)?;
+        ///     assert_eq!(b.read(&mut [0; 4]).await?, 0);
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn shutdown;
     }
 }
 
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let asked = buf.len();
-        self.io
-            .poll_io(cx, Direction::Read, Op::UnixRead(asked), |mut s| {
-                s.read(buf)
-            })
+stream_halves! {
+    UnixStream(mio::net::UnixStream);
+    /// Splits into an owned read half and an owned write half, which can move into two
+    /// tasks, as [`TcpStream::into_split`](super::TcpStream::into_split): each side waits
+    /// on its own, dropping the write half shuts down the write side, and the socket closes
+    /// when both halves are gone. The halves count as the stream does (`unix_reads_*`,
+    /// `unix_writes_*`).
+    ///
+    /// ```
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (mut client, server) = turnstile::net::UnixStream::pair()?;
+    ///     let (mut read, mut write) = server.into_split();
+    ///     // The server echoes with two tasks: one reads, one writes.
+    ///     let (tx, rx) = futures::channel::oneshot::channel();
+    ///     turnstile::spawn(async move {
+    ///         let mut buf = [0; 5];
+    ///         read.read_exact(&mut buf).await.unwrap();
+    ///         tx.send(buf).unwrap();
+    ///     });
+    ///     turnstile::spawn(async move { write.write_all(&rx.await.unwrap()).await.unwrap() });
+    ///     client.write_all(b"hello").await?;
+    ///     let mut echo = [0; 5];
+    ///     client.read_exact(&mut echo).await?;
+    ///     assert_eq!(&echo, b"hello");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn into_split;
+    /// Borrows a read half and a write half, to read and write at once from one task, as
+    /// [`TcpStream::halves`](super::TcpStream::halves) (tokio's `split`; not named so
+    /// because `futures::AsyncReadExt::split` would be called instead).
+    ///
+    /// ```
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (mut a, mut b) = turnstile::net::UnixStream::pair()?;
+    ///     let (mut read, mut write) = a.halves();
+    ///     let mut buf = [0; 2];
+    ///     let (sent, got) = futures::join!(write.write_all(b"hi"), async {
+    ///         b.write_all(b"yo").await?;
+    ///         read.read_exact(&mut buf).await
+    ///     });
+    ///     sent?;
+    ///     got?;
+    ///     assert_eq!(&buf, b"yo");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn halves;
+}
+
+socket_methods! {
+    OwnedReadHalf {
+        /// The address of the peer (unnamed for a pair).
+        ///
+        /// # Errors
+        /// As `getpeername`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+        ///     let (read, _write) = a.into_split();
+        ///     assert!(read.peer_addr()?.is_unnamed());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
     }
 }
 
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, Op::UnixWrite, |mut s| s.write(buf))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, Op::UnixWrite, |mut s| {
-                s.write_vectored(bufs)
-            })
-    }
-
-    /// Writes go straight to the socket: nothing to flush.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write side; the read side stays open.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(match self.io.get().shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
-        })
+socket_methods! {
+    OwnedWriteHalf {
+        /// The address of the peer (unnamed for a pair).
+        ///
+        /// # Errors
+        /// As `getpeername`.
+        ///
+        /// ```
+        /// let rt = turnstile::Runtime::new()?;
+        /// rt.block_on(async {
+        ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+        ///     let (_read, write) = a.into_split();
+        ///     assert!(write.peer_addr()?.is_unnamed());
+        ///     Ok::<(), std::io::Error>(())
+        /// })?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        fn peer_addr(SocketAddr);
     }
 }
 
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
-    }
-}
+fd_impls!(UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
