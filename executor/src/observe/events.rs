@@ -2,7 +2,8 @@
 //! (`rt/turn.rs` calls these in order). Each fans out to whichever probes run: the
 //! counters, the timing recorder, the flight recorder. `TIMED` and `FLIGHT` are the
 //! turn's instance (see [`super::Mode`]): an instance without a probe compiles none of
-//! its work. None of these runs user code.
+//! its work (each test of the constant comes first, so it folds away). None of these
+//! runs user code.
 
 use turnstile_probes::{Counter, CounterValues};
 
@@ -19,14 +20,18 @@ impl Observer {
     ) -> Option<CounterValues> {
         self.bump(Counter::Turns);
         let before = self.has_on_turn().then(|| self.counters().get());
-        if let Some(flight) = self.flight_ring().filter(|_| FLIGHT) {
-            flight.turn_started(number);
+        if FLIGHT {
+            if let Some(flight) = self.flight_ring() {
+                flight.turn_started(number);
+            }
         }
-        if let Some(timing) = self.timing().filter(|_| TIMED) {
-            timing.turn_started(number);
-            // A site left outside any poll (by a destructor, say) is no poll's: each
-            // timed poll takes the site its own leaf left when it returns.
-            take_site();
+        if TIMED {
+            if let Some(timing) = self.timing() {
+                timing.turn_started(number);
+                // A site left outside any poll (by a destructor, say) is no poll's: each
+                // timed poll takes the site its own leaf left when it returns.
+                take_site();
+            }
         }
         before
     }
@@ -81,8 +86,10 @@ impl Observer {
     #[inline(always)]
     pub(crate) fn batch_taken<const FLIGHT: bool>(&self, len: usize) {
         self.counters().add(Counter::Polls, len as u64);
-        if let Some(flight) = self.flight_ring().filter(|_| FLIGHT) {
-            flight.batch(len);
+        if FLIGHT {
+            if let Some(flight) = self.flight_ring() {
+                flight.batch(len);
+            }
         }
     }
 
@@ -95,8 +102,10 @@ impl Observer {
     /// The `block_on` future's poll returned; `done` if it completed.
     #[inline(always)]
     pub(crate) fn main_poll_ended<const FLIGHT: bool>(&self, done: bool) {
-        if let Some(flight) = self.flight_ring().filter(|_| FLIGHT) {
-            flight.poll_ended(0, done);
+        if FLIGHT {
+            if let Some(flight) = self.flight_ring() {
+                flight.poll_ended(0, done);
+            }
         }
     }
 
@@ -107,11 +116,15 @@ impl Observer {
         number: u64,
         ready: u64,
     ) {
-        if let Some(timing) = self.timing().filter(|_| TIMED) {
-            timing.turn_ended(number, ready);
+        if TIMED {
+            if let Some(timing) = self.timing() {
+                timing.turn_ended(number, ready);
+            }
         }
-        if let Some(flight) = self.flight_ring().filter(|_| FLIGHT) {
-            flight.turn_ended(number, ready);
+        if FLIGHT {
+            if let Some(flight) = self.flight_ring() {
+                flight.turn_ended(number, ready);
+            }
         }
     }
 }
