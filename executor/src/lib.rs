@@ -168,8 +168,8 @@ pub use turnstile_macros::instrument_block;
 ///   flavor). `flavor = "multi_thread"` and `worker_threads = N` are compile errors:
 ///   turnstile is single-threaded (for more cores, one runtime per thread, as the
 ///   `per_core` example does; for blocking work, [`spawn_blocking`]).
-/// - `start_paused = true`: calls `Builder::start_paused(true)`, and only when given.
-///   Turnstile has no paused clock yet: today it is a compile error that says so.
+/// - `start_paused = true`: calls [`Builder::start_paused`]`(true)`, and only when
+///   given: the clock starts paused, as [`time::pause`] would (see `docs/testing.md`).
 ///   `start_paused = false`, the default, is accepted and calls nothing.
 /// - `crate = "path"`: where turnstile is, for a crate that renames it.
 ///
@@ -253,15 +253,23 @@ pub use turnstile_macros::main;
 /// # fn main() {}
 /// ```
 ///
-/// The paused clock is not there yet:
+/// With `start_paused = true`, an hour of timers takes no time, and its instants are
+/// exact:
 ///
-/// ```compile_fail
+/// ```
+/// use std::time::Duration;
+/// use turnstile::time::{sleep, Instant};
+///
 /// #[turnstile::test(start_paused = true)]
-/// async fn an_hour_in_no_time() {}
+/// async fn an_hour_in_no_time() {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+/// }
 /// # fn main() {}
 /// ```
 ///
-/// Nor are unknown arguments, nor a second `#[test]`:
+/// Unknown arguments are refused, and so is a second `#[test]`:
 ///
 /// ```compile_fail
 /// #[turnstile::test(probes = Verbose)]
