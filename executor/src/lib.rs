@@ -47,6 +47,11 @@
 //!   the rest of the monitoring stack: counters, gauges and exact histogram buckets,
 //!   labelled by runtime name (see the `metrics` module and
 //!   `docs/beyond-one-loop.md`).
+//! - `test-util`: the paused clock for tests, as tokio's `test-util`:
+//!   `time::{pause, resume, advance}`, `Builder::start_paused`,
+//!   `#[turnstile::test(start_paused = true)]`; while paused, a loop with only timers
+//!   pending jumps to the next deadline at once (see `docs/testing.md`). Off,
+//!   `time::Instant::now()` is std's, and a sleep costs no more than before.
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]
@@ -168,8 +173,9 @@ pub use turnstile_macros::instrument_block;
 ///   flavor). `flavor = "multi_thread"` and `worker_threads = N` are compile errors:
 ///   turnstile is single-threaded (for more cores, one runtime per thread, as the
 ///   `per_core` example does; for blocking work, [`spawn_blocking`]).
-/// - `start_paused = true`: calls [`Builder::start_paused`]`(true)`, and only when
-///   given: the clock starts paused, as [`time::pause`] would (see `docs/testing.md`).
+/// - `start_paused = true`: calls `Builder::start_paused(true)`, and only when given:
+///   the clock starts paused, as `time::pause` would (see `docs/testing.md`). Both need
+///   the `test-util` feature, as tokio's do (without it the call does not compile).
 ///   `start_paused = false`, the default, is accepted and calls nothing.
 /// - `crate = "path"`: where turnstile is, for a crate that renames it.
 ///
@@ -253,13 +259,14 @@ pub use turnstile_macros::main;
 /// # fn main() {}
 /// ```
 ///
-/// With `start_paused = true`, an hour of timers takes no time, and its instants are
-/// exact:
+/// With `start_paused = true` (and the `test-util` feature), an hour of timers takes no
+/// time, and its instants are exact:
 ///
 /// ```
 /// use std::time::Duration;
 /// use turnstile::time::{sleep, Instant};
 ///
+/// # #[cfg(feature = "test-util")]
 /// #[turnstile::test(start_paused = true)]
 /// async fn an_hour_in_no_time() {
 ///     let start = Instant::now();

@@ -157,7 +157,9 @@ fn main_returns_the_bodys_result() {
 }
 
 /// `start_paused = true`: the clock starts paused, so a day of sleeping takes no time
-/// and the instants are exact; with the other arguments, in any order.
+/// and the instants are exact; with the other arguments, in any order. (`Builder::
+/// start_paused` needs `test-util`, as tokio's.)
+#[cfg(feature = "test-util")]
 #[turnstile::test(probes = Counters, start_paused = true)]
 async fn start_paused_takes_effect() {
     use turnstile::time::Instant;
@@ -178,6 +180,7 @@ async fn start_paused_false_leaves_the_clock_running() {
     assert!(turnstile::time::Instant::now() > start);
 }
 
+#[cfg(feature = "test-util")]
 #[turnstile::main(start_paused = true)]
 async fn paused_main() -> Duration {
     let start = turnstile::time::Instant::now();
@@ -185,6 +188,7 @@ async fn paused_main() -> Duration {
     start.elapsed()
 }
 
+#[cfg(feature = "test-util")]
 #[test]
 fn main_takes_start_paused_too() {
     assert_eq!(paused_main(), Duration::from_secs(3600));

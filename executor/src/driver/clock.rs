@@ -5,7 +5,7 @@
 //! `std::time::Instant`s on this clock's scale, which is std's until the clock is first
 //! paused.
 //!
-//! - **Real**: `now` is `Instant::now()`, one branch more.
+//! - **Real**: `now` is `Instant::now()`, after one load and one branch.
 //! - **Paused**: `now` is a stored instant. It moves only by [`Clock::advance`]
 //!   (`time::advance`) and [`Clock::advance_to`] (the loop's auto-advance to the next
 //!   deadline, when it would park with nothing to do but wait for timers).
@@ -16,8 +16,15 @@
 //! is work to come, as tokio rules): each job holds an [`Inhibit`] until its carrier
 //! task has taken the result (or is dropped). All arithmetic saturates: advancing past
 //! what an `Instant` can hold stops at about thirty years ahead.
+//!
+//! Only with the `test-util` feature, as in tokio: reading a clock that may be paused
+//! costs a sleep a few instructions (the thread's current runtime, a flag), which
+//! callgrind sees. Without it, [`Clock`] is empty, `now` is `Instant::now()`, and the
+//! paused branches of the turn are compiled out (`is_paused` is a constant `false`).
 
+#[cfg(feature = "test-util")]
 use std::cell::Cell;
+#[cfg(feature = "test-util")]
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -28,11 +35,64 @@ pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 /// `at + by`, or as far ahead as fits: `at + FAR_FUTURE` when that fits, else `at`.
 #[inline]
 pub(crate) fn saturating_add(at: Instant, by: Duration) -> Instant {
-    at.checked_add(by)
-        .or_else(|| at.checked_add(by.min(FAR_FUTURE)))
-        .unwrap_or(at)
+    match at.checked_add(by) {
+        Some(later) => later,
+        None => far_from(at, by),
+    }
 }
 
+/// `saturating_add` for a sum that does not fit.
+#[cold]
+#[inline(never)]
+fn far_from(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by.min(FAR_FUTURE)).unwrap_or(at)
+}
+
+/// The clock without `test-util`: std's, and nothing else.
+#[cfg(not(feature = "test-util"))]
+#[derive(Debug)]
+pub(crate) struct Clock;
+
+/// Without `test-util`, nothing holds auto-advance back: there is none.
+#[cfg(not(feature = "test-util"))]
+#[derive(Debug)]
+pub(crate) struct Inhibit;
+
+#[cfg(not(feature = "test-util"))]
+impl Clock {
+    /// `paused` is always false here: `Builder::start_paused` needs `test-util`.
+    pub(crate) fn new(_paused: bool) -> Clock {
+        Clock
+    }
+
+    /// `Instant::now()`.
+    #[inline(always)]
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// Never.
+    #[inline(always)]
+    pub(crate) fn is_paused(&self) -> bool {
+        false
+    }
+
+    /// Unreachable without a paused clock.
+    pub(crate) fn advance_to(&self, _deadline: Instant) {}
+
+    /// Always.
+    pub(crate) fn can_auto_advance(&self) -> bool {
+        true
+    }
+
+    /// Nothing to hold back.
+    #[inline(always)]
+    pub(crate) fn inhibit(&self) -> Inhibit {
+        Inhibit
+    }
+}
+
+#[cfg(feature = "test-util")]
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     /// std's clock.
@@ -43,29 +103,37 @@ enum Mode {
     Resumed { base: Instant, since: Instant },
 }
 
+#[cfg(feature = "test-util")]
 /// One runtime's clock. Loop thread only.
 #[derive(Debug)]
 pub(crate) struct Clock {
+    /// `mode` is `Real`: the one thing the normal path reads (a byte and a branch; a
+    /// `match` on `mode` copies the whole enum first, about ten instructions a read).
+    real: Cell<bool>,
     mode: Cell<Mode>,
     /// `spawn_blocking` jobs under way: auto-advance waits while this is above zero.
     inhibitors: Rc<Cell<usize>>,
 }
 
+#[cfg(feature = "test-util")]
 /// Held for a `spawn_blocking` job under way: the clock does not auto-advance while one
 /// is alive.
 #[derive(Debug)]
 pub(crate) struct Inhibit(Rc<Cell<usize>>);
 
+#[cfg(feature = "test-util")]
 impl Drop for Inhibit {
     fn drop(&mut self) {
         self.0.set(self.0.get().saturating_sub(1));
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Clock {
     /// A clock on std's time, or one paused at the current instant.
     pub(crate) fn new(paused: bool) -> Clock {
         let clock = Clock {
+            real: Cell::new(true),
             mode: Cell::new(Mode::Real),
             inhibitors: Rc::new(Cell::new(0)),
         };
@@ -78,6 +146,17 @@ impl Clock {
     /// The clock's current instant.
     #[inline]
     pub(crate) fn now(&self) -> Instant {
+        if self.real.get() {
+            Instant::now()
+        } else {
+            self.virtual_now()
+        }
+    }
+
+    /// `now` on a clock that was paused at least once.
+    #[cold]
+    #[inline(never)]
+    fn virtual_now(&self) -> Instant {
         match self.mode.get() {
             Mode::Real => Instant::now(),
             Mode::Paused(at) => at,
@@ -85,10 +164,15 @@ impl Clock {
         }
     }
 
+    fn set(&self, mode: Mode) {
+        self.real.set(matches!(mode, Mode::Real));
+        self.mode.set(mode);
+    }
+
     /// Whether the clock is paused.
     #[inline]
     pub(crate) fn is_paused(&self) -> bool {
-        matches!(self.mode.get(), Mode::Paused(_))
+        !self.real.get() && matches!(self.mode.get(), Mode::Paused(_))
     }
 
     /// Stops the clock at its current instant; false if it was paused already.
@@ -96,7 +180,7 @@ impl Clock {
         if self.is_paused() {
             return false;
         }
-        self.mode.set(Mode::Paused(self.now()));
+        self.set(Mode::Paused(self.now()));
         true
     }
 
@@ -105,7 +189,7 @@ impl Clock {
         let Mode::Paused(base) = self.mode.get() else {
             return false;
         };
-        self.mode.set(Mode::Resumed {
+        self.set(Mode::Resumed {
             base,
             since: Instant::now(),
         });
@@ -117,14 +201,14 @@ impl Clock {
         let Mode::Paused(at) = self.mode.get() else {
             return false;
         };
-        self.mode.set(Mode::Paused(saturating_add(at, by)));
+        self.set(Mode::Paused(saturating_add(at, by)));
         true
     }
 
     /// Moves a paused clock forward to `deadline` if that is ahead (auto-advance).
     pub(crate) fn advance_to(&self, deadline: Instant) {
         if let Mode::Paused(at) = self.mode.get() {
-            self.mode.set(Mode::Paused(at.max(deadline)));
+            self.set(Mode::Paused(at.max(deadline)));
         }
     }
 
@@ -140,7 +224,7 @@ impl Clock {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "test-util"))]
 mod tests {
     use super::*;
 

@@ -144,7 +144,7 @@ impl Builder {
     /// [`time::advance`](crate::time::advance) moves it, or until the loop has nothing
     /// to do but wait for a timer, when it jumps to the timer's deadline at once. For
     /// tests of timers: see `docs/testing.md`. `#[turnstile::test(start_paused = true)]`
-    /// calls this.
+    /// calls this. With the `test-util` feature only, as tokio's.
     ///
     /// ```
     /// use std::time::Duration;
@@ -158,6 +158,7 @@ impl Builder {
     /// });
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[cfg(feature = "test-util")]
     pub fn start_paused(mut self, paused: bool) -> Self {
         self.start_paused = paused;
         self

@@ -5,12 +5,12 @@ use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
 
 use crate::driver::clock::{saturating_add, FAR_FUTURE};
-use crate::rt::context;
 
 /// A point in time on the current runtime's clock: `std::time::Instant`, except that
 /// [`Instant::now`] reads the clock of the runtime it is called in, which a test may
-/// [`pause`](super::pause) and [`advance`](super::advance). Outside any runtime, and on
-/// a runtime whose clock was never paused, it is std's `Instant::now()`.
+/// pause and advance (`time::pause`, `time::advance`, with the `test-util` feature; see
+/// `docs/testing.md`). Outside any runtime, on a runtime whose clock was never paused,
+/// and always without `test-util`, it is std's `Instant::now()`.
 ///
 /// [`sleep_until`](super::sleep_until), [`timeout_at`](super::timeout_at),
 /// [`interval_at`](super::interval_at) and [`Interval::tick`](super::Interval::tick)
@@ -25,12 +25,14 @@ use crate::rt::context;
 /// use std::time::Duration;
 /// use turnstile::time::{self, Instant};
 ///
-/// let rt = turnstile::Runtime::builder().start_paused(true).build()?;
+/// let rt = turnstile::Runtime::new()?;
 /// rt.block_on(async {
 ///     let start = Instant::now();
-///     time::sleep(Duration::from_secs(3600)).await; // no real hour: the clock jumps
-///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
-///     assert_eq!(Instant::now() - start, Duration::from_secs(3600));
+///     time::sleep_until(start + Duration::from_millis(2)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(2));
+///     assert!(Instant::now() - start >= Duration::from_millis(2));
+///     let std: std::time::Instant = start.into();
+///     assert_eq!(Instant::from(std), start);
 /// });
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -40,20 +42,21 @@ pub struct Instant {
 }
 
 impl Instant {
-    /// The current instant on the current runtime's clock (std's, outside a runtime).
+    /// The current instant on the current runtime's clock (std's, outside a runtime,
+    /// and always without `test-util`). On a paused clock it stands still.
     ///
     /// ```
-    /// let rt = turnstile::Runtime::builder().start_paused(true).build()?;
-    /// rt.block_on(async {
-    ///     let a = turnstile::time::Instant::now();
-    ///     std::thread::sleep(std::time::Duration::from_millis(1));
-    ///     assert_eq!(turnstile::time::Instant::now(), a); // paused: it does not move
-    /// });
-    /// # Ok::<(), std::io::Error>(())
+    /// let a = turnstile::time::Instant::now();
+    /// std::thread::sleep(std::time::Duration::from_millis(1));
+    /// assert!(turnstile::time::Instant::now() > a); // not paused: it moves
     /// ```
     #[inline]
     pub fn now() -> Instant {
-        let std = context::with_current(|core| core.driver().now())
+        // Without `test-util` no clock can be paused, and the runtime's clock is std's.
+        #[cfg(not(feature = "test-util"))]
+        let std = std::time::Instant::now();
+        #[cfg(feature = "test-util")]
+        let std = crate::rt::context::with_current(|core| core.driver().now())
             .unwrap_or_else(std::time::Instant::now);
         Instant { std }
     }
@@ -122,13 +125,8 @@ impl Instant {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let rt = turnstile::Runtime::builder().start_paused(true).build()?;
-    /// rt.block_on(async {
-    ///     let start = turnstile::time::Instant::now();
-    ///     turnstile::time::advance(Duration::from_millis(1500)).await;
-    ///     assert_eq!(start.elapsed(), Duration::from_millis(1500));
-    /// });
-    /// # Ok::<(), std::io::Error>(())
+    /// let later = turnstile::time::Instant::now() + Duration::from_secs(60);
+    /// assert_eq!(later.elapsed(), Duration::ZERO); // in the future: zero
     /// ```
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(*self)

@@ -1,6 +1,7 @@
 //! Time: `sleep`, `sleep_until`, `timeout`, `timeout_at`, `interval` and `interval_at`,
 //! on the runtime's timers, and the runtime's clock ([`Instant`]), which tests may
-//! [`pause`], [`advance`] and [`resume`] (see `docs/testing.md`).
+//! pause, advance and resume with the `test-util` feature (`pause`, `advance`,
+//! `resume`; see `docs/testing.md`).
 //!
 //! A [`Sleep`] registers a timer on its first poll (unless its deadline has already
 //! passed, in which case it completes without reaching the loop) and learns that the
@@ -18,12 +19,14 @@
 
 mod instant;
 mod interval;
+#[cfg(feature = "test-util")]
 mod pause;
 mod sleep;
 mod timeout;
 
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+#[cfg(feature = "test-util")]
 pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
