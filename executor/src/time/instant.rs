@@ -1,4 +1,4 @@
-//! [`Instant`]: a point on the runtime's clock, which [`pause`](super::pause) can stop.
+//! [`Instant`]: a point on the runtime's clock, which `time::pause` can stop (`test-util`).
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
@@ -50,7 +50,7 @@ impl Instant {
     /// std::thread::sleep(std::time::Duration::from_millis(1));
     /// assert!(turnstile::time::Instant::now() > a); // not paused: it moves
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn now() -> Instant {
         // Without `test-util` no clock can be paused, and the runtime's clock is std's.
         #[cfg(not(feature = "test-util"))]
@@ -140,6 +140,7 @@ impl Instant {
     /// assert!(a.checked_add(Duration::from_secs(1)).is_some());
     /// assert!(a.checked_add(Duration::MAX).is_none());
     /// ```
+    #[inline]
     pub fn checked_add(&self, duration: Duration) -> Option<Instant> {
         self.std.checked_add(duration).map(Instant::from_std)
     }
@@ -164,6 +165,8 @@ impl Instant {
     }
 
     /// About thirty years from now: a deadline that never comes.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn far_future() -> Instant {
         Instant::now().saturating_add(FAR_FUTURE)
     }

@@ -9,8 +9,8 @@ use super::sleep::{sleep_until, Sleep};
 use super::Instant;
 
 /// Ticks every `period`, the first tick at once. The ticks are on the runtime's clock:
-/// under a paused clock ([`pause`](super::pause)) they come at exact multiples of the
-/// period, in no real time.
+/// under a paused clock (`time::pause`, with `test-util`) they come at exact multiples
+/// of the period, in no real time.
 ///
 /// A tick that is late (the loop was busy) is followed by the missed ones straight
 /// away ([`MissedTickBehavior::Burst`], the default), so the count of ticks over a long

@@ -15,7 +15,7 @@
 //!
 //! One file each: `sleep.rs` ([`Sleep`]), `timeout.rs` ([`Timeout`], [`Elapsed`]),
 //! `interval.rs` ([`Interval`], [`MissedTickBehavior`]), `instant.rs` ([`Instant`]),
-//! `pause.rs` ([`pause`], [`resume`], [`advance`]).
+//! `pause.rs` (`pause`, `resume`, `advance`, with `test-util`).
 
 mod instant;
 mod interval;

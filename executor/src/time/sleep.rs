@@ -30,7 +30,12 @@ use super::Instant;
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now().saturating_add(duration))
+    // The sum's overflow path is out of line: this is a sleep's hot path.
+    let deadline = match Instant::now().checked_add(duration) {
+        Some(deadline) => deadline,
+        None => Instant::far_future(),
+    };
+    sleep_until(deadline)
 }
 
 /// Waits until `deadline` on the runtime's clock. A deadline in the past completes on
