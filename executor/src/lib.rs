@@ -58,6 +58,11 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctest;
 
+/// docs/testing.md's examples (the paused clock), compiled and run as doctests.
+#[cfg(all(doctest, feature = "test-util"))]
+#[doc = include_str!("../../docs/testing.md")]
+pub struct TestingDoctest;
+
 // The layers, bottom up; each imports only from the ones above it in this list
 // (docs/architecture.md draws them): the task layer, the probes' event layer, the
 // driver, the loop's core, the public runtime, and the modules users import.
