@@ -8,7 +8,8 @@
 //! server and connections once, before the repetitions; turnstile only: `ready_plain`,
 //! `ready_instrumented`: 100,000 awaits of ready futures without and with
 //! `#[turnstile::instrument]`, `chain3_plain`, `chain3_instrumented`: 100,000 yields
-//! through a 3-deep chain of `async fn`s without and with it), runtime (`tokio`, `off`,
+//! through a 3-deep chain of `async fn`s without and with it, `timer_churn`: 100,000
+//! sleeps of an hour, each registered and cancelled), runtime (`tokio`, `off`,
 //! `counters`, `timing`, `trace`, `flight`: `off` with the flight recorder on),
 //! repetitions.
 
@@ -73,10 +74,26 @@ fn run_instrumented(level: Level, workload: &str, reps: usize) -> bool {
             }
             "chain3_plain" => rt.block_on(instrumented::chain3_plain(100_000)),
             "chain3_instrumented" => rt.block_on(instrumented::chain3_instrumented(100_000)),
+            "timer_churn" => rt.block_on(timer_churn(100_000)),
             _ => return false,
         }
     }
     true
+}
+
+/// `n` sleeps of an hour, each polled once (its timer registered, the clock read twice)
+/// and dropped (the timer cancelled): the timers' cost per sleep, without parking.
+async fn timer_churn(n: usize) {
+    use std::future::Future;
+    for _ in 0..n {
+        let mut sleep =
+            std::pin::pin!(turnstile::time::sleep(std::time::Duration::from_secs(3600)));
+        std::future::poll_fn(|cx| {
+            let _ = sleep.as_mut().poll(cx);
+            std::task::Poll::Ready(())
+        })
+        .await;
+    }
 }
 
 fn main() {

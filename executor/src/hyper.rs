@@ -295,12 +295,13 @@ impl rt::Timer for TurnstileTimer {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn rt::Sleep>> {
-        Box::pin(time::sleep_until(deadline))
+        // hyper's deadlines are std's instants (as tokio's timer, taken as they are).
+        Box::pin(time::sleep_until(time::Instant::from_std(deadline)))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Sleep>() {
-            Some(ours) => ours.get_mut().reset(new_deadline),
+            Some(ours) => ours.get_mut().reset(time::Instant::from_std(new_deadline)),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }

@@ -47,11 +47,21 @@
 //!   the rest of the monitoring stack: counters, gauges and exact histogram buckets,
 //!   labelled by runtime name (see the `metrics` module and
 //!   `docs/beyond-one-loop.md`).
+//! - `test-util`: the paused clock for tests, as tokio's `test-util`:
+//!   `time::{pause, resume, advance}`, `Builder::start_paused`,
+//!   `#[turnstile::test(start_paused = true)]`; while paused, a loop with only timers
+//!   pending jumps to the next deadline at once (see `docs/testing.md`). Off,
+//!   `time::Instant::now()` is std's, and a sleep costs no more than before.
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctest;
+
+/// docs/testing.md's examples (the paused clock), compiled and run as doctests.
+#[cfg(all(doctest, feature = "test-util"))]
+#[doc = include_str!("../../docs/testing.md")]
+pub struct TestingDoctest;
 
 // The layers, bottom up; each imports only from the ones above it in this list
 // (docs/architecture.md draws them): the task layer, the probes' event layer, the
@@ -168,8 +178,9 @@ pub use turnstile_macros::instrument_block;
 ///   flavor). `flavor = "multi_thread"` and `worker_threads = N` are compile errors:
 ///   turnstile is single-threaded (for more cores, one runtime per thread, as the
 ///   `per_core` example does; for blocking work, [`spawn_blocking`]).
-/// - `start_paused = true`: calls `Builder::start_paused(true)`, and only when given.
-///   Turnstile has no paused clock yet: today it is a compile error that says so.
+/// - `start_paused = true`: calls `Builder::start_paused(true)`, and only when given:
+///   the clock starts paused, as `time::pause` would (see `docs/testing.md`). Both need
+///   the `test-util` feature, as tokio's do (without it the call does not compile).
 ///   `start_paused = false`, the default, is accepted and calls nothing.
 /// - `crate = "path"`: where turnstile is, for a crate that renames it.
 ///
@@ -253,15 +264,24 @@ pub use turnstile_macros::main;
 /// # fn main() {}
 /// ```
 ///
-/// The paused clock is not there yet:
+/// With `start_paused = true` (and the `test-util` feature), an hour of timers takes no
+/// time, and its instants are exact:
 ///
-/// ```compile_fail
+/// ```
+/// use std::time::Duration;
+/// use turnstile::time::{sleep, Instant};
+///
+/// # #[cfg(feature = "test-util")]
 /// #[turnstile::test(start_paused = true)]
-/// async fn an_hour_in_no_time() {}
+/// async fn an_hour_in_no_time() {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+/// }
 /// # fn main() {}
 /// ```
 ///
-/// Nor are unknown arguments, nor a second `#[test]`:
+/// Unknown arguments are refused, and so is a second `#[test]`:
 ///
 /// ```compile_fail
 /// #[turnstile::test(probes = Verbose)]

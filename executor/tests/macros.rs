@@ -155,3 +155,41 @@ async fn fallible_main() -> Result<u32, std::num::ParseIntError> {
 fn main_returns_the_bodys_result() {
     assert!(fallible_main().is_err());
 }
+
+/// `start_paused = true`: the clock starts paused, so a day of sleeping takes no time
+/// and the instants are exact; with the other arguments, in any order. (`Builder::
+/// start_paused` needs `test-util`, as tokio's.)
+#[cfg(feature = "test-util")]
+#[turnstile::test(probes = Counters, start_paused = true)]
+async fn start_paused_takes_effect() {
+    use turnstile::time::Instant;
+    let start = Instant::now();
+    sleep(Duration::from_secs(86_400)).await;
+    assert_eq!(Instant::now(), start + Duration::from_secs(86_400));
+    let snap = snapshot();
+    assert_eq!(snap.level, Level::Counters);
+    assert_eq!(snap.counters.parks, 1); // one auto-advance, of exactly a day
+    assert_eq!(snap.parked, Duration::from_secs(86_400));
+}
+
+/// `start_paused = false` is the default: the clock is std's, and moves on its own.
+#[turnstile::test(start_paused = false)]
+async fn start_paused_false_leaves_the_clock_running() {
+    let start = turnstile::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(1));
+    assert!(turnstile::time::Instant::now() > start);
+}
+
+#[cfg(feature = "test-util")]
+#[turnstile::main(start_paused = true)]
+async fn paused_main() -> Duration {
+    let start = turnstile::time::Instant::now();
+    turnstile::time::sleep(Duration::from_secs(3600)).await;
+    start.elapsed()
+}
+
+#[cfg(feature = "test-util")]
+#[test]
+fn main_takes_start_paused_too() {
+    assert_eq!(paused_main(), Duration::from_secs(3600));
+}

@@ -5,10 +5,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
-use turnstile::time::{interval, interval_at, sleep, timeout_at, Interval, MissedTickBehavior};
+use turnstile::time::{
+    interval, interval_at, sleep, timeout_at, Instant, Interval, MissedTickBehavior,
+};
 
 use common::{counting, ms};
 

@@ -5,9 +5,9 @@ mod common;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use turnstile::time::{sleep, timeout};
+use turnstile::time::{sleep, timeout, Instant};
 
 use common::{counting, ms};
 
@@ -131,8 +131,7 @@ fn sleep_outside_a_runtime_panics_with_a_message() {
 fn the_longest_durations_saturate_instead_of_panicking() {
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
-    use std::time::Instant;
-    use turnstile::time::{interval, sleep, sleep_until, timeout};
+    use turnstile::time::{interval, sleep, sleep_until, timeout, Instant};
 
     let rt = counting();
     rt.block_on(async {

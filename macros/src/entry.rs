@@ -33,10 +33,10 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
-/// Whether `turnstile::Builder::start_paused` exists. While it does not,
-/// `start_paused = true` is a compile error that says so; once the paused clock lands,
-/// this becomes `true` and the attribute calls `.start_paused(true)` on the builder.
-pub(crate) const PAUSED_CLOCK: bool = false;
+/// Whether `turnstile::Builder::start_paused` exists: it does, so `start_paused = true`
+/// calls `.start_paused(true)` on the builder. (Before the paused clock landed this was
+/// `false`, and the argument a compile error that said so; the tests keep both.)
+pub(crate) const PAUSED_CLOCK: bool = true;
 
 /// Which of the two attributes is being expanded: the names in the error messages and
 /// the `#[test]` attribute differ, nothing else.
@@ -622,12 +622,16 @@ mod tests {
 
     #[test]
     fn start_paused_is_an_error_until_the_builder_has_it() {
-        let out = test(
+        // Without the paused clock (as before it landed), `true` is refused.
+        let out = expand_with(
+            Kind::Test,
             quote!(start_paused = true),
             quote!(
                 async fn t() {}
             ),
-        );
+            false,
+        )
+        .to_string();
         let errs = errors(&out);
         assert_eq!(errs.len(), 1, "{out}");
         assert!(errs[0].contains("turnstile has none yet"), "{out}");
@@ -653,6 +657,16 @@ mod tests {
             true,
         )
         .to_string();
+        assert!(out.contains(". start_paused (true) . build ()"), "{out}");
+        assert!(errors(&out).is_empty(), "{out}");
+        // And the builder has it now: the attribute as it ships calls it.
+        const _: () = assert!(PAUSED_CLOCK);
+        let out = test(
+            quote!(start_paused = true),
+            quote!(
+                async fn t() {}
+            ),
+        );
         assert!(out.contains(". start_paused (true) . build ()"), "{out}");
         assert!(errors(&out).is_empty(), "{out}");
     }

@@ -20,10 +20,8 @@
 //!   that flavor; `flavor = "multi_thread"` and `worker_threads = N` are compile errors
 //!   that say turnstile is single-threaded and what to do instead.
 //! - `start_paused = true`: `Builder::start_paused(true)`, called only when the argument
-//!   is given. Turnstile has no paused clock yet, so today it is a compile error that
-//!   says so; `entry::PAUSED_CLOCK`, a constant of this crate, turns the call on once
-//!   the builder has it. `start_paused = false` is the default, accepted, and calls
-//!   nothing.
+//!   is given: the runtime's clock starts paused (`turnstile::time::pause`).
+//!   `start_paused = false` is the default, accepted, and calls nothing.
 //! - `crate = "path"`: where turnstile is, for a crate that renames it.
 //!
 //! Anything else, and a value of the wrong type, is a compile error spanned at the

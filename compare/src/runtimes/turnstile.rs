@@ -150,7 +150,7 @@ impl Runtime for Turnstile {
 
     #[track_caller]
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-        turnstile::time::sleep_until(deadline)
+        turnstile::time::sleep_until(turnstile::time::Instant::from_std(deadline))
     }
 
     #[track_caller]

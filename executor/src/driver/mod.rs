@@ -1,6 +1,7 @@
 //! The driver: what the loop waits on. mio's poller with the sockets' registrations,
-//! the timers, when a busy loop looks at them ([`IoInterval`]), the buffer of wakers
-//! they hand back, and the blocking pool (`blocking.rs`). It knows nothing of tasks:
+//! the timers and the clock they are measured on (`clock.rs`: std's, or paused for
+//! tests), when a busy loop looks at them ([`IoInterval`]), the buffer of wakers they
+//! hand back, and the blocking pool (`blocking.rs`). It knows nothing of tasks:
 //! it hands back wakers, and the loop wakes them.
 //!
 //! Its fields are private: the net types (`net/source.rs`), `time/` and the turn go
@@ -21,15 +22,19 @@ use turnstile_reactor::{
 };
 
 mod blocking;
+pub(crate) mod clock;
 
 pub(crate) use blocking::{BlockingPool, Job, PoolWaiter};
+use clock::Clock;
 
 /// mio, the registrations and the timers of one runtime. Loop thread only.
 pub(crate) struct Driver {
     /// mio: parking and readiness, and each socket's waiting wakers.
     driver: RefCell<Reactor>,
-    /// Pending sleeps.
+    /// Pending sleeps, their deadlines on `clock`.
     timers: RefCell<Timers>,
+    /// The time the timers are measured on.
+    clock: Clock,
     /// A reused buffer for the wakers that a reactor poll or the timers hand back.
     woken: Cell<Vec<Waker>>,
     /// When a busy loop looks at I/O and timers.
@@ -88,10 +93,12 @@ pub(crate) struct TimerCount {
 }
 
 impl Driver {
-    pub(crate) fn new(reactor: Reactor, event_interval: u32) -> Self {
+    /// A driver whose clock starts `paused` or not.
+    pub(crate) fn new(reactor: Reactor, event_interval: u32, paused: bool) -> Self {
         Driver {
             driver: RefCell::new(reactor),
             timers: RefCell::new(Timers::new()),
+            clock: Clock::new(paused),
             woken: Cell::new(Vec::new()),
             interval: IoInterval::new(event_interval),
         }
@@ -185,7 +192,24 @@ impl Driver {
         waited
     }
 
-    // ---- timers ----
+    // ---- the clock and the timers ----
+
+    /// The clock's current instant: what every timer deadline is compared with.
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// The clock itself: pausing, resuming, advancing.
+    #[inline]
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The earliest pending deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.timers.borrow_mut().next_deadline()
+    }
 
     /// Adds a timer that wakes `waker` at `deadline`.
     pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
@@ -231,7 +255,8 @@ impl Driver {
         self.interval.soon();
     }
 
-    /// How long a park may last: until the next timer deadline (none: no limit).
+    /// How long a park that begins at `now` (on the clock) may last: until the next
+    /// timer deadline (none: no limit).
     pub(crate) fn park_timeout(&self, now: Instant) -> Option<Duration> {
         self.timers
             .borrow_mut()
@@ -260,7 +285,7 @@ impl Driver {
         if timers.is_empty() {
             return 0;
         }
-        timers.fire_expired(Instant::now(), woken)
+        timers.fire_expired(self.clock.now(), woken)
     }
 
     /// Lends the reused waker buffer (empty); give it back with `return_buffer`.

@@ -373,23 +373,26 @@ impl Observer {
         }
     }
 
-    /// The `block_on` call that began at `start` returned (or unwound).
-    pub(crate) fn block_on_ended(&self, start: Instant) {
+    /// The `block_on` call that began at `start` returned (or unwound) at `end`, both
+    /// on the runtime's clock (virtual when it is paused, as the park times are).
+    pub(crate) fn block_on_ended(&self, start: Instant, end: Instant) {
         if let Some(timing) = self.timing() {
             timing.beacon_end(); // a block_on future that panicked is no longer polled
         }
-        self.running.set(self.running.get() + start.elapsed());
+        let ran = end.saturating_duration_since(start);
+        self.running.set(self.running.get().saturating_add(ran));
         self.running_since.set(None);
     }
 
-    /// Time inside `block_on` so far, the call in progress included.
-    pub(crate) fn running(&self) -> Duration {
-        self.running.get()
-            + self
-                .running_since
+    /// Time inside `block_on` so far, the call in progress included (up to `now`, on
+    /// the runtime's clock).
+    pub(crate) fn running(&self, now: Instant) -> Duration {
+        self.running.get().saturating_add(
+            self.running_since
                 .get()
-                .map(|s| s.elapsed())
-                .unwrap_or_default()
+                .map(|s| now.saturating_duration_since(s))
+                .unwrap_or_default(),
+        )
     }
 
     // ---- the turn ----

@@ -17,6 +17,7 @@ use std::thread;
 
 use super::join::JoinHandle;
 use super::Core;
+use crate::driver::clock::Inhibit;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -31,6 +32,9 @@ struct Slot<T> {
 /// The carrier task's future: ready when the job has left its result.
 struct BlockingResult<T> {
     slot: Arc<Mutex<Slot<T>>>,
+    /// A paused clock does not auto-advance while the job is under way: until this
+    /// future is dropped (the carrier took the result, or was aborted or shut down).
+    _inhibit: Inhibit,
 }
 
 impl<T> Future for BlockingResult<T> {
@@ -77,7 +81,15 @@ impl Core {
                 waker.wake();
             }
         });
+        let inhibit = self.driver().clock().inhibit();
         self.offload(job);
-        self.spawn(BlockingResult { slot }, None, at)
+        self.spawn(
+            BlockingResult {
+                slot,
+                _inhibit: inhibit,
+            },
+            None,
+            at,
+        )
     }
 }

@@ -190,10 +190,10 @@ impl Core {
         coop::replace_budget_limit(self.sched.budget_per_poll())
     }
 
-    /// The `block_on` that began at `start` returned (or unwound): the thread's budget
-    /// limit goes back to `budget`.
+    /// The `block_on` that began at `start` (on the runtime's clock) returned (or
+    /// unwound): the thread's budget limit goes back to `budget`.
     pub(crate) fn block_on_ended(&self, start: Instant, budget: u32) {
-        self.observe.block_on_ended(start);
+        self.observe.block_on_ended(start, self.driver.now());
         coop::replace_budget_limit(budget);
     }
 

@@ -22,7 +22,7 @@ impl Core {
         snap.counters = self.observe().counters().get();
         snap.tasks = self.task_stats();
         snap.parked = self.observe().parked_total();
-        snap.running = self.observe().running();
+        snap.running = self.observe().running(self.driver().now());
         let timers = self.driver().timer_count();
         snap.timers_pending = timers.pending;
         snap.timer_slots = timers.slots;

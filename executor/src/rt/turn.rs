@@ -182,14 +182,53 @@ impl Core {
     }
 
     /// Blocks in the reactor until the next timer deadline, an event or a remote wake.
+    /// The park's length is on the runtime's clock, as the deadlines are.
     #[inline(never)]
     fn park(&self, notes: &mut TurnNotes) {
-        let start = Instant::now();
+        if self.driver().clock().is_paused() {
+            return self.park_paused(notes);
+        }
+        let start = self.driver().now();
         let timeout = self.driver().park_timeout(start);
         notes.parked = true;
         self.observe().park_started();
         self.drive_reactor(timeout, notes);
-        let parked_for = start.elapsed();
+        self.parked(start, notes);
+    }
+
+    /// A park on a paused clock (`time::pause`). The reactor is looked at without
+    /// blocking: a ready socket or a remote wake is work. If there is none, no
+    /// `spawn_blocking` job is under way and a timer is pending, the clock jumps to the
+    /// earliest deadline and its timers fire (auto-advance): the park lasts as long as
+    /// the jump, on the clock, and microseconds really. Otherwise the loop waits for
+    /// real without a timer timeout (the clock would not move), and the park lasts zero
+    /// on the clock.
+    #[cold]
+    #[inline(never)]
+    fn park_paused(&self, notes: &mut TurnNotes) {
+        let driver = self.driver();
+        let start = driver.now();
+        notes.parked = true;
+        self.observe().park_started();
+        let next = driver.next_deadline();
+        if next.is_some() && driver.clock().can_auto_advance() {
+            self.drive_reactor(Some(Duration::ZERO), notes);
+            if self.sched().is_idle() {
+                if let Some(deadline) = driver.next_deadline() {
+                    driver.clock().advance_to(deadline);
+                    self.fire_timers(notes);
+                }
+            }
+        } else {
+            self.drive_reactor(None, notes);
+        }
+        self.parked(start, notes);
+    }
+
+    /// A park that began at `start` (on the runtime's clock) is over.
+    #[inline]
+    fn parked(&self, start: Instant, notes: &mut TurnNotes) {
+        let parked_for = self.driver().now().saturating_duration_since(start);
         notes.parked_for = parked_for;
         self.observe().parked(parked_for);
     }
@@ -218,8 +257,8 @@ impl Core {
         if count == 0 {
             return self.driver().return_buffer(fired);
         }
-        notes.timers_fired = count as u64;
-        self.observe().timers_fired(notes.timers_fired);
+        notes.timers_fired += count as u64;
+        self.observe().timers_fired(count as u64);
         self.wake_all(fired, Activity::Timer);
     }
 

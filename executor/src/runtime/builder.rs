@@ -45,6 +45,7 @@ pub struct Builder {
     pub(crate) flight_min_interval: Duration,
     pub(crate) inspect: Option<PathBuf>,
     pub(crate) inspect_period: Duration,
+    pub(crate) start_paused: bool,
     #[cfg(feature = "metrics")]
     pub(crate) metrics_period: Option<Duration>,
 }
@@ -131,9 +132,36 @@ impl Builder {
             flight_min_interval: Duration::from_secs(10),
             inspect: None,
             inspect_period: Duration::from_millis(250),
+            start_paused: false,
             #[cfg(feature = "metrics")]
             metrics_period: None,
         }
+    }
+
+    /// Starts the runtime's clock paused (default: not), as
+    /// [`time::pause`](crate::time::pause) would as the first thing in `block_on`:
+    /// [`time::Instant::now`](crate::time::Instant::now) stands still until
+    /// [`time::advance`](crate::time::advance) moves it, or until the loop has nothing
+    /// to do but wait for a timer, when it jumps to the timer's deadline at once. For
+    /// tests of timers: see `docs/testing.md`. `#[turnstile::test(start_paused = true)]`
+    /// calls this. With the `test-util` feature only, as tokio's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use turnstile::time::{sleep, Instant};
+    ///
+    /// let rt = turnstile::Runtime::builder().start_paused(true).build()?;
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(86_400)).await; // a day, in microseconds
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(86_400));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "test-util")]
+    pub fn start_paused(mut self, paused: bool) -> Self {
+        self.start_paused = paused;
+        self
     }
 
     /// What the probes record: `Off`, `Counters`, `Timing` (the default) or `Trace`.
@@ -506,6 +534,7 @@ impl fmt::Debug for Builder {
             .field("flight_recorder_min_interval", &self.flight_min_interval)
             .field("inspect", &self.inspect)
             .field("inspect_period", &self.inspect_period)
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }

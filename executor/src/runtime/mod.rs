@@ -121,7 +121,7 @@ impl Runtime {
                 .as_deref()
                 .map_or_else(Clock::new, |t| t.clock().clone())
         });
-        let driver = Driver::new(reactor, b.event_interval);
+        let driver = Driver::new(reactor, b.event_interval, b.start_paused);
         let flight = b.flight_window.map(|window| {
             Box::new(Flight::new(
                 window,
@@ -480,7 +480,8 @@ struct RunningGuard<'a> {
 
 impl<'a> RunningGuard<'a> {
     fn start(core: &'a Core, at: &'static Location<'static>) -> Self {
-        let start = Instant::now();
+        // On the runtime's clock, as the park time it is compared with.
+        let start = core.driver().now();
         let budget = core.block_on_started(at, start);
         context::set_running(true);
         RunningGuard {

@@ -3,11 +3,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::sleep::{far_future, sleep_until, Sleep};
+use super::sleep::{sleep_until, Sleep};
+use super::Instant;
 
-/// Ticks every `period`, the first tick at once.
+/// Ticks every `period`, the first tick at once. The ticks are on the runtime's clock:
+/// under a paused clock (`time::pause`, with `test-util`) they come at exact multiples
+/// of the period, in no real time.
 ///
 /// A tick that is late (the loop was busy) is followed by the missed ones straight
 /// away ([`MissedTickBehavior::Burst`], the default), so the count of ticks over a long
@@ -34,13 +37,15 @@ pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
-/// Ticks every `period`, the first tick at `start`.
+/// Ticks every `period`, the first tick at `start` (a
+/// [`turnstile::time::Instant`](Instant), on the runtime's clock).
 ///
 /// # Panics
 /// If `period` is zero.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use turnstile::time::Instant;
 /// let rt = turnstile::Runtime::new()?;
 /// rt.block_on(async {
 ///     let start = Instant::now() + Duration::from_millis(3);
@@ -110,7 +115,7 @@ impl MissedTickBehavior {
                 now.checked_add(period - Duration::from_nanos(into_period))
             }
         }
-        .unwrap_or_else(far_future)
+        .unwrap_or_else(Instant::far_future)
     }
 }
 
@@ -164,7 +169,8 @@ impl Interval {
                 self.next = if now.saturating_duration_since(due) > LATE_AFTER {
                     self.missed.next_after(due, now, self.period)
                 } else {
-                    due.checked_add(self.period).unwrap_or_else(far_future)
+                    due.checked_add(self.period)
+                        .unwrap_or_else(Instant::far_future)
                 };
                 self.sleep.reset(self.next);
                 Poll::Ready(due)
@@ -175,7 +181,8 @@ impl Interval {
     /// Restarts the schedule: the next tick is due one period from now.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use turnstile::time::Instant;
     /// let rt = turnstile::Runtime::new()?;
     /// rt.block_on(async {
     ///     let mut i = turnstile::time::interval(Duration::from_millis(2));
@@ -187,17 +194,36 @@ impl Interval {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reset(&mut self) {
-        self.reset_at(
-            Instant::now()
-                .checked_add(self.period)
-                .unwrap_or_else(far_future),
-        );
+        self.reset_after(self.period);
+    }
+
+    /// Restarts the schedule with the next tick due `after` from now (whatever the
+    /// [`MissedTickBehavior`]), and one period apart from there; as tokio's. A duration
+    /// too long for an `Instant` saturates about thirty years ahead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use turnstile::time::{self, Instant};
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut i = time::interval(Duration::from_secs(3600));
+    ///     i.tick().await; // at once
+    ///     let before = Instant::now();
+    ///     i.reset_after(Duration::from_millis(2));
+    ///     let due = i.tick().await; // 2 ms later, not an hour
+    ///     assert!(due >= before + Duration::from_millis(2));
+    ///     assert!(due < before + Duration::from_secs(3600));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now().saturating_add(after));
     }
 
     /// Restarts the schedule with a tick due now.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
     /// let rt = turnstile::Runtime::new()?;
     /// rt.block_on(async {
     ///     let mut i = turnstile::time::interval(Duration::from_secs(3600));
@@ -215,7 +241,8 @@ impl Interval {
     /// apart from there.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use turnstile::time::Instant;
     /// let rt = turnstile::Runtime::new()?;
     /// rt.block_on(async {
     ///     let mut i = turnstile::time::interval(Duration::from_secs(3600));

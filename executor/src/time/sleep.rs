@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use turnstile_probes::{Counter, SiteTag};
 use turnstile_reactor::TimerKey;
@@ -14,7 +14,11 @@ use crate::rt::context;
 use crate::rt::coop;
 use crate::rt::Core;
 
-/// Waits until `duration` has passed.
+use super::Instant;
+
+/// Waits until `duration` has passed on the runtime's clock (from [`Instant::now`]
+/// when `sleep` is called). A duration too long for an `Instant` saturates: the sleep
+/// ends in about thirty years.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -26,15 +30,24 @@ use crate::rt::Core;
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
-    sleep_until(now.checked_add(duration).unwrap_or_else(far_future))
+    // The sum's overflow path is out of line: this is a sleep's hot path.
+    let deadline = match Instant::now().checked_add(duration) {
+        Some(deadline) => deadline,
+        None => Instant::far_future(),
+    };
+    sleep_until(deadline)
 }
 
-/// Waits until `deadline`. A deadline in the past completes on the first poll, without
-/// a yield.
+/// Waits until `deadline` on the runtime's clock. A deadline in the past completes on
+/// the first poll, without a yield.
+///
+/// `deadline` is a [`turnstile::time::Instant`](Instant), as tokio's is a
+/// `tokio::time::Instant`; from a `std::time::Instant`, `Instant::from_std(at)` or
+/// `at.into()`.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use turnstile::time::Instant;
 /// let rt = turnstile::Runtime::new()?;
 /// rt.block_on(turnstile::time::sleep_until(Instant::now() + Duration::from_millis(1)));
 /// # Ok::<(), std::io::Error>(())
@@ -46,12 +59,6 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
         state: State::Unregistered,
         at: Location::caller(),
     }
-}
-
-/// Roughly thirty years from now: what an overflowing deadline becomes (as in tokio,
-/// whose far-future deadline is about thirty years too).
-pub(super) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -74,7 +81,7 @@ impl Sleep {
     /// When this sleep ends.
     ///
     /// ```
-    /// let at = std::time::Instant::now();
+    /// let at = turnstile::time::Instant::now();
     /// assert_eq!(turnstile::time::sleep_until(at).deadline(), at);
     /// ```
     pub fn deadline(&self) -> Instant {
@@ -99,7 +106,8 @@ impl Sleep {
     /// Moves the deadline, cancelling the current timer if one is registered.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use turnstile::time::Instant;
     /// let rt = turnstile::Runtime::new()?;
     /// rt.block_on(async {
     ///     let mut s = turnstile::time::sleep(Duration::from_secs(3600));
@@ -141,7 +149,7 @@ impl Sleep {
             }
         }
         // First poll (or first on this runtime): done already, or register a timer.
-        if self.deadline <= Instant::now() {
+        if self.deadline.into_std() <= core.driver().now() {
             let at = self.at;
             if coop::poll_proceed(cx, || SiteTag::code(at)).is_pending() {
                 return Poll::Pending; // due, but the budget is spent: yield first
@@ -152,7 +160,9 @@ impl Sleep {
             }
             return Poll::Ready(());
         }
-        let key = core.driver().insert_timer(self.deadline, cx.waker());
+        let key = core
+            .driver()
+            .insert_timer(self.deadline.into_std(), cx.waker());
         core.observe().bump(Counter::TimersCreated);
         self.state = State::Registered {
             key,

@@ -5,11 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
 use super::sleep::{sleep, sleep_until, Sleep};
+use super::Instant;
 use crate::rt::coop;
 
 /// The error of a [`timeout`] whose deadline passed first.
@@ -54,11 +55,11 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 
 /// Awaits `future` until `deadline` at most: its output, or [`Elapsed`]. Like
 /// [`timeout`], with an instant instead of a duration (so one deadline can bound several
-/// steps).
+/// steps). The deadline is on the runtime's clock, a [`turnstile::time::Instant`](Instant).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// use turnstile::time::{sleep, timeout_at};
+/// use std::time::Duration;
+/// use turnstile::time::{sleep, timeout_at, Instant};
 /// let rt = turnstile::Runtime::new()?;
 /// rt.block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(5);
@@ -89,7 +90,7 @@ impl<F> Timeout<F> {
     /// When the timeout elapses.
     ///
     /// ```
-    /// let at = std::time::Instant::now();
+    /// let at = turnstile::time::Instant::now();
     /// assert_eq!(turnstile::time::timeout_at(at, async {}).deadline(), at);
     /// ```
     pub fn deadline(&self) -> Instant {
