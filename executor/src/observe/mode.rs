@@ -17,11 +17,8 @@ impl Mode {
     /// The mode of a runtime that is `timed`, has a flight recorder (`flight`) and an
     /// inspector (`inspect`).
     pub(crate) fn new(timed: bool, flight: bool, inspect: bool) -> Self {
-        Mode(
-            u8::from(timed) * Self::TIMED
-                | u8::from(flight) * Self::FLIGHT
-                | u8::from(inspect) * Self::INSPECT,
-        )
+        let bit = |on: bool, flag: u8| if on { flag } else { 0 };
+        Mode(bit(timed, Self::TIMED) | bit(flight, Self::FLIGHT) | bit(inspect, Self::INSPECT))
     }
 
     /// Whether polls are timed (`Level::Timing` and above).
