@@ -57,10 +57,8 @@ fn a_graceful_shutdown_on_sigterm_removes_the_inspectors_socket() {
     let report = turnstile::probes::inspect(&path).expect("it answers its owner");
     assert_eq!(report.refused, 0);
     // SAFETY: signalling our own child, not yet waited for.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
     // A guard against a hung child, not a measurement.

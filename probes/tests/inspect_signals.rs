@@ -135,7 +135,8 @@ fn run(case: &str, sig: libc::c_int) -> (PathBuf, ExitStatus, String) {
     }
     assert!(path.exists(), "the child's socket is there");
     // SAFETY: signalling our own child, which has not been waited for yet.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+    assert_eq!(rc, 0);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     // A guard against a hung child, not a measurement.
