@@ -4,6 +4,13 @@
 //! with `nc 127.0.0.1 7000`. Every 5 seconds it prints what the loop did, including how
 //! many reads found data at once (`tcp_reads_inline`) and how many waited for the
 //! reactor (`tcp_reads_waited`). Stop it with Ctrl-C.
+//!
+//! An accept error that is one connection's (a client that left before the accept, a
+//! network error pending on its socket) is logged and the next client served;
+//! `tests/accept_errors.rs` runs [`serve`] over a listener that injects them.
+
+#[path = "shared/accept.rs"]
+pub mod accept;
 
 use std::time::Duration;
 
@@ -11,6 +18,7 @@ use futures::{AsyncReadExt, AsyncWriteExt};
 use turnstile::net::{TcpListener, TcpStream};
 use turnstile::probes::Level;
 
+#[allow(dead_code)] // tests/accept_errors.rs includes this file and calls `serve`
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
@@ -22,22 +30,27 @@ fn main() -> std::io::Result<()> {
         let listener = TcpListener::bind(&addr).await?;
         println!("echoing on {}", listener.local_addr()?);
         let _report = turnstile::spawn(report_every(Duration::from_secs(5)));
-        loop {
-            let (stream, peer) = listener.accept().await?;
-            println!("{peer} connected");
-            let _connection = turnstile::spawn(async move {
-                match echo(stream).await {
-                    Ok(bytes) => println!("{peer} left after {bytes} bytes"),
-                    Err(e) => println!("{peer} failed: {e}"),
-                }
-            });
-        }
+        serve(&listener).await
     })
+}
+
+/// Accepts connections and echoes each in its own task, until the listener breaks.
+pub async fn serve(listener: &impl accept::Accept<Stream = TcpStream>) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = accept::next_connection(listener).await?;
+        println!("{peer} connected");
+        let _connection = turnstile::spawn(async move {
+            match echo(stream).await {
+                Ok(bytes) => println!("{peer} left after {bytes} bytes"),
+                Err(e) => println!("{peer} failed: {e}"),
+            }
+        });
+    }
 }
 
 /// Writes back everything it reads until EOF; returns the bytes echoed.
 async fn echo(mut stream: TcpStream) -> std::io::Result<u64> {
-    stream.set_nodelay(true)?;
+    accept::nodelay(&stream);
     let mut buf = vec![0; 16 * 1024];
     let mut total = 0;
     loop {

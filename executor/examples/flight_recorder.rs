@@ -13,6 +13,9 @@ use futures::{AsyncReadExt, AsyncWriteExt};
 use turnstile::net::{TcpListener, TcpStream};
 use turnstile::probes::Level;
 
+#[path = "shared/accept.rs"]
+mod accept;
+
 const CLIENTS: usize = 8;
 const REQUESTS: usize = 50;
 
@@ -31,7 +34,7 @@ fn main() -> std::io::Result<()> {
         let _server = turnstile::task::Builder::new()
             .name("accept")
             .spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
+                while let Ok((stream, _)) = accept::next_connection(&listener).await {
                     drop(
                         turnstile::task::Builder::new()
                             .name("handler")

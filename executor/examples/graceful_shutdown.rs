@@ -15,6 +15,9 @@ use turnstile::net::{TcpListener, TcpStream};
 use turnstile::signal::unix::{signal, SignalKind};
 use turnstile::task::JoinSet;
 
+#[path = "shared/accept.rs"]
+mod accept;
+
 #[allow(dead_code)] // the test includes this file as a module and calls `serve`
 fn main() -> io::Result<()> {
     let addr = std::env::args()
@@ -48,9 +51,18 @@ pub async fn serve(listener: TcpListener) -> io::Result<usize> {
                     served += 1;
                     connections.spawn(echo_lines(stream));
                 }
-                // A failed accept (a peer that left at once, no descriptors) is not a
-                // reason to stop serving the others.
-                Err(e) => eprintln!("accept failed: {e}"),
+                // A failed accept (a peer that left at once, a network error) is not a
+                // reason to stop serving the others; a broken listener is.
+                Err(e) if accept::is_fatal(&e) => {
+                    eprintln!("accept failed, the listener is broken: {e}");
+                    break;
+                }
+                Err(e) => {
+                    eprintln!("accept failed, going on: {e}");
+                    if accept::classify(&e) == accept::AcceptError::Resources {
+                        turnstile::time::sleep(accept::RESOURCES_BACKOFF).await;
+                    }
+                }
             },
             Either::Right(((), _)) => break,
         }

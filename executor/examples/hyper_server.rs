@@ -23,17 +23,21 @@ use turnstile::hyper::TurnstileTimer;
 use turnstile::net::TcpListener;
 use turnstile::probes::Level;
 
+#[path = "shared/accept.rs"]
+mod accept;
+
 async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(
         b"Hello, World!",
     ))))
 }
 
-/// Accepts connections and serves each in its own task, until accept fails.
+/// Accepts connections and serves each in its own task, until the listener breaks (an
+/// error of one connection is logged and the next one accepted).
 async fn serve(listener: &TcpListener) -> std::io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
-        stream.set_nodelay(true)?;
+        let (stream, _) = accept::next_connection(listener).await?;
+        accept::nodelay(&stream);
         let _connection = turnstile::spawn(async move {
             let served = http1::Builder::new()
                 .timer(TurnstileTimer)

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use turnstile::net::{TcpListener, TcpStream};
 
+#[path = "shared/accept.rs"]
+mod accept;
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let socket = args
@@ -42,7 +45,7 @@ fn main() -> std::io::Result<()> {
         let _accept = turnstile::task::Builder::new()
             .name("accept")
             .spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
+                while let Ok((stream, _)) = accept::next_connection(&listener).await {
                     drop(
                         turnstile::task::Builder::new()
                             .name("echo")

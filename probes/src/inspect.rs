@@ -8,6 +8,16 @@
 //! most once per period (never per poll). The inspector thread reads both, adds what
 //! the kernel says the loop thread is doing (`/proc`, as the watchdog does), and writes
 //! one JSON [`InspectReport`] per connection. `turnstile-lab inspect SOCKET` prints it.
+//!
+//! It answers its owner only, as a debugger would need: the socket is created with mode
+//! 0600 whatever the umask, every connection's peer credentials are checked against the
+//! process's uid (root is let in too), and a refused peer reads one line saying why and
+//! is counted ([`InspectReport::refused`]). The socket is removed when the inspector is
+//! dropped, and when SIGTERM or SIGINT ends the process by its default action (see the
+//! `signals` module for what that covers and what it does not).
+
+mod signals;
+mod socket;
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -42,6 +52,8 @@ pub struct InspectState {
     beacon: Arc<Beacon>,
     /// The turn at the last publication (the beacon's is live, at `Level::Timing`).
     turn: AtomicU64,
+    /// Connections refused (another uid than the owner's and root's).
+    refused: AtomicU64,
     published: Mutex<Option<(Instant, Snapshot)>>,
 }
 
@@ -62,8 +74,23 @@ impl InspectState {
             clock,
             beacon,
             turn: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             published: Mutex::new(None),
         }
+    }
+
+    /// How many connections the inspector refused because their peer ran as another
+    /// uid than the process (and not as root), or could not be identified.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use turnstile_probes::{Beacon, Clock, InspectState, Level};
+    /// let state = InspectState::new("rt", Level::Off, Clock::new(), Arc::new(Beacon::default()));
+    /// assert_eq!(state.refused(), 0);
+    /// assert_eq!(state.report().refused, 0);
+    /// ```
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Replaces the published snapshot (the loop calls this at a safe point, at most
@@ -182,6 +209,7 @@ impl InspectState {
             sites,
             stalls_total: snap.map_or(0, |s| s.stalls_total),
             stalls,
+            refused: self.refused(),
         }
     }
 }
@@ -268,6 +296,10 @@ pub struct InspectReport {
     pub stalls: Vec<StallReport>,
     /// Stalls in all.
     pub stalls_total: u64,
+    /// Connections the inspector refused so far (peers of another uid than the
+    /// process's, root excepted); see [`InspectState::refused`].
+    #[serde(default)]
+    pub refused: u64,
 }
 
 fn dur(d: Duration) -> String {
@@ -366,25 +398,45 @@ impl fmt::Display for InspectReport {
         for s in &self.stalls {
             writeln!(f, "  {s}")?;
         }
+        if self.refused > 0 {
+            writeln!(
+                f,
+                "inspector: refused {} connections (another uid)",
+                self.refused
+            )?;
+        }
         Ok(())
     }
 }
 
 /// The inspector thread and its socket; stops, joins the thread and removes the socket
 /// when dropped.
+///
+/// The socket is its owner's: mode 0600 whatever the umask, and a peer whose uid is
+/// neither the process's (effective) uid nor root's reads one line, `refused: ...`, and
+/// is counted in [`InspectState::refused`] instead of a report. It is also removed when
+/// SIGTERM or SIGINT ends the process by its default action.
 #[derive(Debug)]
 pub struct Inspector {
     path: PathBuf,
+    /// Takes the path out of the signal handler's table when dropped (before the
+    /// socket file is removed).
+    signal_cleanup: Option<signals::Registration>,
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Inspector {
-    /// Serves `state` on a Unix socket at `path` (a stale socket there is replaced).
+    /// Serves `state` on a Unix socket at `path` (a stale socket there is replaced),
+    /// with mode 0600: it is bound inside a fresh 0700 directory next to `path`, set to
+    /// 0600 there, and linked into place, so it never has the umask's mode, even for a
+    /// moment. The directory holding `path` must not let other users rename its
+    /// entries (not writable by them, or sticky like `/tmp`).
     ///
     /// # Errors
     /// If the socket cannot be bound (a file that is not a socket is there, no such
-    /// directory, ...) or the thread cannot be started.
+    /// directory, a directory this process cannot write, ...) or the thread cannot be
+    /// started.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -410,13 +462,21 @@ impl Inspector {
             }
             std::fs::remove_file(&path)?; // a socket left by an earlier run
         }
-        let listener = UnixListener::bind(&path)?;
+        let listener = socket::bind_owner_only(&path)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = thread::Builder::new()
             .name("turnstile-inspector".into())
-            .spawn(move || serve(&listener, &state, &flag))?;
+            .spawn(move || serve(&listener, &state, &flag));
+        let thread = match thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+        };
         Ok(Inspector {
+            signal_cleanup: Some(signals::register(&path)),
             path,
             stop,
             thread: Some(thread),
@@ -447,12 +507,15 @@ impl Drop for Inspector {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        drop(self.signal_cleanup.take());
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
-/// The inspector thread: one JSON report per connection, until told to stop.
+/// The inspector thread: one JSON report per connection from the owner (or root), one
+/// line of refusal to anyone else, until told to stop.
 fn serve(listener: &UnixListener, state: &InspectState, stop: &AtomicBool) {
+    let owner = socket::own_uid();
     for conn in listener.incoming() {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -461,6 +524,20 @@ fn serve(listener: &UnixListener, state: &InspectState, stop: &AtomicBool) {
             continue;
         };
         let _ = conn.set_write_timeout(Some(Duration::from_secs(1)));
+        let peer = socket::peer(&conn).ok();
+        if !peer.is_some_and(|p| socket::allowed(p.uid, owner)) {
+            // Counted before the answer, so a report asked for after the refusal was
+            // read includes it.
+            state.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                peer_uid = peer.map(|p| p.uid),
+                peer_pid = peer.and_then(|p| p.pid),
+                owner_uid = owner,
+                "turnstile inspector: refused a connection from another user"
+            );
+            let _ = conn.write_all(socket::refusal(peer, owner).as_bytes());
+            continue;
+        }
         let json = serde_json::to_string(&state.report())
             .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
         let _ = conn.write_all(json.as_bytes());

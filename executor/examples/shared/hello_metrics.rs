@@ -12,6 +12,9 @@
 
 #![allow(dead_code)] // each includer uses its own subset
 
+#[path = "accept.rs"]
+mod accept;
+
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -90,11 +93,12 @@ impl Service {
     }
 }
 
-/// Serves `service` on `listener`, a task per connection, until accept fails.
+/// Serves `service` on `listener`, a task per connection, until the listener breaks
+/// (an error of one connection is logged and the next one accepted).
 pub async fn serve(listener: TcpListener, service: Service) -> io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
-        stream.set_nodelay(true)?;
+        let (stream, _) = accept::next_connection(&listener).await?;
+        accept::nodelay(&stream);
         let service = service.clone();
         drop(turnstile::spawn(async move {
             let respond = service_fn(move |req| service.clone().respond(req));

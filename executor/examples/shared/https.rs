@@ -6,6 +6,9 @@
 
 #![allow(dead_code)] // each includer uses its own subset
 
+#[path = "accept.rs"]
+mod accept;
+
 use std::convert::Infallible;
 use std::io;
 use std::sync::Arc;
@@ -49,11 +52,12 @@ async fn hello(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infa
 }
 
 /// Accepts connections and serves each in its own task (TLS handshake, then HTTP/2 or
-/// HTTP/1.1 by the protocol the handshake chose), until accept fails.
+/// HTTP/1.1 by the protocol the handshake chose), until the listener breaks (an error
+/// of one connection is logged and the next one accepted).
 pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor) -> io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
-        stream.set_nodelay(true)?;
+        let (stream, _) = accept::next_connection(&listener).await?;
+        accept::nodelay(&stream);
         let acceptor = acceptor.clone();
         let _connection = turnstile::spawn(async move {
             if let Err(e) = serve_one(stream, acceptor).await {
