@@ -441,8 +441,11 @@ impl Builder {
     /// being polled, since when, the turn and the park in progress in atomics (at
     /// `Level::Timing` and above; below, only the kernel's view of the thread is live),
     /// and a snapshot at the end of a turn, at most once per
-    /// [`Builder::inspect_period`]. A stale socket at `path` is replaced; the socket is
-    /// removed when the runtime drops. `build` fails if `path` cannot be bound.
+    /// [`Builder::inspect_period`]. A stale socket at `path` is replaced. The socket is
+    /// mode 0600 from the moment it appears, and answers only this process's uid and
+    /// root: any other peer reads one line of refusal and is counted in the report's
+    /// `refused`. It is removed when the runtime drops, and also when SIGTERM or SIGINT
+    /// ends the process by its default action. `build` fails if `path` cannot be bound.
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("inspect-builder-{}.sock", std::process::id()));
