@@ -141,27 +141,42 @@ impl JoinError {
     }
 }
 
+/// The panic payload as text, when it is text (`panic!` makes a `&'static str` or a
+/// `String`; other payloads have no message).
+fn panic_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&'static str>().copied())
+}
+
+/// As tokio's: `task 1 was cancelled`, `task 1 panicked with message "boom"` (the
+/// message quoted and escaped as by `{:?}`), or `task 1 panicked` for a payload that
+/// is not text.
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ErrorKind::Cancelled => write!(f, "task {} was cancelled", self.task_id),
-            ErrorKind::Panic(p) => {
-                let msg = p
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| p.downcast_ref::<String>().map(String::as_str));
-                match msg {
-                    Some(msg) => write!(f, "task {} panicked: {msg}", self.task_id),
-                    None => write!(f, "task {} panicked", self.task_id),
-                }
-            }
+            ErrorKind::Panic(p) => match panic_text(&**p) {
+                Some(msg) => write!(f, "task {} panicked with message {msg:?}", self.task_id),
+                None => write!(f, "task {} panicked", self.task_id),
+            },
         }
     }
 }
 
+/// As tokio's: `JoinError::Cancelled(Id(1))`, `JoinError::Panic(Id(1), "boom", ...)`,
+/// or `JoinError::Panic(Id(1), ...)` for a payload that is not text.
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "JoinError({self})")
+        let id = self.task_id;
+        match &self.kind {
+            ErrorKind::Cancelled => write!(f, "JoinError::Cancelled(Id({id}))"),
+            ErrorKind::Panic(p) => match panic_text(&**p) {
+                Some(msg) => write!(f, "JoinError::Panic(Id({id}), {msg:?}, ...)"),
+                None => write!(f, "JoinError::Panic(Id({id}), ...)"),
+            },
+        }
     }
 }
 
