@@ -5,6 +5,8 @@ mod common;
 
 use std::panic::{self, AssertUnwindSafe};
 
+use turnstile::task::JoinSet;
+
 use common::counting;
 
 // ---- JoinError's text ----
@@ -40,4 +42,31 @@ fn join_errors_display_and_debug_as_tokio_s_do() {
         assert_eq!(err.to_string(), format!("task {id} was cancelled"));
         assert_eq!(format!("{err:?}"), format!("JoinError::Cancelled(Id({id}))"));
     });
+}
+
+// ---- JoinSet ----
+
+/// More finished tasks than one poll's budget (128): `try_join_next` used to see the
+/// budget's `Pending` and self-wake as "look again", forever.
+#[test]
+fn try_join_next_takes_more_finished_tasks_than_one_budget() {
+    let rt = counting();
+    let joined = rt.block_on(async {
+        let mut set = JoinSet::new();
+        for i in 0..300u32 {
+            set.spawn(async move { i });
+        }
+        turnstile::yield_now().await; // all 300 run and finish
+        let mut joined = Vec::new();
+        while let Some(out) = set.try_join_next() {
+            joined.push(out.unwrap());
+        }
+        assert!(set.is_empty());
+        joined
+    });
+    let mut sorted = joined.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..300).collect::<Vec<_>>());
+    // It took none of the block_on future's budget: no budget yield was counted.
+    assert_eq!(rt.probes().counters.budget_yields, 0);
 }

@@ -14,6 +14,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::stream::{FuturesUnordered, Stream};
 
+use crate::rt::coop;
 use crate::rt::join::{AbortHandle, JoinError, JoinHandle};
 use crate::task::spawn_at;
 
@@ -249,16 +250,19 @@ impl<T: 'static> JoinSet<T> {
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(u64, T), JoinError>> {
         // `FuturesUnordered` may stop early to be fair to its caller, waking it to be
         // polled again: a wake of this flag means "look again", not "nothing finished".
+        // The cooperative budget is lifted meanwhile, as under tokio: a spent budget makes
+        // a finished handle return `Pending` and wake its poller, which here would mean
+        // "look again" forever.
         let flag = Arc::new(Flag(AtomicBool::new(false)));
         let waker = Waker::from(flag.clone());
         let mut cx = Context::from_waker(&waker);
-        loop {
+        coop::without_budget(|| loop {
             match self.poll_join_next_with_id(&mut cx) {
                 Poll::Ready(next) => return next,
                 Poll::Pending if flag.0.swap(false, Ordering::Relaxed) => continue,
                 Poll::Pending => return None,
             }
-        }
+        })
     }
 
     /// Aborts every task in the set. They stay in it until joined, and join as
