@@ -7,7 +7,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use turnstile::task::JoinSet;
 
-use common::counting;
+use common::{counting, panic_message};
 
 // ---- JoinError's text ----
 
@@ -18,8 +18,14 @@ fn join_errors_display_and_debug_as_tokio_s_do() {
         let boom = turnstile::spawn(async { panic!("boom") });
         let id = boom.id();
         let err = boom.await.unwrap_err();
-        assert_eq!(err.to_string(), format!("task {id} panicked with message \"boom\""));
-        assert_eq!(format!("{err:?}"), format!("JoinError::Panic(Id({id}), \"boom\", ...)"));
+        assert_eq!(
+            err.to_string(),
+            format!("task {id} panicked with message \"boom\"")
+        );
+        assert_eq!(
+            format!("{err:?}"),
+            format!("JoinError::Panic(Id({id}), \"boom\", ...)")
+        );
 
         let formatted = turnstile::spawn(async { panic!("{} \"quoted\"", 7) });
         let id = formatted.id();
@@ -33,14 +39,20 @@ fn join_errors_display_and_debug_as_tokio_s_do() {
         let id = opaque.id();
         let err = opaque.await.unwrap_err();
         assert_eq!(err.to_string(), format!("task {id} panicked"));
-        assert_eq!(format!("{err:?}"), format!("JoinError::Panic(Id({id}), ...)"));
+        assert_eq!(
+            format!("{err:?}"),
+            format!("JoinError::Panic(Id({id}), ...)")
+        );
 
         let cancelled = turnstile::spawn(std::future::pending::<()>());
         let id = cancelled.id();
         cancelled.abort();
         let err = cancelled.await.unwrap_err();
         assert_eq!(err.to_string(), format!("task {id} was cancelled"));
-        assert_eq!(format!("{err:?}"), format!("JoinError::Cancelled(Id({id}))"));
+        assert_eq!(
+            format!("{err:?}"),
+            format!("JoinError::Cancelled(Id({id}))")
+        );
     });
 }
 
@@ -69,4 +81,112 @@ fn try_join_next_takes_more_finished_tasks_than_one_budget() {
     assert_eq!(sorted, (0..300).collect::<Vec<_>>());
     // It took none of the block_on future's budget: no budget yield was counted.
     assert_eq!(rt.probes().counters.budget_yields, 0);
+}
+
+// ---- #[track_caller] reaches the user ----
+
+thread_local! {
+    /// Where the last panic on this thread was raised, as the panic hook saw it, while
+    /// `panic_site` listens (`Some`).
+    static PANIC_AT: std::cell::RefCell<Option<Option<(String, u32)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, which must panic, and returns the panic's file, line and message. A hook
+/// installed once records the location on threads where `panic_site` listens, and
+/// hands every other panic to the previous hook.
+fn panic_site(f: impl FnOnce()) -> (String, u32, String) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| (l.file().to_string(), l.line()));
+            let listened = PANIC_AT
+                .try_with(|p| p.borrow_mut().as_mut().map(|slot| *slot = at))
+                .ok()
+                .flatten();
+            if listened.is_none() {
+                previous(info);
+            }
+        }));
+    });
+    PANIC_AT.with(|p| *p.borrow_mut() = Some(None));
+    let payload = panic::catch_unwind(AssertUnwindSafe(f)).expect_err("it should panic");
+    let at = PANIC_AT.with(|p| p.borrow_mut().take()).flatten();
+    let (file, line) = at.expect("the hook saw the panic");
+    (file, line, panic_message(payload))
+}
+
+/// Asserts that `f` panics saying `says`, at a line of this file within the macro's call
+/// (`line!()` in a macro is the line where its call begins; rustfmt may spread the call).
+macro_rules! assert_panics_here {
+    ($f:expr, $says:expr) => {{
+        let first = line!();
+        let (file, line, msg) = panic_site($f);
+        assert_eq!(file, file!(), "{msg}");
+        assert!((first..first + 5).contains(&line), "line {line}: {msg}");
+        assert!(msg.contains($says), "{msg}");
+    }};
+}
+
+#[test]
+fn panics_of_the_task_surface_point_at_the_caller() {
+    assert_panics_here!(
+        || {
+            turnstile::task::id();
+        },
+        "outside a task"
+    );
+    assert_panics_here!(|| drop(turnstile::spawn(async {})), "outside a runtime");
+    assert_panics_here!(
+        || drop(turnstile::task::spawn_local(async {})),
+        "outside a runtime"
+    );
+    assert_panics_here!(
+        || drop(turnstile::task::Builder::new().spawn(async {})),
+        "outside a runtime"
+    );
+    assert_panics_here!(|| drop(JoinSet::new().spawn(async {})), "outside a runtime");
+    assert_panics_here!(
+        || drop(turnstile::spawn_blocking(|| ())),
+        "outside a runtime"
+    );
+    assert_panics_here!(
+        || drop(turnstile::Handle::current()),
+        "no turnstile runtime"
+    );
+    turnstile::task_local! { static UNSET: u32; }
+    assert_panics_here!(|| UNSET.with(|_| ()), "not set");
+    assert_panics_here!(
+        || {
+            UNSET.get();
+        },
+        "not set"
+    );
+    let rt = counting();
+    let err = rt.block_on(async {
+        let h = turnstile::spawn(std::future::pending::<()>());
+        h.abort();
+        h.await.unwrap_err()
+    });
+    assert_panics_here!(|| drop(err.into_panic()), "did not panic");
+    #[cfg(feature = "metrics")]
+    assert_panics_here!(|| drop(turnstile::metrics::publish()), "outside a runtime");
+}
+
+#[test]
+fn a_join_handle_polled_after_its_output_points_at_the_poll() {
+    use std::future::Future;
+    use std::task::{Context, Poll};
+    let rt = counting();
+    rt.block_on(async {
+        let mut h = turnstile::spawn(async { 1 });
+        assert_eq!((&mut h).await.unwrap(), 1);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert_panics_here!(
+            || drop::<Poll<_>>(std::pin::Pin::new(&mut h).poll(&mut cx)),
+            "polled again"
+        );
+    });
 }

@@ -80,6 +80,7 @@ impl<'a, T> Join<'a, T> {
 
     /// A poll of the handle: the outcome if there is one, else the waker is stored.
     #[inline(always)]
+    #[track_caller] // the assert below names the handle's `.await`
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<T, ErrorKind>> {
         let waiter = match self.slot.take() {
             Slot::Done(result) => return Poll::Ready(result),

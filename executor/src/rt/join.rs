@@ -117,9 +117,12 @@ impl JoinError {
     /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"at the disco"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .unwrap_or_else(|e| panic!("JoinError::into_panic on a task that did not panic: {e}"))
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(e) => panic!("JoinError::into_panic on a task that did not panic: {e}"),
+        }
     }
 
     /// The panic payload, or the error back if the task was cancelled.
@@ -324,6 +327,7 @@ fn budget_spent(cx: &mut Context<'_>, at: &'static Location<'static>) -> bool {
 
 /// `poll` at `Level::Timing`: the same, plus the await site at `at`.
 #[inline(never)]
+#[track_caller]
 fn poll_timed<T>(
     join: &Join<'_, T>,
     id: u64,

@@ -60,7 +60,10 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|e| panic!("{e} (at {})", Location::caller()))
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e} (at {})", Location::caller()),
+        }
     }
 
     /// The handle of the thread's current runtime, or an error outside one.

@@ -118,7 +118,10 @@ impl<T: 'static> LocalKey<T> {
     /// ```
     #[track_caller]
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
-        self.try_with(f).unwrap_or_else(|e| panic!("{e}"))
+        match self.try_with(f) {
+            Ok(out) => out,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// Runs `f` with a reference to the task's value, or returns an error if the key is

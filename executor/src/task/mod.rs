@@ -61,6 +61,9 @@ where
     spawn_at(future, None, Location::caller())
 }
 
+/// `#[track_caller]` so that the panic outside a runtime points at the user's call (of
+/// `spawn` and the others, all `#[track_caller]` too), not at this file.
+#[track_caller]
 pub(crate) fn spawn_at<F>(
     future: F,
     name: Option<Box<str>>,
@@ -70,13 +73,15 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::with_current(|core| core.spawn(future, name, at)).unwrap_or_else(|| {
-        panic!(
+    // A `match`, not `unwrap_or_else`: a closure would not pass on the caller's location.
+    match context::with_current(|core| core.spawn(future, name, at)) {
+        Some(handle) => handle,
+        None => panic!(
             "turnstile::spawn called at {at} outside a runtime: spawn from inside \
              Runtime::block_on (or from a task it runs), or hold a guard from \
              Runtime::enter"
-        )
-    })
+        ),
+    }
 }
 
 /// The same as [`spawn`] (every turnstile task is local to the loop thread); here so
@@ -121,13 +126,14 @@ where
 /// ```
 #[track_caller]
 pub fn id() -> u64 {
-    try_id().unwrap_or_else(|| {
-        panic!(
+    match try_id() {
+        Some(id) => id,
+        None => panic!(
             "turnstile::task::id called at {} outside a task: the block_on future and \
              code outside the runtime have no task id (use task::try_id)",
             Location::caller()
-        )
-    })
+        ),
+    }
 }
 
 /// The id of the task being polled, or `None` outside a task (in the `block_on`
