@@ -190,3 +190,161 @@ fn a_join_handle_polled_after_its_output_points_at_the_poll() {
         );
     });
 }
+
+// ---- aborting a task whose destructor panics ----
+
+/// A future that never completes and panics when dropped.
+struct PanicsOnDrop;
+
+impl std::future::Future for PanicsOnDrop {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("dropped badly");
+    }
+}
+
+#[test]
+fn an_abort_whose_destructor_panics_joins_as_that_panic() {
+    let rt = counting();
+    rt.block_on(async {
+        // Aborted after its first poll, from the block_on future...
+        let polled = turnstile::spawn(PanicsOnDrop);
+        turnstile::yield_now().await;
+        polled.abort();
+        let err = polled.await.unwrap_err();
+        assert!(err.is_panic() && !err.is_cancelled(), "{err}");
+        assert_eq!(panic_message(err.into_panic()), "dropped badly");
+        // ... and before it ever ran, from another task.
+        let queued = turnstile::spawn(PanicsOnDrop);
+        let abort = queued.abort_handle();
+        turnstile::spawn(async move { abort.abort() })
+            .await
+            .unwrap();
+        let err = queued.await.unwrap_err();
+        assert!(err.is_panic(), "{err}");
+        assert_eq!(panic_message(err.into_panic()), "dropped badly");
+    });
+    let c = rt.probes().counters;
+    assert_eq!((c.cancellations, c.drop_panics, c.panics), (2, 2, 0));
+}
+
+// ---- task::id outside the task's polls ----
+
+#[test]
+fn task_id_inside_spawn_blocking_is_the_blocking_task_s() {
+    let rt = counting();
+    rt.block_on(async {
+        let h = turnstile::spawn_blocking(|| (turnstile::task::try_id(), turnstile::task::id()));
+        let id = h.id();
+        assert_eq!(h.await.unwrap(), (Some(id), id));
+    });
+}
+
+/// Records `task::try_id()` when dropped.
+struct SeesId(Seen, &'static str);
+
+impl Drop for SeesId {
+    fn drop(&mut self) {
+        self.0
+            .borrow_mut()
+            .push((self.1, turnstile::task::try_id()));
+    }
+}
+
+/// `F` with a [`SeesId`] that drops with the future itself, not when `F` completes.
+struct Guarded<F> {
+    _guard: SeesId,
+    future: std::pin::Pin<Box<F>>,
+}
+
+fn guarded<F: std::future::Future>(seen: &Seen, what: &'static str, future: F) -> Guarded<F> {
+    Guarded {
+        _guard: SeesId(seen.clone(), what),
+        future: Box::pin(future),
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Guarded<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+type Seen = std::rc::Rc<std::cell::RefCell<Vec<(&'static str, Option<u64>)>>>;
+
+#[test]
+fn task_id_inside_a_task_s_destructors_is_the_task_s() {
+    let seen = Seen::default();
+    let rt = counting();
+    let (ids, aborted_outside) = rt.block_on(async {
+        let s = &seen;
+        let mut ids = Vec::new();
+        // Completes: its future drops after its last poll, its output when the handle
+        // that holds it is dropped.
+        let out = SeesId(s.clone(), "output in a dropped handle");
+        let done = turnstile::spawn(guarded(s, "future after completion", async move { out }));
+        ids.push(done.id());
+        // Aborted while pending, from the block_on future.
+        let aborted = turnstile::spawn(guarded(
+            s,
+            "future after abort",
+            std::future::pending::<()>(),
+        ));
+        ids.push(aborted.id());
+        // Its handle dropped first: it completes later, its output dropped on arrival.
+        let out = SeesId(s.clone(), "output of a detached task");
+        let detached = turnstile::spawn(guarded(s, "future of a detached task", async move {
+            turnstile::yield_now().await;
+            out
+        }));
+        ids.push(detached.id());
+        drop(detached);
+        turnstile::yield_now().await; // all three polled once: `done` completes
+        aborted.abort();
+        turnstile::yield_now().await; // the detached task completes
+        drop(done);
+        // Still pending when the runtime drops.
+        let at_shutdown = turnstile::spawn(guarded(
+            s,
+            "future at shutdown",
+            std::future::pending::<()>(),
+        ));
+        ids.push(at_shutdown.id());
+        // Aborted outside block_on (below).
+        let outside = turnstile::spawn(guarded(
+            s,
+            "future aborted outside block_on",
+            std::future::pending::<()>(),
+        ));
+        ids.push(outside.id());
+        turnstile::yield_now().await;
+        (ids, outside)
+    });
+    aborted_outside.abort();
+    drop(rt);
+    let [done, aborted, detached, at_shutdown, outside] = ids[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        *seen.borrow(),
+        [
+            ("future after completion", Some(done)),
+            ("future after abort", Some(aborted)),
+            ("output of a detached task", Some(detached)),
+            ("future of a detached task", Some(detached)),
+            ("output in a dropped handle", Some(done)),
+            ("future aborted outside block_on", Some(outside)),
+            ("future at shutdown", Some(at_shutdown)),
+        ]
+    );
+}

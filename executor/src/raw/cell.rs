@@ -4,6 +4,7 @@
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -148,7 +149,7 @@ where
         }
     }
 
-    unsafe fn finish(&self, error: Option<ErrorKind>) {
+    unsafe fn finish(&self, error: Option<ErrorKind>) -> bool {
         // SAFETY: the caller guarantees the loop thread and that no poll is in progress,
         // so this is the only access to the payload. Assigning `None` drops the future
         // where it lies, as pinning requires (`take` would move it out).
@@ -159,9 +160,22 @@ where
         #[cfg(feature = "console")]
         // SAFETY: as for the payload (loop thread, no poll in progress).
         let _span = std::mem::replace(unsafe { &mut *self.span.get() }, tracing::Span::none());
-        if let Some(error) = error {
-            self.join().finish(Err(error)); // no-op if the task had already completed
-        }
-        *slot = None;
+        // The future first, then the handle: a cancellation whose destructor panicked
+        // fails the handle with that panic, as under tokio. (The task's state says done
+        // already, so a destructor that wakes or aborts the task again is a no-op.)
+        let Some(error) = error else {
+            // Completed: the output is delivered already, and a panic of the destructor
+            // is the caller's to contain (the common path: no unwinding guard of ours).
+            *slot = None;
+            return false;
+        };
+        let dropped = panic::catch_unwind(AssertUnwindSafe(|| *slot = None));
+        let panicked = dropped.is_err();
+        let error = match (error, dropped) {
+            (ErrorKind::Cancelled, Err(payload)) => ErrorKind::Panic(payload),
+            (error, _) => error,
+        };
+        self.join().finish(Err(error)); // no-op if the task had already completed
+        panicked
     }
 }

@@ -113,10 +113,24 @@ impl<'a, T> Join<'a, T> {
         let _first = self.flags.join_waited();
     }
 
-    /// The handle is gone: drop any stored output now, and any future one on arrival.
-    pub(crate) fn detach(&self) {
+    /// The handle is gone: any future output is dropped on arrival, and what the slot
+    /// held (a waker or an output) is returned, for the caller to drop (user code;
+    /// nothing is borrowed by then).
+    #[must_use = "the slot's contents are dropped by the caller"]
+    pub(crate) fn detach(&self) -> Leftover<T> {
         self.flags.join_detach();
-        drop(self.slot.take()); // a waker or an output: user code; nothing is borrowed
+        Leftover(self.slot.take())
+    }
+}
+
+/// What a detached handle's slot held: dropping it drops a waker or an output.
+pub(crate) struct Leftover<T>(Slot<T>);
+
+impl<T> Leftover<T> {
+    /// Whether there is nothing to drop (the common case: the output was taken).
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self.0, Slot::Empty)
     }
 }
 

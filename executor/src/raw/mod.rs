@@ -95,11 +95,13 @@ pub(crate) trait LocalTask: Send + Sync {
     /// count, which lies outside what a pointer derived from `&self` may reach.
     unsafe fn poll(&self, data: *const ()) -> Poll<()>;
 
-    /// Drops the payload in place, first failing the handle with `error` if given.
+    /// Drops the payload in place, then fails the handle with `error` if given (with the
+    /// destructor's panic instead, if it panicked while cancelling). Returns whether the
+    /// destructor panicked (the panic is caught here).
     ///
     /// # Safety
     /// On the owning runtime's loop thread, and not while the task is being polled.
-    unsafe fn finish(&self, error: Option<ErrorKind>);
+    unsafe fn finish(&self, error: Option<ErrorKind>) -> bool;
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
+use super::context;
 use super::join::JoinHandle;
 use super::Core;
 
@@ -66,8 +67,14 @@ impl Core {
             waker: None,
         }));
         let job_slot = slot.clone();
+        // The carrier first: its id is `task::id` inside the closure, as under tokio.
+        let handle = self.spawn(BlockingResult { slot }, None, at);
+        let id = handle.id();
         let job: Box<dyn FnOnce() + Send> = Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
+            let result = {
+                let _id = context::TaskIdGuard::enter(id);
+                panic::catch_unwind(AssertUnwindSafe(f))
+            };
             let waker = {
                 let mut slot = lock(&job_slot);
                 slot.result = Some(result);
@@ -78,6 +85,6 @@ impl Core {
             }
         });
         self.offload(job);
-        self.spawn(BlockingResult { slot }, None, at)
+        handle
     }
 }

@@ -20,6 +20,35 @@ thread_local! {
     /// A `block_on` is running on this thread (nesting is refused; `Runtime::enter`
     /// alone sets `CURRENT` but not this).
     static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// The id of the task whose future or output is being dropped outside its polls (an
+    /// abort, a runtime's shutdown, a dropped handle), or whose `spawn_blocking` closure
+    /// runs on this pool thread; 0: none. `task::id` reads it before the poll's task.
+    static TASK_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Makes `id` what `task::id` returns on this thread until dropped (see `TASK_ID`).
+pub(crate) struct TaskIdGuard {
+    previous: u64,
+}
+
+impl TaskIdGuard {
+    /// `task::id` is `id` until the guard drops; then it is what it was.
+    pub(crate) fn enter(id: u64) -> TaskIdGuard {
+        TaskIdGuard {
+            previous: TASK_ID.with(|t| t.replace(id)),
+        }
+    }
+}
+
+impl Drop for TaskIdGuard {
+    fn drop(&mut self) {
+        TASK_ID.with(|t| t.set(self.previous));
+    }
+}
+
+/// The task a [`TaskIdGuard`] names on this thread, if one is live.
+pub(crate) fn guarded_task_id() -> Option<u64> {
+    Some(TASK_ID.with(Cell::get)).filter(|&id| id != 0)
 }
 
 /// Restores the previous current runtime when dropped.

@@ -359,7 +359,12 @@ fn poll_timed<T>(
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.join().detach();
+        let left = self.join().detach();
+        if !left.is_empty() {
+            // An output (or a waker) dropped for the task: its id is `task::id` there.
+            let _id = context::TaskIdGuard::enter(self.key.id);
+            drop(left);
+        }
     }
 }
 

@@ -111,6 +111,12 @@ where
 /// The id of the task being polled, as it appears in probe snapshots and
 /// [`JoinHandle::id`].
 ///
+/// As under tokio, a task's id is also its code's outside its polls: in the destructor
+/// of its future and of its output wherever the runtime drops them (when the task
+/// completes, is aborted, its handle is dropped, or the runtime shuts down), and inside
+/// a [`spawn_blocking`] closure, on the pool thread, where it is the id of the blocking
+/// task whose [`JoinHandle`] awaits it.
+///
 /// # Panics
 /// Outside a task: in the `block_on` future itself, or outside a runtime.
 /// [`try_id`] returns `None` there instead.
@@ -137,7 +143,7 @@ pub fn id() -> u64 {
 }
 
 /// The id of the task being polled, or `None` outside a task (in the `block_on`
-/// future, or outside a runtime).
+/// future, or outside a runtime); where [`id`] says.
 ///
 /// ```
 /// let rt = turnstile::Runtime::new()?;
@@ -149,7 +155,8 @@ pub fn id() -> u64 {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn try_id() -> Option<u64> {
-    context::with_current(|core| core.sched().current_task_id()).flatten()
+    context::guarded_task_id()
+        .or_else(|| context::with_current(|core| core.sched().current_task_id()).flatten())
 }
 
 /// Configures a task before spawning it: today, its name.
