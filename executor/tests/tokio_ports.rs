@@ -348,3 +348,112 @@ fn task_id_inside_a_task_s_destructors_is_the_task_s() {
         ]
     );
 }
+
+// ---- JoinHandle: Send ----
+
+fn assert_send<T: Send>(_: &T) {}
+fn assert_sync<T: Sync>(_: &T) {}
+
+#[test]
+fn join_handles_of_send_outputs_are_send_so_send_futures_may_await_them() {
+    let rt = counting();
+    rt.block_on(async {
+        let h: turnstile::JoinHandle<u32> = turnstile::spawn(async { 1 });
+        assert_send(&h);
+        assert_sync(&h);
+        let blocking = turnstile::spawn_blocking(|| 2u32);
+        assert_send(&blocking);
+        // What an axum handler is: a `Send` future that awaits a blocking job.
+        let handler = async move {
+            let offloaded = turnstile::spawn_blocking(|| 3u32).await.unwrap();
+            h.await.unwrap() + blocking.await.unwrap() + offloaded
+        };
+        assert_send(&handler);
+        assert_eq!(handler.await, 6);
+        #[cfg(feature = "metrics")]
+        {
+            let publication = async { turnstile::metrics::publish().await };
+            assert_send(&publication);
+            publication.await;
+        }
+    });
+}
+
+/// Counts its drops, from any thread.
+struct CountsDrops(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for CountsDrops {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_join_handle_dropped_on_another_thread_is_detached_by_the_loop() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let rt = counting();
+    let (done, pending) = rt.block_on(async {
+        let d = drops.clone();
+        let done = turnstile::spawn(async move { CountsDrops(d) });
+        let pending = turnstile::spawn(std::future::pending::<()>());
+        turnstile::yield_now().await; // `done` has finished: its output waits in it
+        (done, pending)
+    });
+    std::thread::spawn(move || drop((done, pending)))
+        .join()
+        .unwrap();
+    // The output is dropped by the loop, at its next turn (not on the other thread).
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    rt.block_on(turnstile::yield_now());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let c = rt.probes().counters;
+    assert_eq!((c.spawns, c.completions, c.cancellations), (2, 1, 0));
+    drop(rt); // the detached pending task is dropped with the runtime
+}
+
+#[test]
+fn a_join_handle_aborts_from_another_thread_and_comes_back_to_be_awaited() {
+    let rt = counting();
+    let h = rt.block_on(async {
+        let h = turnstile::spawn(std::future::pending::<()>());
+        turnstile::yield_now().await;
+        h
+    });
+    let id = h.id();
+    let h = std::thread::spawn(move || {
+        assert_eq!(h.id(), id); // works anywhere
+        h.abort();
+        h
+    })
+    .join()
+    .unwrap();
+    let err = rt.block_on(h).unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(rt.probes().counters.cancellations, 1);
+}
+
+#[test]
+fn a_join_handle_awaited_on_another_thread_panics_and_says_why() {
+    let rt = counting();
+    let (awaited, asked) =
+        rt.block_on(async { (turnstile::spawn(async { 1 }), turnstile::spawn(async { 2 })) });
+    let err = std::thread::spawn(move || futures::executor::block_on(awaited))
+        .join()
+        .unwrap_err();
+    let msg = panic_message(err);
+    assert!(
+        msg.contains("awaited (polled) off its runtime's loop thread"),
+        "{msg}"
+    );
+    assert!(msg.contains("Handle::spawn"), "{msg}");
+    let err = std::thread::spawn(move || asked.is_finished())
+        .join()
+        .unwrap_err();
+    assert!(panic_message(err).contains("is_finished off its runtime's loop thread"));
+    // Both handles were dropped over there (one while unwinding): the loop detaches them.
+    rt.block_on(turnstile::yield_now());
+    let c = rt.probes().counters;
+    assert_eq!((c.spawns, c.completions), (2, 2));
+}

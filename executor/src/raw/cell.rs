@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use super::header::Header;
 use super::join_state::{ErrorKind, Join, JoinState, JoinTarget};
+use super::schedule::HandleOp;
 use super::{LocalTask, Schedule};
 
 /// One spawned task, always allocated inside an `Arc` (see [`TaskCell::new`]), owned by
@@ -102,6 +103,11 @@ where
     fn join(&self) -> Join<'_, F::Output> {
         Join::new(&self.header.state, &self.join)
     }
+
+    fn from_elsewhere(self: Arc<Self>, op: HandleOp) {
+        let task: Arc<dyn LocalTask> = self.clone();
+        self.owner.from_elsewhere(&self.header, op, task);
+    }
 }
 
 impl<F, S> LocalTask for TaskCell<F, S>
@@ -177,5 +183,10 @@ where
         };
         self.join().finish(Err(error)); // no-op if the task had already completed
         panicked
+    }
+
+    unsafe fn detach_join(&self) {
+        // The caller guarantees the loop thread: the join state's only.
+        drop(self.join().detach());
     }
 }

@@ -5,6 +5,9 @@ use std::any::Any;
 use std::cell::Cell;
 use std::task::{Context, Poll, Waker};
 
+use std::sync::Arc;
+
+use super::schedule::HandleOp;
 use super::state::{JoinFinish, State};
 
 /// Why a task failed, as its join state keeps it: the task id is added when the
@@ -138,4 +141,9 @@ impl<T> Leftover<T> {
 /// type. Implemented by every `TaskCell<F>` for `T = F::Output`.
 pub(crate) trait JoinTarget<T> {
     fn join(&self) -> Join<'_, T>;
+
+    /// Asks the task's runtime, from a thread other than its loop's, to do `op` there
+    /// ([`super::Schedule::from_elsewhere`]). Touches only the reference count, the
+    /// scheduler handle and the header's immutable fields.
+    fn from_elsewhere(self: Arc<Self>, op: HandleOp);
 }

@@ -74,8 +74,9 @@ pub(crate) struct Core {
     observe: Observer,
     /// The `block_on` future's waker.
     main_waker: Waker,
-    /// Handed to `JoinHandle`s so that `abort` works on this thread outside `block_on`.
-    weak_self: Weak<Core>,
+    /// The loop thread's number (`context::thread_id`), handed to `JoinHandle`s: the
+    /// thread where their join state may be touched.
+    thread: u64,
     /// Threads for `spawn_blocking`.
     blocking: BlockingPool,
     /// The runtime's name (`Builder::name`, or `turnstile-N`): the `runtime` label of
@@ -106,6 +107,8 @@ impl Core {
             runtime: remote.id(),
         }));
         let name = name.unwrap_or_else(|| format!("turnstile-{}", remote.id()).into());
+        // So that a handle reaches the runtime on this thread outside `block_on`.
+        context::register(remote.id(), weak_self);
         Core {
             id: remote.id(),
             name,
@@ -115,7 +118,7 @@ impl Core {
             weak_remote,
             observe,
             main_waker,
-            weak_self,
+            thread: context::thread_id(),
             blocking,
         }
     }
@@ -236,13 +239,13 @@ impl Core {
                 index: u32::MAX,
                 id,
             };
-            return JoinHandle::new(task, self.weak_self.clone(), key);
+            return JoinHandle::new(task, self.id, self.thread, key);
         }
         let (index, task) = self.sched.insert_new(make);
         if self.observe.keeps_names() {
             self.observe.spawned(index, id, name);
         }
-        JoinHandle::new(task, self.weak_self.clone(), TaskKey { index, id })
+        JoinHandle::new(task, self.id, self.thread, TaskKey { index, id })
     }
 
     // ---- polling ----
@@ -419,6 +422,7 @@ impl Core {
 
     /// The runtime is being dropped: every task is done and its future dropped, once.
     pub(crate) fn shut_down(&self) {
+        context::unregister(self.id);
         self.sched.shut_down();
         self.remote.close();
         loop {
