@@ -457,3 +457,90 @@ fn a_join_handle_awaited_on_another_thread_panics_and_says_why() {
     let c = rt.probes().counters;
     assert_eq!((c.spawns, c.completions), (2, 2));
 }
+
+// ---- the task API tokio's tests use ----
+
+#[test]
+fn handle_id_names_one_runtime_from_all_its_handles() {
+    let a = counting();
+    let b = counting();
+    let from_inside = a.block_on(async { turnstile::Handle::current().id() });
+    assert_eq!(a.handle().id(), from_inside);
+    assert_eq!(a.handle().clone().id(), from_inside);
+    assert_ne!(a.handle().id(), b.handle().id());
+    // The id outlives the runtime, and is the N of its default name.
+    let handle = b.handle();
+    assert_eq!(b.name(), format!("turnstile-{}", handle.id()));
+    drop(b);
+    assert_ne!(handle.id(), a.handle().id());
+}
+
+#[test]
+fn join_sets_collect_and_extend_from_futures() {
+    let rt = counting();
+    let all = rt.block_on(async {
+        let mut set: JoinSet<u32> = (0..4).map(|i| async move { i }).collect();
+        assert_eq!(set.len(), 4);
+        set.extend((4..6).map(|i| async move { i }));
+        assert_eq!(set.len(), 6);
+        set.join_all().await
+    });
+    let mut sorted = all;
+    sorted.sort_unstable();
+    assert_eq!(sorted, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(rt.probes().counters.spawns, 6);
+}
+
+#[test]
+fn join_set_spawn_on_spawns_onto_a_runtime_of_this_thread() {
+    let rt = counting();
+    let other = counting();
+    let (here, there) = (rt.handle(), other.handle());
+    let mut set = rt.block_on(async move {
+        let mut set = JoinSet::new();
+        set.spawn_on(async { turnstile::Handle::current().id() }, &here);
+        set.spawn_on(async { turnstile::Handle::current().id() }, &there);
+        let first = set.join_next().await.unwrap().unwrap();
+        assert_eq!(first, here.id()); // the other runtime's task has not run
+        set
+    });
+    other.block_on(turnstile::yield_now());
+    let second = rt.block_on(set.join_next()).unwrap().unwrap();
+    assert_eq!(second, other.handle().id());
+    assert_eq!(rt.probes().counters.spawns, 1);
+    assert_eq!(other.probes().counters.spawns, 1);
+    // A runtime on another thread is refused, saying what to use instead.
+    let foreign = std::thread::spawn(|| counting().handle()).join().unwrap();
+    let msg = rt.block_on(async {
+        let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+            JoinSet::new().spawn_on(async {}, &foreign);
+        }))
+        .unwrap_err();
+        panic_message(payload)
+    });
+    assert!(msg.contains("Handle::spawn"), "{msg}");
+}
+
+#[test]
+fn task_local_values_can_be_taken_and_tried() {
+    use std::pin::pin;
+    turnstile::task_local! { static KEY: u32; }
+    let rt = counting();
+    rt.block_on(async {
+        assert!(KEY.try_get().is_err());
+        let mut scoped = pin!(KEY.scope(7, async {
+            let first = KEY.try_get();
+            turnstile::yield_now().await;
+            (first, KEY.try_get())
+        }));
+        // Taken before the first poll: the future runs with the key not set.
+        assert_eq!(scoped.as_mut().take_value(), Some(7));
+        assert_eq!(scoped.as_mut().take_value(), None);
+        let (first, second) = (&mut scoped).await;
+        assert!(first.is_err() && second.is_err());
+
+        let mut scoped = pin!(KEY.scope(8, async { KEY.try_get() }));
+        assert_eq!((&mut scoped).await, Ok(8));
+        assert_eq!(scoped.as_mut().take_value(), Some(8)); // back in the future once done
+    });
+}

@@ -84,6 +84,37 @@ where
     }
 }
 
+/// Spawns onto the runtime `runtime` (an id, [`crate::Handle::id`]), which must be the
+/// current one or one built on this thread (a task runs on its runtime's loop thread).
+#[track_caller]
+pub(crate) fn spawn_on_at<F>(
+    future: F,
+    runtime: u64,
+    at: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let mut future = Some(future);
+    let mut spawn = |core: &crate::rt::Core| {
+        let future = future.take().expect("spawned once");
+        core.spawn(future, None, at)
+    };
+    let current = context::with_current(|core| (core.id() == runtime).then(|| spawn(core)));
+    if let Some(Some(handle)) = current {
+        return handle;
+    }
+    match context::runtime_here(runtime) {
+        Some(core) => spawn(&core),
+        None => panic!(
+            "spawn_on called at {at} with the Handle of a runtime that is not on this \
+             thread (or is gone): turnstile spawns a local task onto a runtime built on \
+             this thread only; from another thread, use Handle::spawn"
+        ),
+    }
+}
+
 /// The same as [`spawn`] (every turnstile task is local to the loop thread); here so
 /// that code written for tokio's `task::spawn_local` compiles unchanged.
 ///
