@@ -278,6 +278,14 @@ impl<T> JoinHandle<T> {
         context::thread_id() == self.thread
     }
 
+    /// Sends `op` to the loop thread (this is another thread). Out of line: the common
+    /// paths stay small.
+    #[cold]
+    #[inline(never)]
+    fn from_elsewhere(&self, op: HandleOp) {
+        Arc::clone(&self.task).from_elsewhere(op);
+    }
+
     /// The join state: only on the loop thread (the caller checked).
     fn join(&self) -> Join<'_, T> {
         debug_assert!(self.on_loop_thread());
@@ -317,8 +325,7 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn abort(&self) {
         if !self.on_loop_thread() {
-            Arc::clone(&self.task).from_elsewhere(HandleOp::Abort);
-            return;
+            return self.from_elsewhere(HandleOp::Abort);
         }
         if self.join().is_finished() {
             return;
@@ -474,8 +481,7 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         if !self.on_loop_thread() {
             // The loop detaches it at its next turn (`RemoteWake::Detach`).
-            Arc::clone(&self.task).from_elsewhere(HandleOp::Detach);
-            return;
+            return self.from_elsewhere(HandleOp::Detach);
         }
         let left = self.join().detach();
         if !left.is_empty() {
