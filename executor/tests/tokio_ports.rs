@@ -414,6 +414,7 @@ fn a_join_handle_dropped_on_another_thread_is_detached_by_the_loop() {
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // the handle is carried out of block_on on purpose
 fn a_join_handle_aborts_from_another_thread_and_comes_back_to_be_awaited() {
     let rt = counting();
     let h = rt.block_on(async {

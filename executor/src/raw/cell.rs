@@ -104,9 +104,9 @@ where
         Join::new(&self.header.state, &self.join)
     }
 
-    fn from_elsewhere(self: Arc<Self>, op: HandleOp) {
+    fn send_to_loop(self: Arc<Self>, op: HandleOp) {
         let task: Arc<dyn LocalTask> = self.clone();
-        self.owner.from_elsewhere(&self.header, op, task);
+        self.owner.send_to_loop(&self.header, op, task);
     }
 }
 

@@ -143,7 +143,7 @@ pub(crate) trait JoinTarget<T> {
     fn join(&self) -> Join<'_, T>;
 
     /// Asks the task's runtime, from a thread other than its loop's, to do `op` there
-    /// ([`super::Schedule::from_elsewhere`]). Touches only the reference count, the
+    /// ([`super::Schedule::send_to_loop`]). Touches only the reference count, the
     /// scheduler handle and the header's immutable fields.
-    fn from_elsewhere(self: Arc<Self>, op: HandleOp);
+    fn send_to_loop(self: Arc<Self>, op: HandleOp);
 }

@@ -27,7 +27,7 @@
 //! that runtime is current there: a wake compares runtime ids before it reads the
 //! state, the loop polls and drops futures itself, and the `JoinHandle` (`Send` when
 //! its output is) checks its thread before it touches the join state: elsewhere it
-//! sends its abort or its drop to the loop ([`Schedule::from_elsewhere`]).
+//! sends its abort or its drop to the loop ([`Schedule::send_to_loop`]).
 //! The future (and after it the span) is dropped in place on the loop thread when the
 //! task finishes, is aborted, or its runtime is dropped, always before the slab
 //! releases its reference; an output is dropped by the handle on the loop thread, or at
@@ -124,11 +124,12 @@ mod tests {
     use crate::raw::join_state::JoinState;
 
     /// A scheduler handle of one word, the size of the runtime's own.
-    struct OneWord(#[allow(dead_code)] Box<()>);
+    #[allow(dead_code)] // only its size is used
+    struct OneWord(Box<()>);
 
     impl Schedule for OneWord {
         fn wake(&self, _: &Header, _: TaskPtr, _: impl FnOnce() -> std::sync::Arc<dyn LocalTask>) {}
-        fn from_elsewhere(&self, _: &Header, _: HandleOp, _: std::sync::Arc<dyn LocalTask>) {}
+        fn send_to_loop(&self, _: &Header, _: HandleOp, _: std::sync::Arc<dyn LocalTask>) {}
     }
 
     /// The per-task memory figure in docs/performance.md rests on these sizes (64-bit

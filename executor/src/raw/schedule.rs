@@ -21,7 +21,7 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// The task's handle asks, from a thread other than the loop's, for `op` to be done
     /// on the loop thread (where the join state may be touched); `task` is the task
     /// `header` heads. If the runtime is gone, nothing is left to do.
-    fn from_elsewhere(&self, header: &Header, op: HandleOp, task: Arc<dyn LocalTask>);
+    fn send_to_loop(&self, header: &Header, op: HandleOp, task: Arc<dyn LocalTask>);
 
     /// A waker of the task was cloned, woken or dropped (the `console` feature's
     /// `runtime::waker` events). `header`'s task is alive for the call.

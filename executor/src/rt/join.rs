@@ -282,8 +282,8 @@ impl<T> JoinHandle<T> {
     /// paths stay small.
     #[cold]
     #[inline(never)]
-    fn from_elsewhere(&self, op: HandleOp) {
-        Arc::clone(&self.task).from_elsewhere(op);
+    fn send_to_loop(&self, op: HandleOp) {
+        Arc::clone(&self.task).send_to_loop(op);
     }
 
     /// The join state: only on the loop thread (the caller checked).
@@ -325,7 +325,7 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn abort(&self) {
         if !self.on_loop_thread() {
-            return self.from_elsewhere(HandleOp::Abort);
+            return self.send_to_loop(HandleOp::Abort);
         }
         if self.join().is_finished() {
             return;
@@ -481,7 +481,7 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         if !self.on_loop_thread() {
             // The loop detaches it at its next turn (`RemoteWake::Detach`).
-            return self.from_elsewhere(HandleOp::Detach);
+            return self.send_to_loop(HandleOp::Detach);
         }
         let left = self.join().detach();
         if !left.is_empty() {

@@ -65,7 +65,7 @@ impl Schedule for TaskOwner {
         );
     }
 
-    fn from_elsewhere(&self, header: &Header, op: HandleOp, task: Arc<dyn LocalTask>) {
+    fn send_to_loop(&self, header: &Header, op: HandleOp, task: Arc<dyn LocalTask>) {
         let Some(remote) = self.remote.upgrade() else {
             return; // the runtime is gone: nothing to abort, no join state to keep
         };
