@@ -432,7 +432,7 @@ where
 /// rt.block_on(async {
 ///     let mut set = JoinSet::new();
 ///     set.spawn(async { 0 });
-///     set.extend([async { 1 }, async { 2 }]);
+///     set.extend((1..=2).map(|i| async move { i }));
 ///     assert_eq!(set.len(), 3);
 ///     let mut all = set.join_all().await;
 ///     all.sort();
