@@ -21,7 +21,7 @@ cargo +nightly miri setup >/dev/null 2>&1 || true
 # cells, wakers, the ready queue, remote spawns), and the re-entry and panic-safety
 # tests, which drive those paths from user code and through unwinds. The net tests are left out: Miri cannot
 # open sockets, and the net code has no unsafe of its own.
-cargo +nightly miri test -p turnstile --lib --test turns --test wakers --test tasks --test timers --test handle --test reentry --test tasks_tokio "$@"
+cargo +nightly miri test -p turnstile --lib --test turns --test wakers --test tasks --test timers --test handle --test reentry --test tasks_tokio --test tokio_ports "$@"
 # Of the probe tests, those that go through the timed poll and wake paths and the await
 # sites (the probes' unsafe: task headers read by pointer, site locations). The others
 # mostly format snapshots, which Miri runs so slowly that they would double CI's time.

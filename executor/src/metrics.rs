@@ -117,9 +117,9 @@ pub const BUCKETS_SECONDS: [f64; BUCKET_BOUNDS] = {
 /// ```
 #[track_caller]
 pub fn publish() -> Publication {
-    let feed = context::with_current(|core| core.publish_metrics()).unwrap_or_else(|| {
+    let Some(feed) = context::with_current(|core| core.publish_metrics()) else {
         panic!("turnstile::metrics::publish called outside a runtime: use Runtime::publish_metrics")
-    });
+    };
     let feeding = (!feed.is_empty()).then(|| crate::spawn_blocking(move || feed.hand_over()));
     Publication { feeding }
 }

@@ -495,14 +495,19 @@ fn drop_during_abort(panic: bool) {
     let scene = Scene::new(Runtime::builder().probes(Level::Counters), panic);
     let ledger = scene.ledger.clone();
     // Not `Scene::run`: a destructor's panic never leaves `block_on`. The loop contains
-    // it where it drops the future; the abort returns, and the runtime counts it.
-    let cancelled = scene.rt.block_on(async move {
+    // it where it drops the future; the abort returns, and the runtime counts it. The
+    // handle says cancelled, or (as under tokio) panicked if the destructor did.
+    let err = scene.rt.block_on(async move {
         let h = turnstile::spawn(tracked(&ledger, ReenterOnDrop));
         turnstile::yield_now().await; // polled once: it is idle, not queued
         h.abort();
-        h.await.unwrap_err().is_cancelled()
+        h.await.unwrap_err()
     });
-    assert!(cancelled);
+    assert_eq!(
+        (err.is_cancelled(), err.is_panic()),
+        (!panic, panic),
+        "{err}"
+    );
     assert_eq!(scene.rt.probes().counters.drop_panics, u64::from(panic));
     scene.check();
 }

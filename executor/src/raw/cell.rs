@@ -4,12 +4,14 @@
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::header::Header;
 use super::join_state::{ErrorKind, Join, JoinState, JoinTarget};
+use super::schedule::HandleOp;
 use super::{LocalTask, Schedule};
 
 /// One spawned task, always allocated inside an `Arc` (see [`TaskCell::new`]), owned by
@@ -101,6 +103,11 @@ where
     fn join(&self) -> Join<'_, F::Output> {
         Join::new(&self.header.state, &self.join)
     }
+
+    fn send_to_loop(self: Arc<Self>, op: HandleOp) {
+        let task: Arc<dyn LocalTask> = self.clone();
+        self.owner.send_to_loop(&self.header, op, task);
+    }
 }
 
 impl<F, S> LocalTask for TaskCell<F, S>
@@ -148,7 +155,7 @@ where
         }
     }
 
-    unsafe fn finish(&self, error: Option<ErrorKind>) {
+    unsafe fn finish(&self, error: Option<ErrorKind>) -> bool {
         // SAFETY: the caller guarantees the loop thread and that no poll is in progress,
         // so this is the only access to the payload. Assigning `None` drops the future
         // where it lies, as pinning requires (`take` would move it out).
@@ -159,9 +166,27 @@ where
         #[cfg(feature = "console")]
         // SAFETY: as for the payload (loop thread, no poll in progress).
         let _span = std::mem::replace(unsafe { &mut *self.span.get() }, tracing::Span::none());
-        if let Some(error) = error {
-            self.join().finish(Err(error)); // no-op if the task had already completed
-        }
-        *slot = None;
+        // The future first, then the handle: a cancellation whose destructor panicked
+        // fails the handle with that panic, as under tokio. (The task's state says done
+        // already, so a destructor that wakes or aborts the task again is a no-op.)
+        let Some(error) = error else {
+            // Completed: the output is delivered already, and a panic of the destructor
+            // is the caller's to contain (the common path: no unwinding guard of ours).
+            *slot = None;
+            return false;
+        };
+        let dropped = panic::catch_unwind(AssertUnwindSafe(|| *slot = None));
+        let panicked = dropped.is_err();
+        let error = match (error, dropped) {
+            (ErrorKind::Cancelled, Err(payload)) => ErrorKind::Panic(payload),
+            (error, _) => error,
+        };
+        self.join().finish(Err(error)); // no-op if the task had already completed
+        panicked
+    }
+
+    unsafe fn detach_join(&self) {
+        // The caller guarantees the loop thread: the join state's only.
+        drop(self.join().detach());
     }
 }

@@ -5,6 +5,9 @@ use std::any::Any;
 use std::cell::Cell;
 use std::task::{Context, Poll, Waker};
 
+use std::sync::Arc;
+
+use super::schedule::HandleOp;
 use super::state::{JoinFinish, State};
 
 /// Why a task failed, as its join state keeps it: the task id is added when the
@@ -80,6 +83,7 @@ impl<'a, T> Join<'a, T> {
 
     /// A poll of the handle: the outcome if there is one, else the waker is stored.
     #[inline(always)]
+    #[track_caller] // the assert below names the handle's `.await`
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<T, ErrorKind>> {
         let waiter = match self.slot.take() {
             Slot::Done(result) => return Poll::Ready(result),
@@ -112,10 +116,24 @@ impl<'a, T> Join<'a, T> {
         let _first = self.flags.join_waited();
     }
 
-    /// The handle is gone: drop any stored output now, and any future one on arrival.
-    pub(crate) fn detach(&self) {
+    /// The handle is gone: any future output is dropped on arrival, and what the slot
+    /// held (a waker or an output) is returned, for the caller to drop (user code;
+    /// nothing is borrowed by then).
+    #[must_use = "the slot's contents are dropped by the caller"]
+    pub(crate) fn detach(&self) -> Leftover<T> {
         self.flags.join_detach();
-        drop(self.slot.take()); // a waker or an output: user code; nothing is borrowed
+        Leftover(self.slot.take())
+    }
+}
+
+/// What a detached handle's slot held: dropping it drops a waker or an output.
+pub(crate) struct Leftover<T>(Slot<T>);
+
+impl<T> Leftover<T> {
+    /// Whether there is nothing to drop (the common case: the output was taken).
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self.0, Slot::Empty)
     }
 }
 
@@ -123,4 +141,9 @@ impl<'a, T> Join<'a, T> {
 /// type. Implemented by every `TaskCell<F>` for `T = F::Output`.
 pub(crate) trait JoinTarget<T> {
     fn join(&self) -> Join<'_, T>;
+
+    /// Asks the task's runtime, from a thread other than its loop's, to do `op` there
+    /// ([`super::Schedule::send_to_loop`]). Touches only the reference count, the
+    /// scheduler handle and the header's immutable fields.
+    fn send_to_loop(self: Arc<Self>, op: HandleOp);
 }

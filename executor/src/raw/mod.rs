@@ -25,13 +25,17 @@
 //! (the scheduling state, the counts, the join state, the future and its console span)
 //! is touched only on the loop thread of the runtime that owns the task, and only while
 //! that runtime is current there: a wake compares runtime ids before it reads the
-//! state, the loop polls and drops futures itself, and the `JoinHandle` is `!Send`.
+//! state, the loop polls and drops futures itself, and the `JoinHandle` (`Send` when
+//! its output is) checks its thread before it touches the join state: elsewhere it
+//! sends its abort or its drop to the loop ([`Schedule::send_to_loop`]).
 //! The future (and after it the span) is dropped in place on the loop thread when the
 //! task finishes, is aborted, or its runtime is dropped, always before the slab
 //! releases its reference; an output is dropped by the handle on the loop thread, or at
 //! once if the handle is already gone. So neither `F` nor its output (either may be
 //! `!Send`) is ever dropped on another thread, whichever reference happens to be the
-//! last.
+//! last; except an output that a handle dropped on another thread leaves behind when
+//! the runtime is gone before the loop could detach it, and such a handle (so its
+//! output) is `Send`.
 //!
 //! # Scheduling state
 //!
@@ -51,9 +55,9 @@ mod waker;
 pub(crate) use cell::TaskCell;
 pub(crate) use header::Header;
 pub(crate) use join_state::{ErrorKind, Join, JoinTarget};
-pub(crate) use schedule::Schedule;
 #[cfg(feature = "console")]
 pub(crate) use schedule::WakerOp;
+pub(crate) use schedule::{HandleOp, Schedule};
 
 /// A task on the ready queue: a raw pointer, valid while the task is queued because a
 /// queued task is always owned by the slab (`state.rs`).
@@ -95,11 +99,21 @@ pub(crate) trait LocalTask: Send + Sync {
     /// count, which lies outside what a pointer derived from `&self` may reach.
     unsafe fn poll(&self, data: *const ()) -> Poll<()>;
 
-    /// Drops the payload in place, first failing the handle with `error` if given.
+    /// Drops the payload in place, then fails the handle with `error` if given (with the
+    /// destructor's panic instead, if it panicked while cancelling). Returns whether the
+    /// destructor panicked (the panic is caught here).
     ///
     /// # Safety
     /// On the owning runtime's loop thread, and not while the task is being polled.
-    unsafe fn finish(&self, error: Option<ErrorKind>);
+    unsafe fn finish(&self, error: Option<ErrorKind>) -> bool;
+
+    /// The task's handle is gone (it was dropped on another thread, and the loop does
+    /// what its drop could not there): any output is dropped now, any future one on
+    /// arrival.
+    ///
+    /// # Safety
+    /// On the owning runtime's loop thread.
+    unsafe fn detach_join(&self);
 }
 
 #[cfg(test)]
@@ -121,6 +135,7 @@ mod tests {
             _: impl FnOnce() -> std::sync::Arc<dyn LocalTask>,
         ) {
         }
+        fn send_to_loop(&self, _: &Header, _: HandleOp, _: std::sync::Arc<dyn LocalTask>) {}
     }
 
     /// The per-task memory figure in docs/performance.md rests on these sizes (64-bit

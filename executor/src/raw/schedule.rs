@@ -9,9 +9,7 @@
 
 use std::sync::Arc;
 
-#[cfg(feature = "console")]
-use super::Header;
-use super::LocalTask;
+use super::{Header, LocalTask};
 
 /// The runtime side of a task, held in the task's allocation.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
@@ -28,10 +26,24 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
         owned: impl FnOnce() -> Arc<dyn LocalTask>,
     );
 
+    /// The task's handle asks, from a thread other than the loop's, for `op` to be done
+    /// on the loop thread (where the join state may be touched); `task` is the task
+    /// `header` heads. If the runtime is gone, nothing is left to do.
+    fn send_to_loop(&self, header: &Header, op: HandleOp, task: Arc<dyn LocalTask>);
+
     /// A waker of the task was cloned, woken or dropped (the `console` feature's
     /// `runtime::waker` events). `header`'s task is alive for the call.
     #[cfg(feature = "console")]
     fn waker_event(_header: &Header, _op: WakerOp) {}
+}
+
+/// What a task's handle asks of the loop thread from another thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HandleOp {
+    /// Cancel the task (`JoinHandle::abort`).
+    Abort,
+    /// The handle was dropped: detach the join state ([`LocalTask::detach_join`]).
+    Detach,
 }
 
 /// What a waker of a task did, as console-subscriber spells it in an event's `op`.

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
+use super::context;
 use super::join::JoinHandle;
 use super::Core;
 use crate::driver::clock::Inhibit;
@@ -70,8 +71,23 @@ impl Core {
             waker: None,
         }));
         let job_slot = slot.clone();
+        // A running job holds back a paused clock's auto-advance until its carrier ends.
+        let inhibit = self.driver().clock().inhibit();
+        // The carrier first: its id is `task::id` inside the closure, as under tokio.
+        let handle = self.spawn(
+            BlockingResult {
+                slot,
+                _inhibit: inhibit,
+            },
+            None,
+            at,
+        );
+        let id = handle.id();
         let job: Box<dyn FnOnce() + Send> = Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
+            let result = {
+                let _id = context::TaskIdGuard::enter(id);
+                panic::catch_unwind(AssertUnwindSafe(f))
+            };
             let waker = {
                 let mut slot = lock(&job_slot);
                 slot.result = Some(result);
@@ -81,15 +97,7 @@ impl Core {
                 waker.wake();
             }
         });
-        let inhibit = self.driver().clock().inhibit();
         self.offload(job);
-        self.spawn(
-            BlockingResult {
-                slot,
-                _inhibit: inhibit,
-            },
-            None,
-            at,
-        )
+        handle
     }
 }

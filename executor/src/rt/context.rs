@@ -5,10 +5,15 @@
 //! on the way out, unwinding included. A raw pointer rather than an `Rc` keeps the hot
 //! path (a wake on the loop thread) to one thread-local load and no reference counting.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ptr;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Core;
+
+/// The next thread number ([`thread_id`]); 0 means "not numbered yet".
+static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
@@ -20,6 +25,86 @@ thread_local! {
     /// A `block_on` is running on this thread (nesting is refused; `Runtime::enter`
     /// alone sets `CURRENT` but not this).
     static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// The id of the task whose future or output is being dropped outside its polls (an
+    /// abort, a runtime's shutdown, a dropped handle), or whose `spawn_blocking` closure
+    /// runs on this pool thread; 0: none. `task::id` reads it before the poll's task.
+    static TASK_ID: Cell<u64> = const { Cell::new(0) };
+    /// This thread's number (see [`thread_id`]); 0 until first asked.
+    static THREAD: Cell<u64> = const { Cell::new(0) };
+    /// The runtimes built on this thread and not yet dropped, by id: how a handle on
+    /// its loop thread reaches its runtime outside `block_on` (an abort takes effect at
+    /// once there).
+    static RUNTIMES: RefCell<Vec<(u64, Weak<Core>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's number, unique in the process for its whole run and never reused
+/// (unlike a thread-local's address): what a `JoinHandle` compares to know whether it
+/// is on its runtime's loop thread. A thread-local load and a compare once numbered.
+#[inline(always)]
+pub(crate) fn thread_id() -> u64 {
+    let id = THREAD.with(Cell::get);
+    if id != 0 {
+        id
+    } else {
+        number_thread()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn number_thread() -> u64 {
+    let id = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+    THREAD.with(|t| t.set(id));
+    id
+}
+
+/// `core` (its id, weakly) was built on this thread.
+pub(crate) fn register(id: u64, core: Weak<Core>) {
+    RUNTIMES.with(|r| r.borrow_mut().push((id, core)));
+}
+
+/// The runtime `id` is being dropped.
+pub(crate) fn unregister(id: u64) {
+    // `try_with`: the thread may be tearing down its thread-locals (a runtime in one).
+    let _ = RUNTIMES.try_with(|r| r.borrow_mut().retain(|(i, _)| *i != id));
+}
+
+/// The runtime `id` if it was built on this thread and is still alive.
+pub(crate) fn runtime_here(id: u64) -> Option<Rc<Core>> {
+    RUNTIMES
+        .try_with(|r| {
+            let r = r.borrow();
+            r.iter()
+                .find(|(i, _)| *i == id)
+                .and_then(|(_, c)| c.upgrade())
+        })
+        .ok()
+        .flatten()
+}
+
+/// Makes `id` what `task::id` returns on this thread until dropped (see `TASK_ID`).
+pub(crate) struct TaskIdGuard {
+    previous: u64,
+}
+
+impl TaskIdGuard {
+    /// `task::id` is `id` until the guard drops; then it is what it was.
+    pub(crate) fn enter(id: u64) -> TaskIdGuard {
+        TaskIdGuard {
+            previous: TASK_ID.with(|t| t.replace(id)),
+        }
+    }
+}
+
+impl Drop for TaskIdGuard {
+    fn drop(&mut self) {
+        TASK_ID.with(|t| t.set(self.previous));
+    }
+}
+
+/// The task a [`TaskIdGuard`] names on this thread, if one is live.
+pub(crate) fn guarded_task_id() -> Option<u64> {
+    Some(TASK_ID.with(Cell::get)).filter(|&id| id != 0)
 }
 
 /// Restores the previous current runtime when dropped.

@@ -74,8 +74,9 @@ pub(crate) struct Core {
     observe: Observer,
     /// The `block_on` future's waker.
     main_waker: Waker,
-    /// Handed to `JoinHandle`s so that `abort` works on this thread outside `block_on`.
-    weak_self: Weak<Core>,
+    /// The loop thread's number (`context::thread_id`), handed to `JoinHandle`s: the
+    /// thread where their join state may be touched.
+    thread: u64,
     /// Threads for `spawn_blocking`.
     blocking: BlockingPool,
     /// The runtime's name (`Builder::name`, or `turnstile-N`): the `runtime` label of
@@ -84,9 +85,11 @@ pub(crate) struct Core {
 }
 
 /// Runs `f` (a destructor, typically); a panic in it is contained so the loop goes on.
-/// Returns whether it panicked.
-pub(crate) fn contain_panic(f: impl FnOnce()) -> bool {
-    panic::catch_unwind(AssertUnwindSafe(f)).is_err()
+/// Returns what `f` returned, or `None` if it panicked. Inlined: it is on the path of
+/// every task's end.
+#[inline(always)]
+pub(crate) fn contain_panic<R>(f: impl FnOnce() -> R) -> Option<R> {
+    panic::catch_unwind(AssertUnwindSafe(f)).ok()
 }
 
 impl Core {
@@ -106,6 +109,8 @@ impl Core {
             runtime: remote.id(),
         }));
         let name = name.unwrap_or_else(|| format!("turnstile-{}", remote.id()).into());
+        // So that a handle reaches the runtime on this thread outside `block_on`.
+        context::register(remote.id(), weak_self);
         Core {
             id: remote.id(),
             name,
@@ -115,7 +120,7 @@ impl Core {
             weak_remote,
             observe,
             main_waker,
-            weak_self,
+            thread: context::thread_id(),
             blocking,
         }
     }
@@ -229,19 +234,20 @@ impl Core {
             // A destructor spawned while the runtime is dropped: never run it.
             let task = make(u32::MAX);
             task.header().state.refused();
+            let _id = context::TaskIdGuard::enter(id);
             // SAFETY: loop thread, and the task was never polled.
             contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) });
             let key = TaskKey {
                 index: u32::MAX,
                 id,
             };
-            return JoinHandle::new(task, self.weak_self.clone(), key);
+            return JoinHandle::new(task, self.id, self.thread, key);
         }
         let (index, task) = self.sched.insert_new(make);
         if self.observe.keeps_names() {
             self.observe.spawned(index, id, name);
         }
-        JoinHandle::new(task, self.weak_self.clone(), TaskKey { index, id })
+        JoinHandle::new(task, self.id, self.thread, TaskKey { index, id })
     }
 
     // ---- polling ----
@@ -284,7 +290,8 @@ impl Core {
         // the provenance the task's waker needs. A future that panics is dropped during
         // the unwind (`TaskCell::poll`).
         let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { task.poll(ptr.cast()) }));
-        self.sched.set_current(ptr::null());
+        // The task stays current until its future is dropped below (`task::id` in its
+        // destructor), then `current` is cleared.
         if TIMED_POLL {
             let pending = matches!(result, Ok(Poll::Pending));
             self.timed_poll_end(header, started, pending, rest);
@@ -315,6 +322,7 @@ impl Core {
             }
             Err(payload) => self.finish_panicked(task, header, payload),
         };
+        self.sched.set_current(ptr::null());
         drop(released); // after the last use of `task` and `header`: this may free them
     }
 
@@ -332,7 +340,8 @@ impl Core {
             unreachable!("a finished poll always ends the task")
         };
         // SAFETY: loop thread, the poll is over, and the task is done (state) first.
-        if contain_panic(|| unsafe { task.finish(error) }) {
+        // The task is still `current` (`poll_task`): `task::id` works in its destructor.
+        if contain_panic(|| unsafe { task.finish(error) }).unwrap_or(true) {
             self.observe.bump(Counter::DropPanics);
         }
         if release_now {
@@ -381,9 +390,12 @@ impl Core {
         if let (Some(timing), Some(cells)) = (self.observe.timing(), self.observe.cells(header)) {
             cells.ended(timing.now());
         }
+        // The task's id is `task::id` in its destructor, wherever the abort came from.
+        let _id = context::TaskIdGuard::enter(header.id);
         // SAFETY: loop thread, the task is not being polled, and it is done (state)
-        // first, so that a destructor that wakes or aborts it again is a no-op.
-        if contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) }) {
+        // first, so that a destructor that wakes or aborts it again is a no-op. A
+        // destructor that panics fails the handle with its panic (`finish`).
+        if contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) }).unwrap_or(true) {
             self.observe.bump(Counter::DropPanics);
         }
         // The destructor may have dropped the runtime, which let go of every task:
@@ -412,6 +424,7 @@ impl Core {
 
     /// The runtime is being dropped: every task is done and its future dropped, once.
     pub(crate) fn shut_down(&self) {
+        context::unregister(self.id);
         self.sched.shut_down();
         self.remote.close();
         loop {
@@ -427,6 +440,7 @@ impl Core {
                 tasks.iter().map(|t| t.header().state.shut_down()).collect();
             for (task, unfinished) in tasks.iter().zip(unfinished) {
                 if unfinished {
+                    let _id = context::TaskIdGuard::enter(task.header().id);
                     // SAFETY: on the loop thread, and no poll is in progress: `block_on`
                     // borrows the runtime, so it cannot be running while it is dropped.
                     contain_panic(|| unsafe { task.finish(Some(ErrorKind::Cancelled)) });

@@ -60,8 +60,11 @@ pub(crate) enum RemoteWake {
     Task(Arc<dyn LocalTask>),
     /// A future to spawn, sent by a `Handle`.
     Spawn(SpawnRequest),
-    /// A task to cancel, sent by an `AbortHandle` from elsewhere.
+    /// A task to cancel, sent by an `AbortHandle` or a `JoinHandle` from elsewhere.
     Abort(TaskKey),
+    /// A task whose `JoinHandle` was dropped on another thread: its join state is
+    /// detached on the loop thread. The queue owns a reference to it.
+    Detach(Arc<dyn LocalTask>),
 }
 
 /// A request to spawn, run by the loop when it drains the remote queue: on the loop

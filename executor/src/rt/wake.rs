@@ -22,7 +22,7 @@ use super::remote::{count_orphan_wake, Remote, RemoteWake};
 use super::scheduler::Activity;
 use super::Core;
 use crate::raw::state::Wake;
-use crate::raw::{Header, LocalTask, Schedule, TaskPtr};
+use crate::raw::{HandleOp, Header, LocalTask, Schedule, TaskKey, TaskPtr};
 
 /// Runs `local` with the runtime whose id is `runtime` if it is current on this thread,
 /// and says whether it did: the one decision every wake makes. When it did not, the
@@ -80,6 +80,19 @@ impl Schedule for TaskOwner {
         if local != Some(true) {
             self.wake_remote(owned());
         }
+    }
+
+    fn send_to_loop(&self, header: &Header, op: HandleOp, task: Arc<dyn LocalTask>) {
+        let Some(remote) = self.remote.upgrade() else {
+            return; // the runtime is gone: nothing to abort, no join state to keep
+        };
+        remote.push(match op {
+            HandleOp::Abort => RemoteWake::Abort(TaskKey {
+                index: header.index,
+                id: header.id,
+            }),
+            HandleOp::Detach => RemoteWake::Detach(task),
+        });
     }
 
     #[cfg(feature = "console")]
@@ -189,6 +202,14 @@ impl Core {
             RemoteWake::Main => self.wake_main(),
             RemoteWake::Spawn(request) => request(),
             RemoteWake::Abort(key) => self.abort(key),
+            RemoteWake::Detach(task) => {
+                if task.header().runtime == self.id() {
+                    // What the handle's drop did not do on its own thread (`join.rs`).
+                    let _id = context::TaskIdGuard::enter(task.header().id);
+                    // SAFETY: the loop thread of the task's runtime (ids compared).
+                    unsafe { task.detach_join() };
+                }
+            }
             RemoteWake::Task(task) => {
                 if task.header().runtime == self.id() {
                     self.wake_task(task.header(), Arc::as_ptr(&task));

@@ -38,11 +38,28 @@ use crate::rt::remote::{Remote, RemoteWake, SpawnRequest};
 #[derive(Clone)]
 pub struct Handle {
     remote: Weak<Remote>,
+    /// The runtime's id ([`Handle::id`]).
+    id: u64,
 }
 
 impl Handle {
-    pub(crate) fn new(remote: Weak<Remote>) -> Self {
-        Handle { remote }
+    pub(crate) fn new(remote: Weak<Remote>, id: u64) -> Self {
+        Handle { remote, id }
+    }
+
+    /// The runtime's id: unique among the runtimes of this process (never reused, even
+    /// after the runtime is dropped), the same from every handle of one runtime, as
+    /// tokio's `Handle::id`. It is the `turnstile-N` of a runtime's default name.
+    ///
+    /// ```
+    /// let a = turnstile::Runtime::new()?;
+    /// let b = turnstile::Runtime::new()?;
+    /// assert_eq!(a.handle().id(), a.block_on(async { turnstile::Handle::current().id() }));
+    /// assert_ne!(a.handle().id(), b.handle().id());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The handle of the thread's current runtime: the one whose `block_on` is
@@ -60,7 +77,10 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|e| panic!("{e} (at {})", Location::caller()))
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e} (at {})", Location::caller()),
+        }
     }
 
     /// The handle of the thread's current runtime, or an error outside one.
@@ -72,7 +92,8 @@ impl Handle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        context::with_current(|core| Handle::new(core.weak_remote())).ok_or(TryCurrentError(()))
+        context::with_current(|core| Handle::new(core.weak_remote(), core.id()))
+            .ok_or(TryCurrentError(()))
     }
 
     /// Spawns `future` onto the runtime. It is queued for the loop's next turn, and
@@ -140,6 +161,7 @@ impl std::error::Error for TryCurrentError {}
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
+            .field("id", &self.id)
             .field("runtime_alive", &(self.remote.strong_count() > 0))
             .finish()
     }

@@ -345,7 +345,7 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn handle(&self) -> Handle {
-        Handle::new(self.core.weak_remote())
+        Handle::new(self.core.weak_remote(), self.core.id())
     }
 
     /// A snapshot of everything the probes recorded so far.

@@ -29,10 +29,11 @@ where
     T: Send + 'static,
 {
     let at = Location::caller();
-    context::with_current(|core| core.spawn_blocking(f, at)).unwrap_or_else(|| {
-        panic!(
+    match context::with_current(|core| core.spawn_blocking(f, at)) {
+        Some(handle) => handle,
+        None => panic!(
             "turnstile::spawn_blocking called at {at} outside a runtime: call it from \
              inside Runtime::block_on"
-        )
-    })
+        ),
+    }
 }

@@ -14,8 +14,10 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::stream::{FuturesUnordered, Stream};
 
+use crate::rt::coop;
 use crate::rt::join::{AbortHandle, JoinError, JoinHandle};
-use crate::task::spawn_at;
+use crate::task::{spawn_at, spawn_on_at};
+use crate::Handle;
 
 /// A set of tasks spawned on the current runtime, joined in the order they finish.
 ///
@@ -121,7 +123,46 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        let handle = spawn_at(future, None, Location::caller());
+        self.insert(spawn_at(future, None, Location::caller()))
+    }
+
+    /// Spawns `future` as a member of the set onto the runtime of `handle`, as tokio's
+    /// `JoinSet::spawn_on` does, and returns a handle that can abort it.
+    ///
+    /// Turnstile's tasks run on their runtime's loop thread, so `handle` must be of the
+    /// runtime current on this thread or of another runtime built on this thread (its
+    /// tasks run in its next `block_on`); there is no `Send` bound. To start a task on
+    /// a runtime of another thread, use [`Handle::spawn`](crate::Handle::spawn), whose
+    /// output comes back through a `RemoteJoinHandle`.
+    ///
+    /// # Panics
+    /// If `handle`'s runtime is not on this thread, or is gone.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// let other = turnstile::Runtime::new()?; // on this thread too
+    /// let (here, there) = (rt.handle(), other.handle());
+    /// let mut set = rt.block_on(async move {
+    ///     let mut set = turnstile::task::JoinSet::new();
+    ///     set.spawn_on(async { "here" }, &here);
+    ///     set.spawn_on(async { "there" }, &there);
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), "here");
+    ///     set
+    /// });
+    /// other.block_on(turnstile::yield_now()); // the other runtime runs its task
+    /// assert_eq!(rt.block_on(set.join_next()).unwrap().unwrap(), "there");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(spawn_on_at(future, handle.id(), Location::caller()))
+    }
+
+    /// Adds a spawned task's handle to the set.
+    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         self.tasks.push(Joining { handle });
         abort
@@ -249,16 +290,19 @@ impl<T: 'static> JoinSet<T> {
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(u64, T), JoinError>> {
         // `FuturesUnordered` may stop early to be fair to its caller, waking it to be
         // polled again: a wake of this flag means "look again", not "nothing finished".
+        // The cooperative budget is lifted meanwhile, as under tokio: a spent budget makes
+        // a finished handle return `Pending` and wake its poller, which here would mean
+        // "look again" forever.
         let flag = Arc::new(Flag(AtomicBool::new(false)));
         let waker = Waker::from(flag.clone());
         let mut cx = Context::from_waker(&waker);
-        loop {
+        coop::without_budget(|| loop {
             match self.poll_join_next_with_id(&mut cx) {
                 Poll::Ready(next) => return next,
                 Poll::Pending if flag.0.swap(false, Ordering::Relaxed) => continue,
                 Poll::Pending => return None,
             }
-        }
+        })
     }
 
     /// Aborts every task in the set. They stay in it until joined, and join as
@@ -344,6 +388,68 @@ impl<T: 'static> JoinSet<T> {
             }
         }
         outputs
+    }
+}
+
+/// Spawns each future on the current runtime into a new set, as tokio's
+/// `FromIterator` for `JoinSet` does.
+///
+/// # Panics
+/// Outside a runtime, as [`crate::spawn`] does.
+///
+/// ```
+/// use turnstile::task::JoinSet;
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let set: JoinSet<u32> = (1..=3).map(|i| async move { i * 2 }).collect();
+///     let mut all = set.join_all().await;
+///     all.sort();
+///     assert_eq!(all, [2, 4, 6]);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+impl<T: 'static, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(futures);
+        set
+    }
+}
+
+/// Spawns each future on the current runtime into the set, as tokio's `Extend` for
+/// `JoinSet` does.
+///
+/// # Panics
+/// Outside a runtime, as [`crate::spawn`] does.
+///
+/// ```
+/// use turnstile::task::JoinSet;
+/// let rt = turnstile::Runtime::new()?;
+/// rt.block_on(async {
+///     let mut set = JoinSet::new();
+///     set.spawn(async { 0 });
+///     set.extend((1..=2).map(|i| async move { i }));
+///     assert_eq!(set.len(), 3);
+///     let mut all = set.join_all().await;
+///     all.sort();
+///     assert_eq!(all, [0, 1, 2]);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+impl<T: 'static, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        let at = Location::caller();
+        for future in futures {
+            self.insert(spawn_at(future, None, at));
+        }
     }
 }
 

@@ -118,7 +118,10 @@ impl<T: 'static> LocalKey<T> {
     /// ```
     #[track_caller]
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
-        self.try_with(f).unwrap_or_else(|e| panic!("{e}"))
+        match self.try_with(f) {
+            Ok(out) => out,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// Runs `f` with a reference to the task's value, or returns an error if the key is
@@ -140,6 +143,18 @@ impl<T: 'static> LocalKey<T> {
 }
 
 impl<T: Clone + 'static> LocalKey<T> {
+    /// A clone of the task's value, or an error if the key is not set here: the
+    /// [`LocalKey::get`] that does not panic, as tokio's `try_get`.
+    ///
+    /// ```
+    /// turnstile::task_local! { static ID: u64; }
+    /// assert!(ID.try_get().is_err());
+    /// assert_eq!(ID.sync_scope(9, || ID.try_get()), Ok(9));
+    /// ```
+    pub fn try_get(&'static self) -> Result<T, AccessError> {
+        self.try_with(T::clone)
+    }
+
     /// A clone of the task's value.
     ///
     /// # Panics
@@ -210,6 +225,28 @@ pin_project! {
                 this.future.set(None);
             }
         }
+    }
+}
+
+impl<T: 'static, F> TaskLocalFuture<T, F> {
+    /// Takes the value out of the scope, as tokio's `take_value`: `Some` the first time,
+    /// `None` once taken. The future may still be polled (or dropped) afterwards, and
+    /// then runs with the key not set.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// turnstile::task_local! { static KEY: u32; }
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut scoped = pin!(KEY.scope(7, async { KEY.get() }));
+    ///     assert_eq!((&mut scoped).await, 7);
+    ///     assert_eq!(scoped.as_mut().take_value(), Some(7)); // still there once done
+    ///     assert_eq!(scoped.as_mut().take_value(), None);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn take_value(self: Pin<&mut Self>) -> Option<T> {
+        self.project().value.take()
     }
 }
 

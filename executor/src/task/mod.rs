@@ -61,6 +61,9 @@ where
     spawn_at(future, None, Location::caller())
 }
 
+/// `#[track_caller]` so that the panic outside a runtime points at the user's call (of
+/// `spawn` and the others, all `#[track_caller]` too), not at this file.
+#[track_caller]
 pub(crate) fn spawn_at<F>(
     future: F,
     name: Option<Box<str>>,
@@ -70,13 +73,46 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::with_current(|core| core.spawn(future, name, at)).unwrap_or_else(|| {
-        panic!(
+    // A `match`, not `unwrap_or_else`: a closure would not pass on the caller's location.
+    match context::with_current(|core| core.spawn(future, name, at)) {
+        Some(handle) => handle,
+        None => panic!(
             "turnstile::spawn called at {at} outside a runtime: spawn from inside \
              Runtime::block_on (or from a task it runs), or hold a guard from \
              Runtime::enter"
-        )
-    })
+        ),
+    }
+}
+
+/// Spawns onto the runtime `runtime` (an id, [`crate::Handle::id`]), which must be the
+/// current one or one built on this thread (a task runs on its runtime's loop thread).
+#[track_caller]
+pub(crate) fn spawn_on_at<F>(
+    future: F,
+    runtime: u64,
+    at: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let mut future = Some(future);
+    let mut spawn = |core: &crate::rt::Core| {
+        let future = future.take().expect("spawned once");
+        core.spawn(future, None, at)
+    };
+    let current = context::with_current(|core| (core.id() == runtime).then(|| spawn(core)));
+    if let Some(Some(handle)) = current {
+        return handle;
+    }
+    match context::runtime_here(runtime) {
+        Some(core) => spawn(&core),
+        None => panic!(
+            "spawn_on called at {at} with the Handle of a runtime that is not on this \
+             thread (or is gone): turnstile spawns a local task onto a runtime built on \
+             this thread only; from another thread, use Handle::spawn"
+        ),
+    }
 }
 
 /// The same as [`spawn`] (every turnstile task is local to the loop thread); here so
@@ -106,6 +142,12 @@ where
 /// The id of the task being polled, as it appears in probe snapshots and
 /// [`JoinHandle::id`].
 ///
+/// As under tokio, a task's id is also its code's outside its polls: in the destructor
+/// of its future and of its output wherever the runtime drops them (when the task
+/// completes, is aborted, its handle is dropped, or the runtime shuts down), and inside
+/// a [`spawn_blocking`] closure, on the pool thread, where it is the id of the blocking
+/// task whose [`JoinHandle`] awaits it.
+///
 /// # Panics
 /// Outside a task: in the `block_on` future itself, or outside a runtime.
 /// [`try_id`] returns `None` there instead.
@@ -121,17 +163,18 @@ where
 /// ```
 #[track_caller]
 pub fn id() -> u64 {
-    try_id().unwrap_or_else(|| {
-        panic!(
+    match try_id() {
+        Some(id) => id,
+        None => panic!(
             "turnstile::task::id called at {} outside a task: the block_on future and \
              code outside the runtime have no task id (use task::try_id)",
             Location::caller()
-        )
-    })
+        ),
+    }
 }
 
 /// The id of the task being polled, or `None` outside a task (in the `block_on`
-/// future, or outside a runtime).
+/// future, or outside a runtime); where [`id`] says.
 ///
 /// ```
 /// let rt = turnstile::Runtime::new()?;
@@ -143,7 +186,8 @@ pub fn id() -> u64 {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn try_id() -> Option<u64> {
-    context::with_current(|core| core.sched().current_task_id()).flatten()
+    context::guarded_task_id()
+        .or_else(|| context::with_current(|core| core.sched().current_task_id()).flatten())
 }
 
 /// Configures a task before spawning it: today, its name.
