@@ -126,6 +126,10 @@ impl DatagramSocket for mio::net::UnixDatagram {
         mio::net::UnixDatagram::recv(self, buf)
     }
     fn send_to(&self, buf: &[u8], target: &Path) -> io::Result<usize> {
+        if super::unix_addr::abstract_name(target).is_some() {
+            let to = super::unix_addr::sock_addr(target)?;
+            return socket2::SockRef::from(self).send_to(buf, &to);
+        }
         mio::net::UnixDatagram::send_to(self, buf, target)
     }
     fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)> {
