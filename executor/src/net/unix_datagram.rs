@@ -6,7 +6,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use super::io::{fd_impls, socket_methods};
+use super::io::{fd_impls, socket_methods, try_from_std};
 use super::source::IoSource;
 use super::unix_addr;
 
@@ -334,6 +334,7 @@ socket_methods! {
 }
 
 fd_impls!(UnixDatagram);
+try_from_std!(std::os::unix::net::UnixDatagram => UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

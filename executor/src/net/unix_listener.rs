@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use turnstile_reactor::Direction;
 
-use super::io::fd_impls;
+use super::io::{fd_impls, try_from_std};
 use super::source::{IoSource, Op};
 use super::unix_stream::UnixStream;
 
@@ -227,6 +227,7 @@ impl UnixListener {
 }
 
 fd_impls!(UnixListener);
+try_from_std!(std::os::unix::net::UnixListener => UnixListener);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,7 +6,7 @@ use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::io::{fd_impls, socket_methods};
+use super::io::{fd_impls, socket_methods, try_from_std};
 use super::source::IoSource;
 use super::split::stream_halves;
 
@@ -321,6 +321,7 @@ socket_methods! {
 }
 
 fd_impls!(UnixStream);
+try_from_std!(std::os::unix::net::UnixStream => UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
