@@ -15,6 +15,7 @@ use std::panic::Location;
 use std::path::Path;
 use std::task::{Context, Poll};
 
+use bytes::BufMut;
 use mio::event::Source;
 use turnstile_reactor::Direction;
 
@@ -126,6 +127,10 @@ impl DatagramSocket for mio::net::UnixDatagram {
         mio::net::UnixDatagram::recv(self, buf)
     }
     fn send_to(&self, buf: &[u8], target: &Path) -> io::Result<usize> {
+        if super::unix_addr::abstract_name(target).is_some() {
+            let to = super::unix_addr::sock_addr(target)?;
+            return socket2::SockRef::from(self).send_to(buf, &to);
+        }
         mio::net::UnixDatagram::send_to(self, buf, target)
     }
     fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)> {
@@ -153,6 +158,21 @@ impl<S: Source> IoSource<S> {
         async move { wait.await.map(drop) }
     }
 
+    /// `poll_read_ready` / `poll_recv_ready` (`dir` Read) and `poll_write_ready` /
+    /// `poll_send_ready` (Write): a readiness wait without a future, its site at `at`.
+    pub(crate) fn poll_side_ready(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        at: &'static Location<'static>,
+    ) -> Poll<io::Result<()>> {
+        let interest = match dir {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        };
+        self.poll_ready_once(cx, interest, at).map_ok(drop)
+    }
+
     /// An operation on one side that may wait, as a future (the `.await`ed `send`,
     /// `recv`, `peek`, ...).
     async fn wait_io<R: Moved>(
@@ -163,6 +183,30 @@ impl<S: Source> IoSource<S> {
     ) -> io::Result<R> {
         poll_fn(|cx| self.poll_io(cx, dir, kind, &mut op)).await
     }
+}
+
+/// The spare capacity of `buf` (its `chunk_mut`, which grows a full `Vec`), zeroed, as
+/// the `&mut [u8]` a read fills: the OS is handed initialized memory only, so no
+/// uninitialized byte is ever seen as a `u8`. The zeroing is a `memset` of the chunk,
+/// done only once the reactor says the side may be ready.
+fn spare<B: BufMut + ?Sized>(buf: &mut B) -> &mut [u8] {
+    let chunk = buf.chunk_mut();
+    let len = chunk.len();
+    let ptr = chunk.as_mut_ptr();
+    // SAFETY: `ptr` points at the chunk's `len` writable bytes, which stay borrowed
+    // from `buf` for as long as the returned slice lives; they are all written (zeroed)
+    // before the slice is made, so every byte it covers is initialized.
+    unsafe {
+        std::ptr::write_bytes(ptr, 0, len);
+        std::slice::from_raw_parts_mut(ptr, len)
+    }
+}
+
+/// Advances `buf` over the `n` bytes a read put at the start of its [`spare`] chunk.
+fn filled<B: BufMut + ?Sized>(buf: &mut B, n: usize) {
+    // SAFETY: `spare` zeroed the whole chunk and the read wrote its first `n` bytes (a
+    // read returns at most the length it was given): they are initialized.
+    unsafe { buf.advance_mut(n) }
 }
 
 /// The stream operations, for TCP and Unix streams and their halves.
@@ -195,6 +239,13 @@ impl<S: StreamSocket> IoSource<S> {
         self.try_io(Direction::Read, S::read_op(asked), |s| {
             s.read_vectored(bufs)
         })
+    }
+
+    pub(crate) fn try_read_buf<B: BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        let asked = buf.chunk_mut().len();
+        let n = self.try_io(Direction::Read, S::read_op(asked), |s| s.read(spare(buf)))?;
+        filled(buf, n);
+        Ok(n)
     }
 
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
@@ -290,6 +341,40 @@ impl<S: DatagramSocket> IoSource<S> {
     pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, S::Addr)> {
         self.try_io(Direction::Read, S::RECV, |s| s.recv_from(buf))
     }
+
+    pub(crate) async fn recv_buf<B: BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        let n = self
+            .wait_io(Direction::Read, S::RECV, |s| s.recv(spare(buf)))
+            .await?;
+        filled(buf, n);
+        Ok(n)
+    }
+
+    pub(crate) fn try_recv_buf<B: BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        let n = self.try_io(Direction::Read, S::RECV, |s| s.recv(spare(buf)))?;
+        filled(buf, n);
+        Ok(n)
+    }
+
+    pub(crate) async fn recv_buf_from<B: BufMut + ?Sized>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, S::Addr)> {
+        let (n, from) = self
+            .wait_io(Direction::Read, S::RECV, |s| s.recv_from(spare(buf)))
+            .await?;
+        filled(buf, n);
+        Ok((n, from))
+    }
+
+    pub(crate) fn try_recv_buf_from<B: BufMut + ?Sized>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, S::Addr)> {
+        let (n, from) = self.try_io(Direction::Read, S::RECV, |s| s.recv_from(spare(buf)))?;
+        filled(buf, n);
+        Ok((n, from))
+    }
 }
 
 /// Gives a public socket type (with its registered source in a field `io`) its
@@ -325,7 +410,10 @@ macro_rules! socket_methods {
             $crate::net::io::socket_methods!(@doc_stream_readable $setup);
             $crate::net::io::socket_methods!(@doc_stream_writable $setup);
             $crate::net::io::socket_methods!(@doc_stream_ready $setup);
+            $crate::net::io::socket_methods!(@doc_poll_read_ready $setup);
+            $crate::net::io::socket_methods!(@doc_poll_write_ready $setup);
             $crate::net::io::socket_methods!(@doc_try_read $kind $setup);
+            $crate::net::io::socket_methods!(@doc_try_read_buf $kind $setup);
             $crate::net::io::socket_methods!(@doc_try_read_vectored $setup);
             $crate::net::io::socket_methods!(@doc_try_write $kind $setup);
             $crate::net::io::socket_methods!(@doc_try_write_vectored $setup);
@@ -339,6 +427,7 @@ macro_rules! socket_methods {
         impl $ty {
             $crate::net::io::socket_methods!(@doc_stream_readable $setup);
             $crate::net::io::socket_methods!(@doc_try_read $kind $setup);
+            $crate::net::io::socket_methods!(@doc_try_read_buf $kind $setup);
             $crate::net::io::socket_methods!(@doc_try_read_vectored $setup);
         }
     };
@@ -440,6 +529,69 @@ macro_rules! socket_methods {
             "    a.try_write(b\"hi\")?;",
             "    b.readable().await?;",
             "    assert_eq!(b.try_read(&mut buf)?, 2);",
+        ]);
+    };
+    (@doc_poll_read_ready $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example poll_read_ready $setup, [
+            "Polls for read readiness: [`readable`](Self::readable) without a future, for",
+            "hand-written futures and `poll_fn`. `Ready(Ok(()))` when the stream may be read",
+            "(then [`try_read`](Self::try_read); readiness may be stale), else `Pending`",
+            "with the waker in `cx` stored, woken when the reactor reports data. Only the",
+            "waker of the latest call is sure to be woken, as in tokio. Counted as a",
+            "readiness wait (`ready_inline`, `ready_waited`); its await site is the line",
+            "that calls it.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    use std::future::poll_fn;",
+            "    a.try_write(b\"hi\")?;",
+            "    let mut buf = [0; 8];",
+            "    let n = loop {",
+            "        poll_fn(|cx| b.poll_read_ready(cx)).await?;",
+            "        match b.try_read(&mut buf) {",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            other => break other?,",
+            "        }",
+            "    };",
+            "    assert_eq!(&buf[..n], b\"hi\");",
+        ]);
+    };
+    (@doc_poll_write_ready $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example poll_write_ready $setup, [
+            "Polls for write readiness: [`writable`](Self::writable) without a future.",
+            "`Pending` stores the waker in `cx` (only the latest call's is sure to be",
+            "woken). Counted as [`poll_read_ready`](Self::poll_read_ready) is.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    use std::future::poll_fn;",
+            "    poll_fn(|cx| a.poll_write_ready(cx)).await?;",
+            "    assert_eq!(a.try_write(b\"hi\")?, 2);",
+        ]);
+    };
+    (@doc_try_read_buf $kind:literal $setup:expr) => {
+        $crate::net::io::socket_methods!(@with_example try_read_buf $setup, [
+            "[`try_read`](Self::try_read) into the spare capacity of a `bytes::BufMut` (a",
+            "`Vec<u8>`, a `BytesMut`), which it advances by the bytes read; a full `Vec`",
+            "grows first, as `BufMut::chunk_mut` grows it. turnstile zeroes that capacity",
+            "before the read (tokio hands the OS the uninitialized bytes). Counted as a",
+            concat!("read (`", $kind, "_reads_inline`, `", $kind, "_bytes_read`)."),
+            "",
+            "# Errors",
+            "As [`try_read`](Self::try_read).",
+        ] [
+            "    a.try_write(b\"hello\")?;",
+            "    let mut buf = Vec::with_capacity(16);",
+            "    let n = loop {",
+            "        b.readable().await?;",
+            "        match b.try_read_buf(&mut buf) {",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            other => break other?,",
+            "        }",
+            "    };",
+            "    assert_eq!((n, &buf[..]), (5, &b\"hello\"[..]));",
         ]);
     };
     (@doc_try_read_vectored $setup:expr) => {
@@ -588,6 +740,97 @@ macro_rules! socket_methods {
             "    let mut buf = [0; 8];",
             "    assert_eq!(b.try_recv_from(&mut buf)?.0, 2);",
         ] $addr);
+        $crate::net::io::socket_methods!(@with_example poll_recv_ready $setup, [
+            "Polls for read readiness: [`readable`](Self::readable) without a future, for",
+            "hand-written futures and `poll_fn`. `Pending` stores the waker in `cx` (only the",
+            "latest call's is sure to be woken, as in tokio). Counted as a readiness wait",
+            "(`ready_inline`, `ready_waited`), its await site at the line that calls it.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    use std::future::poll_fn;",
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = [0; 8];",
+            "    let n = loop {",
+            "        poll_fn(|cx| b.poll_recv_ready(cx)).await?;",
+            "        match b.try_recv(&mut buf) {",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            other => break other?,",
+            "        }",
+            "    };",
+            "    assert_eq!(&buf[..n], b\"hi\");",
+        ]);
+        $crate::net::io::socket_methods!(@with_example poll_send_ready $setup, [
+            "Polls for write readiness: [`writable`](Self::writable) without a future.",
+            "Counted as [`poll_recv_ready`](Self::poll_recv_ready) is.",
+            "",
+            "# Errors",
+            "None today; `io::Result` as in tokio.",
+        ] [
+            "    use std::future::poll_fn;",
+            "    poll_fn(|cx| a.poll_send_ready(cx)).await?;",
+            "    assert_eq!(a.try_send(b\"hi\")?, 2);",
+        ]);
+        $crate::net::io::socket_methods!(@with_example recv_buf $setup, [
+            "[`recv`](Self::recv) into the spare capacity of a `bytes::BufMut` (a `Vec<u8>`,",
+            "a `BytesMut`), which it advances by the datagram's length; a datagram longer",
+            "than that capacity is cut to fit. The capacity is zeroed before each receive",
+            "(tokio hands the OS the uninitialized bytes). Counted as `recv`.",
+            "",
+            "# Errors",
+            "As [`recv`](Self::recv).",
+        ] [
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = Vec::with_capacity(8);",
+            "    assert_eq!(b.recv_buf(&mut buf).await?, 2);",
+            "    assert_eq!(buf, b\"hi\");",
+        ]);
+        $crate::net::io::socket_methods!(@with_example try_recv_buf $setup, [
+            "[`recv_buf`](Self::recv_buf) without waiting.",
+            "",
+            "# Errors",
+            "`WouldBlock` when no datagram is waiting; otherwise as [`recv`](Self::recv).",
+        ] [
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = Vec::with_capacity(8);",
+            "    let n = loop {",
+            "        b.readable().await?;",
+            "        match b.try_recv_buf(&mut buf) {",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            other => break other?,",
+            "        }",
+            "    };",
+            "    assert_eq!((n, &buf[..]), (2, &b\"hi\"[..]));",
+        ]);
+        $crate::net::io::socket_methods!(@with_example recv_buf_from $setup, [
+            "[`recv_buf`](Self::recv_buf), with the sender's address.",
+            "",
+            "# Errors",
+            "As [`recv_from`](Self::recv_from).",
+        ] [
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = Vec::with_capacity(8);",
+            "    let (n, _from) = b.recv_buf_from(&mut buf).await?;",
+            "    assert_eq!((n, &buf[..]), (2, &b\"hi\"[..]));",
+        ] $addr);
+        $crate::net::io::socket_methods!(@with_example try_recv_buf_from $setup, [
+            "[`recv_buf_from`](Self::recv_buf_from) without waiting.",
+            "",
+            "# Errors",
+            "`WouldBlock` when no datagram is waiting; otherwise as `recvfrom`.",
+        ] [
+            "    a.send(b\"hi\").await?;",
+            "    let mut buf = Vec::with_capacity(8);",
+            "    let (n, _from) = loop {",
+            "        b.readable().await?;",
+            "        match b.try_recv_buf_from(&mut buf) {",
+            "            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,",
+            "            other => break other?,",
+            "        }",
+            "    };",
+            "    assert_eq!(&buf[..n], b\"hi\");",
+        ] $addr);
         $crate::net::io::socket_methods!(@with_example poll_send $setup, [
             "Polls to send one datagram to the connected peer: the building block under",
             "[`send`](Self::send), for hand-written futures and `poll_fn`. On `Pending` the",
@@ -651,6 +894,63 @@ macro_rules! socket_methods {
         }
     };
 
+    (@ poll_read_ready [$($doc:tt)*]) => {
+        $($doc)*
+        #[track_caller]
+        pub fn poll_read_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.io.poll_side_ready(
+                cx,
+                ::turnstile_reactor::Direction::Read,
+                ::std::panic::Location::caller(),
+            )
+        }
+    };
+    (@ poll_write_ready [$($doc:tt)*]) => {
+        $($doc)*
+        #[track_caller]
+        pub fn poll_write_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.io.poll_side_ready(
+                cx,
+                ::turnstile_reactor::Direction::Write,
+                ::std::panic::Location::caller(),
+            )
+        }
+    };
+    (@ poll_recv_ready [$($doc:tt)*]) => {
+        $($doc)*
+        #[track_caller]
+        pub fn poll_recv_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.io.poll_side_ready(
+                cx,
+                ::turnstile_reactor::Direction::Read,
+                ::std::panic::Location::caller(),
+            )
+        }
+    };
+    (@ poll_send_ready [$($doc:tt)*]) => {
+        $($doc)*
+        #[track_caller]
+        pub fn poll_send_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.io.poll_side_ready(
+                cx,
+                ::turnstile_reactor::Direction::Write,
+                ::std::panic::Location::caller(),
+            )
+        }
+    };
+
     // Addresses.
     (@ local_addr [$($doc:tt)*] $addr:ty) => {
         $($doc)*
@@ -670,6 +970,12 @@ macro_rules! socket_methods {
         $($doc)*
         pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
             self.io.try_read(buf)
+        }
+    };
+    (@ try_read_buf [$($doc:tt)*]) => {
+        $($doc)*
+        pub fn try_read_buf<B: ::bytes::BufMut>(&self, buf: &mut B) -> ::std::io::Result<usize> {
+            self.io.try_read_buf(buf)
         }
     };
     (@ try_read_vectored [$($doc:tt)*]) => {
@@ -743,6 +1049,36 @@ macro_rules! socket_methods {
             self.io.try_recv_from(buf)
         }
     };
+    (@ recv_buf [$($doc:tt)*]) => {
+        $($doc)*
+        pub async fn recv_buf<B: ::bytes::BufMut>(&self, buf: &mut B) -> ::std::io::Result<usize> {
+            self.io.recv_buf(buf).await
+        }
+    };
+    (@ try_recv_buf [$($doc:tt)*]) => {
+        $($doc)*
+        pub fn try_recv_buf<B: ::bytes::BufMut>(&self, buf: &mut B) -> ::std::io::Result<usize> {
+            self.io.try_recv_buf(buf)
+        }
+    };
+    (@ recv_buf_from [$($doc:tt)*] $addr:ty) => {
+        $($doc)*
+        pub async fn recv_buf_from<B: ::bytes::BufMut>(
+            &self,
+            buf: &mut B,
+        ) -> ::std::io::Result<(usize, $addr)> {
+            self.io.recv_buf_from(buf).await
+        }
+    };
+    (@ try_recv_buf_from [$($doc:tt)*] $addr:ty) => {
+        $($doc)*
+        pub fn try_recv_buf_from<B: ::bytes::BufMut>(
+            &self,
+            buf: &mut B,
+        ) -> ::std::io::Result<(usize, $addr)> {
+            self.io.try_recv_buf_from(buf)
+        }
+    };
     (@ poll_send [$($doc:tt)*]) => {
         $($doc)*
         pub fn poll_send(
@@ -796,3 +1132,21 @@ macro_rules! fd_impls {
 }
 
 pub(crate) use fd_impls;
+
+/// tokio's `TryFrom<std type>` for each socket type: the same as its `from_std` (made
+/// non-blocking, registered with the current runtime; panics outside one).
+macro_rules! try_from_std {
+    ($($std:ty => $ty:ident),* $(,)?) => {$(
+        #[doc = concat!("The same as [`", stringify!($ty), "::from_std`], as in tokio.")]
+        impl ::std::convert::TryFrom<$std> for $ty {
+            type Error = ::std::io::Error;
+
+            #[track_caller]
+            fn try_from(socket: $std) -> ::std::io::Result<$ty> {
+                $ty::from_std(socket)
+            }
+        }
+    )*};
+}
+
+pub(crate) use try_from_std;

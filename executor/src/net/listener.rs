@@ -20,7 +20,7 @@ use std::time::Duration;
 use turnstile_probes::Counter;
 use turnstile_reactor::Direction;
 
-use super::io::fd_impls;
+use super::io::{fd_impls, try_from_std};
 use super::source::{IoSource, Op};
 use super::stream::TcpStream;
 
@@ -244,6 +244,7 @@ impl TcpListener {
 }
 
 fd_impls!(TcpListener);
+try_from_std!(std::net::TcpListener => TcpListener);
 
 /// A non-blocking listening socket on `addr`, with `SO_REUSEADDR` and [`BACKLOG`].
 fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {

@@ -52,6 +52,7 @@ pub(crate) mod source;
 mod split;
 mod stream;
 mod udp;
+mod unix_addr;
 mod unix_datagram;
 mod unix_listener;
 mod unix_stream;

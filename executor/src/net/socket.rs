@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -192,6 +193,190 @@ impl TcpSocket {
         self.inner
             .recv_buffer_size()
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Sets `SO_KEEPALIVE`: the kernel probes an idle connection and reports it broken
+    /// when the peer stops answering (after its `tcp_keepalive_*` times).
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// let socket = turnstile::net::TcpSocket::new_v4()?;
+    /// socket.set_keepalive(true)?;
+    /// assert!(socket.keepalive()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
+        self.inner.set_keepalive(keepalive)
+    }
+
+    /// The `SO_KEEPALIVE` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// assert!(!turnstile::net::TcpSocket::new_v4()?.keepalive()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.inner.keepalive()
+    }
+
+    /// Sets `SO_LINGER`: with `Some(d)`, closing the connection made from this socket
+    /// waits up to `d` for unsent data to go out (a close that blocks the loop: tokio
+    /// deprecates it for that; prefer [`set_zero_linger`](Self::set_zero_linger) or
+    /// shutdown-then-read-EOF); `None` closes in the background, the default.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let socket = turnstile::net::TcpSocket::new_v4()?;
+    /// socket.set_linger(Some(Duration::from_secs(2)))?;
+    /// assert_eq!(socket.linger()?, Some(Duration::from_secs(2)));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        self.inner.set_linger(dur)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing resets the connection (RST) and drops unsent
+    /// data instead of the FIN handshake, and the socket skips `TIME_WAIT`.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let socket = turnstile::net::TcpSocket::new_v4()?;
+    /// socket.set_zero_linger()?;
+    /// assert_eq!(socket.linger()?, Some(Duration::ZERO));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.inner.set_linger(Some(Duration::ZERO))
+    }
+
+    /// The `SO_LINGER` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// assert_eq!(turnstile::net::TcpSocket::new_v4()?.linger()?, None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.inner.linger()
+    }
+
+    /// Sets `IP_TOS`, the type-of-service byte of the IPv4 packets it sends (DSCP and
+    /// ECN bits).
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// let socket = turnstile::net::TcpSocket::new_v4()?;
+    /// socket.set_tos_v4(0x10)?;
+    /// assert_eq!(socket.tos_v4()?, 0x10);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos_v4(tos)
+    }
+
+    /// The `IP_TOS` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// assert_eq!(turnstile::net::TcpSocket::new_v4()?.tos_v4()?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.inner.tos_v4()
+    }
+
+    /// [`set_tos_v4`](Self::set_tos_v4) under its old name, which tokio keeps, deprecated.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// #![allow(deprecated)]
+    /// let socket = turnstile::net::TcpSocket::new_v4()?;
+    /// socket.set_tos(0x10)?;
+    /// assert_eq!(socket.tos()?, 0x10);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[deprecated(note = "`tos` is IPv4's: renamed `set_tos_v4`, as in tokio")]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// [`tos_v4`](Self::tos_v4) under its old name, which tokio keeps, deprecated.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// #![allow(deprecated)]
+    /// assert_eq!(turnstile::net::TcpSocket::new_v4()?.tos()?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[deprecated(note = "`tos` is IPv4's: renamed `tos_v4`, as in tokio")]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// Sets `IPV6_TCLASS`, the traffic class of the IPv6 packets it sends (IPv6's
+    /// `IP_TOS`).
+    ///
+    /// # Errors
+    /// As `setsockopt`: an error on an IPv4 socket.
+    ///
+    /// ```
+    /// let Ok(socket) = turnstile::net::TcpSocket::new_v6() else { return Ok(()) }; // no IPv6 here
+    /// socket.set_tclass_v6(0x10)?;
+    /// assert_eq!(socket.tclass_v6()?, 0x10);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// The `IPV6_TCLASS` setting.
+    ///
+    /// # Errors
+    /// As `getsockopt`: an error on an IPv4 socket.
+    ///
+    /// ```
+    /// let Ok(socket) = turnstile::net::TcpSocket::new_v6() else { return Ok(()) }; // no IPv6 here
+    /// assert_eq!(socket.tclass_v6()?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any, and clears it.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// assert!(turnstile::net::TcpSocket::new_v4()?.take_error()?.is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
     }
 
     /// Sets `TCP_NODELAY` before connecting.

@@ -380,6 +380,18 @@ impl<S: Source> IoSource<S> {
         }
     }
 
+    /// A readiness poll without a future (`poll_read_ready`, `poll_recv_ready`, ...):
+    /// ready when any of `interest` is, else `Pending` with the waker in `cx` stored
+    /// (woken when the reactor reports that side). Its await site is `at`.
+    pub(crate) fn poll_ready_once(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        at: &'static Location<'static>,
+    ) -> Poll<io::Result<Ready>> {
+        self.poll_ready(cx, interest, None, at)
+    }
+
     /// The readiness the reactor knows of, among `interest`: it may be stale (a
     /// readiness is cleared only when an operation says `WouldBlock`).
     fn known_ready(&self, core: &Core, interest: Interest) -> Ready {
@@ -398,12 +410,15 @@ impl<S: Source> IoSource<S> {
     }
 
     /// One poll of a readiness wait. `waited` is the wait's own flag: set on its first
-    /// `Pending`, it makes the completion count in `ready_waited`.
+    /// `Pending`, it makes the completion count in `ready_waited`. A `poll_*_ready`
+    /// call has no future to keep a flag in (`None`): its completion counts as waited
+    /// if the reactor marked a side it found ready as waited on (by this poll before,
+    /// or by another waiter of that side).
     fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
-        waited: &mut bool,
+        mut waited: Option<&mut bool>,
         at: &'static Location<'static>,
     ) -> Poll<io::Result<Ready>> {
         self.with_core(|core| {
@@ -414,8 +429,11 @@ impl<S: Source> IoSource<S> {
                 for dir in interest.directions() {
                     io.wait(self.key, dir, cx.waker());
                 }
-                crate::observe::site::leave_site(site.again_unless(!*waited));
-                *waited = true;
+                let first = match waited.as_deref_mut() {
+                    Some(waited) => !std::mem::replace(waited, true),
+                    None => true,
+                };
+                crate::observe::site::leave_site(site.again_unless(first));
                 return Poll::Pending;
             }
             if coop::poll_proceed(cx, || site).is_pending() {
@@ -425,13 +443,15 @@ impl<S: Source> IoSource<S> {
             // itself, as inline if it finds what this wait found. A side that is not
             // ready keeps its "waited" mark (another task may be waiting there).
             let io = core.driver();
+            let mut marked = false;
             if ready.is_readable() {
-                io.complete(self.key, Direction::Read, false);
+                marked |= io.complete(self.key, Direction::Read, false);
             }
             if ready.is_writable() {
-                io.complete(self.key, Direction::Write, false);
+                marked |= io.complete(self.key, Direction::Write, false);
             }
-            let counter = if *waited {
+            let waited = waited.map_or(marked, |waited| *waited);
+            let counter = if waited {
                 Counter::ReadyWaited
             } else {
                 Counter::ReadyInline
@@ -491,7 +511,7 @@ impl<S: Source> Future for Readiness<'_, S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let this = self.get_mut();
         this.io
-            .poll_ready(cx, this.interest, &mut this.waited, this.at)
+            .poll_ready(cx, this.interest, Some(&mut this.waited), this.at)
     }
 }
 

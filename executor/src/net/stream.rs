@@ -6,7 +6,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use super::io::{fd_impls, socket_methods};
+use super::io::{fd_impls, socket_methods, try_from_std};
 use super::source::IoSource;
 use super::split::stream_halves;
 
@@ -175,6 +175,48 @@ impl TcpStream {
     /// ```
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         socket2::SockRef::from(self.io.get()).set_linger(linger)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing resets the connection (RST) instead of the
+    /// FIN handshake, and drops unsent data; the socket skips `TIME_WAIT`. tokio's name
+    /// for `set_linger(Some(Duration::ZERO))`, the one linger that never blocks a close.
+    ///
+    /// # Errors
+    /// As `setsockopt`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_zero_linger()?;
+    ///     assert_eq!(stream.linger()?, Some(Duration::ZERO));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any, and clears it.
+    ///
+    /// # Errors
+    /// As `getsockopt`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(stream.take_error()?.is_none());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get().take_error()
     }
 
     /// The `SO_LINGER` setting.
@@ -501,3 +543,4 @@ impl fmt::Debug for TcpStream {
 }
 
 fd_impls!(TcpStream);
+try_from_std!(std::net::TcpStream => TcpStream);

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use turnstile_reactor::Direction;
 
-use super::io::{fd_impls, socket_methods};
+use super::io::{fd_impls, socket_methods, try_from_std};
 use super::source::{IoSource, Op, Peeked};
 
 /// A UDP socket, registered with the runtime it was created in.
@@ -213,6 +213,82 @@ impl UdpSocket {
         })
         .await
         .map(|Peeked(r)| r)
+    }
+
+    /// [`peek_from`](Self::peek_from) without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when no datagram is waiting; otherwise as `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let mut buf = [0; 8];
+    ///     let err = a.try_peek_from(&mut buf).unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    ///     a.send_to(b"hi", a.local_addr()?).await?;
+    ///     a.readable().await?;
+    ///     assert_eq!(a.try_peek_from(&mut buf)?, (2, a.local_addr()?));
+    ///     assert_eq!(a.try_recv_from(&mut buf)?, (2, a.local_addr()?)); // still there
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Direction::Read, Op::Peek, |s| s.peek_from(buf).map(Peeked))
+            .map(|Peeked(r)| r)
+    }
+
+    /// The sender of the next datagram, which stays queued: waits for one as
+    /// [`peek_from`](Self::peek_from) does, without copying any of it (so it sees the
+    /// whole datagram's sender, however long it is). Counted as a peek.
+    ///
+    /// # Errors
+    /// As `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", b.local_addr()?).await?;
+    ///     assert_eq!(b.peek_sender().await?, a.local_addr()?);
+    ///     assert_eq!(b.recv_from(&mut [0; 8]).await?, (2, a.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        poll_fn(|cx| {
+            self.io.poll_io(cx, Direction::Read, Op::Peek, |s| {
+                peek_sender(s).map(Peeked)
+            })
+        })
+        .await
+        .map(|Peeked(r)| r)
+    }
+
+    /// [`peek_sender`](Self::peek_sender) without waiting.
+    ///
+    /// # Errors
+    /// `WouldBlock` when no datagram is waiting; otherwise as `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let a = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let err = a.try_peek_sender().unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io
+            .try_io(Direction::Read, Op::Peek, |s| peek_sender(s).map(Peeked))
+            .map(|Peeked(r)| r)
     }
 
     /// Polls to send one datagram to `target`.
@@ -438,12 +514,27 @@ socket_methods! {
     }
 }
 
+/// The next datagram's sender, through socket2 (`recvfrom(MSG_PEEK)` into no buffer).
+fn peek_sender(socket: &mio::net::UdpSocket) -> io::Result<SocketAddr> {
+    socket2::SockRef::from(socket)
+        .peek_sender()?
+        .as_socket()
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the sender is not an IP address",
+            )
+        })
+}
+
 fn no_address() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
         "could not resolve to any address",
     )
 }
+
+try_from_std!(std::net::UdpSocket => UdpSocket);
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

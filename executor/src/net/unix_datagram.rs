@@ -6,8 +6,9 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use super::io::{fd_impls, socket_methods};
+use super::io::{fd_impls, socket_methods, try_from_std};
 use super::source::IoSource;
+use super::unix_addr;
 
 /// A Unix domain datagram socket, registered with the runtime it was created in.
 ///
@@ -36,6 +37,11 @@ pub struct UnixDatagram {
 impl UnixDatagram {
     /// A socket bound to `path`.
     ///
+    /// On Linux, a path that starts with a NUL byte (`"\0name"`) names a socket in the
+    /// abstract namespace: no file is made, and the name is gone with its last socket
+    /// (tokio reads such a path so for its listener and stream; turnstile for every
+    /// Unix socket call that takes a path).
+    ///
     /// # Errors
     /// `AddrInUse` if the file exists; `InvalidInput` for a path too long; otherwise
     /// as `bind`.
@@ -59,7 +65,8 @@ impl UnixDatagram {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+        let addr = super::unix_addr::socket_addr(path.as_ref())?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind_addr(&addr)?)
     }
 
     /// A socket bound to no address: it can send (to a path, or after `connect`), and
@@ -166,6 +173,9 @@ impl UnixDatagram {
 
     /// Sets the default peer, for [`UnixDatagram::send`] and [`UnixDatagram::recv`].
     ///
+    /// A path that starts with a NUL byte names a socket in the abstract namespace, as
+    /// in [`UnixDatagram::bind`].
+    ///
     /// # Errors
     /// As `connect`: `NotFound` when nothing is bound at `path`.
     ///
@@ -180,10 +190,17 @@ impl UnixDatagram {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let path = path.as_ref();
+        if unix_addr::abstract_name(path).is_some() {
+            return socket2::SockRef::from(self.io.get()).connect(&unix_addr::sock_addr(path)?);
+        }
         self.io.get().connect(path)
     }
 
     /// Sends one datagram to the socket bound at `path`.
+    ///
+    /// A path that starts with a NUL byte names a socket in the abstract namespace, as
+    /// in [`UnixDatagram::bind`].
     ///
     /// # Errors
     /// `NotFound` when nothing is bound there; otherwise as `sendto`.
@@ -209,6 +226,9 @@ impl UnixDatagram {
     }
 
     /// Sends one datagram to the socket bound at `path` without waiting.
+    ///
+    /// A path that starts with a NUL byte names a socket in the abstract namespace, as
+    /// in [`UnixDatagram::bind`].
     ///
     /// # Errors
     /// `WouldBlock` when the receiver's queue is full; otherwise as `sendto`.
@@ -314,6 +334,7 @@ socket_methods! {
 }
 
 fd_impls!(UnixDatagram);
+try_from_std!(std::os::unix::net::UnixDatagram => UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use turnstile_reactor::Direction;
 
-use super::io::fd_impls;
+use super::io::{fd_impls, try_from_std};
 use super::source::{IoSource, Op};
 use super::unix_stream::UnixStream;
 
@@ -48,6 +48,26 @@ pub struct UnixListener {
 impl UnixListener {
     /// Binds to `path` and listens (as tokio, without an `.await`).
     ///
+    /// On Linux, a path that starts with a NUL byte (`"\0name"`) names a socket in the
+    /// abstract namespace, as in tokio: no file is made, and the name is gone with its
+    /// last socket.
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::os::linux::net::SocketAddrExt;
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let name = format!("\0turnstile-doc-abstract-{}", std::process::id());
+    ///     let listener = turnstile::net::UnixListener::bind(&name)?;
+    ///     let _client = turnstile::net::UnixStream::connect(&name).await?;
+    ///     let (_server, _) = listener.accept().await?;
+    ///     assert_eq!(listener.local_addr()?.as_abstract_name(), Some(&name.as_bytes()[1..]));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// `AddrInUse` if the file exists; `InvalidInput` for a path too long for a Unix
     /// socket address (about 107 bytes); otherwise as `bind`.
@@ -66,7 +86,8 @@ impl UnixListener {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+        let addr = super::unix_addr::socket_addr(path.as_ref())?;
+        UnixListener::from_mio(mio::net::UnixListener::bind_addr(&addr)?)
     }
 
     #[track_caller]
@@ -206,6 +227,7 @@ impl UnixListener {
 }
 
 fd_impls!(UnixListener);
+try_from_std!(std::os::unix::net::UnixListener => UnixListener);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,7 +6,7 @@ use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::io::{fd_impls, socket_methods};
+use super::io::{fd_impls, socket_methods, try_from_std};
 use super::source::IoSource;
 use super::split::stream_halves;
 
@@ -42,6 +42,10 @@ pub struct UnixStream {
 impl UnixStream {
     /// Connects to the socket bound at `path`.
     ///
+    /// On Linux, a path that starts with a NUL byte (`"\0name"`) names a socket in the
+    /// abstract namespace, as in tokio: no file is made, and the name is gone with its
+    /// last socket.
+    ///
     /// # Errors
     /// `NotFound` when nothing is bound there, `ConnectionRefused` when nothing
     /// listens, `InvalidInput` for a path too long for a Unix socket address.
@@ -65,7 +69,8 @@ impl UnixStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        let addr = super::unix_addr::socket_addr(path.as_ref())?;
+        let stream = UnixStream::from_mio(mio::net::UnixStream::connect_addr(&addr)?)?;
         stream.io.finish_connect().await?;
         Ok(stream)
     }
@@ -316,6 +321,7 @@ socket_methods! {
 }
 
 fd_impls!(UnixStream);
+try_from_std!(std::os::unix::net::UnixStream => UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
