@@ -158,20 +158,13 @@ impl Runtime for Turnstile {
         turnstile::time::sleep(duration)
     }
 
-    /// turnstile's `JoinHandle` is not `Send`, and a workload's tasks must be (to run
-    /// on tokio too); so a local carrier task awaits the blocking work and passes the
-    /// result over a oneshot channel: one extra spawn and local wake per call.
+    /// turnstile's `JoinHandle` is `Send` when its output is, so a workload's `Send`
+    /// task awaits it directly, as on tokio.
     fn spawn_blocking<T: Send + 'static>(
         work: impl FnOnce() -> T + Send + 'static,
     ) -> impl Future<Output = T> + Send {
-        let (tx, rx) = futures::channel::oneshot::channel();
-        drop(turnstile::spawn(async move {
-            let out = turnstile::spawn_blocking(work)
-                .await
-                .expect("blocking work");
-            let _ = tx.send(out);
-        }));
-        async move { rx.await.expect("the carrier task sends the result") }
+        let handle = turnstile::spawn_blocking(work);
+        async move { handle.await.expect("blocking work") }
     }
 
     fn loop_counts(&self) -> LoopCounts {
