@@ -1,10 +1,13 @@
 //! The ready queue: tasks woken since the last snapshot, and the snapshot a turn polls.
 //!
 //! Fairness lives here. A turn takes the whole queue as its batch ([`RunQueue::take_batch`])
-//! and polls each task in it once; a task woken meanwhile, including one that wakes
-//! itself, is pushed onto the fresh queue and waits for the next turn. So a task that
-//! yields in a loop gets one poll per turn, the reactor gets its look every few turns,
-//! and every task ready at the start of a turn runs before any task woken during it.
+//! and polls each task in it once, until the event interval runs out: then the batch
+//! is cut, and the tasks it did not reach go back to the front of the queue, ahead of
+//! everything woken since, for the next turn (which looks at I/O first). A task woken
+//! meanwhile, including one that wakes itself, is pushed onto the fresh queue and
+//! waits for the next turn: no task is polled twice in one batch. The tasks a look at
+//! the reactor woke (sockets, timers) are moved ahead of the queue
+//! ([`RunQueue::promote`]), up to a bound that leaves the queued tasks their share.
 //!
 //! The queue holds raw task pointers; a queued task is always owned by the slab (its
 //! state machine releases it only when it is not queued), so they stay valid. Two
@@ -12,9 +15,9 @@
 //! The batch's buffer is borrowed (shared) while the batch runs; nothing but the
 //! [`Batch`] guard ever touches it, so no user code can run into that borrow.
 //!
-//! If a panic escapes the turn mid-batch (a subscriber, a hook, a waker), the [`Batch`]
-//! guard puts the tasks it did not reach back at the front of the queue, still queued,
-//! so none is lost and none is polled twice.
+//! If the batch is cut, or a panic escapes the turn mid-batch (a subscriber, a hook, a
+//! waker), the [`Batch`] guard puts the tasks it did not reach back at the front of the
+//! queue, still queued, so none is lost and none is polled twice.
 
 use std::cell::RefCell;
 
@@ -62,6 +65,19 @@ impl RunQueue {
         }
     }
 
+    /// Moves up to `max` of the tasks queued from position `from` on (the first ones)
+    /// to position `at`, ahead of the rest, keeping their order; returns how many moved.
+    /// The turn calls it after a look at the reactor, for the tasks it woke.
+    #[cold]
+    pub(crate) fn promote(&self, at: usize, from: usize, max: usize) -> usize {
+        let mut ready = self.ready.borrow_mut();
+        let moved = ready.len().saturating_sub(from).min(max);
+        if moved > 0 && at < from {
+            ready[at..from + moved].rotate_right(moved);
+        }
+        moved
+    }
+
     /// Forgets every queued pointer (the runtime is dropping its tasks).
     pub(crate) fn clear(&self) {
         self.ready.borrow_mut().clear();
@@ -84,16 +100,25 @@ impl Batch<'_> {
     }
 
     /// Calls `poll` on each task of the batch in order, with the tasks after it (those
-    /// a long poll of this one makes wait). If `poll` unwinds, the tasks not reached
-    /// stay queued (see `Drop`).
+    /// a long poll of this one makes wait), until `poll` returns true: the batch is
+    /// cut there. The tasks not reached, after a cut or if `poll` unwinds, stay queued
+    /// at the front (see `Drop`).
     #[inline(always)]
-    pub(crate) fn run(&mut self, mut poll: impl FnMut(TaskPtr, &[TaskPtr])) {
+    pub(crate) fn run(&mut self, mut poll: impl FnMut(TaskPtr, &[TaskPtr]) -> bool) {
         let tasks = self.queue.batch.borrow();
         let mut rest = tasks.iter();
         while let Some(&task) = rest.next() {
             self.next += 1;
-            poll(task, rest.as_slice());
+            if poll(task, rest.as_slice()) {
+                break;
+            }
         }
+    }
+
+    /// Tasks taken off the batch so far (polled, or skipped because aborted).
+    #[inline]
+    pub(crate) fn taken(&self) -> usize {
+        self.next
     }
 }
 
@@ -108,7 +133,8 @@ impl Drop for Batch<'_> {
     }
 }
 
-/// Puts the tasks of `batch` from `from` on back at the front of `ready` (an unwind):
+/// Puts the tasks of `batch` from `from` on back at the front of `ready` (a cut or an
+/// unwind):
 /// they are still `QUEUED`, and keep their places ahead of everything woken since.
 #[cold]
 #[inline(never)]
@@ -139,10 +165,38 @@ mod tests {
         batch.run(|task, rest| {
             q.push(fake(3)); // woken during the batch: next turn
             seen.push((task.cast::<()>().addr() / 8, rest.len()));
+            false
         });
         drop(batch);
         assert_eq!(seen, [(1, 1), (2, 0)]);
         assert_eq!(q.len(), 2);
+    }
+
+    #[test]
+    fn a_cut_batch_goes_back_to_the_front_and_promoted_tasks_go_ahead() {
+        let q = RunQueue::default();
+        for n in 1..=4 {
+            q.push(fake(n));
+        }
+        let mut batch = q.take_batch();
+        batch.run(|task, _| {
+            q.push(task); // each wakes itself: behind the batch's rest
+            std::ptr::addr_eq(task, fake(2)) // the interval runs out after task 2
+        });
+        assert_eq!(batch.taken(), 2);
+        drop(batch);
+        let order = |q: &RunQueue| -> Vec<usize> {
+            q.with_queued(|t| t.iter().map(|p| p.cast::<()>().addr() / 8).collect())
+        };
+        assert_eq!(order(&q), [3, 4, 1, 2]);
+        // A look at the reactor woke 5, 6 and 7; two may go ahead.
+        let from = q.len();
+        for n in 5..=7 {
+            q.push(fake(n));
+        }
+        assert_eq!(q.promote(0, from, 2), 2);
+        assert_eq!(order(&q), [5, 6, 3, 4, 1, 2, 7]);
+        assert_eq!(q.promote(2, q.len(), 2), 0);
     }
 
     #[test]
@@ -159,6 +213,7 @@ mod tests {
                     !std::ptr::addr_eq(task, fake(1)),
                     "a hook panics after task 1"
                 );
+                false
             })
         }));
         assert!(unwound.is_err());
