@@ -204,3 +204,31 @@ fn event_interval_61_with_200_ready_tasks_looks_every_61_polls() {
     // future's polls count too).
     assert!(c.reactor_polls_forced <= (c.polls + c.main_polls) / 61);
 }
+
+#[test]
+fn at_timing_the_wait_of_a_task_a_socket_woke_is_an_io_delay() {
+    let rt = Runtime::builder().probes(Level::Timing).build().unwrap();
+    let snap = rt.block_on(async {
+        let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut ours = turnstile::net::UnixStream::from_std(ours).unwrap();
+        let reader = turnstile::spawn(async move {
+            let mut byte = [0];
+            ours.read(&mut byte).await.unwrap()
+        });
+        let spinner = turnstile::spawn(async {
+            for _ in 0..10 {
+                turnstile::yield_now().await;
+            }
+        });
+        turnstile::yield_now().await; // the reader waits on its socket
+        theirs.write_all(b"x").unwrap();
+        assert_eq!(reader.await.unwrap(), 1);
+        spinner.await.unwrap();
+        turnstile::probes::snapshot()
+    });
+    assert_eq!(snap.counters.wakes_io, 1);
+    // One poll followed a socket's wake; the spinner's self-wakes are not I/O delays.
+    assert_eq!(snap.io_delay.count, 1);
+    assert!(snap.scheduling_delay.count > snap.io_delay.count);
+    assert!(snap.to_string().contains("I/O delay"));
+}
