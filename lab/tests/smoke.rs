@@ -12,6 +12,7 @@ use turnstile_lab::experiments::gather::{GatherReport, Shape as GatherShape};
 use turnstile_lab::experiments::http::HttpReport;
 use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
+use turnstile_lab::experiments::neighbours::NeighboursReport;
 use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
 use turnstile_lab::experiments::ExperimentReport;
@@ -328,6 +329,28 @@ fn http_serves_every_request_on_every_runtime() {
         assert_eq!(r.load.errors, 0, "{}", r.runtime);
         assert_server_was_metered(&r.runtime.to_string(), &r.cost, r.load.requests);
     }
+}
+
+#[test]
+fn neighbours_answers_the_light_client_beside_heavy_ones_on_every_runtime() {
+    let (dir, stdout) = run_smoke("neighbours", &["neighbours"]);
+    let report: NeighboursReport = read(&dir, "neighbours.json");
+    assert_eq!(report.rows.len(), 2 * 3, "N = 0 and 2 on three runtimes");
+    for r in &report.rows {
+        let what = format!("{} N={}", r.runtime, r.heavy);
+        assert_eq!(r.light.samples, 20, "{what}: every light request answered");
+        assert_eq!(r.errors, 0, "{what}");
+        if r.heavy == 0 {
+            assert_eq!(r.heavy_responses, 0, "{what}");
+        }
+        assert_eq!(
+            r.heavy_responses % report.pipeline,
+            0,
+            "{what}: heavy answers come in whole batches"
+        );
+        assert_server_was_metered(&what, &r.cost, r.answered());
+    }
+    assert!(stdout.contains("turnstile's p99 at N=2 is"), "{stdout}");
 }
 
 #[test]
