@@ -231,24 +231,31 @@ impl Core {
         // The reactor hands back the wakers of sockets that became ready; they are woken
         // below, with no borrow held (a waker may be anyone's code). A park ends when
         // epoll returns, before the wakes it brought are dispatched.
-        // The tasks it wakes, and those the timers wake, are served first: up to
-        // `promoted_per_look` of them move ahead of the queue (see the module's doc).
+        //
+        // After a look (not a park: nothing was queued then), the tasks it wakes and
+        // those the timers wake are served first: up to `promoted_per_look` of them
+        // move ahead of the queue (see the module's doc).
+        let look = !notes.parked;
         let queue = self.sched().queue();
-        let mut ahead = self.driver().promoted_per_look();
         let mut woken = self.driver().take_buffer();
         let outcome = self.driver().poll(timeout, &mut woken);
         notes.io_events = outcome.io_events as u64;
         self.observe().reactor_polled(notes.parked, notes.io_events);
-        let from = queue.len();
+        let (mut ahead, mut promoted) = (self.driver().promoted_per_look(), 0);
+        let from = if look { queue.mark() } else { 0 };
         self.wake_all(woken, Activity::Io);
-        let promoted = queue.promote(0, from, ahead);
-        ahead -= promoted;
+        if look {
+            promoted = queue.promote(0, from, ahead);
+            ahead -= promoted;
+        }
         if outcome.remote_woken || self.remote().has_wakes() {
             self.take_remote_wakes();
         }
-        let from = queue.len();
+        let from = if look { queue.mark() } else { 0 };
         self.fire_timers(notes);
-        queue.promote(promoted, from, ahead);
+        if look {
+            queue.promote(promoted, from, ahead);
+        }
     }
 
     /// Wakes the owners of every timer whose deadline has passed.
