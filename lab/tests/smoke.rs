@@ -485,7 +485,7 @@ fn bad_arguments_fail_with_a_clear_message() {
 fn every_experiment_has_help() {
     let top = lab(&["--help"]);
     assert_stands_alone("--help", &String::from_utf8_lossy(&top.stdout));
-    assert_eq!(NAMES.len(), 9, "the registry lists every experiment");
+    assert_eq!(NAMES.len(), 10, "the registry lists every experiment");
     for sub in std::iter::once("tour").chain(NAMES.iter().copied()) {
         let out = lab(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
