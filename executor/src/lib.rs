@@ -28,9 +28,11 @@
 //! # The run-once turn
 //!
 //! Each turn: take in wakes from other threads; drive the reactor (park when nothing is
-//! ready, otherwise a non-blocking look every `event_interval` turns) and fire expired
-//! timers; poll each task that was ready when the step began, once; poll the
-//! `block_on` future if it was woken. A *yield* is a poll that returned `Pending`; an
+//! ready, otherwise a non-blocking look once `event_interval` task polls have passed)
+//! and fire expired timers, serving the tasks they woke first; poll each task that was
+//! ready when the step began, once, until `event_interval` polls have passed (the rest
+//! wait at the front of the queue for the next turn); poll the `block_on` future if it
+//! was woken. A *yield* is a poll that returned `Pending`; an
 //! `.await` that completes without one never reaches the loop. See `docs/architecture.md`.
 //!
 //! # Cargo features

@@ -12,6 +12,7 @@ use turnstile_lab::experiments::gather::{GatherReport, Shape as GatherShape};
 use turnstile_lab::experiments::http::HttpReport;
 use turnstile_lab::experiments::limit::{LimitReport, Style};
 use turnstile_lab::experiments::memory::{MemoryReport, RecursionShape};
+use turnstile_lab::experiments::neighbours::NeighboursReport;
 use turnstile_lab::experiments::stall::{StallReportTable, Way};
 use turnstile_lab::experiments::yield_cost::YieldCostReport;
 use turnstile_lab::experiments::ExperimentReport;
@@ -331,6 +332,28 @@ fn http_serves_every_request_on_every_runtime() {
 }
 
 #[test]
+fn neighbours_answers_the_light_client_beside_heavy_ones_on_every_runtime() {
+    let (dir, stdout) = run_smoke("neighbours", &["neighbours"]);
+    let report: NeighboursReport = read(&dir, "neighbours.json");
+    assert_eq!(report.rows.len(), 2 * 3, "N = 0 and 2 on three runtimes");
+    for r in &report.rows {
+        let what = format!("{} N={}", r.runtime, r.heavy);
+        assert_eq!(r.light.samples, 20, "{what}: every light request answered");
+        assert_eq!(r.errors, 0, "{what}");
+        if r.heavy == 0 {
+            assert_eq!(r.heavy_responses, 0, "{what}");
+        }
+        assert_eq!(
+            r.heavy_responses % report.pipeline,
+            0,
+            "{what}: heavy answers come in whole batches"
+        );
+        assert_server_was_metered(&what, &r.cost, r.answered());
+    }
+    assert!(stdout.contains("turnstile's p99 at N=2 is"), "{stdout}");
+}
+
+#[test]
 fn stall_finds_the_injected_stalls() {
     let (dir, _) = run_smoke("stall", &["stall"]);
     let report: StallReportTable = read(&dir, "stall.json");
@@ -462,7 +485,7 @@ fn bad_arguments_fail_with_a_clear_message() {
 fn every_experiment_has_help() {
     let top = lab(&["--help"]);
     assert_stands_alone("--help", &String::from_utf8_lossy(&top.stdout));
-    assert_eq!(NAMES.len(), 9, "the registry lists every experiment");
+    assert_eq!(NAMES.len(), 10, "the registry lists every experiment");
     for sub in std::iter::once("tour").chain(NAMES.iter().copied()) {
         let out = lab(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");

@@ -129,6 +129,10 @@ counters! {
     wakes_noop => WakesNoop,
     /// Times the reactor was polled (parking or not).
     reactor_polls => ReactorPolls,
+    /// Reactor polls without parking that the event interval forced: tasks were
+    /// ready, and `event_interval` task polls had passed since the last look (or a
+    /// budget yield brought the look forward). Also counted in `reactor_polls`.
+    reactor_polls_forced => ReactorPollsForced,
     /// Times the loop parked: blocked in the reactor because nothing was ready.
     parks => Parks,
     /// Readiness events delivered by the reactor (the remote-wake token excluded).

@@ -169,6 +169,10 @@ pub struct Snapshot {
     pub poll_duration: LatencySummary,
     /// From a task's wake to its poll: the loop's lag (`Level::Timing`).
     pub scheduling_delay: LatencySummary,
+    /// From the reactor poll that reported a socket ready to the poll of the task it
+    /// woke: I/O waiting behind ready tasks (`Level::Timing`; part of
+    /// `scheduling_delay`).
+    pub io_delay: LatencySummary,
     /// How long each turn took, parked time excluded (`Level::Timing`).
     pub turn_duration: LatencySummary,
     /// How long each park lasted (`Level::Timing`).
@@ -211,6 +215,7 @@ impl Snapshot {
             context_switches: ContextSwitches::default(),
             poll_duration: LatencySummary::default(),
             scheduling_delay: LatencySummary::default(),
+            io_delay: LatencySummary::default(),
             turn_duration: LatencySummary::default(),
             park_duration: LatencySummary::default(),
             sites: Vec::new(),
@@ -278,6 +283,7 @@ impl fmt::Display for Snapshot {
             for (name, s) in [
                 ("poll duration", &self.poll_duration),
                 ("scheduling delay", &self.scheduling_delay),
+                ("I/O delay", &self.io_delay),
                 ("turn duration", &self.turn_duration),
                 ("park duration", &self.park_duration),
             ] {

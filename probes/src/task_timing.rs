@@ -48,6 +48,9 @@ pub struct TaskTiming {
     pub(crate) lost: Cell<bool>,
     /// Yields the cooperative budget forced.
     pub(crate) budget_yields: Cell<u64>,
+    /// Queued by a socket's readiness (the reactor's wake): its scheduling delay is
+    /// also an I/O delay.
+    pub(crate) io_woken: Cell<bool>,
     /// The async stack the task is suspended in (interned in its runtime's `Timing`),
     /// or `NO_STACK`.
     pub(crate) stack: Cell<StackId>,
@@ -74,6 +77,7 @@ impl TaskTiming {
             waiting_since: Cell::new(0),
             lost: Cell::new(false),
             budget_yields: Cell::new(0),
+            io_woken: Cell::new(false),
             stack: Cell::new(NO_STACK),
         }
     }

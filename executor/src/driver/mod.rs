@@ -1,8 +1,8 @@
 //! The driver: what the loop waits on. mio's poller with the sockets' registrations,
 //! the timers and the clock they are measured on (`clock.rs`: std's, or paused for
-//! tests), when a busy loop looks at them ([`IoInterval`]), the buffer of wakers they
-//! hand back, and the blocking pool (`blocking.rs`). It knows nothing of tasks:
-//! it hands back wakers, and the loop wakes them.
+//! tests), when a busy loop looks at them ([`IoInterval`]: every `event_interval` task
+//! polls), the buffer of wakers they hand back, and the blocking pool (`blocking.rs`).
+//! It knows nothing of tasks: it hands back wakers, and the loop wakes them.
 //!
 //! Its fields are private: the net types (`net/source.rs`), `time/` and the turn go
 //! through the methods below. No method calls a waker or drops one while it holds a
@@ -41,13 +41,16 @@ pub(crate) struct Driver {
     interval: IoInterval,
 }
 
-/// The busy-turn policy: a loop that always has work polls the reactor without
-/// blocking once every `event_interval` turns, so a task that yields in a tight loop
-/// does not pay a system call per yield, and I/O is never starved.
+/// The busy-loop policy: a loop that always has work polls the reactor without
+/// blocking once every `event_interval` task polls, counted across turns and within
+/// one, so a task that yields in a tight loop does not pay a system call per yield,
+/// and I/O and timers are looked at within `event_interval` polls however many tasks
+/// are ready. The turn counts each poll down ([`Driver::polled`]) and cuts its batch
+/// when the count runs out; the next turn looks.
 struct IoInterval {
-    /// Busy turns between two non-blocking reactor polls.
+    /// Task polls between two non-blocking reactor polls.
     event_interval: u32,
-    /// Busy turns left until the next non-blocking reactor poll.
+    /// Task polls left until the reactor is due; 0: the next turn looks.
     countdown: Cell<u32>,
 }
 
@@ -59,26 +62,36 @@ impl IoInterval {
         }
     }
 
-    /// Counts down one busy turn: true if this one polls the reactor.
-    #[inline]
+    /// Whether the reactor is due: `event_interval` polls passed since the last look.
+    #[inline(always)]
     fn due(&self) -> bool {
-        let left = self.countdown.get();
-        if left <= 1 {
-            self.restart();
-            true
-        } else {
-            self.countdown.set(left - 1);
-            false
-        }
+        self.countdown.get() == 0
     }
 
-    /// The next busy turn polls the reactor, whatever the countdown says.
+    /// Counts down one task poll: true if it was the last one before the reactor is
+    /// due. A batch polls only while the count is above zero (a look or a park
+    /// restarts it, and the batch is cut when it reaches zero), so this never wraps.
+    #[inline(always)]
+    fn polled(&self) -> bool {
+        let left = self.countdown.get() - 1;
+        self.countdown.set(left);
+        left == 0
+    }
+
+    /// Counts down a poll of the `block_on` future, which may come after the batch
+    /// was cut (the count is then zero already, and stays so).
+    #[inline]
+    fn main_polled(&self) {
+        self.countdown.set(self.countdown.get().saturating_sub(1));
+    }
+
+    /// The reactor is due after the poll in progress, whatever the countdown says.
     #[inline]
     fn soon(&self) {
         self.countdown.set(1);
     }
 
-    /// The reactor was polled (a park): a new period begins.
+    /// The reactor was polled: a new period begins.
     #[inline]
     fn restart(&self) {
         self.countdown.set(self.event_interval);
@@ -109,7 +122,7 @@ impl Driver {
         self.driver.borrow().remote_waker()
     }
 
-    /// The busy turns between two non-blocking reactor polls.
+    /// The task polls between two non-blocking reactor polls.
     pub(crate) fn event_interval(&self) -> u32 {
         self.interval.event_interval
     }
@@ -241,18 +254,41 @@ impl Driver {
 
     // ---- the turn's use ----
 
-    /// Counts down the busy turns to the next non-blocking reactor poll.
-    #[inline]
+    /// Whether a busy turn polls the reactor: `event_interval` task polls have passed
+    /// since the last look (or a budget yield brought it forward).
+    #[inline(always)]
     pub(crate) fn io_due(&self) -> bool {
         self.interval.due()
     }
 
-    /// Makes the next busy turn poll the reactor (and fire due timers), whatever the
+    /// Counts down one task poll; true if the reactor is now due, and the turn cuts
+    /// its batch so that the next turn looks.
+    #[inline(always)]
+    pub(crate) fn polled(&self) -> bool {
+        self.interval.polled()
+    }
+
+    /// Counts down a poll of the `block_on` future.
+    #[inline]
+    pub(crate) fn main_polled(&self) {
+        self.interval.main_polled();
+    }
+
+    /// Makes the reactor due right after the poll in progress (the turn cuts its batch
+    /// there, and the next turn polls the reactor and fires due timers), whatever the
     /// countdown says: after a budget yield, whose task is exactly the kind that would
-    /// keep I/O and timers waiting for `event_interval` turns.
+    /// keep I/O and timers waiting.
     #[inline]
     pub(crate) fn poll_soon(&self) {
         self.interval.soon();
+    }
+
+    /// How many tasks woken by one look at the reactor (sockets and timers) are served
+    /// ahead of the ready queue: half the interval, so that the tasks already queued
+    /// still get at least half of every interval's polls and cannot be starved by
+    /// sockets that are always ready again; none when the interval is 1.
+    pub(crate) fn promoted_per_look(&self) -> usize {
+        (self.interval.event_interval / 2) as usize
     }
 
     /// How long a park that begins at `now` (on the clock) may last: until the next
@@ -265,11 +301,10 @@ impl Driver {
     }
 
     /// Polls mio (blocking up to `timeout`), appending the wakers of sockets that
-    /// became ready to `woken`. A park ends an event-interval period.
+    /// became ready to `woken`. Any poll, a park or a look, begins a new
+    /// event-interval period.
     pub(crate) fn poll(&self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> PollOutcome {
-        if timeout != Some(Duration::ZERO) {
-            self.interval.restart();
-        }
+        self.interval.restart();
         self.driver
             .borrow_mut()
             .poll_events(timeout, woken)

@@ -82,15 +82,28 @@ impl Observer {
         }
     }
 
+    /// The reactor is polled without parking because the event interval ran out (or
+    /// a budget yield brought the look forward) while tasks were ready.
+    #[inline]
+    pub(crate) fn reactor_poll_forced(&self) {
+        self.bump(Counter::ReactorPollsForced);
+    }
+
     /// The turn took a batch of `len` ready tasks to poll.
     #[inline(always)]
     pub(crate) fn batch_taken<const FLIGHT: bool>(&self, len: usize) {
-        self.counters().add(Counter::Polls, len as u64);
         if FLIGHT {
             if let Some(flight) = self.flight_ring() {
                 flight.batch(len);
             }
         }
+    }
+
+    /// The batch is over (whole, or cut when the event interval ran out): `taken`
+    /// tasks were taken off it and polled.
+    #[inline(always)]
+    pub(crate) fn batch_ended(&self, taken: usize) {
+        self.counters().add(Counter::Polls, taken as u64);
     }
 
     /// The `block_on` future is about to be polled.

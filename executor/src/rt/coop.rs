@@ -9,8 +9,9 @@
 //! since its task yields right after (giving it back cost every ping-pong round trip
 //! a few instructions for nothing). When the budget is spent, the leaf
 //! wakes its task and returns `Pending` instead: a *budget yield*. The task goes to the
-//! back of the ready queue like any task that yields, and the next turn polls the
-//! reactor and fires due timers (not only every `event_interval` turns), so the other
+//! back of the ready queue like any task that yields, the turn's batch is cut after it,
+//! and the next turn polls the reactor and fires due timers (not only once
+//! `event_interval` task polls have passed), so the other
 //! ready tasks, the sockets and the timers get their turn; then it resumes where it
 //! was with a fresh budget.
 //!
@@ -122,7 +123,7 @@ fn budget_yield(cx: &mut Context<'_>, site: SiteTag) -> Poll<()> {
     let yielded = context::with_current(|core: &Core| {
         core.observe().bump(Counter::BudgetYields);
         // A task that spends whole budgets is the kind that keeps timers and sockets
-        // waiting: the next turn looks at them, rather than `event_interval` turns on.
+        // waiting: the next turn looks at them, rather than `event_interval` polls on.
         core.driver().poll_soon();
         if let Some(timing) = core.observe().timing() {
             timing.budget_yield();

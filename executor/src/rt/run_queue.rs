@@ -1,10 +1,14 @@
 //! The ready queue: tasks woken since the last snapshot, and the snapshot a turn polls.
 //!
 //! Fairness lives here. A turn takes the whole queue as its batch ([`RunQueue::take_batch`])
-//! and polls each task in it once; a task woken meanwhile, including one that wakes
-//! itself, is pushed onto the fresh queue and waits for the next turn. So a task that
-//! yields in a loop gets one poll per turn, the reactor gets its look every few turns,
-//! and every task ready at the start of a turn runs before any task woken during it.
+//! and polls each task in it once, until the event interval runs out: then the batch
+//! is cut, and the tasks it did not reach stay at the front of the queue (where they
+//! are, in the batch's buffer: no copy), ahead of everything woken since, and are the
+//! next turn's batch (which looks at I/O first). A task woken
+//! meanwhile, including one that wakes itself, is pushed onto the fresh queue and
+//! waits for the next turn: no task is polled twice in one batch. The tasks a look at
+//! the reactor woke (sockets, timers) are moved ahead of the queue
+//! ([`RunQueue::promote`]), up to a bound that leaves the queued tasks their share.
 //!
 //! The queue holds raw task pointers; a queued task is always owned by the slab (its
 //! state machine releases it only when it is not queued), so they stay valid. Two
@@ -12,21 +16,27 @@
 //! The batch's buffer is borrowed (shared) while the batch runs; nothing but the
 //! [`Batch`] guard ever touches it, so no user code can run into that borrow.
 //!
-//! If a panic escapes the turn mid-batch (a subscriber, a hook, a waker), the [`Batch`]
-//! guard puts the tasks it did not reach back at the front of the queue, still queued,
-//! so none is lost and none is polled twice.
+//! If the batch is cut, or a panic escapes the turn mid-batch (a subscriber, a hook, a
+//! waker), the [`Batch`] guard leaves the tasks it did not reach at the front of the
+//! queue, still queued, so none is lost and none is polled twice.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::raw::TaskPtr;
 
 /// Tasks to poll, in wake order. Loop thread only; never borrowed across user code.
+///
+/// The queue, front to back, is the rest of a cut batch (`batch[rest..]`, empty unless
+/// the last batch was cut or unwound), then `ready`.
 #[derive(Default)]
 pub(crate) struct RunQueue {
-    /// Woken since the current batch was taken: the next turn's batch.
+    /// Woken since the current batch was taken: queued behind the batch's rest.
     ready: RefCell<Vec<TaskPtr>>,
-    /// The other buffer: the batch being polled, empty between batches.
+    /// The other buffer: the batch being polled; between batches, from `rest` on, the
+    /// tasks a cut batch did not reach (the slots before `rest` are spent).
     batch: RefCell<Vec<TaskPtr>>,
+    /// Where the rest of the last batch begins (`batch.len()`: no rest).
+    rest: Cell<usize>,
 }
 
 impl RunQueue {
@@ -39,37 +49,104 @@ impl RunQueue {
     /// Whether nothing is queued for the next batch.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.ready.borrow().is_empty()
+        self.ready.borrow().is_empty() && self.rest_len() == 0
     }
 
-    /// Tasks queued for the next batch.
+    /// Tasks queued for the next batch (between batches).
     pub(crate) fn len(&self) -> usize {
-        self.ready.borrow().len()
+        self.ready.borrow().len() + self.rest_len()
     }
 
-    /// Runs `f` over the tasks queued for the next batch (no user code may run in `f`).
+    /// Tasks of a cut batch not yet polled (between batches).
+    #[inline]
+    fn rest_len(&self) -> usize {
+        self.batch.borrow().len() - self.rest.get()
+    }
+
+    /// Runs `f` over the tasks woken since the batch in progress was taken (no user
+    /// code may run in `f`); the batch's own rest is the batch's to say.
     pub(crate) fn with_queued<R>(&self, f: impl FnOnce(&[TaskPtr]) -> R) -> R {
         f(&self.ready.borrow())
     }
 
-    /// Takes everything queued as this turn's batch; wakes from now on queue for the next.
+    /// Takes this turn's batch: the rest of a cut batch if there is one (what was
+    /// woken since waits behind it), else everything queued; wakes from now on queue
+    /// for later.
     #[inline]
     pub(crate) fn take_batch(&self) -> Batch<'_> {
-        self.ready.swap(&self.batch);
+        if self.rest_len() == 0 {
+            self.batch.borrow_mut().clear();
+            self.ready.swap(&self.batch);
+            self.rest.set(0);
+        }
         Batch {
             queue: self,
-            next: 0,
+            next: self.rest.get(),
+        }
+    }
+
+    /// Where `promote` would take tasks from if they were queued now: call it before
+    /// the wakes to promote.
+    #[inline]
+    pub(crate) fn mark(&self) -> usize {
+        self.ready.borrow().len()
+    }
+
+    /// Moves up to `max` of the tasks woken since `mark` (the first ones) to position
+    /// `at` of the queue, ahead of the rest, keeping their order; returns how many
+    /// moved. The turn calls it after a look at the reactor, for the tasks it woke.
+    #[inline]
+    pub(crate) fn promote(&self, at: usize, mark: usize, max: usize) -> usize {
+        let moved = self.ready.borrow().len().saturating_sub(mark).min(max);
+        if moved > 0 && (at > 0 || mark > 0 || self.rest_len() > 0) {
+            self.move_ahead(at, mark, moved);
+        }
+        moved
+    }
+
+    /// `promote`'s move, out of line: only a look that woke tasks behind others needs
+    /// it. Into the spent slots before a cut batch's rest when there is room (no copy
+    /// of the rest), else by rotating or splicing.
+    #[cold]
+    #[inline(never)]
+    fn move_ahead(&self, at: usize, mark: usize, moved: usize) {
+        let mut ready = self.ready.borrow_mut();
+        let rest = self.rest.get();
+        let rest_len = self.batch.borrow().len() - rest;
+        if rest_len == 0 {
+            // Everything queued is in `ready`.
+            ready[at..mark + moved].rotate_right(moved);
+            return;
+        }
+        let mut batch = self.batch.borrow_mut();
+        let woken = ready.drain(mark..mark + moved);
+        if at <= rest_len && moved <= rest {
+            let front = rest - moved;
+            batch.copy_within(rest..rest + at, front);
+            for (slot, task) in batch[front + at..rest + at].iter_mut().zip(woken) {
+                *slot = task;
+            }
+            self.rest.set(front);
+        } else if at <= rest_len {
+            batch.splice(rest + at..rest + at, woken);
+        } else {
+            // `at` reaches into `ready` (more promoted than the rest holds).
+            let at = at - rest_len;
+            let woken: Vec<TaskPtr> = woken.collect();
+            ready.splice(at..at, woken);
         }
     }
 
     /// Forgets every queued pointer (the runtime is dropping its tasks).
     pub(crate) fn clear(&self) {
         self.ready.borrow_mut().clear();
+        self.batch.borrow_mut().clear();
+        self.rest.set(0);
     }
 }
 
-/// A turn's batch. Dropped at the end of the batch, or during an unwind: either way it
-/// empties its buffer, and any task not yet taken goes back to the front of the queue.
+/// A turn's batch. Dropped at the end of the batch, or during an unwind: either way
+/// the tasks not yet taken stay at the front of the queue, as the rest of the batch.
 pub(crate) struct Batch<'a> {
     queue: &'a RunQueue,
     /// The first task not yet taken.
@@ -80,46 +157,55 @@ impl Batch<'_> {
     /// Tasks in the batch.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.queue.batch.borrow().len()
+        self.queue.batch.borrow().len() - self.next
     }
 
     /// Calls `poll` on each task of the batch in order, with the tasks after it (those
-    /// a long poll of this one makes wait). If `poll` unwinds, the tasks not reached
-    /// stay queued (see `Drop`).
+    /// a long poll of this one makes wait), until `poll` returns true: the batch is
+    /// cut there. The tasks not reached, after a cut or if `poll` unwinds, stay queued
+    /// at the front (see `Drop`).
     #[inline(always)]
-    pub(crate) fn run(&mut self, mut poll: impl FnMut(TaskPtr, &[TaskPtr])) {
+    pub(crate) fn run(&mut self, mut poll: impl FnMut(TaskPtr, &[TaskPtr]) -> bool) {
         let tasks = self.queue.batch.borrow();
-        let mut rest = tasks.iter();
+        let mut rest = tasks[self.next..].iter();
         while let Some(&task) = rest.next() {
             self.next += 1;
-            poll(task, rest.as_slice());
+            if poll(task, rest.as_slice()) {
+                break;
+            }
         }
+    }
+
+    /// Tasks taken off the batch so far (polled, or skipped because aborted).
+    #[inline]
+    pub(crate) fn taken(&self) -> usize {
+        self.next - self.queue.rest.get()
     }
 }
 
 impl Drop for Batch<'_> {
+    /// The tasks not reached stay where they are, still `QUEUED`, ahead of everything
+    /// woken since: no copy, however long the rest.
     #[inline]
     fn drop(&mut self) {
-        let mut tasks = self.queue.batch.borrow_mut();
-        if self.next < tasks.len() {
-            requeue(&self.queue.ready, &mut tasks, self.next);
-        }
-        tasks.clear();
+        self.queue.rest.set(self.next);
     }
-}
-
-/// Puts the tasks of `batch` from `from` on back at the front of `ready` (an unwind):
-/// they are still `QUEUED`, and keep their places ahead of everything woken since.
-#[cold]
-#[inline(never)]
-fn requeue(ready: &RefCell<Vec<TaskPtr>>, batch: &mut Vec<TaskPtr>, from: usize) {
-    ready.borrow_mut().splice(0..0, batch.drain(from..));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::raw::LocalTask;
+
+    /// The whole queue, front to back, as the fakes' numbers.
+    fn order(q: &RunQueue) -> Vec<usize> {
+        let batch = q.batch.borrow();
+        batch[q.rest.get()..]
+            .iter()
+            .chain(q.ready.borrow().iter())
+            .map(|p| p.cast::<()>().addr() / 8)
+            .collect()
+    }
 
     fn fake(n: usize) -> TaskPtr {
         // Never dereferenced: the queue only moves pointers.
@@ -139,10 +225,64 @@ mod tests {
         batch.run(|task, rest| {
             q.push(fake(3)); // woken during the batch: next turn
             seen.push((task.cast::<()>().addr() / 8, rest.len()));
+            false
         });
         drop(batch);
         assert_eq!(seen, [(1, 1), (2, 0)]);
         assert_eq!(q.len(), 2);
+    }
+
+    #[test]
+    fn a_cut_batch_goes_back_to_the_front_and_promoted_tasks_go_ahead() {
+        let q = RunQueue::default();
+        for n in 1..=4 {
+            q.push(fake(n));
+        }
+        let mut batch = q.take_batch();
+        batch.run(|task, _| {
+            q.push(task); // each wakes itself: behind the batch's rest
+            std::ptr::addr_eq(task, fake(2)) // the interval runs out after task 2
+        });
+        assert_eq!(batch.taken(), 2);
+        drop(batch);
+        assert_eq!(order(&q), [3, 4, 1, 2]);
+        // A look at the reactor woke 5, 6 and 7; two may go ahead (into the slots the
+        // batch spent), then a timer woke 8, which goes after them.
+        let mark = q.mark();
+        for n in 5..=7 {
+            q.push(fake(n));
+        }
+        assert_eq!(q.promote(0, mark, 2), 2);
+        assert_eq!(order(&q), [5, 6, 3, 4, 1, 2, 7]);
+        let mark = q.mark();
+        q.push(fake(8));
+        assert_eq!(q.promote(2, mark, 1), 1);
+        assert_eq!(order(&q), [5, 6, 8, 3, 4, 1, 2, 7]);
+        assert_eq!(q.promote(3, q.mark(), 2), 0);
+        // The next batch is the rest, what was woken since waits behind it.
+        let mut batch = q.take_batch();
+        let mut seen = Vec::new();
+        batch.run(|task, _| {
+            seen.push(task.cast::<()>().addr() / 8);
+            false
+        });
+        drop(batch);
+        assert_eq!(seen, [5, 6, 8, 3, 4]);
+        assert_eq!(order(&q), [1, 2, 7]);
+        // Without a rest, promoted tasks rotate to the front of `ready`.
+        let mark = q.mark();
+        q.push(fake(9));
+        assert_eq!(q.promote(0, mark, 1), 1);
+        assert_eq!(order(&q), [9, 1, 2, 7]);
+        // More promoted than the spent slots hold: spliced in.
+        let mut batch = q.take_batch();
+        batch.run(|_, _| true); // cut after one
+        drop(batch);
+        let mark = q.mark();
+        q.push(fake(10));
+        q.push(fake(11));
+        assert_eq!(q.promote(0, mark, 2), 2);
+        assert_eq!(order(&q), [10, 11, 1, 2, 7]);
     }
 
     #[test]
@@ -159,12 +299,11 @@ mod tests {
                     !std::ptr::addr_eq(task, fake(1)),
                     "a hook panics after task 1"
                 );
+                false
             })
         }));
         assert!(unwound.is_err());
         drop(batch);
-        let order: Vec<usize> =
-            q.with_queued(|t| t.iter().map(|p| p.cast::<()>().addr() / 8).collect());
-        assert_eq!(order, [2, 3, 4]);
+        assert_eq!(order(&q), [2, 3, 4]);
     }
 }

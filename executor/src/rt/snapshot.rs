@@ -70,6 +70,7 @@ impl Core {
         }
         snap.poll_duration = timing.poll_duration();
         snap.scheduling_delay = timing.scheduling_delay();
+        snap.io_delay = timing.io_delay();
         snap.turn_duration = timing.turn_duration();
         snap.park_duration = timing.park_duration();
         snap.sites = timing.sites();

@@ -6,16 +6,35 @@
 //!    arrived (one atomic load says so), they go onto the local ready queue.
 //! 2. **Reactor.** If nothing is ready (no task queued, the `block_on` future not woken),
 //!    the loop *parks*: it blocks in `epoll_wait` until the next timer deadline, a
-//!    readiness event or a remote wake. If work is ready, it polls without blocking only
-//!    every `event_interval` turns, so a task that yields in a tight loop does not pay a
-//!    syscall per yield, and I/O is still never starved; after a budget yield (`coop.rs`)
-//!    the next turn looks at once, since a task that spends whole budgets is the one
-//!    that would keep sockets and timers waiting. Whenever the reactor was polled,
-//!    expired timers fire (their wakes are counted as `timer`).
+//!    readiness event or a remote wake. If work is ready, it polls without blocking
+//!    only once `event_interval` task polls have passed since the last look (counted
+//!    across turns and within one, `driver::IoInterval`), so a task that yields in a
+//!    tight loop does not pay a syscall per yield, and however many tasks are ready, a
+//!    socket or a timer waits at most `event_interval` polls to be seen. After a
+//!    budget yield (`coop.rs`) the look comes at once, since a task that spends whole
+//!    budgets is the one that would keep sockets and timers waiting. Whenever the
+//!    reactor was polled, expired timers fire (their wakes are counted as `timer`).
+//!    The tasks the look woke, sockets' and timers', up to half the interval, move to
+//!    the front of the queue: they are polled first in step 3.
 //! 3. **Snapshot.** Each task that was on the ready queue when this step began is polled
-//!    once. A task woken during the step, including one that wakes itself, goes to the
-//!    back of the queue and runs in the next turn, so one busy task cannot starve the
-//!    others or the reactor.
+//!    once, in order, until the event interval runs out: then the batch is *cut*, the
+//!    tasks it did not reach go back to the front of the queue, and the next turn
+//!    looks at I/O before it polls them. A task woken during the step, including one
+//!    that wakes itself, goes to the back of the queue and runs in a later turn, so
+//!    one busy task cannot starve the others or the reactor.
+//!
+//! Why cut the batch and serve the look's tasks first: counting the interval in turns
+//! made a loop with N tasks always ready look at I/O only every `event_interval` x N
+//! polls, and a socket's task then still waited behind the N. Cutting keeps the
+//! turn's shape (the reactor is polled in step 2 only, the run-once rule holds), and
+//! costs a decrement and a compare per poll. Serving the woken tasks first bounds the
+//! wait of a quiet connection by the interval rather than by the queue's length; the
+//! bound of half an interval keeps sockets that are always ready again from taking
+//! every poll (the queued tasks get at least the other half, in order). So a task
+//! whose socket is ready when a turn begins is polled after at most `event_interval`
+//! polls of other tasks plus the others the same look woke ahead of it (fewer than
+//! half an interval), and the `block_on` future's poll if it was woken; with
+//! `event_interval(1)`, a look after every poll, nothing moves ahead.
 //! 4. **The `block_on` future**, if it was woken (by a task finishing, a timer, ...).
 //!
 //! 5. **Reports.** What the probes owe the user (queued `tracing` events, the `on_turn`
@@ -36,6 +55,8 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use turnstile_probes::{CounterValues, Timing, Turn};
+
+use crate::raw::TaskPtr;
 
 use super::coop;
 use super::scheduler::Activity;
@@ -129,22 +150,31 @@ impl Core {
             self.park(&mut notes);
         } else if self.driver().io_due() {
             notes.polled_io = true;
+            observe.reactor_poll_forced();
             self.drive_reactor(Some(Duration::ZERO), &mut notes);
         }
 
-        // 3. The snapshot: tasks that were ready when this step began, once each. Tasks
-        //    woken during the step (itself included) queue up for the next turn.
+        // 3. The snapshot: tasks that were ready when this step began, once each, until
+        //    the event interval runs out (the rest go back to the front of the queue).
+        //    Tasks woken during the step (itself included) queue up behind them.
         let polled = {
             let mut batch = sched.take_batch();
             observe.batch_taken::<FLIGHT>(batch.len());
-            let polled = batch.len() as u64;
+            let driver = self.driver();
             if TIMED {
-                batch.run(|task, rest| self.poll_task_timed::<FLIGHT>(task, rest));
+                batch.run(|task, rest| {
+                    self.poll_task_timed::<FLIGHT>(task, rest);
+                    driver.polled()
+                });
             } else {
-                batch.run(|task, _| self.poll_task::<false, FLIGHT>(task, &[]));
+                batch.run(|task: TaskPtr, _| {
+                    self.poll_task::<false, FLIGHT>(task, &[]);
+                    driver.polled()
+                });
             }
-            polled
-        }; // the batch guard drops here, in place
+            observe.batch_ended(batch.taken());
+            batch.taken() as u64
+        }; // the batch guard drops here, in place: a cut batch's rest goes back
 
         // 4. The block_on future, if woken.
         let main_polled = sched.take_main_wake();
@@ -158,6 +188,7 @@ impl Core {
                 poll_main()
             };
             sched.set_current(std::ptr::null());
+            self.driver().main_polled();
             observe.main_poll_ended::<FLIGHT>(done);
             done
         };
@@ -239,15 +270,31 @@ impl Core {
         // The reactor hands back the wakers of sockets that became ready; they are woken
         // below, with no borrow held (a waker may be anyone's code). A park ends when
         // epoll returns, before the wakes it brought are dispatched.
+        //
+        // After a look (not a park: nothing was queued then), the tasks it wakes and
+        // those the timers wake are served first: up to `promoted_per_look` of them
+        // move ahead of the queue (see the module's doc).
+        let look = !notes.parked;
+        let queue = self.sched().queue();
         let mut woken = self.driver().take_buffer();
         let outcome = self.driver().poll(timeout, &mut woken);
         notes.io_events = outcome.io_events as u64;
         self.observe().reactor_polled(notes.parked, notes.io_events);
+        let (mut ahead, mut promoted) = (self.driver().promoted_per_look(), 0);
+        let from = if look { queue.mark() } else { 0 };
         self.wake_all(woken, Activity::Io);
+        if look {
+            promoted = queue.promote(0, from, ahead);
+            ahead -= promoted;
+        }
         if outcome.remote_woken || self.remote().has_wakes() {
             self.take_remote_wakes();
         }
+        let from = if look { queue.mark() } else { 0 };
         self.fire_timers(notes);
+        if look {
+            queue.promote(promoted, from, ahead);
+        }
     }
 
     /// Wakes the owners of every timer whose deadline has passed.

@@ -176,16 +176,20 @@ impl Builder {
         self
     }
 
-    /// How many busy turns pass between two non-blocking polls of the reactor (default
-    /// 61; 1 polls every turn). A parked loop always polls. Zero is taken as 1.
+    /// How many task polls pass between two non-blocking polls of the reactor (default
+    /// 61, as tokio's; 1 looks after every poll). The polls are counted across turns and
+    /// within one: a turn's batch is cut when the count runs out, and the next turn
+    /// looks at sockets and timers first, so however many tasks are ready, I/O and due
+    /// timers are seen within this many polls. A parked loop always polls. Zero is
+    /// taken as 1.
     ///
     /// ```
     /// let rt = turnstile::Runtime::builder().event_interval(1).build()?;
     /// # drop(rt);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn event_interval(mut self, turns: u32) -> Self {
-        self.event_interval = turns.max(1);
+    pub fn event_interval(mut self, polls: u32) -> Self {
+        self.event_interval = polls.max(1);
         self
     }
 

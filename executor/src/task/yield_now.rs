@@ -8,10 +8,10 @@ use std::task::{Context, Poll};
 use turnstile_probes::SiteTag;
 
 /// Yields to the loop once: the task wakes itself and returns `Pending`, so every other
-/// ready task runs before it is polled again (in the next turn).
+/// ready task runs before it is polled again (in a later turn).
 ///
 /// Costs one self-wake and one extra poll. Unlike tokio's `yield_now`, it does not force
-/// a reactor poll: the loop looks at I/O every `event_interval` turns.
+/// a reactor poll: the loop looks at I/O every `event_interval` task polls.
 ///
 /// ```
 /// let rt = turnstile::Runtime::builder()

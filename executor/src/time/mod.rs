@@ -11,7 +11,7 @@
 //! no-op at its deadline.
 //!
 //! Timers fire when the loop drives its reactor: whenever it parks, and every
-//! `event_interval` turns while it is busy.
+//! `event_interval` task polls while it is busy.
 //!
 //! One file each: `sleep.rs` ([`Sleep`]), `timeout.rs` ([`Timeout`], [`Elapsed`]),
 //! `interval.rs` ([`Interval`], [`MissedTickBehavior`]), `instant.rs` ([`Instant`]),

@@ -233,6 +233,9 @@ registry! {
     /// A heartbeat's lateness while another task blocks, computes, or offloads;
     /// turnstile's stall reports.
     Stall => stall,
+    /// One quiet keep-alive client's p99 beside N heavy pipelining clients (hyper's
+    /// hello world), with the server's CPU per request.
+    Neighbours => neighbours,
 }
 
 #[cfg(test)]

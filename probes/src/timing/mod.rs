@@ -47,6 +47,8 @@ pub struct PollStarted {
     pub at: Ticks,
     /// The scheduling delay that ended at the start, in ticks (`NOT_WOKEN`: none).
     delay: u64,
+    /// The wake that queued it was a socket's readiness.
+    io: bool,
     /// The site the task was waiting at (the one this poll resumes from).
     resumed_from: u32,
 }
@@ -131,6 +133,8 @@ pub struct Timing {
 struct Recorded {
     poll: LatencyHistogram,
     delay: LatencyHistogram,
+    /// The scheduling delays of tasks a socket's readiness woke.
+    io_delay: LatencyHistogram,
     turn: LatencyHistogram,
     park: LatencyHistogram,
     sites: Sites,
@@ -163,6 +167,7 @@ impl Timing {
             inner: RefCell::new(Recorded {
                 poll: LatencyHistogram::new(),
                 delay: LatencyHistogram::new(),
+                io_delay: LatencyHistogram::new(),
                 turn: LatencyHistogram::new(),
                 park: LatencyHistogram::new(),
                 sites: Sites::new(),

@@ -26,6 +26,7 @@ impl Timing {
         // poll is restamped at the poll's end (`poll_ended`).
         let now = self.hint.get();
         task.woken(now);
+        task.io_woken.set(source == WakeSource::Io);
         if self.tracing {
             let by = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
             self.event(now, EventKind::Wake { target, source, by });
@@ -49,6 +50,7 @@ impl Timing {
             end_of_last_poll => end_of_last_poll,
         };
         let woken = task.woken_at.replace(0);
+        let io = task.io_woken.replace(false);
         let delay = if woken != 0 {
             let delay = now.saturating_sub(woken);
             task.scheduled.set(task.scheduled.get() + delay);
@@ -67,6 +69,7 @@ impl Timing {
         PollStarted {
             at: now,
             delay,
+            io,
             resumed_from: task.waiting_site.get(),
         }
     }
@@ -149,6 +152,9 @@ impl Timing {
         inner.poll.record(ticks);
         if start.delay != NOT_WOKEN {
             inner.delay.record(start.delay);
+            if start.io {
+                inner.io_delay.record(start.delay);
+            }
         }
         // The wait this poll resumed from (if any) ended when the poll began, unless the
         // same leaf is pending again.

@@ -36,6 +36,21 @@ impl Timing {
             .summary_scaled(|t| self.clock.ticks_to_nanos(t))
     }
 
+    /// I/O delays so far: for each poll of a task that a socket's readiness woke, the
+    /// time from the reactor poll that reported it to the poll of the task, which is
+    /// the time the I/O waited behind ready tasks (a part of `scheduling_delay`).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert_eq!(t.io_delay().count, 0);
+    /// ```
+    pub fn io_delay(&self) -> LatencySummary {
+        self.inner
+            .borrow()
+            .io_delay
+            .summary_scaled(|t| self.clock.ticks_to_nanos(t))
+    }
+
     /// Turn durations (parked time excluded) so far.
     ///
     /// ```
