@@ -28,6 +28,12 @@ fn raise(sig: libc::c_int) {
     assert_eq!(unsafe { libc::kill(libc::getpid(), sig) }, 0);
 }
 
+/// Sends `sig` to this thread alone: its handler has run when this returns.
+fn raise_here(sig: libc::c_int) {
+    // SAFETY: `raise` with a signal we listen for; no memory is involved.
+    assert_eq!(unsafe { libc::raise(sig) }, 0);
+}
+
 #[test]
 fn a_signal_from_another_thread_ends_a_park_and_is_counted() {
     let rt = counting();
@@ -51,15 +57,18 @@ fn deliveries_while_no_one_waits_coalesce_into_one_recv() {
     let rt = counting();
     rt.block_on(async {
         let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
+        // Thread-directed, so each delivery's handler has run when `raise` returns: a
+        // `kill` of our own pid may be handled by another thread of the test harness
+        // after the first recv, which would make it a fourth delivery, not a late one.
         for _ in 0..3 {
-            raise(libc::SIGUSR2);
+            raise_here(libc::SIGUSR2);
         }
         assert_eq!(usr2.recv().await, Some(()));
         assert!(
             timeout(ms(20), usr2.recv()).await.is_err(),
             "one recv took all three"
         );
-        raise(libc::SIGUSR2);
+        raise_here(libc::SIGUSR2);
         assert_eq!(usr2.recv().await, Some(()));
     });
     assert_eq!(rt.probes().counters.signals_received, 2);
