@@ -37,6 +37,9 @@ pub(crate) struct RunQueue {
     batch: RefCell<Vec<TaskPtr>>,
     /// Where the rest of the last batch begins (`batch.len()`: no rest).
     rest: Cell<usize>,
+    /// How many tasks that rest holds (`batch.len() - rest`), kept apart so that the
+    /// turn's checks (`is_empty`, `len`, `take_batch`) need no borrow of `batch`.
+    left: Cell<usize>,
 }
 
 impl RunQueue {
@@ -58,9 +61,9 @@ impl RunQueue {
     }
 
     /// Tasks of a cut batch not yet polled (between batches).
-    #[inline]
+    #[inline(always)]
     fn rest_len(&self) -> usize {
-        self.batch.borrow().len() - self.rest.get()
+        self.left.get()
     }
 
     /// Runs `f` over the tasks woken since the batch in progress was taken (no user
@@ -75,13 +78,17 @@ impl RunQueue {
     #[inline]
     pub(crate) fn take_batch(&self) -> Batch<'_> {
         if self.rest_len() == 0 {
-            self.batch.borrow_mut().clear();
-            self.ready.swap(&self.batch);
+            let mut batch = self.batch.borrow_mut();
+            batch.clear();
+            std::mem::swap(&mut *batch, &mut *self.ready.borrow_mut());
             self.rest.set(0);
+            self.left.set(batch.len());
         }
+        let next = self.rest.get();
         Batch {
             queue: self,
-            next: self.rest.get(),
+            next,
+            end: next + self.left.get(),
         }
     }
 
@@ -112,7 +119,7 @@ impl RunQueue {
     fn move_ahead(&self, at: usize, mark: usize, moved: usize) {
         let mut ready = self.ready.borrow_mut();
         let rest = self.rest.get();
-        let rest_len = self.batch.borrow().len() - rest;
+        let rest_len = self.left.get();
         if rest_len == 0 {
             // Everything queued is in `ready`.
             ready[at..mark + moved].rotate_right(moved);
@@ -127,8 +134,10 @@ impl RunQueue {
                 *slot = task;
             }
             self.rest.set(front);
+            self.left.set(rest_len + moved);
         } else if at <= rest_len {
             batch.splice(rest + at..rest + at, woken);
+            self.left.set(rest_len + moved);
         } else {
             // `at` reaches into `ready` (more promoted than the rest holds).
             let at = at - rest_len;
@@ -142,6 +151,7 @@ impl RunQueue {
         self.ready.borrow_mut().clear();
         self.batch.borrow_mut().clear();
         self.rest.set(0);
+        self.left.set(0);
     }
 }
 
@@ -151,13 +161,16 @@ pub(crate) struct Batch<'a> {
     queue: &'a RunQueue,
     /// The first task not yet taken.
     next: usize,
+    /// The end of the batch in `batch` (its length when taken: nothing is added to
+    /// it while the batch runs).
+    end: usize,
 }
 
 impl Batch<'_> {
     /// Tasks in the batch.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.queue.batch.borrow().len() - self.next
+        self.end - self.next
     }
 
     /// Calls `poll` on each task of the batch in order, with the tasks after it (those
@@ -189,6 +202,7 @@ impl Drop for Batch<'_> {
     #[inline]
     fn drop(&mut self) {
         self.queue.rest.set(self.next);
+        self.queue.left.set(self.end - self.next);
     }
 }
 
