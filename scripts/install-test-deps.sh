@@ -11,6 +11,11 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # Debian splits venv's pip bootstrap into python3-venv.
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
+# The real-service tests run a real PostgreSQL (scripts/postgres.sh starts one on 127.0.0.1).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
+# The browser tests (the viewer's pages, the built book) drive Debian's headless Chromium.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 
 if ((${#need_apt[@]})); then
     echo "install-test-deps: installing ${need_apt[*]} from Debian"
@@ -19,6 +24,12 @@ if ((${#need_apt[@]})); then
     else
         sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
     fi || echo "install-test-deps: WARNING: could not install ${need_apt[*]}; tests that need them will fail and say so" >&2
+fi
+# The book is built with mdBook, which Debian does not package: built from crates.io once.
+if ! command -v mdbook >/dev/null 2>&1; then
+    echo "install-test-deps: installing mdbook from crates.io"
+    cargo install --locked --quiet mdbook --no-default-features --features search ||
+        echo "install-test-deps: WARNING: could not install mdbook; the book's test will fail and say so" >&2
 fi
 # The lab's load generators (its `http` experiment falls back to its own without them).
 bash "$(dirname "$0")/install-lab-tools.sh" || true
