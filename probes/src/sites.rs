@@ -510,12 +510,13 @@ impl Sites {
         }
         let (label, at) = if tag.is_label() {
             // Only tags this table interned are known; they are never dereferenced.
-            let is_key = |s: &&Box<LabelSite>| (&***s as *const LabelSite).addr() == key;
+            let is_key = |s: &&LabelSite| (*s as *const LabelSite).addr() == key;
             let site = self
                 .labels
                 .values()
+                .map(|s| &**s)
                 .find(is_key)
-                .or_else(|| self.socket_labels.values().find(is_key))?;
+                .or_else(|| self.socket_labels.values().map(|s| &**s).find(is_key))?;
             match site.at {
                 Some(at) => (Some(site.label.clone()), at),
                 None => {

@@ -553,18 +553,20 @@ impl TcpStream {
     /// nothing but the probes reads the name.
     ///
     /// ```
-    /// use futures::AsyncReadExt;
-    /// use std::time::Duration;
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
     /// let rt = turnstile::Runtime::new()?;
     /// let db_addr = rt.block_on(async {
     ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
     ///     let mut db = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
     ///     db.set_probe_name("postgres");
-    ///     let (_server, _) = listener.accept().await?;
-    ///     let mut reply = [0; 1];
-    ///     // Nothing comes: the read waits, at the socket's site, until the timeout.
-    ///     let read = turnstile::time::timeout(Duration::from_millis(5), db.read(&mut reply));
-    ///     assert!(read.await.is_err());
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let query = turnstile::spawn(async move {
+    ///         let mut reply = [0; 1];
+    ///         db.read_exact(&mut reply).await // waits, at the socket's site
+    ///     });
+    ///     turnstile::yield_now().await; // the query task runs, and waits
+    ///     server.write_all(b"x").await?;
+    ///     query.await.unwrap()?;
     ///     listener.local_addr()
     /// })?;
     /// let site = format!("tcp read from {db_addr} (postgres)");

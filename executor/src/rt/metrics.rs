@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use super::Core;
-use crate::driver::clock::Inhibit;
 use crate::observe::metrics::Feed;
 
 impl Core {
@@ -30,8 +29,9 @@ impl Core {
     pub(crate) fn hand_over_off_loop(&self, feed: Feed) -> HandOver {
         let slot = Arc::new(Mutex::new(Slot::default()));
         let job_slot = slot.clone();
-        // Like a `spawn_blocking` job, it holds back a paused clock's auto-advance.
-        let inhibit = self.driver().clock().inhibit();
+        // Unlike a `spawn_blocking` job, it does not hold back a paused clock's
+        // auto-advance: that guard is the loop's (not `Send`), and a `Publication` is
+        // awaited in `Send` futures (an axum handler's).
         self.offload(Box::new(move || {
             // A recorder that panics has nothing to report: the hand-over is over all
             // the same, and the pool thread lives on.
@@ -45,10 +45,7 @@ impl Core {
                 waker.wake();
             }
         }));
-        HandOver {
-            slot,
-            _inhibit: inhibit,
-        }
+        HandOver { slot }
     }
 }
 
@@ -66,8 +63,6 @@ struct Slot {
 /// A hand-over under way on the blocking pool: ready once the recorder has the values.
 pub(crate) struct HandOver {
     slot: Arc<Mutex<Slot>>,
-    /// A paused clock does not auto-advance until the hand-over is done or forgotten.
-    _inhibit: Inhibit,
 }
 
 impl Future for HandOver {
