@@ -125,3 +125,28 @@ fn a_path_under_the_workspace_prints_relative() {
         "/usr/src/other/lib.rs"
     );
 }
+
+#[test]
+fn a_datagram_socket_without_a_peer_is_named_by_its_own_address() {
+    let rt = timed();
+    let addr = rt.block_on(async {
+        let server = turnstile::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        server.set_probe_name("dns");
+        let client = turnstile::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let mut buf = [0; 8];
+        let (got, ()) = futures::join!(server.recv_from(&mut buf), async {
+            turnstile::yield_now().await;
+            client.send_to(b"q", addr).await.unwrap();
+        });
+        assert_eq!(got.unwrap().0, 1);
+        addr
+    });
+    let snap = rt.probes();
+    let recv = site(&snap, &format!("udp recv on {addr} (dns)"));
+    assert_eq!((recv.awaited, recv.yields), (1, 1), "{snap}");
+}

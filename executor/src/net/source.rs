@@ -119,10 +119,9 @@ const fn split(inline: Counter, waited: Counter, bytes: Option<Counter>) -> Tall
 }
 
 impl Op {
-    /// The word between the operation and the socket's address in a site's label.
+    /// The word between the operation and the peer's address in a site's label.
     fn preposition(self) -> &'static str {
         match self {
-            Op::TcpAccept | Op::UnixAccept => "on",
             Op::TcpWrite
             | Op::TcpConnect
             | Op::UdpSend
@@ -276,7 +275,8 @@ impl SocketAddrs for mio::net::UnixListener {
 ///
 /// A wait's label is the operation, the socket and the name the user gave it
 /// (`set_probe_name`): "tcp read from 127.0.0.1:5432 (postgres)", "tcp write to
-/// 127.0.0.1:5432", "tcp accept on 127.0.0.1:8080". An accepted stream is named after
+/// 127.0.0.1:5432", "tcp accept on 127.0.0.1:8080", "udp recv on 0.0.0.0:53" (a
+/// socket without a peer is named by its own address). An accepted stream is named after
 /// the listener's address, not after its client's port ("tcp read from a client of
 /// 127.0.0.1:8080"), so that a server's connections share one site per listener
 /// instead of making one each. Sockets with the same label share a site.
@@ -323,14 +323,16 @@ impl SocketProbe {
     fn label(&self, kind: Op, peer: Option<String>, local: Option<String>) -> String {
         let accepted = self.accepted.load(Ordering::Relaxed);
         let mut label = kind.label().to_owned();
-        let whom = match kind {
-            Op::TcpAccept | Op::UnixAccept => local,
-            _ if accepted => local.map(|l| format!("a client of {l}")),
-            _ => peer,
+        let whom = match (kind, peer) {
+            (Op::TcpAccept | Op::UnixAccept, _) => local.map(|l| ("on", l)),
+            _ if accepted => local.map(|l| (kind.preposition(), format!("a client of {l}"))),
+            (_, Some(peer)) => Some((kind.preposition(), peer)),
+            // No peer (an unconnected datagram socket): the address it is bound to.
+            (_, None) => local.map(|l| ("on", l)),
         };
-        if let Some(whom) = whom {
+        if let Some((preposition, whom)) = whom {
             label.push(' ');
-            label.push_str(kind.preposition());
+            label.push_str(preposition);
             label.push(' ');
             label.push_str(&whom);
         }
