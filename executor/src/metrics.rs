@@ -65,7 +65,6 @@ use std::task::{Context, Poll};
 use turnstile_probes::{BUCKET_BOUNDS, BUCKET_BOUNDS_NS};
 
 use crate::rt::context;
-use crate::rt::join::JoinHandle;
 #[cfg(doc)]
 use crate::Runtime;
 #[cfg(doc)]
@@ -93,10 +92,10 @@ pub const BUCKETS_SECONDS: [f64; BUCKET_BOUNDS] = {
 /// `block_on` (see the [module](crate::metrics) for what is published).
 ///
 /// The counters and gauges are set before it returns. The histogram values gained
-/// since the previous publish are handed to the recorder from the `spawn_blocking`
-/// pool (a spawn and an offload in the counters, when there are any): await the
-/// returned [`Publication`] before rendering to see them; dropping it does not stop
-/// them.
+/// since the previous publish are handed to the recorder from the blocking pool (an
+/// offload in the counters, when there are any; a job, not a task, so a publish adds
+/// nothing to the task table): await the returned [`Publication`] before rendering to
+/// see them; dropping it does not stop them.
 ///
 /// # Panics
 /// Outside a runtime.
@@ -117,10 +116,13 @@ pub const BUCKETS_SECONDS: [f64; BUCKET_BOUNDS] = {
 /// ```
 #[track_caller]
 pub fn publish() -> Publication {
-    let Some(feed) = context::with_current(|core| core.publish_metrics()) else {
+    let published = context::with_current(|core| {
+        let feed = core.publish_metrics();
+        (!feed.is_empty()).then(|| core.hand_over_off_loop(feed))
+    });
+    let Some(feeding) = published else {
         panic!("turnstile::metrics::publish called outside a runtime: use Runtime::publish_metrics")
     };
-    let feeding = (!feed.is_empty()).then(|| crate::spawn_blocking(move || feed.hand_over()));
     Publication { feeding }
 }
 
@@ -134,7 +136,7 @@ pub fn publish() -> Publication {
 /// ```
 #[must_use = "await a Publication to know its histograms reached the recorder"]
 pub struct Publication {
-    feeding: Option<JoinHandle<()>>,
+    feeding: Option<crate::rt::metrics::HandOver>,
 }
 
 impl Future for Publication {
@@ -142,8 +144,7 @@ impl Future for Publication {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.feeding {
-            // A recorder that panicked has nothing to report back: the publish is over.
-            Some(feeding) => Pin::new(feeding).poll(cx).map(drop),
+            Some(feeding) => Pin::new(feeding).poll(cx),
             None => Poll::Ready(()),
         }
     }

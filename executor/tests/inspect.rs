@@ -64,3 +64,61 @@ fn the_inspector_answers_while_the_loop_sleeps() {
     drop(rt);
     assert!(!path.exists(), "the socket goes with the runtime");
 }
+
+/// The task in the poll is named even when it was spawned after the last snapshot the
+/// loop published for the inspector (here the period is an hour: only the first turn's
+/// snapshot is published), and the report's text says the name.
+#[test]
+fn the_inspector_names_the_task_being_polled() {
+    let path = std::env::temp_dir().join(format!(
+        "turnstile-inspect-name-{}.sock",
+        std::process::id()
+    ));
+    let rt = Runtime::builder()
+        .inspect(&path)
+        .inspect_period(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let blocked = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (path, blocked, done) = (path.clone(), blocked.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !blocked.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let report = turnstile::probes::inspect(&path).expect("an answer");
+            done.store(true, Ordering::SeqCst);
+            report
+        })
+    };
+    let id = rt.block_on(async move {
+        turnstile::yield_now().await; // the first turn ends: its snapshot is published
+        let conn = turnstile::task::Builder::new()
+            .name("conn")
+            .spawn(async move {
+                blocked.store(true, Ordering::SeqCst);
+                // The loop is stuck in this first poll until the inspector has answered.
+                let until = Instant::now() + Duration::from_secs(10);
+                while !done.load(Ordering::SeqCst) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            });
+        let id = conn.id();
+        conn.await.unwrap();
+        id
+    });
+    let report = client.join().unwrap();
+    let task = report.task.as_ref().expect("a task in its poll");
+    assert_eq!(task.id, id);
+    assert_eq!(task.name.as_deref(), Some("conn"), "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains(&format!("loop: polling task {id} (conn)")),
+        "{text}"
+    );
+    assert!(
+        !report.tasks.iter().any(|t| t.id == id),
+        "the published table predates the task: {text}"
+    );
+}

@@ -251,3 +251,23 @@ fn a_runtime_is_named_by_its_builder_or_by_its_id() {
     assert!(a.name().starts_with("turnstile-"));
     assert_ne!(a.name(), b.name());
 }
+
+/// A publish hands its histogram values over on the blocking pool as a job: it leaves no
+/// task behind in the snapshot's task table (and no spawn in the counters).
+#[test]
+fn a_publish_leaves_no_carrier_task() {
+    let recorder = recorder();
+    let rt = named("carrier", Level::Timing);
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            turnstile::spawn(turnstile::yield_now()).await.unwrap();
+            let before = turnstile::probes::snapshot();
+            turnstile::metrics::publish().await;
+            turnstile::metrics::publish().await;
+            let after = turnstile::probes::snapshot();
+            assert_eq!(after.tasks.len(), before.tasks.len(), "{after}");
+            assert_eq!(after.counters.spawns, before.counters.spawns);
+            assert_eq!(after.counters.offloaded, before.counters.offloaded + 2);
+        })
+    });
+}

@@ -645,3 +645,54 @@ fn a_park_is_a_voluntary_context_switch() {
     assert!(snap.context_switches.voluntary >= 1, "{snap}");
     assert!(snap.to_string().contains("context switches"));
 }
+
+/// A foreign future (a futures oneshot) leaves no site; under an instrumented frame,
+/// the frame's await line is the site the task waits at, counted once.
+#[turnstile::instrument]
+async fn wait_for_answer(rx: futures::channel::oneshot::Receiver<u32>) -> u32 {
+    rx.await.unwrap()
+}
+const ANSWER_AWAIT: u32 = line!() - 2;
+
+#[test]
+fn a_foreign_future_under_an_instrumented_frame_is_that_frame_s_await_site() {
+    let rt = Runtime::builder().probes(Level::Timing).build().unwrap();
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let waiter = turnstile::spawn(wait_for_answer(rx));
+        turnstile::yield_now().await; // the waiter runs, and waits on the channel
+        let snap = turnstile::probes::snapshot();
+        let task = snap.tasks.iter().find(|t| t.id == waiter.id()).unwrap();
+        let waiting = task.waiting_at.as_deref().unwrap_or("");
+        assert!(
+            waiting.starts_with(&format!("wait_for_answer @ {}:{ANSWER_AWAIT}:", file!())),
+            "{snap}"
+        );
+        // The stack is the frame alone: its await line is the leaf.
+        let stack = task.stack.as_ref().expect("a stack");
+        assert_eq!(stack.frames.len(), 1, "{stack}");
+        assert_eq!(stack.leaf, None, "{stack}");
+        tx.send(7).unwrap();
+        assert_eq!(waiter.await.unwrap(), 7);
+    });
+    let snap = rt.probes();
+    assert_eq!(snap.unattributed_yields, 0, "{snap}");
+    let frame = snap
+        .sites
+        .iter()
+        .find(|s| s.label.as_deref() == Some("wait_for_answer"))
+        .unwrap_or_else(|| panic!("{snap}"));
+    assert!(
+        frame
+            .location
+            .starts_with(&format!("{}:{ANSWER_AWAIT}:", file!())),
+        "{snap}"
+    );
+    // Counted once, by the frame: one await, one yield, one wait.
+    assert_eq!(
+        (frame.awaited, frame.yields, frame.inline),
+        (1, 1, 0),
+        "{snap}"
+    );
+    assert!(frame.total_wait > Duration::ZERO, "{snap}");
+}

@@ -19,6 +19,7 @@
 mod signals;
 mod socket;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -55,6 +56,9 @@ pub struct InspectState {
     /// Connections refused (another uid than the owner's and root's).
     refused: AtomicU64,
     published: Mutex<Option<(Instant, Snapshot)>>,
+    /// The names of the live named tasks, told at their spawn: the task being polled is
+    /// named even when it was spawned after the last published snapshot.
+    names: Mutex<HashMap<u64, Box<str>>>,
 }
 
 impl InspectState {
@@ -76,6 +80,46 @@ impl InspectState {
             turn: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             published: Mutex::new(None),
+            names: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Task `id`, named `name`, was spawned (the loop calls this for named tasks, at
+    /// the spawn).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use turnstile_probes::{Beacon, Clock, InspectState, Level};
+    /// let beacon = Arc::new(Beacon::default());
+    /// let state = InspectState::new("rt", Level::Timing, Clock::new(), beacon.clone());
+    /// state.task_named(41, "conn");
+    /// beacon.poll_started(41, 1, std::panic::Location::caller());
+    /// let report = state.report();
+    /// assert_eq!(report.task.unwrap().name.as_deref(), Some("conn"));
+    /// ```
+    pub fn task_named(&self, id: u64, name: &str) {
+        self.names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, name.into());
+    }
+
+    /// Task `id` ended: its name is no longer needed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use turnstile_probes::{Beacon, Clock, InspectState, Level};
+    /// let beacon = Arc::new(Beacon::default());
+    /// let state = InspectState::new("rt", Level::Timing, Clock::new(), beacon.clone());
+    /// state.task_named(41, "conn");
+    /// state.task_ended(41);
+    /// beacon.poll_started(41, 1, std::panic::Location::caller());
+    /// assert_eq!(state.report().task.unwrap().name, None);
+    /// ```
+    pub fn task_ended(&self, id: u64) {
+        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        if !names.is_empty() {
+            names.remove(&id);
         }
     }
 
@@ -149,14 +193,22 @@ impl InspectState {
             None => (None, None),
         };
         let task = polling.map(|(id, _, spawned_at)| {
-            let name = snap
-                .and_then(|s| s.tasks.iter().find(|t| t.id == id))
-                .and_then(|t| t.name.clone())
+            let told = self
+                .names
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+                .map(|n| n.to_string());
+            let name = told
+                .or_else(|| {
+                    snap.and_then(|s| s.tasks.iter().find(|t| t.id == id))
+                        .and_then(|t| t.name.clone())
+                })
                 .or_else(|| (id == 0).then(|| "block_on".to_owned()));
             LoopTask {
                 id,
                 name,
-                spawned_at,
+                spawned_at: crate::short_path(&spawned_at).to_owned(),
             }
         });
         let mut tasks: Vec<TaskStats> = snap

@@ -60,7 +60,7 @@ pub use level::Level;
 pub use lost::LostWaker;
 pub use os::{thread_cpu_time, ContextSwitches};
 pub use outbox::{Outbox, Outgoing};
-pub use sites::{SiteId, SiteStats, SiteTag, Sites};
+pub use sites::{short_path, SiteCell, SiteId, SiteStats, SiteTag, Sites};
 pub use snapshot::{Snapshot, TaskState, TaskStats, WakesBySource};
 pub use stack::{AsyncStack, Frame, StackFrame, STACK_DEPTH};
 pub use stall::{StallKind, StallReport};

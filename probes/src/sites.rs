@@ -7,11 +7,24 @@
 //! for a foreign future under a name. A site counts how often it was awaited, how often
 //! it yielded, how often it completed without yielding (inline), and how long the tasks
 //! waited there: from its first `Pending` to the poll that resumed past it.
+//!
+//! A socket's waits are sites of their own, named after the socket ("tcp read from
+//! 127.0.0.1:5432 (postgres)"): the socket interns its label once per operation kind
+//! ([`Sites::socket_tag`]) and keeps the tag in a [`SiteCell`], so a wait on it costs
+//! the same single store as any other leaf's, with no formatting and no lookup by name.
+//!
+//! An instrumented await (`#[turnstile::instrument]`) over a foreign future that leaves
+//! no site leaves its own frame ([`SiteTag::frame`]): the yield is the frame's await
+//! line's, which counts it already, so the poll's attribution only records where the
+//! task waits.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -20,10 +33,20 @@ use crate::stack::Frame;
 
 /// Set in a tag whose leaf had already returned `Pending` before: the wait goes on.
 const AGAIN: usize = 1;
-/// Set in a tag that names a labelled site (interned by [`Sites::label_tag`]).
+/// Set in a tag that names a labelled site (interned by [`Sites::label_tag`] or
+/// [`Sites::socket_tag`]).
 const LABEL: usize = 2;
-/// The tag bits; `Location` and the interned labels are 8-aligned, so they are free.
-const TAG_BITS: usize = AGAIN | LABEL;
+/// Set in a tag that names an instrumented await's [`Frame`] (its future left no site).
+const FRAME: usize = 4;
+/// The tag bits; `Location`, [`Frame`] and the interned labels are 8-aligned, so they
+/// are free.
+const TAG_BITS: usize = AGAIN | LABEL | FRAME;
+
+/// Set in a [`SiteId`] resolved from a frame tag: the frame counts its own awaits,
+/// yields and waits (`Timing::frame_pending`), so the counting calls of a poll's end
+/// ([`Sites::began_wait`], ...) find no entry there and do nothing, and no branch is
+/// added to them. [`Sites::get`] reads the site all the same.
+const COUNTED_BY_FRAME: SiteId = 1 << 31;
 
 /// What a leaf future leaves behind when it returns `Pending`: which site, and whether
 /// it is the same wait as before. One pointer, so leaving it costs one store.
@@ -50,6 +73,22 @@ impl SiteTag {
     #[inline(always)]
     pub const fn code(at: &'static Location<'static>) -> SiteTag {
         SiteTag((at as *const Location<'static>).cast::<()>())
+    }
+
+    /// The site of an instrumented await whose future returned `Pending` without
+    /// leaving a site (a foreign future): the frame's own await line.
+    ///
+    /// ```
+    /// static F: turnstile_probes::Frame = turnstile_probes::Frame::new("load", "src/db.rs", 12, 20);
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let (id, again) = sites.resolve(turnstile_probes::SiteTag::frame(&F)).unwrap();
+    /// assert!(!again);
+    /// assert_eq!(sites.get(id).name(), "load @ src/db.rs:12:20");
+    /// assert_eq!(sites.resolve(turnstile_probes::SiteTag::frame(&F)).unwrap().0, id);
+    /// ```
+    #[inline(always)]
+    pub fn frame(frame: &'static Frame) -> SiteTag {
+        SiteTag((frame as *const Frame).cast::<()>().map_addr(|a| a | FRAME))
     }
 
     /// The same site, for a leaf that returns `Pending` again (one wait, several polls).
@@ -101,6 +140,106 @@ impl SiteTag {
     fn is_label(self) -> bool {
         self.0.addr() & LABEL != 0
     }
+
+    fn is_frame(self) -> bool {
+        self.0.addr() & FRAME != 0
+    }
+}
+
+/// A [`SiteTag`] kept where other threads may see its owner (a socket, which is `Send`
+/// and `Sync`): an atomic pointer, read and written with relaxed ordering (the tag is
+/// only meaningful on the loop thread of the runtime whose [`Sites`] made it).
+///
+/// ```
+/// use turnstile_probes::{SiteCell, SiteTag};
+/// let cell = SiteCell::new();
+/// assert!(cell.get().is_none());
+/// let tag = SiteTag::code(std::panic::Location::caller());
+/// cell.set(tag);
+/// assert_eq!(cell.get(), tag);
+/// ```
+#[derive(Debug, Default)]
+pub struct SiteCell(AtomicPtr<()>);
+
+impl SiteCell {
+    /// An empty cell: [`SiteTag::NONE`].
+    ///
+    /// ```
+    /// assert!(turnstile_probes::SiteCell::new().get().is_none());
+    /// ```
+    pub const fn new() -> Self {
+        SiteCell(AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    /// The tag kept.
+    ///
+    /// ```
+    /// assert!(turnstile_probes::SiteCell::new().get().is_none());
+    /// ```
+    #[inline(always)]
+    pub fn get(&self) -> SiteTag {
+        SiteTag(self.0.load(Ordering::Relaxed).cast_const())
+    }
+
+    /// Keeps `tag` (`SiteTag::NONE` empties the cell).
+    ///
+    /// ```
+    /// let cell = turnstile_probes::SiteCell::new();
+    /// cell.set(turnstile_probes::SiteTag::NONE);
+    /// assert!(cell.get().is_none());
+    /// ```
+    #[inline]
+    pub fn set(&self, tag: SiteTag) {
+        self.0.store(tag.0.cast_mut(), Ordering::Relaxed);
+    }
+}
+
+/// `file` relative to the workspace it was built in, when it is under it; else `file`
+/// as it is. `file!()` and `Location::file()` are relative already for the crates of
+/// the workspace being built, but absolute for a path dependency outside it (turnstile
+/// built from a checkout beside the user's project, say): this strips the root of the
+/// workspace turnstile was built in, or else the current directory, from the front. Used by
+/// the site tables, the async stacks and the inspector; cheap (no allocation), but
+/// meant for reports, not for the poll path.
+///
+/// ```
+/// use turnstile_probes::short_path;
+/// // Built in this workspace: its root is stripped.
+/// let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+/// let file = format!("{}/executor/src/hyper.rs", root.display());
+/// assert_eq!(short_path(&file), "executor/src/hyper.rs");
+/// assert_eq!(short_path("src/lib.rs"), "src/lib.rs");
+/// assert_eq!(short_path("/elsewhere/src/lib.rs"), "/elsewhere/src/lib.rs");
+/// ```
+pub fn short_path(file: &str) -> &str {
+    static ROOTS: OnceLock<Vec<String>> = OnceLock::new();
+    let roots = ROOTS.get_or_init(|| {
+        let mut roots = Vec::new();
+        // This crate's manifest is `<workspace>/probes` when it is built as a member.
+        if let Some(root) = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
+            roots.push(root.display().to_string());
+        }
+        if let Ok(dir) = std::env::current_dir() {
+            roots.push(dir.display().to_string());
+        }
+        roots.retain(|r| r.len() > 1); // never strip a bare "/"
+        roots
+    });
+    for root in roots {
+        if let Some(rest) = file.strip_prefix(root.as_str()) {
+            if let Some(rest) = rest.strip_prefix('/') {
+                if !rest.is_empty() {
+                    return rest;
+                }
+            }
+        }
+    }
+    file
+}
+
+/// `file:line:column`, with the file as [`short_path`] gives it.
+fn location_of(file: &str, line: u32, column: u32) -> String {
+    format!("{}:{line}:{column}", short_path(file))
 }
 
 /// A site's index in its runtime's [`Sites`].
@@ -132,13 +271,14 @@ impl Hasher for AddressHasher {
 type AddressMap<V> = HashMap<usize, V, BuildHasherDefault<AddressHasher>>;
 
 /// Sites by (label, file, line, column).
-type SiteNames = HashMap<(Option<&'static str>, &'static str, u32, u32), SiteId>;
+type SiteNames = HashMap<(Option<Cow<'static, str>>, &'static str, u32, u32), SiteId>;
 
-/// A labelled site, interned: its address is the tag's.
+/// A labelled site, interned: its address is the tag's. A `.probe()` label has the
+/// line of its call; a socket's site has none (its label names the socket).
 #[repr(align(8))]
 struct LabelSite {
-    label: &'static str,
-    at: &'static Location<'static>,
+    label: Cow<'static, str>,
+    at: Option<&'static Location<'static>>,
 }
 
 /// What one await site recorded.
@@ -150,10 +290,13 @@ struct LabelSite {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SiteStats {
-    /// `file:line:column` of the leaf (or of the `.probe(..)` call).
+    /// `file:line:column` of the leaf (or of the `.probe(..)` call), the file relative
+    /// to the workspace when it is under it ([`short_path`]); empty for a socket's site,
+    /// which its label names.
     pub location: String,
     /// The label given to `ProbeExt::probe`, for a labelled site; the function's name,
-    /// for an await in a `#[turnstile::instrument]`ed function.
+    /// for an await in a `#[turnstile::instrument]`ed function; the operation and the
+    /// socket ("tcp read from 127.0.0.1:5432 (postgres)"), for a socket's wait.
     pub label: Option<String>,
     /// Times a task awaited here: waits begun plus inline completions.
     pub awaited: u64,
@@ -195,6 +338,7 @@ impl SiteStats {
     /// ```
     pub fn name(&self) -> String {
         match &self.label {
+            Some(label) if self.location.is_empty() => label.clone(),
             Some(label) => format!("{label} @ {}", self.location),
             None => self.location.clone(),
         }
@@ -244,6 +388,9 @@ pub struct Sites {
     waits: Vec<(u64, u64)>,
     /// Interned labelled sites, keyed by (label address, label length, location).
     labels: HashMap<(usize, usize, usize), Box<LabelSite>>,
+    /// Interned socket sites, keyed by their label: sockets with the same label (a
+    /// pool's connections to one database) share a site.
+    socket_labels: HashMap<Box<str>, Box<LabelSite>>,
     /// Sites by what they name: one source line may have several `Location` addresses
     /// (the compiler may duplicate the constant; Miri always does), and they must all
     /// count as one site.
@@ -288,10 +435,38 @@ impl Sites {
             label.len(),
             (at as *const Location<'static>).addr(),
         );
-        let site = self
-            .labels
-            .entry(key)
-            .or_insert_with(|| Box::new(LabelSite { label, at }));
+        let site = self.labels.entry(key).or_insert_with(|| {
+            Box::new(LabelSite {
+                label: Cow::Borrowed(label),
+                at: Some(at),
+            })
+        });
+        let ptr = (&**site as *const LabelSite).cast::<()>();
+        SiteTag(ptr.map_addr(|a| a | LABEL))
+    }
+
+    /// The tag of a socket's site named `label` ("tcp read from 127.0.0.1:5432"),
+    /// interned on first use: the socket calls it once per kind of operation and keeps
+    /// the tag ([`SiteCell`]), so its waits pay no lookup. Equal labels share a site.
+    ///
+    /// ```
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let a = sites.socket_tag("tcp read from 127.0.0.1:5432 (postgres)");
+    /// assert_eq!(sites.socket_tag("tcp read from 127.0.0.1:5432 (postgres)"), a);
+    /// assert_ne!(sites.socket_tag("tcp read from 127.0.0.1:6379"), a);
+    /// let id = sites.resolve(a).unwrap().0;
+    /// assert_eq!(sites.get(id).name(), "tcp read from 127.0.0.1:5432 (postgres)");
+    /// ```
+    pub fn socket_tag(&mut self, label: &str) -> SiteTag {
+        let site = match self.socket_labels.get(label) {
+            Some(site) => site,
+            None => self.socket_labels.entry(label.into()).or_insert_with(|| {
+                Box::new(LabelSite {
+                    label: Cow::Owned(label.to_owned()),
+                    at: None,
+                })
+            }),
+        };
         let ptr = (&**site as *const LabelSite).cast::<()>();
         SiteTag(ptr.map_addr(|a| a | LABEL))
     }
@@ -318,17 +493,41 @@ impl Sites {
     #[inline(never)]
     fn resolve_slow(&mut self, tag: SiteTag) -> Option<(SiteId, bool)> {
         let key = tag.key();
+        let mark = if tag.is_frame() { COUNTED_BY_FRAME } else { 0 };
         if let Some(&id) = self.ids.get(&key) {
-            self.last = (key, id);
-            return Some((id, tag.is_again()));
+            self.last = (key, id | mark);
+            return Some((id | mark, tag.is_again()));
+        }
+        if tag.is_frame() {
+            let frame = tag.0.map_addr(|a| a & !TAG_BITS).cast::<Frame>();
+            // SAFETY: a tag with the FRAME bit is only made by `SiteTag::frame`, from a
+            // `&'static Frame`; clearing the tag bits restores that address, with its
+            // provenance (`map_addr`), so it points to a live `Frame` forever.
+            let frame: &'static Frame = unsafe { &*frame };
+            let id = self.frame_site(frame);
+            self.last = (key, id | mark);
+            return Some((id | mark, tag.is_again()));
         }
         let (label, at) = if tag.is_label() {
             // Only tags this table interned are known; they are never dereferenced.
+            let is_key = |s: &&LabelSite| (*s as *const LabelSite).addr() == key;
             let site = self
                 .labels
                 .values()
-                .find(|s| (&***s as *const LabelSite).addr() == key)?;
-            (Some(site.label), site.at)
+                .map(|s| &**s)
+                .find(is_key)
+                .or_else(|| self.socket_labels.values().map(|s| &**s).find(is_key))?;
+            match site.at {
+                Some(at) => (Some(site.label.clone()), at),
+                None => {
+                    // A socket's site: its label is its name, and it has no line.
+                    let stats = SiteStats::new(String::new(), Some(site.label.to_string()));
+                    let id = self.push_site(stats);
+                    self.ids.insert(key, id);
+                    self.last = (key, id);
+                    return Some((id, tag.is_again()));
+                }
+            }
         } else {
             let at = tag
                 .0
@@ -340,8 +539,9 @@ impl Sites {
             let at: &'static Location<'static> = unsafe { &*at };
             (None, at)
         };
+        let location = location_of(at.file(), at.line(), at.column());
         let name = (label, at.file(), at.line(), at.column());
-        let id = self.site_named(name, at.to_string());
+        let id = self.site_named(name, location);
         self.ids.insert(key, id);
         self.last = (key, id);
         Some((id, tag.is_again()))
@@ -369,39 +569,50 @@ impl Sites {
         if cached == key {
             return id;
         }
-        let id = match self.ids.get(&key) {
-            Some(&id) => id,
-            None => {
-                let name = (
-                    Some(frame.function()),
-                    frame.file(),
-                    frame.line(),
-                    frame.column(),
-                );
-                let location = format!("{}:{}:{}", frame.file(), frame.line(), frame.column());
-                let id = self.site_named(name, location);
-                self.ids.insert(key, id);
-                id
-            }
-        };
+        let id = self.frame_site(frame);
         self.frame_cache[slot] = (key, id);
+        id
+    }
+
+    /// The site of `frame`, registered on first sight (keyed by its address).
+    fn frame_site(&mut self, frame: &'static Frame) -> SiteId {
+        let key = (frame as *const Frame).addr();
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let name = (
+            Some(Cow::Borrowed(frame.function())),
+            frame.file(),
+            frame.line(),
+            frame.column(),
+        );
+        let location = location_of(frame.file(), frame.line(), frame.column());
+        let id = self.site_named(name, location);
+        self.ids.insert(key, id);
         id
     }
 
     /// The site of `name`, made on first sight.
     fn site_named(
         &mut self,
-        name: (Option<&'static str>, &'static str, u32, u32),
+        name: (Option<Cow<'static, str>>, &'static str, u32, u32),
         location: String,
     ) -> SiteId {
         if let Some(&id) = self.by_name.get(&name) {
             return id;
         }
+        let label = name.0.as_deref().map(str::to_owned);
+        let id = self.push_site(SiteStats::new(location, label));
+        self.by_name.insert(name, id);
+        id
+    }
+
+    /// A new site's entry.
+    fn push_site(&mut self, stats: SiteStats) -> SiteId {
         let id = self.entries.len() as SiteId;
-        let stats = SiteStats::new(location, name.0.map(str::to_owned));
+        debug_assert!(id < COUNTED_BY_FRAME, "more sites than a SiteId holds");
         self.entries.push(stats);
         self.waits.push((0, 0));
-        self.by_name.insert(name, id);
         id
     }
 
@@ -414,9 +625,10 @@ impl Sites {
     /// assert_eq!(sites.get(id).inline, 1);
     /// ```
     pub fn inline_at(&mut self, id: SiteId) {
-        let s = &mut self.entries[id as usize];
-        s.inline += 1;
-        s.awaited += 1;
+        if let Some(s) = self.entries.get_mut(id as usize) {
+            s.inline += 1;
+            s.awaited += 1;
+        }
     }
 
     /// A leaf at this site completed on its first poll.
@@ -443,9 +655,11 @@ impl Sites {
     /// ```
     #[inline]
     pub fn began_wait(&mut self, id: SiteId) {
-        let s = &mut self.entries[id as usize];
-        s.awaited += 1;
-        s.yields += 1;
+        // A frame's id (`COUNTED_BY_FRAME`) is past the end: the frame counted it.
+        if let Some(s) = self.entries.get_mut(id as usize) {
+            s.awaited += 1;
+            s.yields += 1;
+        }
     }
 
     /// The wait at `id` yielded again (polled, still pending).
@@ -458,7 +672,9 @@ impl Sites {
     /// ```
     #[inline]
     pub fn yielded_again(&mut self, id: SiteId) {
-        self.entries[id as usize].yields += 1;
+        if let Some(s) = self.entries.get_mut(id as usize) {
+            s.yields += 1;
+        }
     }
 
     /// The last yield at `id` was forced by the cooperative budget.
@@ -472,7 +688,9 @@ impl Sites {
     /// ```
     #[inline]
     pub fn budget_yield(&mut self, id: SiteId) {
-        self.entries[id as usize].budget_yields += 1;
+        if let Some(s) = self.entries.get_mut(id as usize) {
+            s.budget_yields += 1;
+        }
     }
 
     /// A wait at `id` ended after `nanos` (or after that many clock ticks, for a table
@@ -486,9 +704,10 @@ impl Sites {
     /// ```
     #[inline]
     pub fn ended_wait(&mut self, id: SiteId, nanos: u64) {
-        let (total, longest) = &mut self.waits[id as usize];
-        *total += nanos;
-        *longest = (*longest).max(nanos);
+        if let Some((total, longest)) = self.waits.get_mut(id as usize) {
+            *total += nanos;
+            *longest = (*longest).max(nanos);
+        }
     }
 
     /// A yield that left no site.
@@ -522,7 +741,22 @@ impl Sites {
     /// assert!(sites.get(id).location.contains(".rs"));
     /// ```
     pub fn get(&self, id: SiteId) -> SiteStats {
-        self.stat(id as usize, &|v| v)
+        self.stat((id & !COUNTED_BY_FRAME) as usize, &|v| v)
+    }
+
+    /// The name of the leaf site `id` for an async stack: `None` for an instrumented
+    /// frame's own await line, which the stack shows as its innermost frame already.
+    ///
+    /// ```
+    /// static F: turnstile_probes::Frame = turnstile_probes::Frame::new("load", "src/db.rs", 12, 20);
+    /// let mut sites = turnstile_probes::Sites::new();
+    /// let id = sites.resolve(turnstile_probes::SiteTag::frame(&F)).unwrap().0;
+    /// assert_eq!(sites.leaf_name(id), None);
+    /// let id = sites.resolve(turnstile_probes::SiteTag::code(std::panic::Location::caller())).unwrap().0;
+    /// assert!(sites.leaf_name(id).is_some());
+    /// ```
+    pub fn leaf_name(&self, id: SiteId) -> Option<String> {
+        (id & COUNTED_BY_FRAME == 0).then(|| self.get(id).name())
     }
 
     fn stat(&self, i: usize, to_nanos: &dyn Fn(u64) -> u64) -> SiteStats {

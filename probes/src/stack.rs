@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(FRAME.function(), "handler");
 /// assert_eq!(FRAME.to_string(), format!("handler {}:{}:{}", file!(), FRAME.line(), FRAME.column()));
 /// ```
+// 8-aligned: its address leaves three bits free for a `SiteTag`'s flags.
 #[derive(Debug)]
+#[repr(align(8))]
 pub struct Frame {
     function: &'static str,
     file: &'static str,
@@ -87,7 +89,8 @@ impl Frame {
         self.column
     }
 
-    /// The frame as a snapshot shows it.
+    /// The frame as a snapshot shows it (its file relative to the workspace when it is
+    /// under it: [`short_path`](crate::short_path)).
     ///
     /// ```
     /// let f = turnstile_probes::Frame::new("f", "a.rs", 3, 9).to_stack_frame();
@@ -96,7 +99,7 @@ impl Frame {
     pub fn to_stack_frame(&self) -> StackFrame {
         StackFrame {
             function: self.function.to_owned(),
-            file: self.file.to_owned(),
+            file: crate::short_path(self.file).to_owned(),
             line: self.line,
             column: self.column,
         }
@@ -108,7 +111,10 @@ impl fmt::Display for Frame {
         write!(
             f,
             "{} {}:{}:{}",
-            self.function, self.file, self.line, self.column
+            self.function,
+            crate::short_path(self.file),
+            self.line,
+            self.column
         )
     }
 }

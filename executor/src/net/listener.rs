@@ -178,7 +178,7 @@ impl TcpListener {
             })
             .await;
             match accepted {
-                Ok((stream, peer)) => return Ok((TcpStream::from_mio(stream)?, peer)),
+                Ok((stream, peer)) => return Ok((self.accepted(stream)?, peer)),
                 Err(e) if out_of_descriptors(&e) => {
                     self.io.count(Counter::AcceptBackoffs);
                     crate::time::sleep(backoff).await;
@@ -187,6 +187,48 @@ impl TcpListener {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl TcpListener {
+    /// An accepted connection, registered: its waits are named after this listener.
+    fn accepted(&self, stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(stream)?;
+        stream.io.accepted_from(&self.io);
+        Ok(stream)
+    }
+
+    /// Names this listener in the probes: its accept waits' site, and those of the
+    /// connections it accepts, carry `name` ("tcp accept on 127.0.0.1:8080 (api)",
+    /// "tcp read from a client of 127.0.0.1:8080 (api)"). tokio has no such method.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     listener.set_probe_name("api");
+    ///     assert_eq!(listener.probe_name().as_deref(), Some("api"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_probe_name(&self, name: impl Into<String>) {
+        self.io.probe().set_name(Some(name.into().into()));
+    }
+
+    /// The name given with [`set_probe_name`](TcpListener::set_probe_name), if any.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(listener.probe_name(), None);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn probe_name(&self) -> Option<String> {
+        self.io.probe().name().map(String::from)
     }
 }
 
@@ -216,7 +258,7 @@ impl TcpListener {
             .poll_io(cx, Direction::Read, Op::TcpAccept, |l| l.accept())
             .map(|accepted| {
                 let (stream, peer) = accepted?;
-                Ok((TcpStream::from_mio(stream)?, peer))
+                Ok((self.accepted(stream)?, peer))
             })
     }
 

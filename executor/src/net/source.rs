@@ -14,7 +14,9 @@
 //!    next read waits for the reactor without a `WouldBlock` system call first.
 //!
 //! Each completed operation is counted as inline or waited, per socket kind, with the
-//! bytes it moved. The reactor's `RefCell` is never borrowed across the system call or
+//! bytes it moved. A wait's await site is named after the socket ([`SocketProbe`]):
+//! "tcp read from 127.0.0.1:5432 (postgres)", interned once per kind of operation and
+//! kept by the socket, so a `Pending` costs two loads and a store more than none. The reactor's `RefCell` is never borrowed across the system call or
 //! across a waker: the call is the OS's, not user code, but keeping borrows short keeps
 //! the rule simple.
 
@@ -24,10 +26,12 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use mio::event::Source;
-use turnstile_probes::{Counter, Counters, SiteTag};
+use turnstile_probes::{Counter, Counters, SiteCell, SiteTag};
 use turnstile_reactor::{Direction, IoKey, Orphans};
 
 use crate::rt::context;
@@ -115,24 +119,17 @@ const fn split(inline: Counter, waited: Counter, bytes: Option<Counter>) -> Tall
 }
 
 impl Op {
-    /// At `Level::Timing`, leaves the await site of an operation that goes back to the
-    /// loop, named after it ("tcp read", ...). futures-io's traits hide the caller's
-    /// `.await` from `#[track_caller]`, so the line is turnstile's own; users name
-    /// theirs with `ProbeExt::probe`.
-    #[cold]
-    #[track_caller]
-    fn leave_site(self, core: &Core) {
-        crate::observe::site::leave_site(self.site(core));
-    }
-
-    /// The operation's await site (none below `Level::Timing`).
-    #[cold]
-    #[track_caller]
-    fn site(self, core: &Core) -> SiteTag {
-        let Some(timing) = core.observe().timing() else {
-            return SiteTag::NONE;
-        };
-        timing.label_tag(self.label(), Location::caller())
+    /// The word between the operation and the peer's address in a site's label.
+    fn preposition(self) -> &'static str {
+        match self {
+            Op::TcpWrite
+            | Op::TcpConnect
+            | Op::UdpSend
+            | Op::UnixWrite
+            | Op::UnixConnect
+            | Op::UnixSend => "to",
+            _ => "from",
+        }
     }
 
     #[inline]
@@ -215,6 +212,139 @@ fn drains(kind: Op, moved: usize) -> bool {
     }
 }
 
+/// What a socket's waits are named after: its addresses, as a site label shows them.
+/// Implemented by every socket type an [`IoSource`] holds; read only when a wait's
+/// site is first named (never per poll).
+pub(crate) trait SocketAddrs {
+    /// The peer's address ("127.0.0.1:5432", a socket path), if it has one.
+    fn peer(&self) -> Option<String> {
+        None
+    }
+    /// The socket's own address, if it has one.
+    fn local(&self) -> Option<String> {
+        None
+    }
+}
+
+macro_rules! inet_addrs {
+    ($($socket:ty),*) => {$(
+        impl SocketAddrs for $socket {
+            fn peer(&self) -> Option<String> {
+                <$socket>::peer_addr(self).ok().map(|a| a.to_string())
+            }
+            fn local(&self) -> Option<String> {
+                <$socket>::local_addr(self).ok().map(|a| a.to_string())
+            }
+        }
+    )*};
+}
+inet_addrs!(mio::net::TcpStream, mio::net::UdpSocket);
+
+impl SocketAddrs for mio::net::TcpListener {
+    fn local(&self) -> Option<String> {
+        self.local_addr().ok().map(|a| a.to_string())
+    }
+}
+
+/// A Unix socket's address, when it is a path (unnamed and abstract ones are not).
+fn unix_path(addr: io::Result<std::os::unix::net::SocketAddr>) -> Option<String> {
+    Some(addr.ok()?.as_pathname()?.display().to_string())
+}
+
+macro_rules! unix_addrs {
+    ($($socket:ty),*) => {$(
+        impl SocketAddrs for $socket {
+            fn peer(&self) -> Option<String> {
+                unix_path(<$socket>::peer_addr(self))
+            }
+            fn local(&self) -> Option<String> {
+                unix_path(<$socket>::local_addr(self))
+            }
+        }
+    )*};
+}
+unix_addrs!(mio::net::UnixStream, mio::net::UnixDatagram);
+
+impl SocketAddrs for mio::net::UnixListener {
+    fn local(&self) -> Option<String> {
+        unix_path(self.local_addr())
+    }
+}
+
+/// How one socket names the await sites of its waits, and the sites it named.
+///
+/// A wait's label is the operation, the socket and the name the user gave it
+/// (`set_probe_name`): "tcp read from 127.0.0.1:5432 (postgres)", "tcp write to
+/// 127.0.0.1:5432", "tcp accept on 127.0.0.1:8080", "udp recv on 0.0.0.0:53" (a
+/// socket without a peer is named by its own address). An accepted stream is named after
+/// the listener's address, not after its client's port ("tcp read from a client of
+/// 127.0.0.1:8080"), so that a server's connections share one site per listener
+/// instead of making one each. Sockets with the same label share a site.
+///
+/// The label is made and interned in the runtime's sites table the first time a wait
+/// of its kind yields, and kept here (one tag per direction, with the operation it is
+/// for): later waits leave the kept tag, with no formatting and no lookup. Naming the
+/// socket (or connecting a datagram socket) forgets the kept tags.
+#[derive(Debug, Default)]
+pub(crate) struct SocketProbe {
+    /// The name given with `set_probe_name`.
+    name: Mutex<Option<Box<str>>>,
+    /// Accepted by a listener: named after its own (the listener's) address.
+    accepted: AtomicBool,
+    /// Per direction (read, write): the label of the operation whose tag is kept (its
+    /// address: `Op::label`'s are `'static`), and the tag.
+    kept: [(AtomicPtr<u8>, SiteCell); 2],
+}
+
+impl SocketProbe {
+    /// The name given to the socket, if any.
+    pub(crate) fn name(&self) -> Option<Box<str>> {
+        self.name
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Names the socket (`None`: back to its address alone).
+    pub(crate) fn set_name(&self, name: Option<Box<str>>) {
+        *self.name.lock().unwrap_or_else(PoisonError::into_inner) = name;
+        self.forget();
+    }
+
+    /// The addresses changed, or the name did: the kept sites are stale.
+    pub(crate) fn forget(&self) {
+        for (op, tag) in &self.kept {
+            op.store(std::ptr::null_mut(), Ordering::Relaxed);
+            tag.set(SiteTag::NONE);
+        }
+    }
+
+    /// The site label of `kind` on a socket with these addresses.
+    fn label(&self, kind: Op, peer: Option<String>, local: Option<String>) -> String {
+        let accepted = self.accepted.load(Ordering::Relaxed);
+        let mut label = kind.label().to_owned();
+        let whom = match (kind, peer) {
+            (Op::TcpAccept | Op::UnixAccept, _) => local.map(|l| ("on", l)),
+            _ if accepted => local.map(|l| (kind.preposition(), format!("a client of {l}"))),
+            (_, Some(peer)) => Some((kind.preposition(), peer)),
+            // No peer (an unconnected datagram socket): the address it is bound to.
+            (_, None) => local.map(|l| ("on", l)),
+        };
+        if let Some((preposition, whom)) = whom {
+            label.push(' ');
+            label.push_str(preposition);
+            label.push(' ');
+            label.push_str(&whom);
+        }
+        if let Some(name) = self.name() {
+            label.push_str(" (");
+            label.push_str(&name);
+            label.push(')');
+        }
+        label
+    }
+}
+
 /// A mio socket registered with one runtime's reactor. Deregistered when dropped on
 /// that runtime's loop; dropped anywhere else, its descriptor closes (which takes it out
 /// of epoll) and its slot goes to the reactor's orphan list, freed at the next
@@ -228,6 +358,10 @@ pub(crate) struct IoSource<S: Source> {
     orphans: Orphans,
     /// The public type's name, for panic messages.
     what: &'static str,
+    /// How its waits' sites are named, and the sites it named.
+    probe: SocketProbe,
+    /// Its addresses, for the site labels (`S`'s [`SocketAddrs`]).
+    addrs: fn(&S) -> (Option<String>, Option<String>),
 }
 
 impl<S: Source> IoSource<S> {
@@ -236,7 +370,10 @@ impl<S: Source> IoSource<S> {
     /// # Panics
     /// Outside a runtime.
     #[track_caller]
-    pub(crate) fn new(mut io: S, interest: mio::Interest, what: &'static str) -> io::Result<Self> {
+    pub(crate) fn new(mut io: S, interest: mio::Interest, what: &'static str) -> io::Result<Self>
+    where
+        S: SocketAddrs,
+    {
         let registered = context::with_current(|core| {
             let (key, orphans) = core.driver().register(&mut io, interest)?;
             Ok((key, core.id(), orphans))
@@ -248,6 +385,8 @@ impl<S: Source> IoSource<S> {
                 runtime,
                 orphans,
                 what,
+                probe: SocketProbe::default(),
+                addrs: |io| (io.peer(), io.local()),
             }),
             Some(Err(e)) => Err(e),
             None => outside_runtime(what),
@@ -258,6 +397,64 @@ impl<S: Source> IoSource<S> {
     #[inline]
     pub(crate) fn get(&self) -> &S {
         &self.io
+    }
+
+    /// How its waits' sites are named (`set_probe_name`).
+    pub(crate) fn probe(&self) -> &SocketProbe {
+        &self.probe
+    }
+
+    /// Marks a stream accepted from `listener`: its waits are named after the
+    /// listener's address, with the listener's name if it has one.
+    pub(crate) fn accepted_from<L: Source>(&self, listener: &IoSource<L>) {
+        self.probe.accepted.store(true, Ordering::Relaxed);
+        if let Some(name) = listener.probe.name() {
+            self.probe.set_name(Some(name));
+        }
+    }
+
+    /// At `Level::Timing`, leaves the await site of an operation that goes back to the
+    /// loop: the socket's site for `kind` ([`SocketProbe`]). futures-io's traits hide
+    /// the caller's `.await` from `#[track_caller]`, so the socket, not a line, names
+    /// the wait; the frames of `#[turnstile::instrument]` give the user's lines above it.
+    #[cold]
+    fn leave_site(&self, core: &Core, dir: Direction, kind: Op) {
+        crate::observe::site::leave_site(self.site(core, dir, kind));
+    }
+
+    /// The site of a wait of `kind` on side `dir` (none below `Level::Timing`): the tag
+    /// kept for it, or a new one, named and interned here once.
+    #[inline]
+    fn site(&self, core: &Core, dir: Direction, kind: Op) -> SiteTag {
+        let Some(timing) = core.observe().timing() else {
+            return SiteTag::NONE;
+        };
+        let (op, tag) = &self.probe.kept[match dir {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        }];
+        let label = kind.label().as_ptr().cast_mut();
+        if op.load(Ordering::Relaxed) == label {
+            return tag.get();
+        }
+        self.name_site(timing, kind, op, tag)
+    }
+
+    /// Names and interns the site of `kind`, and keeps it.
+    #[cold]
+    #[inline(never)]
+    fn name_site(
+        &self,
+        timing: &turnstile_probes::Timing,
+        kind: Op,
+        op: &AtomicPtr<u8>,
+        tag: &SiteCell,
+    ) -> SiteTag {
+        let (peer, local) = (self.addrs)(&self.io);
+        let site = timing.socket_tag(&self.probe.label(kind, peer, local));
+        tag.set(site);
+        op.store(kind.label().as_ptr().cast_mut(), Ordering::Relaxed);
+        site
     }
 
     /// Runs `f` with this source's runtime.
@@ -293,18 +490,18 @@ impl<S: Source> IoSource<S> {
             let io = core.driver();
             if !io.is_ready(self.key, dir) {
                 io.wait(self.key, dir, cx.waker());
-                kind.leave_site(core);
+                self.leave_site(core, dir, kind);
                 return Poll::Pending;
             }
             // Ready to try: the cooperative budget decides whether this poll may.
-            if coop::poll_proceed(cx, || kind.site(core)).is_pending() {
+            if coop::poll_proceed(cx, || self.site(core, dir, kind)).is_pending() {
                 return Poll::Pending;
             }
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // it waits: the poll ends here, and its budget with it
                     io.clear_and_wait(self.key, dir, cx.waker());
-                    kind.leave_site(core);
+                    self.leave_site(core, dir, kind);
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {

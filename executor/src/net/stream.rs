@@ -544,3 +544,54 @@ impl fmt::Debug for TcpStream {
 
 fd_impls!(TcpStream);
 try_from_std!(std::net::TcpStream => TcpStream);
+
+impl TcpStream {
+    /// Names this stream in the probes: the await sites of its waits carry `name` after
+    /// its peer's address ("tcp read from 127.0.0.1:5432 (postgres)"), so that waits for one service read apart
+    /// from waits for another in the sites table and the async stacks. The halves of [`into_split`](TcpStream::into_split) share the name. A
+    /// stream without a name is known by its peer alone. tokio has no such method;
+    /// nothing but the probes reads the name.
+    ///
+    /// ```
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
+    /// let rt = turnstile::Runtime::new()?;
+    /// let db_addr = rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut db = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     db.set_probe_name("postgres");
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let query = turnstile::spawn(async move {
+    ///         let mut reply = [0; 1];
+    ///         db.read_exact(&mut reply).await // waits, at the socket's site
+    ///     });
+    ///     turnstile::yield_now().await; // the query task runs, and waits
+    ///     server.write_all(b"x").await?;
+    ///     query.await.unwrap()?;
+    ///     listener.local_addr()
+    /// })?;
+    /// let site = format!("tcp read from {db_addr} (postgres)");
+    /// assert!(rt.probes().sites.iter().any(|s| s.name() == site));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_probe_name(&self, name: impl Into<String>) {
+        self.io.probe().set_name(Some(name.into().into()));
+    }
+
+    /// The name given with [`set_probe_name`](TcpStream::set_probe_name), if any.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = turnstile::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = turnstile::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.probe_name(), None);
+    ///     stream.set_probe_name("cache");
+    ///     assert_eq!(stream.probe_name().as_deref(), Some("cache"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn probe_name(&self) -> Option<String> {
+        self.io.probe().name().map(String::from)
+    }
+}

@@ -121,7 +121,10 @@ impl UdpSocket {
         let mut last = None;
         for addr in addr.to_socket_addrs()? {
             match self.io.get().connect(addr) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.io.probe().forget(); // its waits are named after the peer now
+                    return Ok(());
+                }
                 Err(e) => last = Some(e),
             }
         }
@@ -545,3 +548,41 @@ impl fmt::Debug for UdpSocket {
 }
 
 fd_impls!(UdpSocket);
+
+impl UdpSocket {
+    /// Names this socket in the probes: the await sites of its waits carry `name` after
+    /// its peer's address ("udp recv from 10.0.0.53:53 (dns)" once connected), so that waits for one service read apart
+    /// from waits for another in the sites table and the async stacks. A
+    /// socket without a name is known by its peer alone. tokio has no such method;
+    /// nothing but the probes reads the name.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     socket.set_probe_name("dns");
+    ///     assert_eq!(socket.probe_name().as_deref(), Some("dns"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_probe_name(&self, name: impl Into<String>) {
+        self.io.probe().set_name(Some(name.into().into()));
+    }
+
+    /// The name given with [`set_probe_name`](UdpSocket::set_probe_name), if any.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let socket = turnstile::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     socket.set_probe_name("dns");
+    ///     assert_eq!(socket.probe_name().as_deref(), Some("dns"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn probe_name(&self) -> Option<String> {
+        self.io.probe().name().map(String::from)
+    }
+}

@@ -192,9 +192,12 @@ impl UnixDatagram {
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
         let path = path.as_ref();
         if unix_addr::abstract_name(path).is_some() {
-            return socket2::SockRef::from(self.io.get()).connect(&unix_addr::sock_addr(path)?);
+            socket2::SockRef::from(self.io.get()).connect(&unix_addr::sock_addr(path)?)?;
+        } else {
+            self.io.get().connect(path)?;
         }
-        self.io.get().connect(path)
+        self.io.probe().forget(); // its waits are named after the peer now
+        Ok(())
     }
 
     /// Sends one datagram to the socket bound at `path`.

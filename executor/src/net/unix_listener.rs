@@ -221,7 +221,9 @@ impl UnixListener {
             .poll_io(cx, Direction::Read, Op::UnixAccept, |l| l.accept())
             .map(|accepted| {
                 let (stream, peer) = accepted?;
-                Ok((UnixStream::from_mio(stream)?, peer))
+                let stream = UnixStream::from_mio(stream)?;
+                stream.io.accepted_from(&self.io);
+                Ok((stream, peer))
             })
     }
 }

@@ -36,7 +36,7 @@ use super::split::stream_halves;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UnixStream {
-    io: IoSource<mio::net::UnixStream>,
+    pub(crate) io: IoSource<mio::net::UnixStream>,
 }
 
 impl UnixStream {
@@ -329,5 +329,43 @@ impl fmt::Debug for UnixStream {
             .field("local", &self.local_addr().ok())
             .field("peer", &self.peer_addr().ok())
             .finish()
+    }
+}
+
+impl UnixStream {
+    /// Names this stream in the probes: the await sites of its waits carry `name` after
+    /// its peer's address ("unix read from /run/app.sock (worker)"), so that waits for one service read apart
+    /// from waits for another in the sites table and the async stacks. The halves of [`into_split`](UnixStream::into_split) share the name. A
+    /// stream without a name is known by its peer alone. tokio has no such method;
+    /// nothing but the probes reads the name.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+    ///     a.set_probe_name("worker");
+    ///     assert_eq!(a.probe_name().as_deref(), Some("worker"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_probe_name(&self, name: impl Into<String>) {
+        self.io.probe().set_name(Some(name.into().into()));
+    }
+
+    /// The name given with [`set_probe_name`](UnixStream::set_probe_name), if any.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (a, _b) = turnstile::net::UnixStream::pair()?;
+    ///     a.set_probe_name("worker");
+    ///     assert_eq!(a.probe_name().as_deref(), Some("worker"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn probe_name(&self) -> Option<String> {
+        self.io.probe().name().map(String::from)
     }
 }

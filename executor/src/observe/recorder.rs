@@ -238,6 +238,9 @@ impl Observer {
     #[inline(never)]
     fn spawned_named_or_timed(&self, index: u32, id: u64, name: Option<Box<str>>) {
         if let Some(name) = name {
+            if let Some(inspect) = self.inspect.get() {
+                inspect.state.task_named(id, &name);
+            }
             self.names.borrow_mut().insert(id, name);
         }
         if let Some(timing) = self.timing.as_deref() {
@@ -270,6 +273,9 @@ impl Observer {
         owned: Arc<dyn LocalTask>,
         header: &Header,
     ) -> Option<Arc<dyn LocalTask>> {
+        if let Some(inspect) = self.inspect.get() {
+            inspect.state.task_ended(header.id);
+        }
         if !self.is_counting() {
             if self.keeps_names {
                 self.forget_name(header.id); // kept for the flight recorder only

@@ -19,6 +19,13 @@ pub(crate) fn leave_site(site: SiteTag) {
     LEAF_SITE.with(|s| s.set(site));
 }
 
+/// Whether a leaf left a site since the last [`take_site`]: an instrumented await asks,
+/// to stand in for a foreign future that left none.
+#[inline]
+pub(crate) fn site_left() -> bool {
+    LEAF_SITE.with(|s| !s.get().is_none())
+}
+
 /// Takes the site left since the last call (at `Level::Timing`, around each poll).
 #[inline]
 pub(crate) fn take_site() -> SiteTag {

@@ -16,11 +16,15 @@ pub(crate) fn task_stats(
     name: Option<&str>,
     timing: Option<(&Timing, Ticks, &TaskTiming)>,
 ) -> TaskStats {
-    let mut stats = TaskStats::new(
-        header.id,
-        name.map(str::to_owned),
-        header.spawned_at.to_string(),
-    );
+    let mut stats = TaskStats::new(header.id, name.map(str::to_owned), {
+        let at = header.spawned_at;
+        format!(
+            "{}:{}:{}",
+            turnstile_probes::short_path(at.file()),
+            at.line(),
+            at.column()
+        )
+    });
     stats.state = match header.state.phase() {
         Phase::Finished => TaskState::Finished,
         Phase::Running => TaskState::Running,

@@ -16,14 +16,17 @@
 //! - **Ready after waiting**: at `Timing`, ends its site's wait.
 //!
 //! It never changes the site a leaf inside it left: the leaf stays the task's await
-//! site, and the frames are the stack above it.
+//! site, and the frames are the stack above it. When nothing inside left a site (a
+//! foreign future: a tokio or futures channel, a lock), the innermost instrumented
+//! await is the site the task waits at ([`SiteTag::frame`]): the yield is attributed to
+//! its line, where it is counted already, instead of to no site.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use turnstile_probes::{Frame, Ticks};
+use turnstile_probes::{Frame, SiteTag, Ticks};
 
 use crate::rt::context;
 
@@ -133,6 +136,10 @@ fn pending_at(frame: &'static Frame, since: &mut Option<Ticks>, yielded: &mut bo
         let began = timing.frame_pending(frame, first);
         if first {
             *since = Some(began);
+        }
+        if !crate::observe::site::site_left() {
+            // A foreign future: this await's line is where the task waits.
+            crate::observe::site::leave_site(SiteTag::frame(frame).again_unless(first));
         }
     });
 }

@@ -48,7 +48,7 @@ mod flight;
 mod inspect;
 pub(crate) mod join;
 #[cfg(feature = "metrics")]
-mod metrics;
+pub(crate) mod metrics;
 pub(crate) mod remote;
 mod run_queue;
 pub(crate) mod scheduler;

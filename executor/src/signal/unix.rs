@@ -204,6 +204,9 @@ pub struct Signal {
 /// `IoSource` does not hand out; the `RefCell` is this listener's own, never the loop's.
 struct Pipe(RefCell<Signals>);
 
+/// A signal pipe has no address: its waits are "signal recv".
+impl crate::net::source::SocketAddrs for Pipe {}
+
 impl Source for Pipe {
     fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
         self.0.get_mut().register(r, t, i)

@@ -243,4 +243,14 @@ impl Timing {
     pub fn label_tag(&self, label: &'static str, at: &'static Location<'static>) -> SiteTag {
         self.inner.borrow_mut().sites.label_tag(label, at)
     }
+
+    /// The tag of a socket's site named `label` (see [`Sites::socket_tag`](crate::Sites::socket_tag)).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert_eq!(t.socket_tag("tcp read from 127.0.0.1:5432"), t.socket_tag("tcp read from 127.0.0.1:5432"));
+    /// ```
+    pub fn socket_tag(&self, label: &str) -> SiteTag {
+        self.inner.borrow_mut().sites.socket_tag(label)
+    }
 }

@@ -109,7 +109,9 @@ impl Timing {
         }
         let inner = self.inner.borrow();
         let site = task.waiting_site.get();
-        let leaf = (site != NO_SITE).then(|| inner.sites.get(site).name());
+        let leaf = (site != NO_SITE)
+            .then(|| inner.sites.leaf_name(site))
+            .flatten();
         inner.stacks.get(id, leaf)
     }
 }
