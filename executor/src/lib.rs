@@ -45,6 +45,9 @@
 //!   impls; tokio's traits only, no tokio runtime.
 //! - `tower`: `turnstile::tower::TimeoutLayer`, a request timeout on turnstile's timers
 //!   that answers `408 Request Timeout` itself (implies `hyper`).
+//! - `compat`: `turnstile::compat`, async-compat's bridge for crates that need a tokio
+//!   runtime's context (a tokio runtime on a thread of its own; its wakes arrive as
+//!   remote wakes).
 //! - `console`: tokio-console shows turnstile's tasks. Each task gets a `runtime.spawn`
 //!   span, entered around each of its polls, and its wakers emit `runtime::waker`
 //!   events; install `console_subscriber::init()` in `main` and build with
@@ -79,6 +82,8 @@ mod raw;
 mod rt;
 mod runtime;
 
+#[cfg(feature = "compat")]
+pub mod compat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 #[cfg(feature = "metrics")]

@@ -44,6 +44,7 @@ use crate::time::Sleep;
 #[derive(Clone, Copy, Debug)]
 pub struct TimeoutLayer {
     timeout: Duration,
+    status: StatusCode,
 }
 
 impl TimeoutLayer {
@@ -53,7 +54,21 @@ impl TimeoutLayer {
     /// let _layer = turnstile::tower::TimeoutLayer::new(std::time::Duration::from_secs(5));
     /// ```
     pub fn new(timeout: Duration) -> Self {
-        TimeoutLayer { timeout }
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)
+    }
+
+    /// A layer whose requests time out after `timeout`, answered with `status` (as
+    /// tower-http's `TimeoutLayer::with_status_code`; `new` answers 408).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let _layer = turnstile::tower::TimeoutLayer::with_status_code(
+    ///     http::StatusCode::SERVICE_UNAVAILABLE,
+    ///     Duration::from_secs(5),
+    /// );
+    /// ```
+    pub fn with_status_code(status: StatusCode, timeout: Duration) -> Self {
+        TimeoutLayer { timeout, status }
     }
 }
 
@@ -61,16 +76,21 @@ impl<S> Layer<S> for TimeoutLayer {
     type Service = Timeout<S>;
 
     fn layer(&self, inner: S) -> Timeout<S> {
-        Timeout::new(inner, self.timeout)
+        Timeout {
+            inner,
+            timeout: self.timeout,
+            status: self.status,
+        }
     }
 }
 
 /// The service [`TimeoutLayer`] makes: `inner`, with each request's response given
-/// `timeout` to come, else a `408 Request Timeout`.
+/// `timeout` to come, else a `408 Request Timeout` (or the layer's status code).
 #[derive(Clone, Copy, Debug)]
 pub struct Timeout<S> {
     inner: S,
     timeout: Duration,
+    status: StatusCode,
 }
 
 impl<S> Timeout<S> {
@@ -83,7 +103,7 @@ impl<S> Timeout<S> {
     /// let _timeout = turnstile::tower::Timeout::new(service, std::time::Duration::from_secs(5));
     /// ```
     pub fn new(inner: S, timeout: Duration) -> Self {
-        Timeout { inner, timeout }
+        TimeoutLayer::new(timeout).layer(inner)
     }
 }
 
@@ -104,6 +124,7 @@ where
         ResponseFuture {
             inner: self.inner.call(req),
             timeout: self.timeout,
+            status: self.status,
             sleep: None,
         }
     }
@@ -116,6 +137,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         timeout: Duration,
+        status: StatusCode,
         #[pin]
         sleep: Option<Sleep>,
     }
@@ -141,7 +163,7 @@ where
             return Poll::Pending;
         }
         let mut response = Response::new(B::default());
-        *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+        *response.status_mut() = *this.status;
         Poll::Ready(Ok(response))
     }
 }
