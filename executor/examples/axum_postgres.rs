@@ -105,7 +105,8 @@ fn spawn_connection<F>(connection: F)
 where
     F: std::future::Future<Output = Result<(), tokio_postgres::Error>> + 'static,
 {
-    let _ = turnstile::task::Builder::new()
+    // Detached: it ends when its client is dropped or the server goes away.
+    let _driver = turnstile::task::Builder::new()
         .name("postgres")
         .spawn(async move {
             if let Err(e) = connection.await {

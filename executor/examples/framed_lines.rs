@@ -44,7 +44,9 @@ fn main() -> std::io::Result<()> {
             }
         }
         drop(lines);
-        server.await.map_err(std::io::Error::other)??;
+        server
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
         Ok(())
     })?;
     let c = rt.probes().counters;

@@ -146,13 +146,13 @@ fn through_tokio_io() -> Snapshot {
     workload!()
 }
 
+/// A task's name, polls, yields and budget yields.
+type TaskCounts = (String, u64, u64, u64);
+/// A site's label, awaits, yields, budget yields and inline completions.
+type SiteCounts = (String, u64, u64, u64, u64);
+
 /// What must be the same, task by task and site by site.
-fn counts(
-    snap: &Snapshot,
-) -> (
-    Vec<(String, u64, u64, u64)>,
-    Vec<(String, u64, u64, u64, u64)>,
-) {
+fn counts(snap: &Snapshot) -> (Vec<TaskCounts>, Vec<SiteCounts>) {
     let mut tasks: Vec<_> = snap
         .tasks
         .iter()
