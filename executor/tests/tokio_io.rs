@@ -1,5 +1,5 @@
 //! tokio's `AsyncRead`/`AsyncWrite` on turnstile's streams (the `tokio-io` feature):
-//! tokio-util's `Framed` takes a `TcpStream` as it is, the halves and Unix streams
+//! tokio-util's `Framed` and tokio-rustls take a `TcpStream` as it is, the halves and Unix streams
 //! speak tokio's traits too, and a read or write through tokio's traits is the same
 //! operation as through futures-io's: the same polls, yields, budget yields, counters
 //! and await sites, counted exactly.
@@ -224,4 +224,60 @@ fn tokio_traits_count_as_futures_io_does() {
         .find(|s| s.label.as_deref() == Some("unix read"))
         .unwrap_or_else(|| panic!("a unix read site: {:#?}", tokio.sites));
     assert_eq!(unix_read.yields, 1);
+}
+
+#[test]
+fn tokio_rustls_over_a_tcp_stream() {
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::pki_types::{
+        CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
+    };
+    use tokio_rustls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+    use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = CertificateDer::from(certified.cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let client_config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let acceptor = TlsAcceptor::from(Arc::new(server_config));
+        let server = turnstile::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut tls = acceptor.accept(stream).await.unwrap();
+            let mut buf = [0; 5];
+            tls.read_exact(&mut buf).await.unwrap();
+            tls.write_all(&buf.to_ascii_uppercase()).await.unwrap();
+            tls.shutdown().await.unwrap();
+        });
+        let connector = TlsConnector::from(Arc::new(client_config));
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let mut tls = connector.connect(name, stream).await.unwrap();
+        tls.write_all(b"hello").await.unwrap();
+        let mut back = Vec::new();
+        tls.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back, b"HELLO");
+        server.await.unwrap();
+    });
 }
