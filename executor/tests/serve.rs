@@ -214,3 +214,63 @@ fn a_hyper_service_through_from_hyper() {
         );
     });
 }
+
+/// A listener whose accepts fail with `errors` first, in order, then accept for real;
+/// once `broken` is set, the accept after the next real one fails with EBADF.
+struct Faulty {
+    listener: TcpListener,
+    errors: std::cell::RefCell<std::collections::VecDeque<i32>>,
+    broken: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl turnstile::hyper::Listener for Faulty {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&self) -> std::io::Result<(TcpStream, SocketAddr)> {
+        let injected = self.errors.borrow_mut().pop_front();
+        if let Some(errno) = injected {
+            return Err(std::io::Error::from_raw_os_error(errno));
+        }
+        if self.broken.get() {
+            return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+        }
+        self.listener.accept().await
+    }
+}
+
+use std::net::SocketAddr;
+
+#[test]
+fn the_accept_loop_goes_past_connection_errors_and_emfile_and_stops_on_a_broken_listener() {
+    let rt = runtime();
+    let outcome = rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let broken = std::rc::Rc::new(std::cell::Cell::new(false));
+        let faulty = Faulty {
+            listener,
+            errors: std::cell::RefCell::new(
+                [libc::ECONNABORTED, libc::EMFILE, libc::EPROTO].into(),
+            ),
+            broken: broken.clone(),
+        };
+        let app = Router::new().route("/", get(hello));
+        let server = turnstile::spawn(serve(faulty, app).into_future());
+        // Served past the three errors, by the one real accept.
+        let stream = TcpStream::connect(addr).await.unwrap();
+        assert_eq!(
+            get1(stream, "/").await,
+            (StatusCode::OK, "hello from axum".into())
+        );
+        // Then EBADF (after one more real accept, which the flag cannot interrupt):
+        // the listener is broken, and `serve` says so.
+        broken.set(true);
+        let _last = TcpStream::connect(addr).await.unwrap();
+        server.await.unwrap()
+    });
+    let e = outcome.unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EBADF));
+    // The EMFILE back-off was a timer of turnstile's.
+    assert!(rt.probes().counters.timers_fired >= 1);
+}

@@ -92,7 +92,8 @@ impl Listener for UnixListener {
 ///
 /// # Errors
 /// The awaited future returns an error only when the listener is broken
-/// ([`AcceptError::Fatal`]); one connection's errors end that connection only.
+/// ([`AcceptError::Fatal`]), at once: the connections still open go on until they
+/// close. One connection's errors end that connection only.
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -259,8 +260,16 @@ where
         let mut watch = watch.clone();
         let _conn = crate::task::Builder::new().name("conn").spawn(async move {
             let conn = pin!(builder.serve_connection_with_upgrades(io, service));
+            // Told to shut down, or never: a server that ended on a broken listener
+            // (or was dropped) leaves its open connections be. The receiver lives
+            // as long as the task: the server's drain waits for it to go.
+            let told = async {
+                if watch.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
             // A connection's error (a reset, a malformed request) is its own.
-            let _ = match select(conn, pin!(watch.changed())).await {
+            let _ = match select(conn, pin!(told)).await {
                 Either::Left((served, _)) => served,
                 Either::Right((_, mut conn)) => {
                     conn.as_mut().graceful_shutdown();
