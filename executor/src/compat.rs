@@ -1,10 +1,11 @@
 //! The bridge for crates that need a tokio runtime's context (the `compat` feature):
 //! async-compat's [`Compat`], re-exported. A future wrapped in it is polled inside the
 //! context of a tokio runtime that async-compat keeps on a thread of its own, so
-//! `tokio::time::sleep`, `tokio::time::timeout`, `tokio::net` and the crates built on
-//! them (tower-http's `TimeoutLayer`, tokio-postgres's `Config::connect`, ...) find the
-//! reactor and timers they look for, instead of panicking with "there is no reactor
-//! running, must be called from the context of a Tokio 1.x runtime".
+//! `tokio::time::sleep` and the crates built on tokio's timers (tower-http's
+//! `TimeoutLayer`: both are tested) find the timers they look for, instead of
+//! panicking with "there is no reactor running, must be called from the context of a
+//! Tokio 1.x runtime". `tokio::net` is served the same way when tokio's `net` feature
+//! is compiled in (the bridge's runtime enables every driver tokio was built with).
 //!
 //! Reach for it only for what turnstile has no answer to: turnstile's sockets speak
 //! tokio's I/O traits (the `tokio-io` feature), tokio::sync needs no bridge at all, and
