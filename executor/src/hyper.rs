@@ -9,6 +9,10 @@
 //!   needs one for its timeouts (header read timeout, keep-alive).
 //! - [`TurnstileExecutor`] is a `hyper::rt::Executor` that spawns on the current
 //!   runtime, for the futures hyper runs in the background.
+//! - [`serve`] serves a tower service (axum's `Router` as it is) or a hyper one
+//!   ([`FromHyper`]) on a [`TcpListener`](crate::net::TcpListener) or a
+//!   [`UnixListener`](crate::net::UnixListener), HTTP/1.1 and HTTP/2, with graceful
+//!   shutdown: the accept loop, the builders and the per-connection tasks written once.
 //!
 //! ```no_run
 //! use std::convert::Infallible;
@@ -52,6 +56,10 @@ use ::hyper::rt::{self, ReadBufCursor};
 
 use crate::net::TcpStream;
 use crate::time::{self, Sleep};
+
+mod serve;
+
+pub use serve::{serve, FromHyper, Listener, Serve, WithGracefulShutdown};
 
 /// Bytes read per call through hyper's buffer at most (hyper asks for 8 KiB at first).
 const SCRATCH: usize = 64 * 1024;

@@ -39,7 +39,15 @@
 //!
 //! - `hyper`: hyper 1.x on turnstile (`turnstile::hyper`: I/O traits for `TcpStream`
 //!   and, through `HyperIo`, for any futures-io stream such as TLS; a timer, an
-//!   executor).
+//!   executor; `turnstile::hyper::serve` for tower services such as axum's `Router`).
+//! - `tokio-io`: tokio's `AsyncRead`/`AsyncWrite` on `TcpStream`, `UnixStream` and
+//!   their halves, over the same readiness, counting and budget as their futures-io
+//!   impls; tokio's traits only, no tokio runtime.
+//! - `tower`: `turnstile::tower::TimeoutLayer`, a request timeout on turnstile's timers
+//!   that answers `408 Request Timeout` itself (implies `hyper`).
+//! - `compat`: `turnstile::compat`, async-compat's bridge for crates that need a tokio
+//!   runtime's context (a tokio runtime on a thread of its own; its wakes arrive as
+//!   remote wakes).
 //! - `console`: tokio-console shows turnstile's tasks. Each task gets a `runtime.spawn`
 //!   span, entered around each of its polls, and its wakers emit `runtime::waker`
 //!   events; install `console_subscriber::init()` in `main` and build with
@@ -74,6 +82,8 @@ mod raw;
 mod rt;
 mod runtime;
 
+#[cfg(feature = "compat")]
+pub mod compat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 #[cfg(feature = "metrics")]
@@ -83,6 +93,8 @@ pub mod probes;
 pub mod signal;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use rt::remote::orphan_wakes;
 pub use runtime::{

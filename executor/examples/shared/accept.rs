@@ -3,15 +3,9 @@
 //! failing, which is never a reason to stop. Every example that accepts connections,
 //! and the tests that run their code, include this file with `#[path]`.
 //!
-//! Linux's accept(2) says to treat the network errors already pending on the new
-//! socket (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP,
-//! ENETUNREACH) like EAGAIN, that is, to retry; ECONNABORTED (the peer left before the
-//! accept), EINTR and EPERM (a firewall rule refused that one connection) are also about
-//! one connection. Running out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
-//! ENOMEM, and ENOSPC from registering the new socket with epoll) is not fatal either,
-//! but retrying at once would spin: `turnstile::net::TcpListener::accept` already waits
-//! out EMFILE/ENFILE on a timer, and [`next_connection`] backs off on the rest. Anything
-//! else (EBADF, EINVAL, ENOTSOCK, EFAULT: the listener itself is broken) ends the loop.
+//! The decision itself is the library's, [`turnstile::net::AcceptError::classify`]
+//! (`turnstile::hyper::serve`'s accept loop uses it too); this file adds the loop's
+//! logging and its back-off on [`AcceptError::Resources`].
 #![allow(dead_code)] // each includer uses part of it
 
 use std::future::Future;
@@ -21,56 +15,16 @@ use std::time::Duration;
 
 use turnstile::net::{TcpListener, TcpStream};
 
-/// What to do about an accept error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AcceptError {
-    /// One connection failed (or a signal interrupted the call): log it, accept the next.
-    Connection,
-    /// Out of descriptors or memory: log it, wait a little, accept the next.
-    Resources,
-    /// The listener is broken: stop accepting.
-    Fatal,
-}
+pub use turnstile::net::AcceptError;
 
-/// The one decision: what `e`, returned by an accept, means for the listener.
+/// What `e`, returned by an accept, means for the listener.
 pub fn classify(e: &io::Error) -> AcceptError {
-    match e.raw_os_error() {
-        Some(
-            libc::ECONNABORTED
-            | libc::EINTR
-            | libc::EAGAIN
-            | libc::EPROTO
-            | libc::ENOPROTOOPT
-            | libc::EHOSTDOWN
-            | libc::ENONET
-            | libc::EHOSTUNREACH
-            | libc::EOPNOTSUPP
-            | libc::ENETUNREACH
-            | libc::ENETDOWN
-            | libc::EPERM
-            | libc::ECONNRESET
-            | libc::ETIMEDOUT,
-        ) => AcceptError::Connection,
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::ENOSPC) => {
-            AcceptError::Resources
-        }
-        Some(_) => AcceptError::Fatal,
-        // Not from the kernel: judge by kind.
-        None => match e.kind() {
-            io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-            | io::ErrorKind::WouldBlock
-            | io::ErrorKind::TimedOut => AcceptError::Connection,
-            io::ErrorKind::OutOfMemory => AcceptError::Resources,
-            _ => AcceptError::Fatal,
-        },
-    }
+    AcceptError::classify(e)
 }
 
 /// Whether `e` ends an accept loop.
 pub fn is_fatal(e: &io::Error) -> bool {
-    classify(e) == AcceptError::Fatal
+    AcceptError::is_fatal(e)
 }
 
 /// How long [`next_connection`] waits after an [`AcceptError::Resources`] error.

@@ -44,6 +44,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod accept;
 mod io;
 mod listener;
 mod ready;
@@ -51,12 +52,15 @@ mod socket;
 pub(crate) mod source;
 mod split;
 mod stream;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 mod unix_addr;
 mod unix_datagram;
 mod unix_listener;
 mod unix_stream;
 
+pub use accept::AcceptError;
 pub use listener::TcpListener;
 pub use ready::{Interest, Ready};
 pub use socket::TcpSocket;
