@@ -121,6 +121,29 @@ impl Core {
                 .filter(|_| self.sched().main_woken());
             timing.stalled(task, start, cells.iter().map(|c| &**c).chain(main));
         });
+        // The next turn looks at the reactor first, to count the readiness that
+        // arrived meanwhile (`after_stall`, `count_readiness_after_stall`).
+        self.driver().poll_soon();
+    }
+
+    /// The first reactor poll after a stall woke `queued` more tasks (the queue grew
+    /// by that much) from `sources` readiness events: the stall's reports say so.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn count_readiness_after_stall(&self, queued: usize, sources: u64) {
+        if let Some(timing) = self.observe().timing() {
+            timing.readiness_after_stall(queued as u64, sources);
+        }
+    }
+
+    /// Whether the reactor poll about to be made is the first after a stall: then it
+    /// does not block (what it finds arrived before it, not while it waited), and it
+    /// counts the readiness it finds for the stall's reports. One load when timed.
+    #[inline(always)]
+    pub(crate) fn after_stall(&self) -> bool {
+        self.observe()
+            .timing()
+            .is_some_and(Timing::awaits_readiness)
     }
 
     /// A task that yielded with no waker left for it can never run again
