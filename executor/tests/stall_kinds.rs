@@ -186,14 +186,14 @@ fn a_spin_loop_is_an_on_cpu_stall() {
     // On a loaded machine the OS may keep the spin off the CPU for longer than it
     // runs: that stall is preemption, rightly. So the spin measures its own share of
     // the CPU, and the test needs one run in which it had most of it.
-    for _ in 0..5 {
+    for _ in 0..10 {
         let rt = watched();
         let wall = Arc::new(Mutex::new(Duration::ZERO));
         let took = wall.clone();
         let stall = stall_of(&rt, move || *took.lock().unwrap() = compute_for(ms(40)));
         let wall = *wall.lock().unwrap();
-        if wall > ms(60) {
-            continue; // preempted for a third of it or more: not a clean computation
+        if wall > ms(66) {
+            continue; // preempted for 40 % of it or more: not a clean computation
         }
         assert_eq!(stall.kind, StallKind::OnCpu, "{stall}");
         let times = stall.times.expect("measured times");
@@ -201,7 +201,7 @@ fn a_spin_loop_is_an_on_cpu_stall() {
         assert!(stall.to_string().contains("on-CPU: computing"), "{stall}");
         return;
     }
-    panic!("in five runs, no 40 ms spin had the CPU for two thirds of its wall time");
+    panic!("in ten runs, no 40 ms spin had the CPU for 60 % of its wall time");
 }
 
 #[test]

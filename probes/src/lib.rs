@@ -65,7 +65,7 @@ pub use sched::StallTimes;
 pub use sites::{SiteId, SiteStats, SiteTag, Sites};
 pub use snapshot::{Snapshot, TaskState, TaskStats, WakesBySource};
 pub use stack::{AsyncStack, Frame, StackFrame, STACK_DEPTH};
-pub use stall::{StallKind, StallReport};
+pub use stall::{ReadinessAfter, StallKind, StallReport};
 pub use task_timing::TaskTiming;
 pub use timing::{PollStarted, TaskInfo, Timing};
 pub use trace::{Event, EventKind, TraceLog, TraceRing, TRACE_CAPACITY};

@@ -1,6 +1,6 @@
 //! What the watchdog can learn about the loop thread while one poll keeps it busy: what
-//! the kernel says it is doing (running, or blocked in which system call), and, when
-//! asked for, a backtrace of it taken through a signal.
+//! the kernel says it is doing (running, or blocked in which system call), and where
+//! in the code it is, from its stack taken through a signal.
 //!
 //! # The kernel's view (always, on Linux)
 //!
@@ -8,26 +8,40 @@
 //! system call (and which), and `/proc/self/task/<tid>/wchan` names the kernel function
 //! it waits in. Reading them touches nothing in the loop thread, so it is always safe.
 //!
-//! # The backtrace (opt-in, Linux with glibc)
+//! # The stack (with a watchdog, Linux with glibc)
 //!
-//! The watchdog sends the loop thread a real-time signal (`SIGRTMIN + 3`). Its handler
-//! calls glibc's `backtrace(3)`, which only walks the interrupted stack and stores
-//! return addresses into atomics; the watchdog thread then waits for them and turns
-//! them into function names and lines (the `backtrace` crate), outside the handler.
-//! Caveats, which is why it is off by default:
+//! Once per stall (never per poll), the watchdog sends the loop thread a real-time
+//! signal (`SIGRTMIN + 3`). Its handler calls glibc's `backtrace(3)`, which walks the
+//! interrupted stack and writes return addresses into a buffer on the handler's stack;
+//! the handler copies them into preallocated atomics. The watchdog's namer thread then
+//! turns them into functions and lines (the `backtrace` crate), outside the handler,
+//! and picks the first frame in the user's code ([`first_user_frame`]).
 //!
-//! - `backtrace(3)` unwinds with libgcc, which takes the dynamic loader's lock to find
-//!   unwind tables. If the loop thread is interrupted while it holds that lock (inside
-//!   `dlopen`, or allocating a thread-local block for a new library), the handler waits
-//!   for it forever and the loop thread hangs. libgcc is loaded before the handler is
-//!   installed, so the handler itself never loads it.
+//! Why `backtrace(3)` and not a frame-pointer walk: Rust code, the user's and the
+//! standard library's, is built without frame pointers by default, so a frame-pointer
+//! walk stops at the first such frame; `backtrace(3)` unwinds with the `.eh_frame`
+//! tables that every Rust binary has (they are what panics unwind with).
+//!
+//! Why it is safe in a signal handler, after the first call: the first call loads
+//! libgcc's unwinder with `dlopen`, which allocates; `install` makes that call before
+//! the handler exists, so the handler never loads anything. After it, the unwinder
+//! reads the tables in place and allocates nothing; to find the table of an address
+//! it calls glibc's `_dl_find_object` (glibc 2.35 and later, used by libgcc from
+//! GCC 12), which takes no lock and is async-signal-safe. With an older glibc or libgcc
+//! the lookup goes through `dl_iterate_phdr`, which takes the loader's lock: if the
+//! signal landed while the loop thread held it (inside `dlopen`), the handler would
+//! wait forever. The remaining caveats:
+//!
 //! - The signal interrupts a system call in progress. Calls that restart (`read` on a
-//!   socket, `write`, ...) do so (`SA_RESTART`); calls that do not (`nanosleep`,
-//!   `epoll_wait`, `poll`) return `EINTR`, which `std` retries for sleeps and the
-//!   reactor treats as an empty poll, but other code inside a task may not expect.
-//! - The signal number must be free: if something else installed a handler for it, the
-//!   runtime refuses to build with this option rather than replace it.
-//! - One capture at a time in the process; the watchdog gives up after 100 ms.
+//!   socket or a pipe, `write`, ...) do so (`SA_RESTART`); calls that do not
+//!   (`nanosleep`, `epoll_wait`, `poll`) return `EINTR`, which `std` retries for sleeps
+//!   and the reactor treats as an empty poll, but other code inside a task may not
+//!   expect. One signal per stall (two when it outlives the watchdog's period).
+//! - The signal number must be free: if something else installed a handler for it,
+//!   stall reports name no line (and say why); with `watchdog_backtrace(true)` the
+//!   runtime refuses to build rather than replace it.
+//! - One capture at a time in the process; the watchdog gives up after 100 ms (a loop
+//!   thread starved of CPU may answer later; that answer is dropped).
 
 /// Where the loop thread is, for the watchdog: its kernel thread id, recorded on the
 /// loop thread itself. Signals go by thread id (`tgkill`), never by `pthread_t`: a

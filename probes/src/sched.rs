@@ -81,7 +81,7 @@ impl std::fmt::Display for StallTimes {
             (self.runnable, "runnable (preempted)"),
             (self.blocked, "blocked"),
         ];
-        parts.sort_by(|a, b| b.0.cmp(&a.0));
+        parts.sort_by_key(|p| std::cmp::Reverse(p.0));
         let mut first = true;
         for (time, what) in parts {
             if time.is_zero() && !first {

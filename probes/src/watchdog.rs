@@ -27,7 +27,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -423,6 +423,8 @@ struct Watcher {
     tick: Duration,
     /// Reads the loop thread's scheduling counters.
     sched: Option<SchedReader>,
+    /// Sends captured frames to the namer thread.
+    namer: Option<mpsc::Sender<NameJob>>,
     /// The counters at the last look, taken before it read the beacon.
     last_sample: Option<SchedSample>,
     /// The start of the poll seen last (zero: none).
@@ -433,7 +435,7 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn new(clock: Clock, period: Duration, beacon: &Beacon) -> Watcher {
+    fn new(clock: Clock, period: Duration, beacon: &Arc<Beacon>) -> Watcher {
         let stall_nanos = beacon.stall_nanos.load(Ordering::Relaxed);
         let threshold = if stall_nanos == 0 {
             period
@@ -444,20 +446,27 @@ impl Watcher {
         // threshold after it becomes one.
         let tick = (threshold / 4).max(Duration::from_millis(1));
         let sched = SchedReader::of_thread(beacon.loop_tid.load(Ordering::Relaxed));
-        if loop_thread::capture_installed() {
-            // Read the debug info now, off the loop and off this thread (it can take a
-            // second in a large debug build), so that the first stall's frames are
-            // named in time while the watchdog keeps looking.
-            let _ = thread::Builder::new()
-                .name("turnstile-symbols".into())
-                .spawn(loop_thread::warm_up_symbols);
-        }
+        // Naming frames reads debug info (a second or more the first time, in a large
+        // debug build): a thread of its own does it, so that the watchdog keeps
+        // looking meanwhile.
+        let namer = loop_thread::capture_installed()
+            .then(|| {
+                let (jobs, queue) = mpsc::channel();
+                let beacon = beacon.clone();
+                thread::Builder::new()
+                    .name("turnstile-namer".into())
+                    .spawn(move || name_frames(&beacon, &queue))
+                    .ok()
+                    .map(|_| jobs)
+            })
+            .flatten();
         Watcher {
             clock,
             period,
             threshold,
             tick,
             sched,
+            namer,
             last_sample: None,
             seen: 0,
             captured: 0,
@@ -491,11 +500,13 @@ impl Watcher {
             };
         }
         let running_for = self.clock.between(started, self.clock.now());
-        if running_for >= self.threshold && self.captured != started {
-            self.captured = started;
-            self.capture(beacon, started);
-        }
-        if running_for < self.period || self.reported == started {
+        let report_due = running_for >= self.period && self.reported != started;
+        let capture_due = running_for >= self.threshold && self.captured != started;
+        if !report_due {
+            if capture_due {
+                self.captured = started;
+                self.capture(beacon, started, false);
+            }
             return None;
         }
         let task_id = beacon.task.load(Ordering::Relaxed);
@@ -505,36 +516,40 @@ impl Watcher {
         if beacon.started.load(Ordering::Acquire) != started {
             return None;
         }
-        if running_for >= self.threshold * 2 {
-            self.capture(beacon, started); // where it is now, for the report
-        }
-        let slot = beacon
-            .capture
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if slot.start != started {
-            return None;
-        }
-        let (loop_thread, blocked_at, backtrace) = (
-            slot.loop_thread.clone(),
-            slot.blocked_at.clone(),
-            slot.backtrace.clone(),
-        );
-        drop(slot);
         self.reported = started;
         beacon.reports.fetch_add(1, Ordering::Relaxed);
+        // Where it is now, for the report. The poll was seen running past the period:
+        // it is reported even if it ends while its frames are being named.
+        let found = if capture_due || running_for >= self.threshold * 2 {
+            self.captured = started;
+            self.capture(beacon, started, true)
+        } else {
+            let slot = beacon
+                .capture
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            (slot.start == started).then(|| Found {
+                loop_thread: slot.loop_thread.clone(),
+                blocked_at: slot.blocked_at.clone(),
+                backtrace: slot.backtrace.clone(),
+            })
+        }
+        .unwrap_or_default();
         Some(WatchdogReport {
             task_id,
             spawned_at,
             running_for,
-            loop_thread,
-            blocked_at,
-            backtrace,
+            loop_thread: found.loop_thread,
+            blocked_at: found.blocked_at,
+            backtrace: found.backtrace,
         })
     }
 
-    /// Finds where the poll that began at `started` is, and keeps it in the slot.
-    fn capture(&self, beacon: &Beacon, started: Ticks) {
+    /// Finds where the poll that began at `started` is, and keeps it in the slot: the
+    /// kernel's view at once, the named frames once the namer thread has named them.
+    /// With `wait`, waits (a few seconds at most) for the names, for a report.
+    /// `None` if the poll ended before the kernel's view and the stack were read.
+    fn capture(&self, beacon: &Beacon, started: Ticks, wait: bool) -> Option<Found> {
         let thread = beacon.loop_thread();
         let loop_thread = thread.kernel_view();
         let frames = if loop_thread::capture_installed() {
@@ -544,57 +559,115 @@ impl Watcher {
         };
         if beacon.started.load(Ordering::Acquire) != started {
             // The poll ended meanwhile: what was just read may be some later code's.
-            return;
+            return None;
         }
+        let mut found = Found {
+            loop_thread,
+            ..Found::default()
+        };
         {
-            // What the kernel said goes in at once: naming the frames may wait (for
-            // the debug info to be read the first time).
             let mut slot = beacon
                 .capture
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if slot.start == started {
-                slot.loop_thread.clone_from(&loop_thread);
+                slot.loop_thread.clone_from(&found.loop_thread);
+                if slot.blocked_at.is_none() {
+                    slot.no_line = Some(match &frames {
+                        Ok(_) => "the poll ended before its frames were named (the first \
+                                  stall of a process waits for the debug info to be read)"
+                            .to_owned(),
+                        Err(why) => (*why).to_owned(),
+                    });
+                }
             }
         }
-        // Naming the frames reads debug info: after the check, off the loop, with no
-        // lock held.
-        let named = frames.map(|f| loop_thread::resolve(&f));
-        let (blocked_at, no_line, backtrace) = match &named {
-            Ok(frames) => {
-                let first = loop_thread::first_user_frame(frames);
-                let backtrace = beacon.backtraces.load(Ordering::Relaxed).then(|| {
-                    frames
-                        .iter()
-                        .map(loop_thread::NamedFrame::describe)
-                        .collect()
-                });
-                let no_line = first.is_none().then(|| {
-                    "no frame of the stack is in the user's code with debug info".to_owned()
-                });
-                (
-                    first.map(loop_thread::NamedFrame::blocked_at),
-                    no_line,
-                    backtrace,
-                )
-            }
-            Err(why) => (None, Some((*why).to_owned()), None),
+        let (Ok(frames), Some(namer)) = (frames, &self.namer) else {
+            return Some(found);
         };
-        let mut slot = beacon
-            .capture
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if slot.start == started {
-            slot.loop_thread = loop_thread;
-            if blocked_at.is_some() || slot.blocked_at.is_none() {
-                slot.blocked_at = blocked_at;
-                slot.no_line = no_line;
+        let (reply, answer) = if wait {
+            let (tx, rx) = mpsc::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let job = NameJob {
+            start: started,
+            frames,
+            reply,
+        };
+        if namer.send(job).is_ok() {
+            if let Some(answer) = answer {
+                if let Ok(named) = answer.recv_timeout(NAMING_WAIT) {
+                    found.blocked_at = named.blocked_at;
+                    found.backtrace = named.backtrace;
+                }
             }
-            if backtrace.is_some() {
-                slot.backtrace = backtrace;
+        }
+        Some(found)
+    }
+}
+
+/// How long a report waits for its frames to be named (the first naming in a process
+/// reads the debug info).
+const NAMING_WAIT: Duration = Duration::from_secs(5);
+
+/// Frames for the namer thread to name.
+struct NameJob {
+    /// The poll they are of.
+    start: Ticks,
+    frames: Vec<usize>,
+    /// Where to send the names too (a report waits for them).
+    reply: Option<mpsc::Sender<Found>>,
+}
+
+/// The namer thread: reads the debug info once, then names each capture's frames and
+/// stores them in the slot, if it is still that poll's. Ends with the watchdog.
+fn name_frames(beacon: &Beacon, jobs: &mpsc::Receiver<NameJob>) {
+    loop_thread::warm_up_symbols();
+    for job in jobs {
+        let frames = loop_thread::resolve(&job.frames);
+        let first = loop_thread::first_user_frame(&frames);
+        let blocked_at = first.map(loop_thread::NamedFrame::blocked_at);
+        let backtrace = beacon.backtraces.load(Ordering::Relaxed).then(|| {
+            frames
+                .iter()
+                .map(loop_thread::NamedFrame::describe)
+                .collect()
+        });
+        {
+            let mut slot = beacon
+                .capture
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if slot.start == job.start {
+                if blocked_at.is_some() || slot.blocked_at.is_none() {
+                    slot.blocked_at.clone_from(&blocked_at);
+                    slot.no_line = blocked_at.is_none().then(|| {
+                        "no frame of the stack is in the user's code with debug info".to_owned()
+                    });
+                }
+                if backtrace.is_some() {
+                    slot.backtrace.clone_from(&backtrace);
+                }
             }
+        }
+        if let Some(reply) = job.reply {
+            let _ = reply.send(Found {
+                loop_thread: None,
+                blocked_at,
+                backtrace,
+            });
         }
     }
+}
+
+/// What one capture found.
+#[derive(Default)]
+struct Found {
+    loop_thread: Option<String>,
+    blocked_at: Option<String>,
+    backtrace: Option<Vec<String>>,
 }
 
 /// The watchdog thread: look four times per threshold (or period) until told to stop.

@@ -12,6 +12,7 @@
 //! events, are queued in the recorder's outbox and emitted by the turn at a safe point.
 
 use turnstile_probes::{PollStarted, TaskInfo, Timing};
+use turnstile_reactor::PollOutcome;
 
 use super::Core;
 use crate::observe::site::take_site;
@@ -121,9 +122,26 @@ impl Core {
                 .filter(|_| self.sched().main_woken());
             timing.stalled(task, start, cells.iter().map(|c| &**c).chain(main));
         });
-        // The next turn looks at the reactor first, to count the readiness that
-        // arrived meanwhile (`after_stall`, `count_readiness_after_stall`).
-        self.driver().poll_soon();
+    }
+
+    /// The first reactor poll after a stall: a look that does not block first, so that
+    /// the readiness counted for the stall arrived before it, not while a park waited.
+    /// If the look found nothing, that is the count (none), and a park then blocks as
+    /// it would have. One reactor poll for the probes either way.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn poll_after_stall(
+        &self,
+        timeout: Option<std::time::Duration>,
+        woken: &mut Vec<std::task::Waker>,
+    ) -> PollOutcome {
+        let look = self.driver().poll(Some(std::time::Duration::ZERO), woken);
+        let blocks = timeout != Some(std::time::Duration::ZERO);
+        if !blocks || look.io_events > 0 || look.remote_woken || !woken.is_empty() {
+            return look;
+        }
+        self.count_readiness_after_stall(0, 0);
+        self.driver().poll(timeout, woken)
     }
 
     /// The first reactor poll after a stall woke `queued` more tasks (the queue grew
@@ -137,8 +155,8 @@ impl Core {
     }
 
     /// Whether the reactor poll about to be made is the first after a stall: then it
-    /// does not block (what it finds arrived before it, not while it waited), and it
-    /// counts the readiness it finds for the stall's reports. One load when timed.
+    /// looks without blocking first (`poll_after_stall`), and the readiness it finds is
+    /// counted for the stall's reports. One load when timed.
     #[inline(always)]
     pub(crate) fn after_stall(&self) -> bool {
         self.observe()

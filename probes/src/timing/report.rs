@@ -170,7 +170,7 @@ impl Timing {
         self.awaits_readiness.set(true);
         inner.stalls.push_back(report.clone());
         drop(inner);
-        self.post(Outgoing::Stall(report));
+        self.post(Outgoing::Stall(Box::new(report)));
         if self.tracing {
             let nanos = duration.as_nanos() as u64;
             self.event(
