@@ -476,7 +476,7 @@ impl Watcher {
 
     /// One look at the beacon. Returns a report to make, if the poll in progress has
     /// run past the period.
-    fn look(&mut self, beacon: &Beacon) -> Option<WatchdogReport> {
+    fn look(&mut self, beacon: &Beacon) -> Option<(WatchdogReport, Option<Names>)> {
         // The counters first, then the beacon: a poll that the beacon does not show
         // yet began after this sample.
         let sample = self.sched.as_ref().and_then(SchedReader::read);
@@ -532,22 +532,24 @@ impl Watcher {
                 loop_thread: slot.loop_thread.clone(),
                 blocked_at: slot.blocked_at.clone(),
                 backtrace: slot.backtrace.clone(),
+                names: None,
             })
         }
         .unwrap_or_default();
-        Some(WatchdogReport {
+        let report = WatchdogReport {
             task_id,
             spawned_at,
             running_for,
             loop_thread: found.loop_thread,
             blocked_at: found.blocked_at,
             backtrace: found.backtrace,
-        })
+        };
+        Some((report, found.names))
     }
 
     /// Finds where the poll that began at `started` is, and keeps it in the slot: the
     /// kernel's view at once, the named frames once the namer thread has named them.
-    /// With `wait`, waits (a few seconds at most) for the names, for a report.
+    /// With `wait`, the names are also sent back (`Found::names`), for a report.
     /// `None` if the poll ended before the kernel's view and the stack were read.
     fn capture(&self, beacon: &Beacon, started: Ticks, wait: bool) -> Option<Found> {
         let thread = beacon.loop_thread();
@@ -597,12 +599,7 @@ impl Watcher {
             reply,
         };
         if namer.send(job).is_ok() {
-            if let Some(answer) = answer {
-                if let Ok(named) = answer.recv_timeout(NAMING_WAIT) {
-                    found.blocked_at = named.blocked_at;
-                    found.backtrace = named.backtrace;
-                }
-            }
+            found.names = answer;
         }
         Some(found)
     }
@@ -657,6 +654,7 @@ fn name_frames(beacon: &Beacon, jobs: &mpsc::Receiver<NameJob>) {
                 loop_thread: None,
                 blocked_at,
                 backtrace,
+                names: None,
             });
         }
     }
@@ -668,6 +666,41 @@ struct Found {
     loop_thread: Option<String>,
     blocked_at: Option<String>,
     backtrace: Option<Vec<String>>,
+    /// Where the namer thread sends the names of the frames (for a report).
+    names: Option<Names>,
+}
+
+/// The namer thread's answer for one report's frames.
+type Names = mpsc::Receiver<Found>;
+
+/// A report waiting for its frames' names (the watchdog keeps looking meanwhile).
+struct Pending {
+    report: WatchdogReport,
+    names: Names,
+    since: std::time::Instant,
+}
+
+impl Pending {
+    /// The report with its names, once they came (or `NAMING_WAIT` passed: without
+    /// them); `Err(self)` while they may still come. With `stopping`, waits for them.
+    fn ready(self, stopping: bool) -> Result<WatchdogReport, Pending> {
+        let left = NAMING_WAIT.saturating_sub(self.since.elapsed());
+        let named = if stopping {
+            self.names.recv_timeout(left).ok()
+        } else {
+            match self.names.try_recv() {
+                Ok(named) => Some(named),
+                Err(mpsc::TryRecvError::Empty) if !left.is_zero() => return Err(self),
+                Err(_) => None,
+            }
+        };
+        let mut report = self.report;
+        if let Some(named) = named {
+            report.blocked_at = named.blocked_at.or(report.blocked_at);
+            report.backtrace = named.backtrace.or(report.backtrace);
+        }
+        Ok(report)
+    }
 }
 
 /// The watchdog thread: look four times per threshold (or period) until told to stop.
@@ -678,37 +711,69 @@ fn watch(
     stop: &(Mutex<bool>, Condvar),
 ) {
     let (lock, cvar) = stop;
+    // A report whose frames are still being named: made once they are, while the
+    // watchdog keeps looking (the first naming in a process reads the debug info).
+    let mut pending: Option<Pending> = None;
     let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
     loop {
         let (guard, _) = cvar
             .wait_timeout(stopped, watcher.tick)
             .unwrap_or_else(PoisonError::into_inner);
         stopped = guard;
-        if *stopped {
-            return;
+        let stopping = *stopped;
+        let mut due = Vec::new();
+        if let Some(waiting) = pending.take() {
+            match waiting.ready(stopping) {
+                Ok(report) => due.push(report),
+                Err(waiting) => pending = Some(waiting),
+            }
         }
-        let Some(report) = watcher.look(beacon) else {
+        if !stopping {
+            match watcher.look(beacon) {
+                Some((report, Some(names))) if pending.is_none() => {
+                    pending = Some(Pending {
+                        report,
+                        names,
+                        since: std::time::Instant::now(),
+                    });
+                }
+                Some((report, _)) => due.push(report),
+                None => {}
+            }
+        }
+        if due.is_empty() {
+            if stopping {
+                return;
+            }
             continue;
-        };
+        }
         // The hook (or subscriber) is the user's code: called without the stop lock,
         // so that a slow hook never holds up the runtime's drop, and contained, so that
         // a panicking hook leaves the watchdog watching.
         drop(stopped);
-        let told = panic::catch_unwind(AssertUnwindSafe(|| match hook {
-            Some(hook) => hook(&report),
-            None => tracing::warn!(
-                target: "turnstile",
-                task_id = report.task_id,
-                spawned_at = %report.spawned_at,
-                running_for_ms = report.running_for.as_millis() as u64,
-                blocked_at = report.blocked_at.as_deref().unwrap_or(""),
-                "{report}"
-            ),
-        }));
-        drop(told); // a panic's payload: the hook already said what it had to
+        for report in &due {
+            tell(hook, report);
+        }
         stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        if *stopped {
+        if *stopped && pending.is_none() {
             return; // told to stop while the hook ran: its notification is spent
         }
     }
+}
+
+/// Makes one report: to the hook, else as a `tracing` warning; a panic in either is
+/// contained.
+fn tell(hook: Option<&(dyn Fn(&WatchdogReport) + Send + Sync)>, report: &WatchdogReport) {
+    let told = panic::catch_unwind(AssertUnwindSafe(|| match hook {
+        Some(hook) => hook(report),
+        None => tracing::warn!(
+            target: "turnstile",
+            task_id = report.task_id,
+            spawned_at = %report.spawned_at,
+            running_for_ms = report.running_for.as_millis() as u64,
+            blocked_at = report.blocked_at.as_deref().unwrap_or(""),
+            "{report}"
+        ),
+    }));
+    drop(told); // a panic's payload: the hook already said what it had to
 }
