@@ -683,7 +683,7 @@ struct Pending {
 impl Pending {
     /// The report with its names, once they came (or `NAMING_WAIT` passed: without
     /// them); `Err(self)` while they may still come. With `stopping`, waits for them.
-    fn ready(self, stopping: bool) -> Result<WatchdogReport, Pending> {
+    fn ready(self: Box<Self>, stopping: bool) -> Result<WatchdogReport, Box<Pending>> {
         let left = NAMING_WAIT.saturating_sub(self.since.elapsed());
         let named = if stopping {
             self.names.recv_timeout(left).ok()
@@ -713,7 +713,7 @@ fn watch(
     let (lock, cvar) = stop;
     // A report whose frames are still being named: made once they are, while the
     // watchdog keeps looking (the first naming in a process reads the debug info).
-    let mut pending: Option<Pending> = None;
+    let mut pending: Option<Box<Pending>> = None;
     let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
     loop {
         let (guard, _) = cvar
@@ -731,11 +731,11 @@ fn watch(
         if !stopping {
             match watcher.look(beacon) {
                 Some((report, Some(names))) if pending.is_none() => {
-                    pending = Some(Pending {
+                    pending = Some(Box::new(Pending {
                         report,
                         names,
                         since: std::time::Instant::now(),
-                    });
+                    }));
                 }
                 Some((report, _)) => due.push(report),
                 None => {}
