@@ -209,6 +209,7 @@ impl InspectState {
                 id,
                 name,
                 spawned_at: crate::short_path(&spawned_at).to_owned(),
+                blocked_at: self.beacon.blocked_at(),
             }
         });
         let mut tasks: Vec<TaskStats> = snap
@@ -300,6 +301,10 @@ pub struct LoopTask {
     pub name: Option<String>,
     /// Where it was spawned.
     pub spawned_at: String,
+    /// The line it is blocked at, once the watchdog has captured this poll as a stall
+    /// ("file:line in function"; with a watchdog only).
+    #[serde(default)]
+    pub blocked_at: Option<String>,
 }
 
 /// One answer of the inspector: the loop now, and its last published snapshot.
@@ -383,6 +388,9 @@ impl fmt::Display for InspectReport {
                 how_long.unwrap_or_default()
             )?,
             (state, _) => writeln!(f, "loop: {state:?}{}", how_long.unwrap_or_default())?,
+        }
+        if let Some(at) = self.task.as_ref().and_then(|t| t.blocked_at.as_deref()) {
+            writeln!(f, "blocked at {at}")?;
         }
         if let Some(view) = &self.loop_thread {
             writeln!(f, "loop thread: {view}")?;

@@ -1,6 +1,6 @@
 //! What the watchdog can learn about the loop thread while one poll keeps it busy: what
-//! the kernel says it is doing (running, or blocked in which system call), and, when
-//! asked for, a backtrace of it taken through a signal.
+//! the kernel says it is doing (running, or blocked in which system call), and where
+//! in the code it is, from its stack taken through a signal.
 //!
 //! # The kernel's view (always, on Linux)
 //!
@@ -8,26 +8,40 @@
 //! system call (and which), and `/proc/self/task/<tid>/wchan` names the kernel function
 //! it waits in. Reading them touches nothing in the loop thread, so it is always safe.
 //!
-//! # The backtrace (opt-in, Linux with glibc)
+//! # The stack (with a watchdog, Linux with glibc)
 //!
-//! The watchdog sends the loop thread a real-time signal (`SIGRTMIN + 3`). Its handler
-//! calls glibc's `backtrace(3)`, which only walks the interrupted stack and stores
-//! return addresses into atomics; the watchdog thread then waits for them and turns
-//! them into function names and lines (the `backtrace` crate), outside the handler.
-//! Caveats, which is why it is off by default:
+//! Once per stall (never per poll), the watchdog sends the loop thread a real-time
+//! signal (`SIGRTMIN + 3`). Its handler calls glibc's `backtrace(3)`, which walks the
+//! interrupted stack and writes return addresses into a buffer on the handler's stack;
+//! the handler copies them into preallocated atomics. The watchdog's namer thread then
+//! turns them into functions and lines (the `backtrace` crate), outside the handler,
+//! and picks the first frame in the user's code ([`first_user_frame`]).
 //!
-//! - `backtrace(3)` unwinds with libgcc, which takes the dynamic loader's lock to find
-//!   unwind tables. If the loop thread is interrupted while it holds that lock (inside
-//!   `dlopen`, or allocating a thread-local block for a new library), the handler waits
-//!   for it forever and the loop thread hangs. libgcc is loaded before the handler is
-//!   installed, so the handler itself never loads it.
+//! Why `backtrace(3)` and not a frame-pointer walk: Rust code, the user's and the
+//! standard library's, is built without frame pointers by default, so a frame-pointer
+//! walk stops at the first such frame; `backtrace(3)` unwinds with the `.eh_frame`
+//! tables that every Rust binary has (they are what panics unwind with).
+//!
+//! Why it is safe in a signal handler, after the first call: the first call loads
+//! libgcc's unwinder with `dlopen`, which allocates; `install` makes that call before
+//! the handler exists, so the handler never loads anything. After it, the unwinder
+//! reads the tables in place and allocates nothing; to find the table of an address
+//! it calls glibc's `_dl_find_object` (glibc 2.35 and later, used by libgcc from
+//! GCC 12), which takes no lock and is async-signal-safe. With an older glibc or libgcc
+//! the lookup goes through `dl_iterate_phdr`, which takes the loader's lock: if the
+//! signal landed while the loop thread held it (inside `dlopen`), the handler would
+//! wait forever. The remaining caveats:
+//!
 //! - The signal interrupts a system call in progress. Calls that restart (`read` on a
-//!   socket, `write`, ...) do so (`SA_RESTART`); calls that do not (`nanosleep`,
-//!   `epoll_wait`, `poll`) return `EINTR`, which `std` retries for sleeps and the
-//!   reactor treats as an empty poll, but other code inside a task may not expect.
-//! - The signal number must be free: if something else installed a handler for it, the
-//!   runtime refuses to build with this option rather than replace it.
-//! - One capture at a time in the process; the watchdog gives up after 100 ms.
+//!   socket or a pipe, `write`, ...) do so (`SA_RESTART`); calls that do not
+//!   (`nanosleep`, `epoll_wait`, `poll`) return `EINTR`, which `std` retries for sleeps
+//!   and the reactor treats as an empty poll, but other code inside a task may not
+//!   expect. One signal per stall (two when it outlives the watchdog's period).
+//! - The signal number must be free: if something else installed a handler for it,
+//!   stall reports name no line (and say why); with `watchdog_backtrace(true)` the
+//!   runtime refuses to build rather than replace it.
+//! - One capture at a time in the process; the watchdog gives up after 100 ms (a loop
+//!   thread starved of CPU may answer later; that answer is dropped).
 
 /// Where the loop thread is, for the watchdog: its kernel thread id, recorded on the
 /// loop thread itself. Signals go by thread id (`tgkill`), never by `pthread_t`: a
@@ -235,6 +249,11 @@ mod capture {
             })
     }
 
+    /// Whether the handler is installed.
+    pub(crate) fn installed() -> bool {
+        matches!(INSTALLED.get(), Some(Ok(())))
+    }
+
     /// Signals `thread` and waits for its stack. `None` if the handler is not installed,
     /// another capture is stuck, or the thread did not answer in time.
     pub(crate) fn capture(thread: LoopThread) -> Option<Vec<usize>> {
@@ -242,6 +261,9 @@ mod capture {
             return None;
         }
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+        // A capture the watchdog gave up on may have finished since (a starved loop
+        // thread ran its handler late): its frames are stale, the slot is free again.
+        let _ = STATE.compare_exchange(DONE, IDLE, Ordering::Acquire, Ordering::Relaxed);
         if STATE
             .compare_exchange(IDLE, ARMED, Ordering::Relaxed, Ordering::Relaxed)
             .is_err()
@@ -289,37 +311,178 @@ mod capture {
         Some(frames)
     }
 
-    /// Function names and lines for captured return addresses, from the handler's own
-    /// frames on: those before it (the handler and the signal trampoline) are dropped.
-    pub(crate) fn symbolize(frames: &[usize]) -> Vec<String> {
-        let mut lines = Vec::new();
+    /// The named frames of captured return addresses, from the interrupted code on:
+    /// the handler's own frames and the kernel's signal trampoline are dropped.
+    /// Inlined calls are frames of their own, innermost first, as the debug info has
+    /// them.
+    pub(crate) fn resolve(frames: &[usize]) -> Vec<super::NamedFrame> {
+        let mut per_ip: Vec<Vec<super::NamedFrame>> = Vec::with_capacity(frames.len());
         for &ip in frames {
-            let mut line = None;
+            let mut here = Vec::new();
             // A return address points after the call: look up the call itself.
             backtrace::resolve(ip.saturating_sub(1) as *mut c_void, |sym| {
-                if line.is_some() {
-                    return; // the outermost of inlined frames is enough
-                }
-                let name = sym
-                    .name()
-                    .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}"));
-                line = Some(match (sym.filename(), sym.lineno()) {
-                    (Some(file), Some(no)) => format!("{name} at {}:{no}", file.display()),
-                    _ => name,
+                here.push(super::NamedFrame {
+                    ip,
+                    name: sym.name().map(|n| format!("{n:#}")),
+                    file: sym.filename().map(super::shorten),
+                    line: sym.lineno(),
                 });
             });
-            lines.push(line.unwrap_or_else(|| format!("{ip:#x}")));
+            if here.is_empty() {
+                here.push(super::NamedFrame {
+                    ip,
+                    name: None,
+                    file: None,
+                    line: None,
+                });
+            }
+            per_ip.push(here);
         }
-        // Drop the handler's frames and the kernel's signal trampoline before the
-        // interrupted code.
-        let handler = lines
-            .iter()
-            .position(|l| l.contains("on_signal") && l.contains("loop_thread"));
-        match handler {
-            Some(i) => lines.split_off((i + 2).min(lines.len())),
-            None => lines,
+        // The handler, then the trampoline (`__restore_rt`), then the interrupted code.
+        let handler = per_ip.iter().rposition(|names| {
+            names.iter().any(|f| {
+                f.name
+                    .as_deref()
+                    .is_some_and(|n| n.contains("loop_thread::capture::on_signal"))
+            })
+        });
+        let from = handler.map_or(0, |i| (i + 2).min(per_ip.len()));
+        per_ip.into_iter().skip(from).flatten().collect()
+    }
+
+    /// Reads the debug info of the running binary once (slow: tens to hundreds of
+    /// milliseconds for a large one), so that the first stall is named in time.
+    pub(crate) fn warm_up() {
+        let here = warm_up as fn() as usize;
+        backtrace::resolve(here as *mut c_void, |_| {});
+    }
+}
+
+/// A frame of the loop thread's stack, with its function, file and line where the
+/// debug info says them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NamedFrame {
+    /// The return address it was found by.
+    pub(crate) ip: usize,
+    /// The function, demangled without its hash.
+    pub(crate) name: Option<String>,
+    /// Its source file (relative to the working directory when under it).
+    pub(crate) file: Option<String>,
+    /// Its line.
+    pub(crate) line: Option<u32>,
+}
+
+impl NamedFrame {
+    /// "name at file:line", as a backtrace line.
+    pub(crate) fn describe(&self) -> String {
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{:#x}", self.ip));
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{name} at {file}:{line}"),
+            _ => name,
         }
     }
+
+    /// The crate a function belongs to: the first path segment of its name, looking
+    /// through `<` of trait impls (`<app::Job as core::future::Future>::poll` is
+    /// `app`'s).
+    fn crate_name(&self) -> Option<&str> {
+        let name = self.name.as_deref()?;
+        let name = name.trim_start_matches(['<', '&', '*']);
+        let name = name
+            .strip_prefix("dyn ")
+            .or_else(|| name.strip_prefix("mut "))
+            .or_else(|| name.strip_prefix("const "))
+            .unwrap_or(name);
+        name.split("::").next()
+    }
+
+    /// Whether this frame is the user's code: a Rust function (a path) with a file and
+    /// a line, whose crate is not the standard library, turnstile or a library between
+    /// them and the user ([`NOT_USER_CODE`]).
+    pub(crate) fn is_user_code(&self) -> bool {
+        if self.file.is_none() || self.line.is_none() {
+            return false; // no debug info: libc, the vDSO, a stripped library
+        }
+        if self
+            .file
+            .as_deref()
+            .is_some_and(|f| f.starts_with("/rustc/"))
+        {
+            return false; // the standard library, inlined
+        }
+        if !self.name.as_deref().is_some_and(|n| n.contains("::")) {
+            return false; // a C function (libc's, with its debug info installed)
+        }
+        match self.crate_name() {
+            Some(krate) => !NOT_USER_CODE
+                .iter()
+                .any(|c| krate == *c || krate.starts_with(&format!("{c}_"))),
+            None => false,
+        }
+    }
+
+    /// "src/main.rs:176 in slow": where, then which function (its path without the
+    /// crate's name).
+    pub(crate) fn blocked_at(&self) -> String {
+        let name = self.name.as_deref().unwrap_or("?");
+        let short = match name.split_once("::") {
+            Some((_, rest)) if !name.starts_with('<') => rest,
+            _ => name,
+        };
+        format!(
+            "{}:{} in {short}",
+            self.file.as_deref().unwrap_or("?"),
+            self.line.unwrap_or(0)
+        )
+    }
+}
+
+/// Crates whose frames are never "the line that blocked": the standard library,
+/// turnstile's own, and the libraries a service's code runs under. A crate named
+/// `x_y` counts as `x`'s when `x` is listed (`tower_http`, `futures_util`, ...).
+pub(crate) const NOT_USER_CODE: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "turnstile",
+    "hyper",
+    "h2",
+    "http",
+    "tower",
+    "axum",
+    "tokio",
+    "futures",
+    "mio",
+    "libc",
+    "backtrace",
+    "tracing",
+    "pin_project",
+    "async_task",
+    "async_executor",
+    "async_io",
+    "smol",
+];
+
+/// The first frame in the user's code, innermost first.
+pub(crate) fn first_user_frame(frames: &[NamedFrame]) -> Option<&NamedFrame> {
+    frames.iter().find(|f| f.is_user_code())
+}
+
+/// A source path relative to the working directory, when it is under it.
+#[cfg_attr(
+    not(all(target_os = "linux", target_env = "gnu", not(miri))),
+    allow(dead_code)
+)]
+fn shorten(path: &std::path::Path) -> String {
+    let relative = std::env::current_dir().ok().and_then(|cwd| {
+        path.strip_prefix(cwd)
+            .ok()
+            .map(std::path::Path::to_path_buf)
+    });
+    relative.as_deref().unwrap_or(path).display().to_string()
 }
 
 /// Installs the watchdog's backtrace signal handler (once per process).
@@ -338,7 +501,7 @@ pub(crate) fn install_backtraces() -> std::io::Result<()> {
 }
 
 /// The return addresses on `thread`'s stack, taken through the signal (fast: the slow
-/// part, naming them, is [`symbolize`]).
+/// part, naming them, is [`resolve`]).
 pub(crate) fn capture_frames(thread: LoopThread) -> Option<Vec<usize>> {
     #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
     return capture::capture(thread);
@@ -349,10 +512,33 @@ pub(crate) fn capture_frames(thread: LoopThread) -> Option<Vec<usize>> {
     }
 }
 
-/// Function names and lines for frames from [`capture_frames`], innermost first.
-pub(crate) fn symbolize(frames: &[usize]) -> Vec<String> {
+/// The named frames for return addresses from [`capture_frames`], innermost first.
+pub(crate) fn resolve(frames: &[usize]) -> Vec<NamedFrame> {
     #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
-    return capture::symbolize(frames);
+    return capture::resolve(frames);
     #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
-    return frames.iter().map(|ip| format!("{ip:#x}")).collect();
+    return frames
+        .iter()
+        .map(|&ip| NamedFrame {
+            ip,
+            name: None,
+            file: None,
+            line: None,
+        })
+        .collect();
+}
+
+/// Reads the running binary's debug info now, on the calling thread (the watchdog's,
+/// when it starts), so that naming the first stall's frames is quick.
+pub(crate) fn warm_up_symbols() {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    capture::warm_up();
+}
+
+/// Whether the capture's signal handler is installed in this process.
+pub(crate) fn capture_installed() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    return capture::installed();
+    #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
+    return false;
 }

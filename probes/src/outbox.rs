@@ -15,7 +15,7 @@ use crate::trace::EventKind;
 #[derive(Clone, Debug)]
 pub enum Outgoing {
     /// A stall ended: a `WARN` event under target `turnstile`.
-    Stall(StallReport),
+    Stall(Box<StallReport>),
     /// A task yielded with no waker left: a `WARN` event under target `turnstile`.
     LostWaker(LostWaker),
     /// A `Level::Trace` event: a `TRACE` event under target `turnstile`.
@@ -93,6 +93,7 @@ impl Outbox {
                     spawned_at = %report.spawned_at,
                     duration_ms = report.duration.as_secs_f64() * 1e3,
                     kind = ?report.kind,
+                    blocked_at = report.blocked_at.as_deref().unwrap_or(""),
                     "stall: {report}"
                 ),
                 Outgoing::LostWaker(report) => {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::os::ContextSwitches;
+use crate::sched::StallTimes;
 use crate::stack::AsyncStack;
 
 /// The thread's context switches, where the OS reports them per thread.
@@ -16,18 +17,42 @@ pub(crate) fn switches_now() -> Option<ContextSwitches> {
 /// Stall reports kept in a runtime (the oldest are let go; the count is kept).
 pub const STALLS_KEPT: usize = 32;
 
-/// Whether a stalled poll was computing or blocked, from the loop thread's CPU clock
-/// and its context switches.
+/// What a stalled poll mostly did: computed, blocked, or waited for a CPU.
+///
+/// With a watchdog, it is the largest of the measured [`StallTimes`] (the thread's CPU
+/// clock and its run-queue delay from `/proc/self/task/TID/schedstat`). Without one
+/// there is no sample from before the poll, and the kind is inferred from the CPU
+/// clock and the context switches: mostly off the CPU with a voluntary switch is
+/// blocked, with involuntary ones only is preempted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StallKind {
-    /// Computation: the thread was on the CPU for most of the poll, or it was off only
-    /// because the OS preempted it (involuntary context switches, no voluntary one).
+    /// On-CPU, computing: the thread was running for most of the poll.
     OnCpu,
-    /// A blocking call (a sleep, a lock, a synchronous read): the thread was off the CPU
-    /// for most of the poll and gave it up itself (a voluntary context switch).
+    /// Off-CPU, blocked: in a system call (a sleep, a lock, a synchronous read) for
+    /// most of the poll.
     OffCpu,
+    /// Off-CPU, runnable: the OS had given the CPU to another thread (preemption on a
+    /// busy machine) for most of the poll. Neither the task's computing nor its
+    /// blocking: the code may have been quick.
+    Preempted,
     /// The thread's CPU clock could not be read.
     Unknown,
+}
+
+/// The readiness that arrived while a stall ran: what the first reactor poll after it
+/// found (a lower bound of who waited behind it: a socket that became ready and was
+/// read by a later poll, or that a task did not wait on yet, is not counted).
+///
+/// ```
+/// let r = turnstile_probes::ReadinessAfter { tasks: 2, sources: 3 };
+/// assert_eq!(r.tasks, 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadinessAfter {
+    /// Tasks that readiness queued (not queued already).
+    pub tasks: u64,
+    /// The readiness events (sockets, pipes: one per ready source).
+    pub sources: u64,
 }
 
 /// One poll that ran longer than `stall_threshold`.
@@ -60,10 +85,33 @@ pub struct StallReport {
     pub cpu_time: Option<Duration>,
     /// The loop thread's context switches over the poll (same window; Linux only).
     pub context_switches: Option<ContextSwitches>,
-    /// Computation or a blocking call.
+    /// Computing, blocked or preempted.
     pub kind: StallKind,
+    /// How its wall time was spent, measured (with a watchdog on Linux; `None` without
+    /// a sample from before the poll).
+    #[serde(default)]
+    pub times: Option<StallTimes>,
+    /// The line that blocked: the first frame of the loop thread's stack in the
+    /// user's code, "file:line in function", captured by the watchdog while the stall
+    /// ran (see `docs/stall.md` for when it cannot be).
+    #[serde(default)]
+    pub blocked_at: Option<String>,
+    /// Why `blocked_at` is missing, when the watchdog tried to capture it.
+    #[serde(default)]
+    pub no_line: Option<String>,
+    /// What the kernel said the loop thread was doing during the stall: running, or
+    /// blocked in which system call (with a watchdog, Linux).
+    #[serde(default)]
+    pub loop_thread: Option<String>,
+    /// The loop thread's whole stack then (with `watchdog_backtrace(true)`).
+    #[serde(default)]
+    pub backtrace: Option<Vec<String>>,
     /// Tasks that were queued and waiting while it ran.
     pub tasks_waiting: u64,
+    /// The readiness the first reactor poll after the stall found: more tasks that
+    /// waited for it, a lower bound (`None` until that poll).
+    #[serde(default)]
+    pub readiness_after: Option<ReadinessAfter>,
     /// The longest any of them had been waiting when the poll returned.
     pub longest_delay: Duration,
     /// The poll ended in a yield that the cooperative budget forced: the task was
@@ -95,7 +143,20 @@ impl StallReport {
             cpu_time: Some(Duration::from_millis(1)),
             context_switches: None,
             kind: StallKind::OffCpu,
+            times: Some(StallTimes {
+                on_cpu: Duration::from_millis(1),
+                runnable: Duration::ZERO,
+                blocked: Duration::from_millis(29),
+            }),
+            blocked_at: Some("src/main.rs:14 in query".into()),
+            no_line: None,
+            loop_thread: Some("blocked in system call read".into()),
+            backtrace: None,
             tasks_waiting: 2,
+            readiness_after: Some(ReadinessAfter {
+                tasks: 5,
+                sources: 5,
+            }),
             longest_delay: Duration::from_millis(31),
             ended_by_budget: false,
             flight_recorder: None,
@@ -122,23 +183,50 @@ impl fmt::Display for StallReport {
             self.duration,
             self.turn
         )?;
+        if let Some(at) = &self.blocked_at {
+            write!(f, "; blocked at {at}")?;
+        }
         match (&self.stack, &self.resumed_from) {
             (Some(stack), _) => write!(f, ", resuming from {stack}")?,
             (None, Some(site)) => write!(f, ", resuming from {site}")?,
             (None, None) => {}
         }
-        match (self.kind, self.cpu_time) {
-            (StallKind::OnCpu, Some(cpu)) => write!(f, "; on-CPU ({cpu:.1?} CPU): computation")?,
-            (StallKind::OffCpu, Some(cpu)) => {
-                write!(f, "; off-CPU ({cpu:.1?} CPU): a blocking call")?
+        let call = self
+            .loop_thread
+            .as_deref()
+            .and_then(|v| v.strip_prefix("blocked in system call "));
+        match (self.kind, call) {
+            (StallKind::OnCpu, _) => write!(f, "; on-CPU: computing")?,
+            (StallKind::OffCpu, Some(call)) => write!(f, "; off-CPU: blocked in {call}")?,
+            (StallKind::OffCpu, None) => write!(f, "; off-CPU: blocked (a blocking call)")?,
+            (StallKind::Preempted, _) => {
+                write!(f, "; off-CPU, runnable: preempted (waiting for a CPU)")?
             }
-            _ => write!(f, "; CPU use unknown")?,
+            (StallKind::Unknown, _) => write!(f, "; CPU use unknown")?,
+        }
+        match (&self.times, self.cpu_time) {
+            (Some(times), _) => write!(f, " ({:.1?}: {times})", self.duration)?,
+            (None, Some(cpu)) => write!(f, " ({cpu:.1?} CPU)")?,
+            (None, None) => {}
         }
         write!(
             f,
-            "; {} task(s) waited, the longest {:.1?}",
+            "; {} task(s) were queued behind it, the longest waited {:.1?}",
             self.tasks_waiting, self.longest_delay
         )?;
+        if let Some(r) = &self.readiness_after {
+            write!(
+                f,
+                "; by the next reactor poll, readiness for {} more task(s) ({} source(s)) had \
+                 arrived (a lower bound of who waited)",
+                r.tasks, r.sources
+            )?;
+        }
+        if self.blocked_at.is_none() {
+            if let Some(why) = &self.no_line {
+                write!(f, "; no blocking line: {why}")?;
+            }
+        }
         if self.ended_by_budget {
             write!(
                 f,

@@ -12,6 +12,7 @@
 //! events, are queued in the recorder's outbox and emitted by the turn at a safe point.
 
 use turnstile_probes::{PollStarted, TaskInfo, Timing};
+use turnstile_reactor::PollOutcome;
 
 use super::Core;
 use crate::observe::site::take_site;
@@ -121,6 +122,46 @@ impl Core {
                 .filter(|_| self.sched().main_woken());
             timing.stalled(task, start, cells.iter().map(|c| &**c).chain(main));
         });
+    }
+
+    /// The first reactor poll after a stall: a look that does not block first, so that
+    /// the readiness counted for the stall arrived before it, not while a park waited.
+    /// If the look found nothing, that is the count (none), and a park then blocks as
+    /// it would have. One reactor poll for the probes either way.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn poll_after_stall(
+        &self,
+        timeout: Option<std::time::Duration>,
+        woken: &mut Vec<std::task::Waker>,
+    ) -> PollOutcome {
+        let look = self.driver().poll(Some(std::time::Duration::ZERO), woken);
+        let blocks = timeout != Some(std::time::Duration::ZERO);
+        if !blocks || look.io_events > 0 || look.remote_woken || !woken.is_empty() {
+            return look;
+        }
+        self.count_readiness_after_stall(0, 0);
+        self.driver().poll(timeout, woken)
+    }
+
+    /// The first reactor poll after a stall woke `queued` more tasks (the queue grew
+    /// by that much) from `sources` readiness events: the stall's reports say so.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn count_readiness_after_stall(&self, queued: usize, sources: u64) {
+        if let Some(timing) = self.observe().timing() {
+            timing.readiness_after_stall(queued as u64, sources);
+        }
+    }
+
+    /// Whether the reactor poll about to be made is the first after a stall: then it
+    /// looks without blocking first (`poll_after_stall`), and the readiness it finds is
+    /// counted for the stall's reports. One load when timed.
+    #[inline(always)]
+    pub(crate) fn after_stall(&self) -> bool {
+        self.observe()
+            .timing()
+            .is_some_and(Timing::awaits_readiness)
     }
 
     /// A task that yielded with no waker left for it can never run again

@@ -277,12 +277,21 @@ impl Core {
         let look = !notes.parked;
         let queue = self.sched().queue();
         let mut woken = self.driver().take_buffer();
-        let outcome = self.driver().poll(timeout, &mut woken);
+        let outcome = if self.after_stall() {
+            self.poll_after_stall(timeout, &mut woken)
+        } else {
+            self.driver().poll(timeout, &mut woken)
+        };
         notes.io_events = outcome.io_events as u64;
         self.observe().reactor_polled(notes.parked, notes.io_events);
         let (mut ahead, mut promoted) = (self.driver().promoted_per_look(), 0);
         let from = if look { queue.mark() } else { 0 };
+        let after_stall = self.after_stall(); // its readiness is counted for the stall
+        let queued = if after_stall { queue.len() } else { 0 };
         self.wake_all(woken, Activity::Io);
+        if after_stall {
+            self.count_readiness_after_stall(queue.len().saturating_sub(queued), notes.io_events);
+        }
         if look {
             promoted = queue.promote(0, from, ahead);
             ahead -= promoted;

@@ -258,6 +258,17 @@ impl Builder {
     /// warning under target `turnstile`), counted in the snapshot's `watchdog_reports`.
     /// Needs `Level::Timing` or above (it reads the poll timestamps); ignored below.
     ///
+    /// With a watchdog, stall reports also say the line that blocked and how the stall
+    /// spent its time: when a poll runs past `stall_threshold`, the watchdog signals
+    /// the loop thread once, takes its stack (glibc's `backtrace(3)`, in the signal
+    /// handler, into a preallocated buffer), names it on its own threads and keeps the
+    /// first frame in the user's code ("blocked at src/main.rs:176 in slow"), with the
+    /// system call the thread is blocked in and its CPU clock and run-queue delay
+    /// (`/proc/self/task/TID/schedstat`) from before the poll. The cost is per stall,
+    /// never per poll; the watchdog thread looks four times per `stall_threshold`
+    /// (one `pread` and one `clock_gettime` each). Linux with glibc; see
+    /// `docs/stall.md` for where the line cannot be found.
+    ///
     /// ```
     /// let rt = turnstile::Runtime::builder()
     ///     .watchdog(std::time::Duration::from_millis(100))
@@ -286,15 +297,14 @@ impl Builder {
         self
     }
 
-    /// With each watchdog report, also take a backtrace of the loop thread (off by
-    /// default). The watchdog sends the loop thread a signal (`SIGRTMIN + 3`) whose
-    /// handler walks its stack with glibc's `backtrace(3)`; the frames are named on the
-    /// watchdog thread. Linux with glibc only. Caveats: the signal interrupts a system
-    /// call in progress (those that do not restart return `EINTR`), and if it lands
-    /// while the loop thread holds the dynamic loader's lock (inside `dlopen`), the
-    /// unwinder waits for that lock forever. `build` fails if the platform is not
-    /// supported or the signal already has a handler. Every report also says, without
-    /// any signal, whether the loop thread is running or blocked in a system call.
+    /// With each watchdog report and stall report, also keep the loop thread's whole
+    /// stack, not only its first frame in the user's code (off by default; the first
+    /// frame is kept whenever a watchdog runs, see [`Builder::watchdog`]). Linux with
+    /// glibc only. The signal interrupts a system call in progress (those that do not
+    /// restart return `EINTR`). With this option `build` fails if the platform is not
+    /// supported or the signal (`SIGRTMIN + 3`) already has a handler; without it, the
+    /// reports then say why they name no line. Every report also says, without any
+    /// signal, whether the loop thread is running or blocked in a system call.
     ///
     /// ```no_run
     /// let rt = turnstile::Runtime::builder()

@@ -94,9 +94,12 @@ impl Runtime {
         // The beacon the timing probes publish each poll into: for a watchdog, an
         // inspector, or both. Built on the loop thread (a `Runtime` is not `Send`).
         let beacon = if b.inspect.is_some() || (timing.is_some() && b.watchdog.is_some()) {
-            Some(Arc::new(Beacon::on_this_thread(
-                b.watchdog_backtrace && b.watchdog.is_some() && timing.is_some(),
-            )?))
+            Some(Arc::new(if timing.is_some() && b.watchdog.is_some() {
+                // The watchdog captures stalls in progress (the line that blocked).
+                Beacon::watched(b.stall_threshold, b.watchdog_backtrace)?
+            } else {
+                Beacon::on_this_thread(false)?
+            }))
         } else {
             None
         };

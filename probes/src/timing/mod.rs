@@ -118,6 +118,9 @@ pub struct Timing {
     stacks_used: Cell<bool>,
     /// The stack the last stalled poll resumed from, for its report (`NO_STACK`).
     stalled_stack: Cell<StackId>,
+    /// Stall reports wait for the readiness count of the next reactor poll
+    /// (`report.rs`), readable without a borrow.
+    awaits_readiness: Cell<bool>,
     inner: RefCell<Recorded>,
     /// `tracing` events waiting for a safe point (see `outbox.rs`).
     outbox: RefCell<Outbox>,
@@ -143,6 +146,9 @@ struct Recorded {
     cpu: CpuSampler,
     stalls: VecDeque<StallReport>,
     stalls_total: u64,
+    /// The stalls (turn, task, duration) whose kept reports wait for the readiness
+    /// count of the first reactor poll after them (`Timing::readiness_after_stall`).
+    awaiting_readiness: Vec<(u64, u64, Duration)>,
     lost: VecDeque<LostWaker>,
     lost_total: u64,
     ring: Option<TraceRing>,
@@ -175,6 +181,7 @@ impl Timing {
                 cpu: CpuSampler::new(),
                 stalls: VecDeque::new(),
                 stalls_total: 0,
+                awaiting_readiness: Vec::new(),
                 lost: VecDeque::new(),
                 lost_total: 0,
                 ring: tracing.then(|| TraceRing::with_capacity(trace_capacity)),
@@ -198,6 +205,7 @@ impl Timing {
             path: PendingPath::new(),
             stacks_used: Cell::new(false),
             stalled_stack: Cell::new(NO_STACK),
+            awaits_readiness: Cell::new(false),
             outbox: RefCell::new(Outbox::default()),
             posted: Cell::new(false),
         }

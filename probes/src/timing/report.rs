@@ -6,9 +6,11 @@ use std::time::Duration;
 use super::{PollStarted, TaskInfo, Timing};
 use crate::clock::Ticks;
 use crate::lost::{LostWaker, LOST_KEPT};
+use crate::os::ContextSwitches;
 use crate::outbox::{Outbox, Outgoing};
+use crate::sched::{self, StallTimes};
 use crate::stack::NO_STACK;
-use crate::stall::{StallKind, StallReport, STALLS_KEPT};
+use crate::stall::{ReadinessAfter, StallKind, StallReport, STALLS_KEPT};
 use crate::task_timing::{TaskTiming, NO_SITE};
 use crate::trace::EventKind;
 
@@ -88,6 +90,12 @@ impl Timing {
                 longest = longest.max(self.clock.nanos_between(woken, now));
             }
         }
+        // What the watchdog found while the poll ran (a lock it holds only to store).
+        let capture = self
+            .beacon
+            .as_ref()
+            .and_then(|b| b.take_capture(start.at))
+            .unwrap_or_default();
         let mut inner = self.inner.borrow_mut();
         let cpu_now = crate::os::thread_cpu_time();
         let switches_now = crate::stall::switches_now();
@@ -96,26 +104,29 @@ impl Timing {
             .switches
             .zip(switches_now)
             .map(|(a, b)| b.since(&a));
-        let (cpu_time, kind) = match (inner.cpu.cpu, cpu_now) {
+        // Measured, with the watchdog's sample from before the poll: the CPU clock and
+        // the run-queue delay, each read once more now.
+        let times = capture
+            .before
+            .zip(sched::of_this_thread(cpu_now))
+            .map(|(before, after)| StallTimes::between(before, after, duration));
+        let cpu_time = match (inner.cpu.cpu, cpu_now) {
             (Some(before), Some(after)) => {
                 // The window runs from the last sample (before the poll) to now.
                 let window = self
                     .clock
                     .between(self.cpu_sampled.get(), now)
                     .max(duration);
-                let cpu = after.saturating_sub(before).min(window);
-                // Mostly off the CPU, and it gave the CPU up itself: blocked. Off the
-                // CPU only through preemption (a loaded machine): still computation.
-                let blocked = switches.is_none_or(|s| s.voluntary > 0);
-                let kind = if cpu * 2 < window && blocked {
-                    StallKind::OffCpu
-                } else {
-                    StallKind::OnCpu
-                };
-                (Some(cpu), kind)
+                Some((after.saturating_sub(before).min(window), window))
             }
-            _ => (None, StallKind::Unknown),
+            _ => None,
         };
+        let kind = match (times, cpu_time) {
+            (Some(times), _) => times.kind(),
+            (None, Some((cpu, window))) => inferred_kind(cpu, window, switches),
+            (None, None) => StallKind::Unknown,
+        };
+        let cpu_time = times.map(|t| t.on_cpu).or(cpu_time.map(|(cpu, _)| cpu));
         // The sample is spent: the next poll takes a fresh one.
         inner.cpu.cpu = cpu_now;
         inner.cpu.switches = switches_now;
@@ -136,7 +147,13 @@ impl Timing {
             cpu_time,
             context_switches: switches,
             kind,
+            times,
+            blocked_at: capture.blocked_at,
+            no_line: capture.no_line,
+            loop_thread: capture.loop_thread,
+            backtrace: capture.backtrace,
             tasks_waiting,
+            readiness_after: None,
             longest_delay: Duration::from_nanos(longest),
             ended_by_budget: self.ended_by_budget.get(),
             flight_recorder: None,
@@ -145,9 +162,15 @@ impl Timing {
         if inner.stalls.len() == STALLS_KEPT {
             inner.stalls.pop_front();
         }
+        // The next reactor poll adds the readiness that arrived meanwhile to the kept
+        // report (the `tracing` warning goes out at the end of this turn, without it).
+        inner
+            .awaiting_readiness
+            .push((report.turn, report.task_id, report.duration));
+        self.awaits_readiness.set(true);
         inner.stalls.push_back(report.clone());
         drop(inner);
-        self.post(Outgoing::Stall(report));
+        self.post(Outgoing::Stall(Box::new(report)));
         if self.tracing {
             let nanos = duration.as_nanos() as u64;
             self.event(
@@ -157,6 +180,55 @@ impl Timing {
                     nanos,
                 },
             );
+        }
+    }
+
+    /// Whether stall reports wait for the next reactor poll (one load: the loop asks
+    /// before each reactor poll; then that poll does not block, and its readiness is
+    /// counted by [`Timing::readiness_after_stall`]).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
+    /// assert!(!t.awaits_readiness());
+    /// ```
+    #[inline(always)]
+    pub fn awaits_readiness(&self) -> bool {
+        self.awaits_readiness.get()
+    }
+
+    /// The first reactor poll after a stall found readiness that queued `tasks` more
+    /// tasks, from `sources` ready sources: they waited for the stall too (a lower
+    /// bound). Added to the kept reports of the stalls since the last reactor poll.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use turnstile_probes::{Level, TaskInfo, TaskTiming, Timing};
+    /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
+    /// let task = TaskTiming::new(t.now());
+    /// let start = t.poll_started(&task, 1);
+    /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
+    /// t.stalled(info, start, std::iter::empty());
+    /// assert!(t.awaits_readiness());
+    /// t.readiness_after_stall(3, 4);
+    /// assert_eq!(t.stalls().0[0].readiness_after.unwrap().tasks, 3);
+    /// assert!(!t.awaits_readiness());
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn readiness_after_stall(&self, tasks: u64, sources: u64) {
+        self.awaits_readiness.set(false);
+        let readiness = ReadinessAfter { tasks, sources };
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        for (turn, task, duration) in inner.awaiting_readiness.drain(..) {
+            let kept = inner
+                .stalls
+                .iter_mut()
+                .rev()
+                .find(|r| r.turn == turn && r.task_id == task && r.duration == duration);
+            if let Some(kept) = kept {
+                kept.readiness_after = Some(readiness);
+            }
         }
     }
 
@@ -250,5 +322,18 @@ impl Timing {
         inner.lost.push_back(report.clone());
         drop(inner);
         self.post(Outgoing::LostWaker(report));
+    }
+}
+
+/// A stall's kind without a sample from before the poll: from the CPU clock over
+/// `window` and the context switches. Mostly off the CPU, and it gave the CPU up itself
+/// (a voluntary switch): blocked; only taken off (involuntary switches): preempted.
+fn inferred_kind(cpu: Duration, window: Duration, switches: Option<ContextSwitches>) -> StallKind {
+    if cpu * 2 >= window {
+        StallKind::OnCpu
+    } else if switches.is_none_or(|s| s.voluntary > 0) {
+        StallKind::OffCpu
+    } else {
+        StallKind::Preempted
     }
 }
