@@ -24,41 +24,36 @@ pub(crate) const NO_SITE: SiteId = SiteId::MAX;
 /// let t = turnstile_probes::TaskTiming::new(clock.now());
 /// assert_eq!(t.busy(&clock), std::time::Duration::ZERO);
 /// ```
-///
-/// Layout: what a poll's end reads and writes (its one touch of the task's cells) is in
-/// the first 64 bytes, one cache line; the wake counts and the task's life span, which
-/// only wakes from elsewhere and snapshots touch, are in the second.
 #[derive(Clone, Debug)]
-#[repr(C, align(64))]
 pub struct TaskTiming {
+    /// When the task was spawned.
+    pub(crate) spawned: Ticks,
     /// When it was last woken (queued), zero while not queued.
     pub(crate) woken_at: Cell<Ticks>,
+    /// When it finished, zero while alive.
+    pub(crate) ended: Cell<Ticks>,
     /// Ticks spent being polled.
     pub(crate) busy: Cell<u64>,
     /// Ticks spent queued.
     pub(crate) scheduled: Cell<u64>,
     /// The longest poll, in ticks.
     pub(crate) longest_poll: Cell<u64>,
-    /// When the wait at `waiting_site` began.
-    pub(crate) waiting_since: Cell<Ticks>,
-    /// Yields the cooperative budget forced.
-    pub(crate) budget_yields: Cell<u64>,
+    /// Wakes that reached the task, by source (`WakeSource as usize`).
+    pub(crate) wakes: [Cell<u64>; 5],
     /// The site of the wait in progress (or of the last `Pending`), or `NO_SITE`.
     pub(crate) waiting_site: Cell<SiteId>,
-    /// The async stack the task is suspended in (interned in its runtime's `Timing`),
-    /// or `NO_STACK`.
-    pub(crate) stack: Cell<StackId>,
+    /// When that wait began.
+    pub(crate) waiting_since: Cell<Ticks>,
+    /// Already reported as a lost waker.
+    pub(crate) lost: Cell<bool>,
+    /// Yields the cooperative budget forced.
+    pub(crate) budget_yields: Cell<u64>,
     /// Queued by a socket's readiness (the reactor's wake): its scheduling delay is
     /// also an I/O delay.
     pub(crate) io_woken: Cell<bool>,
-    /// Already reported as a lost waker.
-    pub(crate) lost: Cell<bool>,
-    /// Wakes that reached the task, by source (`WakeSource as usize`).
-    pub(crate) wakes: [Cell<u64>; 5],
-    /// When the task was spawned.
-    pub(crate) spawned: Ticks,
-    /// When it finished, zero while alive.
-    pub(crate) ended: Cell<Ticks>,
+    /// The async stack the task is suspended in (interned in its runtime's `Timing`),
+    /// or `NO_STACK`.
+    pub(crate) stack: Cell<StackId>,
 }
 
 impl TaskTiming {
