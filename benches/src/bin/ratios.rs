@@ -98,8 +98,10 @@ fn machine() -> String {
         .lines()
         .find(|l| l.starts_with("flags"))
         .is_some_and(|l| l.split_whitespace().any(|f| f == "hypervisor"));
-    let cores = std::fs::read_to_string("/proc/cpuinfo")
-        .map_or(0, |c| c.lines().filter(|l| l.starts_with("processor")).count());
+    let cores = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
     let usable = std::thread::available_parallelism().map_or(1, |n| n.get());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map_or("unknown".to_string(), |k| k.trim().to_string());
