@@ -2,9 +2,9 @@
 # Instructions per operation on the hot paths, by callgrind (noise-free: it counts
 # instructions, not time). For each workload and level it runs `hotloop` with 1 and 3
 # repetitions and divides the difference by the operations in 2 repetitions, so that
-# start-up and first-touch growth cancel out. (Timing and Trace are measured on yield_many
-# only: with them, spawn-heavy runs keep a finished-task history whose growth does not
-# cancel out that way.) `flight` is `off` with the flight recorder on (hotloop's
+# start-up and first-touch growth cancel out. (Timing, the default level, is measured on
+# the yield and I/O rows, Trace on yield_many only: with them, spawn-heavy runs keep a
+# finished-task history whose growth does not cancel out that way.) `flight` is `off` with the flight recorder on (hotloop's
 # `Turnstile::flight()`); its clock calibration (quanta's, once per process, timed) adds
 # a few hundred thousand instructions of noise to each run.
 #
@@ -31,6 +31,7 @@ for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local
     set -- $spec
     case "$1" in
         yield_many) levels="off counters flight timing trace" ;;
+        yield_one | tcp_ping_pong | echo_100) levels="off counters flight timing" ;;
         ready_* | chain3_*) levels="off counters timing" ;; # #[instrument] costs, turnstile's own modes
         *) levels="off counters flight" ;;
     esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the load generators the lab's `http` experiment drives its servers with:
-# wrk and h2load (Debian packages wrk and nghttp2-client). Idempotent: a tool already on
+# wrk and h2load (Debian packages wrk and nghttp2-client), and perf (linux-perf), with
+# which the lab counts a server's system calls per request. Idempotent: a tool already on
 # the PATH is left alone. Without them the lab uses its own generator and says so.
 #
 #   bash scripts/install-lab-tools.sh
@@ -9,9 +10,10 @@ set -uo pipefail
 need_apt=()
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 command -v h2load >/dev/null 2>&1 || need_apt+=(nghttp2-client)
+command -v perf >/dev/null 2>&1 || need_apt+=(linux-perf)
 
 if ((${#need_apt[@]} == 0)); then
-    echo "install-lab-tools: wrk and h2load are installed"
+    echo "install-lab-tools: wrk, h2load and perf are installed"
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

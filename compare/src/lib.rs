@@ -53,12 +53,12 @@ pub trait Runtime: Sized + 'static {
     /// The runtime as a value.
     const RT: Rt;
 
-    /// A fresh runtime as the comparisons run it: turnstile with its probes at
-    /// `Level::Counters`, tokio's current-thread runtime with `enable_all`, smol's
+    /// A fresh runtime as the comparisons run it: turnstile with its probes at their
+    /// default level (`Level::Timing`, what users run), tokio's current-thread runtime with `enable_all`, smol's
     /// `LocalExecutor` over async-io.
     fn fresh() -> Self;
 
-    /// A label for tables and bench ids, such as `tokio` or `turnstile/Counters`.
+    /// A label for tables and bench ids, such as `tokio` or `turnstile/Timing`.
     fn label(&self) -> String;
 
     /// Runs `future` to completion on this runtime.
@@ -228,7 +228,7 @@ impl LoopCounts {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Rt {
-    /// turnstile, probes at `Level::Counters`.
+    /// turnstile, probes at their default level (`Level::Timing`).
     Turnstile,
     /// tokio's current-thread runtime, `enable_all`.
     Tokio,

@@ -11,9 +11,9 @@
 //! - voluntary context switches from `/proc/<pid>/task/<tid>/status`: how often the
 //!   thread blocked, which for an event loop is how often it parked in `epoll_wait`;
 //! - system calls from a perf counter on the `raw_syscalls:sys_enter` tracepoint,
-//!   attached to that one thread. It needs tracefs and a `perf_event_paranoid` that
-//!   allows it (or root); where the kernel refuses, the count is absent and the report
-//!   says why.
+//!   attached to that one thread. It needs tracefs (mounted here when it is not and the
+//!   lab runs as root) and a `perf_event_paranoid` that allows it (or root); where the
+//!   kernel refuses, the count is absent and the report says why.
 //!
 //! The generator's CPU time is `getrusage(RUSAGE_CHILDREN)` taken around its run: the
 //! parent reaps no other child while a generator runs.
@@ -161,6 +161,18 @@ struct SyscallCounter {
 
 impl SyscallCounter {
     fn tracepoint_id() -> io::Result<u64> {
+        Self::read_tracepoint_id().or_else(|e| {
+            // Many machines boot without tracefs mounted; root can mount it (as
+            // `mount -t tracefs nodev /sys/kernel/tracing` would) and look again.
+            if mount_tracefs() {
+                Self::read_tracepoint_id()
+            } else {
+                Err(e)
+            }
+        })
+    }
+
+    fn read_tracepoint_id() -> io::Result<u64> {
         let mut last = None;
         for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
             match fs::read_to_string(format!("{root}/events/raw_syscalls/sys_enter/id")) {
@@ -220,6 +232,28 @@ impl SyscallCounter {
         fs::File::from(self.fd.try_clone()?).read_exact(&mut buf)?;
         Ok(u64::from_ne_bytes(buf))
     }
+}
+
+/// Mounts tracefs at `/sys/kernel/tracing` when this process runs as root and it is not
+/// mounted there yet; says whether it did.
+fn mount_tracefs() -> bool {
+    let dir = std::path::Path::new("/sys/kernel/tracing");
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 || !dir.is_dir() || dir.join("events").exists() {
+        return false;
+    }
+    // SAFETY: every pointer is a NUL-terminated string that outlives the call; no
+    // mount data is passed.
+    let rc = unsafe {
+        libc::mount(
+            c"nodev".as_ptr(),
+            c"/sys/kernel/tracing".as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    rc == 0
 }
 
 /// CPU time (user and system) of every child this process has reaped so far, ns.

@@ -35,7 +35,7 @@ pub enum Outgoing {
 ///
 /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
 /// let task = TaskTiming::new(t.now());
-/// let start = t.poll_started(&task, 1);
+/// let start = t.poll_started(1);
 /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
 /// t.stalled(info, start, std::iter::empty());
 /// let outbox = t.take_outbox();

@@ -1,8 +1,8 @@
 //! Which probes run: the turn exists in one instance per combination, chosen once per
 //! turn by this type, so that an instance without a probe has none of its code.
 
-/// Which probes a runtime runs besides the counters: a set of three flags, kept in one
-/// byte so that the wake path tests two of them in one comparison.
+/// Which probes a runtime runs besides the counters: a set of four flags, kept in one
+/// byte so that the wake path tests several of them in one comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Mode(u8);
 
@@ -13,12 +13,19 @@ impl Mode {
     const FLIGHT: u8 = 0b010;
     /// An inspector is served, and gets a snapshot now and then at a turn's end.
     const INSPECT: u8 = 0b100;
+    /// `Level::Trace`: every wake is an event in the ring.
+    const TRACE: u8 = 0b1000;
 
     /// The mode of a runtime that is `timed`, has a flight recorder (`flight`) and an
-    /// inspector (`inspect`).
-    pub(crate) fn new(timed: bool, flight: bool, inspect: bool) -> Self {
+    /// inspector (`inspect`), and records a trace (`trace`, `Level::Trace`).
+    pub(crate) fn new(timed: bool, flight: bool, inspect: bool, trace: bool) -> Self {
         let bit = |on: bool, flag: u8| if on { flag } else { 0 };
-        Mode(bit(timed, Self::TIMED) | bit(flight, Self::FLIGHT) | bit(inspect, Self::INSPECT))
+        Mode(
+            bit(timed, Self::TIMED)
+                | bit(flight, Self::FLIGHT)
+                | bit(inspect, Self::INSPECT)
+                | bit(trace, Self::TRACE),
+        )
     }
 
     /// Whether polls are timed (`Level::Timing` and above).
@@ -44,6 +51,15 @@ impl Mode {
     #[inline(always)]
     pub(crate) fn watches_wakes(self) -> bool {
         self.0 & (Self::TIMED | Self::FLIGHT) != 0
+    }
+
+    /// Whether a timed task's wake of itself, during its own poll, needs nothing of the
+    /// probes but the counters: `Level::Timing` without a trace or a flight recorder.
+    /// The poll's end stamps such a wake (it finds the task queued again), and a task's
+    /// timing cells keep no count of self-wakes (its header does).
+    #[inline(always)]
+    pub(crate) fn quiet_self_wakes(self) -> bool {
+        self.0 & (Self::TIMED | Self::FLIGHT | Self::TRACE) == Self::TIMED
     }
 
     /// Whether the flight recorder is the only probe that watches wakes (no timing).

@@ -106,7 +106,12 @@ impl Observer {
         Observer {
             level,
             counters: Counters::new(level),
-            mode: Mode::new(timing.is_some(), flight.is_some(), inspecting),
+            mode: Mode::new(
+                timing.is_some(),
+                flight.is_some(),
+                inspecting,
+                timing.as_deref().is_some_and(Timing::is_tracing),
+            ),
             inspect: OnceCell::new(),
             keeps_names: level.counts() || flight.is_some(),
             flight,
@@ -185,6 +190,12 @@ impl Observer {
     #[inline(always)]
     pub(crate) fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// Whether a timed task's self-wake needs only the counters (see `Mode`).
+    #[inline(always)]
+    pub(crate) fn quiet_self_wakes(&self) -> bool {
+        self.mode.quiet_self_wakes()
     }
 
     /// Whether the flight recorder is the only probe that watches wakes (no timing).

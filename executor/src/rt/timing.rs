@@ -27,12 +27,13 @@ impl Core {
         self.poll_task::<true, FLIGHT>(ptr, rest);
     }
 
-    /// Before a timed poll: the scheduling delay, the watchdog's beacon.
+    /// Before a timed poll: its start (one clock read at most, none when the last poll
+    /// just ended) and the watchdog's beacon. The task's cells are not touched here:
+    /// the poll's end reads and writes them once, scheduling delay included.
     #[inline(always)]
     pub(crate) fn timed_poll_start(&self, header: &Header) -> Option<PollStarted> {
         let timing = self.observe().timing()?;
-        let cells = self.observe().cells(header)?;
-        let start = timing.poll_started(&cells, header.id);
+        let start = timing.poll_started(header.id);
         timing.beacon_start(header.id, start.at, header.spawned_at);
         Some(start)
     }
@@ -48,15 +49,16 @@ impl Core {
         rest: &[TaskPtr],
     ) {
         let site = take_site();
-        let (Some(timing), Some(start)) = (self.observe().timing(), started) else {
+        let (Some(timing), Some(mut start)) = (self.observe().timing(), started) else {
             return;
         };
         timing.beacon_end();
         let Some(cells) = self.observe().cells(header) else {
+            timing.break_chain(); // an untimed task's poll: nothing chains from it
             return;
         };
         let requeued = header.state.is_queued();
-        let stalled = timing.poll_ended(&cells, header.id, start, site, !pending, requeued);
+        let stalled = timing.poll_ended(&cells, header.id, &mut start, site, !pending, requeued);
         drop(cells);
         if stalled {
             let name = self.observe().task_name(header.id);
@@ -76,12 +78,13 @@ impl Core {
         };
         take_site();
         let at = self.observe().main_at();
-        let start = timing.poll_started(cells, 0);
+        let mut start = timing.poll_started(0);
         timing.beacon_start(0, start.at, at);
         let done = poll_main();
         timing.beacon_end();
         let site = take_site();
-        if timing.poll_ended(cells, 0, start, site, done, self.sched().main_woken()) {
+        let requeued = self.sched().main_woken();
+        if timing.poll_ended(cells, 0, &mut start, site, done, requeued) {
             let main = TaskInfo {
                 id: 0,
                 name: Some("block_on"),

@@ -114,6 +114,16 @@ impl Core {
                 }
                 self.sched().push(task);
             }
+            // A timed task that wakes itself during its poll (`yield_now`): the counters
+            // only, the poll's end stamps the wake (`Mode::quiet_self_wakes`).
+            Wake::QueueTimed
+                if self.observe().quiet_self_wakes()
+                    && self.sched().wake_source(task.cast::<()>()) == WakeSource::SelfWake =>
+            {
+                self.observe().counters().record_wake(WakeSource::SelfWake);
+                header.count_wake(WakeSource::SelfWake);
+                self.sched().push(task);
+            }
             // A task of a runtime whose only watcher of wakes is the flight recorder.
             Wake::QueueTimed if self.observe().flight_only() => self.wake_flight(header, task),
             // Coalesced, finished or timed: out of line, as a tail call.

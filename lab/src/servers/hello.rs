@@ -31,7 +31,7 @@ pub async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infall
 
 /// Serves [`hello`] over HTTP/1.1 (keep-alive, hyper's header-read timer on) on `addr`
 /// with `runtime`, a task per connection, until `duration` has passed. For a load
-/// generator such as wrk. turnstile runs with its probes at `Level::Counters`.
+/// generator such as wrk. turnstile runs with its probes at their default level (`Level::Timing`).
 ///
 /// ```no_run
 /// turnstile_lab::servers::hello::serve_hello(
@@ -45,7 +45,7 @@ pub fn serve_hello(runtime: Rt, addr: SocketAddr, duration: Duration) -> io::Res
     match runtime {
         Rt::Turnstile => {
             let rt = turnstile::Runtime::builder()
-                .probes(turnstile::probes::Level::Counters)
+                .probes(turnstile::probes::Level::default())
                 .build()?;
             rt.block_on(async {
                 let listener = turnstile::net::TcpListener::bind(addr).await?;

@@ -73,8 +73,8 @@ pub struct TaskInfo<'a> {
 /// // A stall threshold no poll here can reach, even on a loaded machine.
 /// let timing = Timing::new(Level::Timing, Duration::from_secs(60), 1024);
 /// let task = TaskTiming::new(timing.now());
-/// let start = timing.poll_started(&task, 1);
-/// let stalled = timing.poll_ended(&task, 1, start, SiteTag::NONE, true, false);
+/// let mut start = timing.poll_started(1);
+/// let stalled = timing.poll_ended(&task, 1, &mut start, SiteTag::NONE, true, false);
 /// assert!(!stalled);
 /// assert_eq!(timing.poll_duration().count, 1);
 /// ```

@@ -25,38 +25,36 @@ impl Timing {
         // is overstated by at most the rest of that poll; a task woken during its own
         // poll is restamped at the poll's end (`poll_ended`).
         let now = self.hint.get();
-        task.woken(now);
-        task.io_woken.set(source == WakeSource::Io);
+        // A task woken during its own poll keeps the wake that queued this poll: its
+        // scheduling delay is read at the poll's end, which then restamps it.
+        if self.polling.get() != target {
+            task.woken(now);
+            task.io_woken.set(source == WakeSource::Io);
+        }
         if self.tracing {
             let by = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
             self.event(now, EventKind::Wake { target, source, by });
         }
     }
 
-    /// A poll of task `id` begins: its scheduling delay is measured (and recorded with
-    /// the poll's duration, when it ends).
+    /// A poll of task `id` begins. Its start is the end of the last poll when nothing
+    /// ran in between (so back-to-back polls read the clock once each), else a fresh
+    /// reading. Nothing of the task's own is touched here: its cells are read and
+    /// written once, when the poll ends (`poll_ended`), which also takes its
+    /// scheduling delay.
     ///
     /// ```
     /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
     /// let task = turnstile_probes::TaskTiming::new(t.now());
-    /// let start = t.poll_started(&task, 1);
-    /// t.poll_ended(&task, 1, start, turnstile_probes::SiteTag::NONE, true, false);
+    /// let mut start = t.poll_started(1);
+    /// t.poll_ended(&task, 1, &mut start, turnstile_probes::SiteTag::NONE, true, false);
     /// assert_eq!(t.scheduling_delay().count, 1);
     /// ```
     #[inline(always)]
-    pub fn poll_started(&self, task: &TaskTiming, id: u64) -> PollStarted {
+    pub fn poll_started(&self, id: u64) -> PollStarted {
         let now = match self.chain.replace(0) {
             0 => self.read(),
             end_of_last_poll => end_of_last_poll,
-        };
-        let woken = task.woken_at.replace(0);
-        let io = task.io_woken.replace(false);
-        let delay = if woken != 0 {
-            let delay = now.saturating_sub(woken);
-            task.scheduled.set(task.scheduled.get() + delay);
-            delay
-        } else {
-            NOT_WOKEN
         };
         if now.wrapping_sub(self.cpu_sampled.get()) > self.cpu_refresh {
             self.sample_cpu(now);
@@ -68,9 +66,9 @@ impl Timing {
         }
         PollStarted {
             at: now,
-            delay,
-            io,
-            resumed_from: task.waiting_site.get(),
+            delay: NOT_WOKEN,
+            io: false,
+            resumed_from: NO_SITE,
         }
     }
 
@@ -120,9 +118,9 @@ impl Timing {
     /// let t = turnstile_probes::Timing::new(
     ///     turnstile_probes::Level::Timing, Duration::from_secs(10), 0);
     /// let task = turnstile_probes::TaskTiming::new(t.now());
-    /// let start = t.poll_started(&task, 1);
+    /// let mut start = t.poll_started(1);
     /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
-    /// assert!(!t.poll_ended(&task, 1, start, tag, false, false)); // not a stall
+    /// assert!(!t.poll_ended(&task, 1, &mut start, tag, false, false)); // not a stall
     /// assert_eq!(t.sites()[0].yields, 1);
     /// ```
     #[inline(always)]
@@ -130,7 +128,7 @@ impl Timing {
         &self,
         task: &TaskTiming,
         id: u64,
-        start: PollStarted,
+        start: &mut PollStarted,
         tag: SiteTag,
         done: bool,
         requeued: bool,
@@ -139,9 +137,18 @@ impl Timing {
         self.hint.set(now);
         // A finished task's future is dropped next (user code): no chaining then.
         self.chain.set(if done { 0 } else { now });
-        if requeued {
-            task.woken_at.set(now);
+        // The wake that queued this poll (a wake during the poll left it alone, see
+        // `woken`): the scheduling delay ended at the poll's start.
+        let woken = task.woken_at.get();
+        if woken != 0 {
+            let delay = start.at.saturating_sub(woken);
+            task.scheduled.set(task.scheduled.get() + delay);
+            start.delay = delay;
+            start.io = task.io_woken.get();
         }
+        task.woken_at.set(if requeued { now } else { 0 });
+        task.io_woken.set(false);
+        start.resumed_from = task.waiting_site.get();
         self.polling.set(NOT_POLLING);
         let ticks = now.saturating_sub(start.at);
         task.busy.set(task.busy.get() + ticks);
@@ -210,10 +217,10 @@ impl Timing {
     /// ```
     /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Timing, Default::default(), 0);
     /// let task = turnstile_probes::TaskTiming::new(t.now());
-    /// let start = t.poll_started(&task, 1);
+    /// let mut start = t.poll_started(1);
     /// t.budget_yield();
     /// let tag = turnstile_probes::SiteTag::code(std::panic::Location::caller());
-    /// t.poll_ended(&task, 1, start, tag, false, true);
+    /// t.poll_ended(&task, 1, &mut start, tag, false, true);
     /// assert_eq!(task.budget_yields(), 1);
     /// assert_eq!(t.sites()[0].budget_yields, 1);
     /// ```

@@ -66,7 +66,7 @@ impl Timing {
     /// use turnstile_probes::{Level, TaskInfo, TaskTiming, Timing};
     /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
     /// let task = TaskTiming::new(t.now());
-    /// let start = t.poll_started(&task, 1);
+    /// let start = t.poll_started(1);
     /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
     /// t.stalled(info, start, std::iter::empty());
     /// assert_eq!(t.stalls().1, 1);
@@ -267,7 +267,7 @@ impl Timing {
     /// use turnstile_probes::{Level, TaskInfo, TaskTiming, Timing};
     /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
     /// let task = TaskTiming::new(t.now());
-    /// let start = t.poll_started(&task, 1);
+    /// let start = t.poll_started(1);
     /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
     /// t.stalled(info, start, std::iter::empty());
     /// assert!(t.note_flight_file(0, "wrote x.json"));

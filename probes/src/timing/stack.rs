@@ -93,13 +93,13 @@ impl Timing {
     /// let t = Timing::new(Level::Timing, std::time::Duration::from_secs(60), 0);
     /// let task = TaskTiming::new(t.now());
     /// assert!(t.stack(&task).is_none());
-    /// let start = t.poll_started(&task, 1);
+    /// let mut start = t.poll_started(1);
     /// t.frame_pending(&INNER, true); // inner awaits return `Pending` first
     /// t.frame_pending(&OUTER, true);
-    /// t.poll_ended(&task, 1, start, SiteTag::NONE, false, false);
+    /// t.poll_ended(&task, 1, &mut start, SiteTag::NONE, false, false);
     /// assert_eq!(t.stack(&task).unwrap().to_string(), "outer a.rs:1:5 > inner a.rs:9:5");
-    /// let start = t.poll_started(&task, 1);
-    /// t.poll_ended(&task, 1, start, SiteTag::NONE, true, false); // done: no stack
+    /// let mut start = t.poll_started(1);
+    /// t.poll_ended(&task, 1, &mut start, SiteTag::NONE, true, false); // done: no stack
     /// assert!(t.stack(&task).is_none());
     /// ```
     pub fn stack(&self, task: &TaskTiming) -> Option<AsyncStack> {

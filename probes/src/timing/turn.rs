@@ -38,7 +38,11 @@ impl Timing {
     /// t.turn_ended(1, 3);
     /// ```
     pub fn turn_ended(&self, turn: u64, ready: u64) {
-        let now = self.read();
+        // The end of the turn's last poll, when nothing ran after it: no clock read.
+        let now = match self.chain.get() {
+            0 => self.read(),
+            end_of_last_poll => end_of_last_poll,
+        };
         let start = self.turn_start.get();
         if start != 0 {
             let busy = now
