@@ -382,14 +382,16 @@ fn stall_finds_the_injected_stalls() {
                 let budget_yields = r.budget_yields.expect("turnstile counts budget yields");
                 let greedy = matches!(r.way, Way::Greedy | Way::GreedySocket);
                 assert_eq!(budget_yields > 0, greedy, "{what}");
-                let kind = match r.way {
-                    Way::BlockingSleep => "OffCpu",
-                    Way::CpuLoop | Way::GreedyNoBudget => "OnCpu",
+                // A spin that the OS took the CPU away from for most of its length is
+                // reported as preempted, which on a busy machine is the truth.
+                let kinds: &[&str] = match r.way {
+                    Way::BlockingSleep => &["OffCpu"],
+                    Way::CpuLoop | Way::GreedyNoBudget => &["OnCpu", "Preempted"],
                     Way::SpawnBlocking | Way::Greedy | Way::GreedySocket => continue,
                 };
                 let found = reports
                     .iter()
-                    .filter(|s| s.duration_ms >= 20.0 && s.kind == kind)
+                    .filter(|s| s.duration_ms >= 20.0 && kinds.contains(&s.kind.as_str()))
                     .count() as u64;
                 assert!(found >= r.stalls, "{what}: {reports:#?}");
             }
