@@ -34,6 +34,7 @@ mod loop_thread;
 mod lost;
 mod os;
 mod outbox;
+mod record;
 mod sites;
 mod snapshot;
 mod stack;
@@ -60,6 +61,10 @@ pub use level::Level;
 pub use lost::LostWaker;
 pub use os::{thread_cpu_time, ContextSwitches};
 pub use outbox::{Outbox, Outgoing};
+pub use record::{
+    Origin, RecordedSite, RecordedTask, Recording, RecordingError, RECORDING_FORMAT,
+    RECORDING_VERSION, RECORD_LIMIT,
+};
 pub use sites::{SiteId, SiteStats, SiteTag, Sites};
 pub use snapshot::{Snapshot, TaskState, TaskStats, WakesBySource};
 pub use stack::{AsyncStack, Frame, StackFrame, STACK_DEPTH};

@@ -50,6 +50,7 @@ pub(crate) mod join;
 #[cfg(feature = "metrics")]
 mod metrics;
 pub(crate) mod remote;
+mod record;
 mod run_queue;
 pub(crate) mod scheduler;
 mod slots;
