@@ -192,12 +192,16 @@ fn pack(rec: &Recording) -> String {
             EventKind::TurnEnd { turn, ready } => (1, turn as i64, ready as i64, 0, 0),
             EventKind::PollStart { task } => (2, task as i64, 0, 0, 0),
             EventKind::PollEnd { task, done } => (3, task as i64, b(done), 0, 0),
-            EventKind::Wake { target, source: s, by } => {
-                (4, target as i64, source(s), opt(by.map(|x| x as i64)), 0)
-            }
-            EventKind::Coalesced { target, source: s, by } => {
-                (5, target as i64, source(s), opt(by.map(|x| x as i64)), 0)
-            }
+            EventKind::Wake {
+                target,
+                source: s,
+                by,
+            } => (4, target as i64, source(s), opt(by.map(|x| x as i64)), 0),
+            EventKind::Coalesced {
+                target,
+                source: s,
+                by,
+            } => (5, target as i64, source(s), opt(by.map(|x| x as i64)), 0),
             EventKind::ParkStart => (6, 0, 0, 0, 0),
             EventKind::ParkEnd => (7, 0, 0, 0, 0),
             EventKind::Io { events } => (8, events as i64, 0, 0, 0),
@@ -283,6 +287,10 @@ mod tests {
         let mut rec = Recording::from_log("</script><b>", Default::default());
         rec.runtime = "</script>".into();
         let html = page(&rec);
-        assert_eq!(html.matches("</script>").count(), 2, "only the page's own two");
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "only the page's own two"
+        );
     }
 }

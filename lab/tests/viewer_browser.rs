@@ -80,7 +80,10 @@ fn start_driver() -> (Driver, PathBuf) {
     let driver = Driver { child, port };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen on {port} within 20 s");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {port} within 20 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (driver, chromium)
@@ -128,7 +131,12 @@ struct Shown {
 
 async fn shown(c: &Client) -> Shown {
     let text = |sel: &'static str| async move {
-        c.find(Locator::Css(sel)).await.unwrap().text().await.unwrap()
+        c.find(Locator::Css(sel))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     };
     let mut s = Shown {
         turn: text("#turn-no").await.parse().unwrap(),
@@ -136,7 +144,14 @@ async fn shown(c: &Client) -> Shown {
         ..Shown::default()
     };
     if let Ok(card) = c.find(Locator::Css("#polled .card")).await {
-        s.polled = Some(card.attr("data-task").await.unwrap().unwrap().parse().unwrap());
+        s.polled = Some(
+            card.attr("data-task")
+                .await
+                .unwrap()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
         if let Ok(stack) = c.find(Locator::Css("#polled .stack")).await {
             s.stack = stack.text().await.unwrap();
         }
@@ -154,7 +169,13 @@ async fn shown(c: &Client) -> Shown {
     }
     for row in c.find_all(Locator::Css("#counters tr")).await.unwrap() {
         let key = row.attr("data-key").await.unwrap().unwrap();
-        let n = row.find(Locator::Css("td.n")).await.unwrap().text().await.unwrap();
+        let n = row
+            .find(Locator::Css("td.n"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         s.counters.insert(key, n.parse().unwrap());
     }
     s
@@ -204,7 +225,11 @@ fn facts(rec: &Recording) -> Vec<TurnFacts> {
             }
             EventKind::Yielded { site, .. } => {
                 let site = &rec.sites[site.unwrap() as usize];
-                turns.last_mut().unwrap().stopped_at.push(site.location.clone());
+                turns
+                    .last_mut()
+                    .unwrap()
+                    .stopped_at
+                    .push(site.location.clone());
             }
             EventKind::Wake { target, source, .. } => {
                 bump(&mut c, "wakes");
@@ -252,21 +277,42 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     // The chain as the recording has it: block_on spawns the task (turn 1), the task
     // yields at the sleep (turn 2), the timer wakes it, it finishes and wakes block_on
     // (turn 3).
-    assert_eq!(expected.iter().map(|t| t.polled.clone()).collect::<Vec<_>>(), [vec![0], vec![1], vec![1, 0]]);
+    assert_eq!(
+        expected
+            .iter()
+            .map(|t| t.polled.clone())
+            .collect::<Vec<_>>(),
+        [vec![0], vec![1], vec![1, 0]]
+    );
 
     let (driver, chromium) = start_driver();
     let c = browser(&driver, &chromium, &dir.path().join("profile")).await;
-    c.goto(&format!("file://{}", page_path.display())).await.unwrap();
+    c.goto(&format!("file://{}", page_path.display()))
+        .await
+        .unwrap();
 
     // Step through with the "next" button, gathering what each turn showed.
-    let steps: u64 = c.find(Locator::Id("step-count")).await.unwrap().text().await.unwrap().parse().unwrap();
+    let steps: u64 = c
+        .find(Locator::Id("step-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut seen: Vec<TurnFacts> = vec![TurnFacts::default(); 3];
     let mut stacks: Vec<(u64, u64, String)> = Vec::new();
     let mut whys = Vec::new();
     let mut screenshot = None;
     for step in 0..steps {
         if step > 0 {
-            c.find(Locator::Id("next")).await.unwrap().click().await.unwrap();
+            c.find(Locator::Id("next"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
         }
         let s = shown(&c).await;
         let turn = &mut seen[(s.turn - 1) as usize];
@@ -275,7 +321,12 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
             stacks.push((s.turn, task, s.stack.clone()));
         }
         turn.wakes.extend(s.wakes.iter().cloned());
-        turn.counters = s.counters.iter().filter(|(_, &n)| n > 0).map(|(k, &n)| (k.clone(), n)).collect();
+        turn.counters = s
+            .counters
+            .iter()
+            .filter(|(_, &n)| n > 0)
+            .map(|(k, &n)| (k.clone(), n))
+            .collect();
         whys.push((s.turn, s.why.clone()));
         if s.turn == 3 && s.polled.is_none() {
             // The park that the timer ended, with its wake's arrow: the book's picture.
@@ -285,17 +336,39 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     for (n, (want, got)) in expected.iter().zip(&seen).enumerate() {
         assert_eq!(got.polled, want.polled, "tasks polled in turn {}", n + 1);
         assert_eq!(got.wakes, want.wakes, "wakes in turn {}", n + 1);
-        assert_eq!(got.counters, want.counters, "counters at the end of turn {}", n + 1);
+        assert_eq!(
+            got.counters,
+            want.counters,
+            "counters at the end of turn {}",
+            n + 1
+        );
     }
     // The task's stack as it stopped: the sleep's line, where the recording says.
     let sleep_site = &expected[1].stopped_at[0];
     assert!(sleep_site.contains("viewer_browser.rs"), "{sleep_site}");
-    let (_, _, stack) = stacks.iter().find(|(turn, task, _)| (*turn, *task) == (2, 1)).unwrap();
-    assert!(stack.contains(sleep_site.as_str()), "turn 2's poll of task 1 shows {stack:?}");
+    let (_, _, stack) = stacks
+        .iter()
+        .find(|(turn, task, _)| (*turn, *task) == (2, 1))
+        .unwrap();
+    assert!(
+        stack.contains(sleep_site.as_str()),
+        "turn 2's poll of task 1 shows {stack:?}"
+    );
     // The why lines say what happened in words.
-    let why3: Vec<&String> = whys.iter().filter(|(t, _)| *t == 3).map(|(_, w)| w).collect();
-    assert!(why3[0].starts_with("parked ") && why3[0].contains("the timer woke task 1"), "{why3:?}");
-    assert!(why3.iter().any(|w| w.contains("polled task 1") && w.contains("returned Ready")), "{why3:?}");
+    let why3: Vec<&String> = whys
+        .iter()
+        .filter(|(t, _)| *t == 3)
+        .map(|(_, w)| w)
+        .collect();
+    assert!(
+        why3[0].starts_with("parked ") && why3[0].contains("the timer woke task 1"),
+        "{why3:?}"
+    );
+    assert!(
+        why3.iter()
+            .any(|w| w.contains("polled task 1") && w.contains("returned Ready")),
+        "{why3:?}"
+    );
     // The final counters are the probes' own.
     let counters = rec.counters.unwrap();
     let last = &seen[2].counters;
@@ -310,11 +383,21 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     let body = c.find(Locator::Css("body")).await.unwrap();
     body.send_keys("\u{E012}").await.unwrap(); // ArrowLeft
     assert_eq!(shown(&c).await.turn, 3);
-    c.find(Locator::Id("first")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("first"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert_eq!(shown(&c).await.turn, 1);
     body.send_keys("\u{E00F}").await.unwrap(); // PageDown: the next turn
     assert_eq!(shown(&c).await.turn, 2);
-    c.find(Locator::Id("timeline")).await.unwrap().click().await.unwrap(); // its middle
+    c.find(Locator::Id("timeline"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap(); // its middle
     assert_eq!(shown(&c).await.turn, 2);
 
     let png = screenshot.expect("a step of turn 3 outside any poll");
@@ -335,7 +418,9 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     let big_page = dir.path().join("big.html");
     turnstile_lab::view::write_page(&big_path, &big_page).unwrap();
     let started = Instant::now();
-    c.goto(&format!("file://{}", big_page.display())).await.unwrap();
+    c.goto(&format!("file://{}", big_page.display()))
+        .await
+        .unwrap();
     let opened = started.elapsed();
     let timing = c
         .execute(
@@ -382,20 +467,68 @@ fn synthetic(turns: u64) -> Recording {
             push(100, EventKind::ParkStart);
             push(1_000_000, EventKind::ParkEnd);
             push(100, EventKind::TimersFired { count: 1 });
-            push(0, EventKind::Wake { target: 2, source: WakeSource::Timer, by: None });
+            push(
+                0,
+                EventKind::Wake {
+                    target: 2,
+                    source: WakeSource::Timer,
+                    by: None,
+                },
+            );
         }
         push(200, EventKind::PollStart { task: 1 });
         let budget = turn % 10 == 0;
-        push(0, EventKind::Wake { target: 1, source: WakeSource::SelfWake, by: Some(1) });
-        push(2_000, EventKind::Yielded { task: 1, site: Some(0), stack: None, budget });
+        push(
+            0,
+            EventKind::Wake {
+                target: 1,
+                source: WakeSource::SelfWake,
+                by: Some(1),
+            },
+        );
+        push(
+            2_000,
+            EventKind::Yielded {
+                task: 1,
+                site: Some(0),
+                stack: None,
+                budget,
+            },
+        );
         if turn % 1000 == 0 {
-            push(0, EventKind::Stall { task: 1, nanos: 20_000_000 });
+            push(
+                0,
+                EventKind::Stall {
+                    task: 1,
+                    nanos: 20_000_000,
+                },
+            );
         }
-        push(0, EventKind::PollEnd { task: 1, done: false });
+        push(
+            0,
+            EventKind::PollEnd {
+                task: 1,
+                done: false,
+            },
+        );
         if turn % 100 == 0 {
             push(100, EventKind::PollStart { task: 2 });
-            push(900, EventKind::Yielded { task: 2, site: Some(1), stack: None, budget: false });
-            push(0, EventKind::PollEnd { task: 2, done: false });
+            push(
+                900,
+                EventKind::Yielded {
+                    task: 2,
+                    site: Some(1),
+                    stack: None,
+                    budget: false,
+                },
+            );
+            push(
+                0,
+                EventKind::PollEnd {
+                    task: 2,
+                    done: false,
+                },
+            );
         }
         push(300, EventKind::TurnEnd { turn, ready: 1 });
     }

@@ -277,8 +277,9 @@ impl Recording {
     /// assert!(err.to_string().contains("/nonexistent.rec"));
     /// ```
     pub fn read(path: &Path) -> io::Result<Recording> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        })?;
         Recording::from_json(&text).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -368,7 +369,8 @@ impl Recording {
             let name = e.get("name").and_then(Value::as_str).unwrap_or("");
             let cat = e.get("cat").and_then(Value::as_str).unwrap_or("");
             let (ts, end) = (ns(e, "ts"), ns(e, "ts") + ns(e, "dur"));
-            let mut push = |at: u64, rank: u8, kind: EventKind| events.push((at, rank, order, kind));
+            let mut push =
+                |at: u64, rank: u8, kind: EventKind| events.push((at, rank, order, kind));
             match (ph, cat) {
                 ("X", "turn") => {
                     let turn = name
@@ -454,13 +456,16 @@ impl Recording {
             name: Some("block_on".to_string()),
             spawned_at: String::new(),
         }];
-        tasks.extend(names.into_iter().filter(|(id, _)| *id != 0).map(|(id, name)| {
-            RecordedTask {
-                id,
-                name: None,
-                spawned_at: name,
-            }
-        }));
+        tasks.extend(
+            names
+                .into_iter()
+                .filter(|(id, _)| *id != 0)
+                .map(|(id, name)| RecordedTask {
+                    id,
+                    name: None,
+                    spawned_at: name,
+                }),
+        );
         Ok(Recording {
             format: RECORDING_FORMAT.to_string(),
             version: RECORDING_VERSION,
@@ -490,10 +495,30 @@ mod tests {
             (1_000, EventKind::ParkStart),
             (9_000, EventKind::ParkEnd),
             (9_000, EventKind::TimersFired { count: 1 }),
-            (9_000, EventKind::Wake { target: 1, source: WakeSource::Timer, by: None }),
+            (
+                9_000,
+                EventKind::Wake {
+                    target: 1,
+                    source: WakeSource::Timer,
+                    by: None,
+                },
+            ),
             (10_000, EventKind::PollStart { task: 1 }),
-            (10_000, EventKind::Wake { target: 0, source: WakeSource::Local, by: Some(1) }),
-            (12_000, EventKind::PollEnd { task: 1, done: true }),
+            (
+                10_000,
+                EventKind::Wake {
+                    target: 0,
+                    source: WakeSource::Local,
+                    by: Some(1),
+                },
+            ),
+            (
+                12_000,
+                EventKind::PollEnd {
+                    task: 1,
+                    done: true,
+                },
+            ),
             (13_000, EventKind::TurnEnd { turn: 1, ready: 0 }),
         ];
         for (at, kind) in script {

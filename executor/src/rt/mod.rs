@@ -49,8 +49,8 @@ mod inspect;
 pub(crate) mod join;
 #[cfg(feature = "metrics")]
 mod metrics;
-pub(crate) mod remote;
 mod record;
+pub(crate) mod remote;
 mod run_queue;
 pub(crate) mod scheduler;
 mod slots;

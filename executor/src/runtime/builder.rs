@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use turnstile_probes::{
-    Level, Turn, WatchdogHook, WatchdogReport, RECORD_LIMIT, TRACE_CAPACITY,
-};
+use turnstile_probes::{Level, Turn, WatchdogHook, WatchdogReport, RECORD_LIMIT, TRACE_CAPACITY};
 
 use super::Runtime;
 use crate::observe::TurnHook;

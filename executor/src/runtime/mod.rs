@@ -30,9 +30,9 @@ use crate::rt::{context, Core};
 mod builder;
 mod flight;
 mod handle;
-mod record;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod record;
 
 pub use builder::Builder;
 pub use flight::FlightRecorderRef;

@@ -69,7 +69,11 @@ impl TraceLog {
                 EventKind::TimersFired { count } => writeln!(out, "  {count} timer(s) fired"),
                 EventKind::Yielded { .. } => Ok(()),
                 EventKind::Coalesced { target, source, .. } => {
-                    writeln!(out, "    wake {} ({source:?}), coalesced", self.task_name(target))
+                    writeln!(
+                        out,
+                        "    wake {} ({source:?}), coalesced",
+                        self.task_name(target)
+                    )
                 }
                 EventKind::Stall { task, nanos } => writeln!(
                     out,
