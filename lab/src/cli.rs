@@ -10,6 +10,9 @@ use crate::machine::Machine;
 use crate::runtimes::RuntimeChoice;
 use crate::tour;
 
+/// Where the lab writes its files unless `--out` says otherwise.
+const DEFAULT_OUT: &str = "target/lab";
+
 /// turnstile-lab: claims about async runtimes, tested by measurement on turnstile,
 /// tokio's current-thread runtime and smol side by side.
 ///
@@ -21,7 +24,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Where to write JSON, SVG plots and markdown.
-    #[arg(long, global = true, value_name = "DIR", default_value = "target/lab")]
+    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_OUT)]
     pub out: PathBuf,
     /// Which runtimes to measure.
     #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::All)]
@@ -43,6 +46,10 @@ pub enum Command {
     /// is doing, like `top`: answered by a thread of its own, even while the loop is
     /// stuck in one poll.
     Inspect(crate::inspect::InspectArgs),
+    /// Makes a recording (`TURNSTILE_RECORD=FILE`) or a flight recorder's file into one
+    /// self-contained HTML page that steps through the run turn by turn. The page goes
+    /// to `--out PAGE.html` (or into `--out DIR`), by default beside FILE.
+    View(crate::view::ViewArgs),
     /// Runs a server for a parent lab process until its stdin closes (internal).
     #[command(hide = true)]
     Serve {
@@ -82,9 +89,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // A run can take minutes: find out before it starts that its files have a home.
     if !matches!(
         cli.command,
-        Some(Command::Serve { .. } | Command::Worker { .. } | Command::Inspect(_))
+        Some(
+            Command::Serve { .. } | Command::Worker { .. } | Command::Inspect(_) | Command::View(_)
+        )
     ) {
         check_writable(&cli.out)?;
+    }
+    if let Some(Command::View(args)) = &cli.command {
+        // `--out` names the page here; left at the lab's default, the page goes beside
+        // the recording.
+        let out = (cli.out != Path::new(DEFAULT_OUT)).then_some(cli.out.as_path());
+        return crate::view::run(args, out);
     }
     let lab = Lab {
         runtimes: cli.runtime.runtimes(),
@@ -98,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Tour(args)) => tour::run(args.full, &lab),
         Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Inspect(args)) => crate::inspect::run(&args),
+        Some(Command::View(_)) => unreachable!("view returned above"),
         Some(Command::Serve { job }) => crate::servers::serve(&job),
         Some(Command::Worker { job }) => crate::worker::serve(&job, experiments::child_jobs()),
     }

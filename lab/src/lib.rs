@@ -40,6 +40,8 @@
 //!   the reports cite.
 //! - [`inspect`]: `turnstile-lab inspect`, a client of a running turnstile runtime's
 //!   inspector.
+//! - [`view`]: `turnstile-lab view`, a recording as a page that steps through the
+//!   run turn by turn.
 //! - [`alloc`]: a counting global allocator (installed by the binary) for exact heap
 //!   bytes.
 //!
@@ -63,4 +65,5 @@ pub mod runtimes;
 pub mod servers;
 pub mod sources;
 pub mod tour;
+pub mod view;
 pub mod worker;

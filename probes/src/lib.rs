@@ -34,6 +34,7 @@ mod loop_thread;
 mod lost;
 mod os;
 mod outbox;
+mod record;
 mod sched;
 mod sites;
 mod snapshot;
@@ -61,6 +62,10 @@ pub use level::Level;
 pub use lost::LostWaker;
 pub use os::{thread_cpu_time, ContextSwitches};
 pub use outbox::{Outbox, Outgoing};
+pub use record::{
+    Origin, RecordedSite, RecordedTask, Recording, RecordingError, RECORDING_FORMAT,
+    RECORDING_VERSION, RECORD_LIMIT,
+};
 pub use sched::StallTimes;
 pub use sites::{short_path, SiteCell, SiteId, SiteStats, SiteTag, Sites};
 pub use snapshot::{Snapshot, TaskState, TaskStats, WakesBySource};

@@ -347,6 +347,13 @@ impl Stacks {
         id
     }
 
+    /// Every stack interned so far, by id, without leaves.
+    pub(crate) fn all(&self) -> Vec<AsyncStack> {
+        (0..self.entries.len() as StackId)
+            .filter_map(|id| self.get(id, None))
+            .collect()
+    }
+
     /// The stack `id` over `leaf`, or `None` for [`NO_STACK`].
     pub(crate) fn get(&self, id: StackId, leaf: Option<String>) -> Option<AsyncStack> {
         let (frames, cut) = self.entries.get(id as usize)?;

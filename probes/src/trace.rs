@@ -66,6 +66,29 @@ pub enum EventKind {
         /// How many.
         count: u64,
     },
+    /// A poll of `task` returned `Pending` (at `Level::Trace`, just before its
+    /// [`EventKind::PollEnd`]): where it stopped, for recordings and their viewer.
+    Yielded {
+        /// The task (0: the `block_on` future).
+        task: u64,
+        /// The await site it stopped at: an index into the sites of the runtime's
+        /// snapshot ([`crate::Snapshot::sites`]), `None` when its `Pending` left none.
+        site: Option<u32>,
+        /// The async stack it is suspended in: an index into a recording's stacks
+        /// (`None`: no `#[turnstile::instrument]`ed frame).
+        stack: Option<u32>,
+        /// The cooperative budget, not the code, made it yield.
+        budget: bool,
+    },
+    /// A wake of a task already queued: counted, not queued twice (at `Level::Trace`).
+    Coalesced {
+        /// The task woken (0: the `block_on` future).
+        target: u64,
+        /// Where the wake came from.
+        source: WakeSource,
+        /// The task being polled when it happened, if any.
+        by: Option<u64>,
+    },
     /// A poll was a stall.
     Stall {
         /// The task.

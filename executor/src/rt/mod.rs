@@ -49,6 +49,7 @@ mod inspect;
 pub(crate) mod join;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics;
+mod record;
 pub(crate) mod remote;
 mod run_queue;
 pub(crate) mod scheduler;

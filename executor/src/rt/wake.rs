@@ -164,7 +164,12 @@ impl Core {
             }
         }
         match wake {
-            Wake::Coalesced => self.observe().bump(Counter::WakesCoalesced),
+            Wake::Coalesced => {
+                self.observe().bump(Counter::WakesCoalesced);
+                if let Some(timing) = self.observe().timing() {
+                    timing.coalesced(header.id, source); // an event at `Level::Trace`
+                }
+            }
             _ => self.sched().push(task),
         }
     }
@@ -193,6 +198,9 @@ impl Core {
         self.observe().counters().record_wake(source);
         if self.sched().wake_main() {
             self.observe().bump(Counter::WakesCoalesced);
+            if let Some(timing) = self.observe().timing() {
+                timing.coalesced(0, source); // an event at `Level::Trace`
+            }
             return;
         }
         if let Some(flight) = self.observe().flight_ring() {

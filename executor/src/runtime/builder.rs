@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use turnstile_probes::{Level, Turn, WatchdogHook, WatchdogReport, TRACE_CAPACITY};
+use turnstile_probes::{Level, Turn, WatchdogHook, WatchdogReport, RECORD_LIMIT, TRACE_CAPACITY};
 
 use super::Runtime;
 use crate::observe::TurnHook;
@@ -46,6 +46,9 @@ pub struct Builder {
     pub(crate) inspect: Option<PathBuf>,
     pub(crate) inspect_period: Duration,
     pub(crate) start_paused: bool,
+    /// Where to write a recording of the run when the runtime drops (`record`).
+    pub(crate) record: Option<PathBuf>,
+    pub(crate) record_limit: usize,
     #[cfg(feature = "metrics")]
     pub(crate) metrics_period: Option<Duration>,
 }
@@ -133,6 +136,8 @@ impl Builder {
             inspect: None,
             inspect_period: Duration::from_millis(250),
             start_paused: false,
+            record: None,
+            record_limit: RECORD_LIMIT,
             #[cfg(feature = "metrics")]
             metrics_period: None,
         }
@@ -511,6 +516,45 @@ impl Builder {
         self
     }
 
+    /// Records the run: when the runtime is dropped, it writes a recording of what
+    /// its loop did (every turn, poll, wake and park, with the tasks, await sites and
+    /// async stacks they name) to `path`, for `turnstile-lab view` to step through.
+    /// Recording runs the probes at `Level::Trace` (whatever [`Builder::probes`] says)
+    /// with a ring of [`Builder::record_limit`] events; a longer run keeps its last
+    /// events, and the file says how many were cut.
+    ///
+    /// `TURNSTILE_RECORD=FILE` in the environment does the same for every runtime of
+    /// the process without a code change: the first runtime built writes `FILE`, each
+    /// later one `FILE` with its name before the extension (`run.turnstile-2.rec`).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("run.rec");
+    /// let rt = turnstile::Runtime::builder().record(&path).build()?;
+    /// rt.block_on(turnstile::yield_now());
+    /// drop(rt);
+    /// let rec = turnstile::probes::Recording::read(&path)?;
+    /// assert_eq!(rec.turns(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn record(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record = Some(path.into());
+        self
+    }
+
+    /// Events a recording keeps (default [`RECORD_LIMIT`]): the last ones, when the
+    /// run had more. Also the limit of `TURNSTILE_RECORD` recordings.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder().record_limit(1_000).build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn record_limit(mut self, events: usize) -> Self {
+        self.record_limit = events.max(1);
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -552,6 +596,8 @@ impl fmt::Debug for Builder {
             .field("inspect", &self.inspect)
             .field("inspect_period", &self.inspect_period)
             .field("start_paused", &self.start_paused)
+            .field("record", &self.record)
+            .field("record_limit", &self.record_limit)
             .finish()
     }
 }

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
 use std::panic::Location;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ mod flight;
 mod handle;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod record;
 
 pub use builder::Builder;
 pub use flight::FlightRecorderRef;
@@ -55,6 +57,8 @@ pub use handle::{Handle, RemoteJoinHandle, TryCurrentError};
 /// ```
 pub struct Runtime {
     core: Rc<Core>,
+    /// Where the recording goes when the runtime drops (`Builder::record`).
+    record: Option<PathBuf>,
 }
 
 impl Runtime {
@@ -87,7 +91,13 @@ impl Runtime {
         Builder::new()
     }
 
-    pub(crate) fn from_builder(b: Builder) -> io::Result<Runtime> {
+    pub(crate) fn from_builder(mut b: Builder) -> io::Result<Runtime> {
+        // A recording is the `Level::Trace` ring, sized to its limit.
+        let recording = record::wanted(b.record.as_deref());
+        if recording {
+            b.level = b.level.max(Level::Trace);
+            b.trace_capacity = b.trace_capacity.max(b.record_limit);
+        }
         let reactor = Reactor::new(b.max_events)?;
         let mut timing = (b.level >= Level::Timing)
             .then(|| Box::new(Timing::new(b.level, b.stall_threshold, b.trace_capacity)));
@@ -163,7 +173,12 @@ impl Runtime {
             core.observe()
                 .set_inspect(Inspect::new(state, server, b.inspect_period));
         }
-        let rt = Runtime { core };
+        let record = if recording {
+            record::path_for(core.name(), b.record.take())
+        } else {
+            None
+        };
+        let rt = Runtime { core, record };
         #[cfg(feature = "metrics")]
         if let Some(period) = b.metrics_period {
             metrics::spawn_publisher(&rt, period);
@@ -410,6 +425,9 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         let core = &*self.core;
+        if let Some(path) = self.record.take() {
+            write_recording(core, &path);
+        }
         // Current while futures drop, so that a dropped `Sleep` can cancel its timer.
         let _enter = context::enter(core);
         core.shut_down();
@@ -424,6 +442,33 @@ impl fmt::Debug for Runtime {
             .field("tasks", &self.core.sched().len())
             .field("watchdog", &self.core.observe().has_watchdog())
             .finish()
+    }
+}
+
+/// Writes the recording of the run that `core` made to `path`, saying on stderr where
+/// it went (or why it could not): a drop has no one to return an error to.
+fn write_recording(core: &Core, path: &Path) {
+    let recording = core.recording();
+    match recording.write(path) {
+        Ok(()) => eprintln!(
+            "turnstile: recorded {} turns of {} to {} ({} events{}); step through it with \
+             `turnstile-lab view {}`",
+            recording.turns(),
+            core.name(),
+            path.display(),
+            recording.events.len(),
+            if recording.dropped > 0 {
+                format!(", {} earlier ones cut", recording.dropped)
+            } else {
+                String::new()
+            },
+            path.display()
+        ),
+        Err(e) => eprintln!(
+            "turnstile: cannot write the recording of {} to {}: {e}",
+            core.name(),
+            path.display()
+        ),
     }
 }
 

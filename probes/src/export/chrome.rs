@@ -118,6 +118,8 @@ impl TraceLog {
                     merge(&mut i, &base);
                     out.push(i);
                 }
+                // Recordings' details: the viewer reads them, a Chrome trace has no place.
+                EventKind::Yielded { .. } | EventKind::Coalesced { .. } => {}
                 EventKind::Stall { task, nanos } => {
                     let mut args = json!({"task": task, "ms": nanos as f64 / 1e6});
                     if let Some(stack) = self.stall_stacks.get(&task) {

@@ -67,6 +67,14 @@ impl TraceLog {
                 }
                 EventKind::Io { events } => writeln!(out, "  {events} I/O event(s)"),
                 EventKind::TimersFired { count } => writeln!(out, "  {count} timer(s) fired"),
+                EventKind::Yielded { .. } => Ok(()),
+                EventKind::Coalesced { target, source, .. } => {
+                    writeln!(
+                        out,
+                        "    wake {} ({source:?}), coalesced",
+                        self.task_name(target)
+                    )
+                }
                 EventKind::Stall { task, nanos } => writeln!(
                     out,
                     "  STALL: {} ran {} in one poll",

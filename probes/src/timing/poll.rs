@@ -37,6 +37,37 @@ impl Timing {
         }
     }
 
+    /// A wake of `target`, already queued, was coalesced (at `Level::Trace`, an event;
+    /// nothing otherwise).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Trace, Default::default(), 8);
+    /// t.coalesced(1, turnstile_probes::WakeSource::Local);
+    /// assert_eq!(t.trace(Default::default()).unwrap().events.len(), 1);
+    /// ```
+    #[inline]
+    pub fn coalesced(&self, target: u64, source: WakeSource) {
+        if self.tracing {
+            let by = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
+            let now = self.hint.get();
+            self.event(now, EventKind::Coalesced { target, source, by });
+        }
+    }
+
+    /// Where a poll of `id` that returned `Pending` stopped, as a trace event.
+    #[cold]
+    fn yielded(&self, now: Ticks, task: &TaskTiming, id: u64, budget: bool) {
+        let site = Some(task.waiting_site.get()).filter(|&s| s != NO_SITE);
+        let stack = Some(task.stack.get()).filter(|&s| s != crate::stack::NO_STACK);
+        let kind = EventKind::Yielded {
+            task: id,
+            site,
+            stack,
+            budget,
+        };
+        self.event(now, kind);
+    }
+
     /// A poll of task `id` begins. Its start is the end of the last poll when nothing
     /// ran in between (so back-to-back polls read the clock once each), else a fresh
     /// reading. Nothing of the task's own is touched here: its cells are read and
@@ -206,6 +237,9 @@ impl Timing {
             task.ended(now);
         }
         if self.tracing {
+            if !done {
+                self.yielded(now, task, id, by_budget);
+            }
             self.event(now, EventKind::PollEnd { task: id, done });
         }
         ticks >= self.stall_ticks

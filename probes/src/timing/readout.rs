@@ -153,6 +153,18 @@ impl Timing {
         Some((name, self.clock.between(task.waiting_since.get(), now)))
     }
 
+    /// Every async stack a task was suspended in so far, by the index that
+    /// [`crate::EventKind::Yielded`] events give (leaf sites not filled in: a
+    /// `Yielded` event names its own).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Trace, Default::default(), 8);
+    /// assert!(t.stack_table().is_empty());
+    /// ```
+    pub fn stack_table(&self) -> Vec<crate::AsyncStack> {
+        self.inner.borrow().stacks.all()
+    }
+
     /// The trace ring's content (at `Level::Trace`).
     ///
     /// ```
