@@ -1130,3 +1130,92 @@ impl std::fmt::Display for FlightStall {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn turn_starts(log: &TraceLog) -> Vec<u64> {
+        log.events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::TurnStart { turn } => Some(turn),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_across_segments_come_back_in_order() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        let turns = (3 * FLIGHT_SEGMENT / 2 + 5) as u64; // two records a turn
+        for turn in 1..=turns {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        assert_eq!(f.own_time().seals, 3);
+        let window = f.handover(f.now(), Vec::new());
+        assert_eq!(window.records(), 2 * turns);
+        let log = window.log();
+        assert_eq!(turn_starts(&log), (1..=turns).collect::<Vec<_>>());
+        assert_eq!(log.dropped, 0);
+    }
+
+    #[test]
+    fn the_cap_keeps_whole_segments_and_counts_the_rest() {
+        let f = FlightRecorder::with_max_records(HOUR, HOUR, 2 * FLIGHT_SEGMENT);
+        let turns = (5 * FLIGHT_SEGMENT + 100) as u64;
+        for turn in 1..=turns {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        let window = f.handover(f.now(), Vec::new());
+        // One sealed segment and the partial one.
+        assert_eq!(window.records(), (FLIGHT_SEGMENT + 200) as u64);
+        let (log, figures) = window.log_and_meta();
+        assert_eq!(figures.events_dropped + figures.records, figures.recorded);
+        assert!(!figures.covers_window);
+        // What is kept is the newest.
+        assert_eq!(turn_starts(&log).last(), Some(&turns));
+        assert_eq!(turn_starts(&log).len(), FLIGHT_SEGMENT / 2 + 100);
+    }
+
+    #[test]
+    fn a_group_stall_names_polls_on_both_sides_of_a_seal() {
+        // Every gap between readings is a stall at a threshold of a nanosecond.
+        let f = FlightRecorder::new(HOUR, Duration::from_nanos(1));
+        for _ in 0..FLIGHT_SEGMENT - 3 {
+            f.woken(1, WakeSource::Remote);
+        }
+        f.batch(SPARSE_BATCH + 1); // the clock is read every SPARSE_EVERY polls
+        for task in 1..=u64::from(SPARSE_EVERY) {
+            f.poll_ended(task, false);
+        }
+        assert_eq!(f.own_time().seals, 1, "the polls straddle a seal");
+        let stall = f.take_stall().expect("a stall");
+        let mut tasks = stall.tasks.clone();
+        tasks.sort_unstable();
+        assert_eq!(tasks, (1..=u64::from(SPARSE_EVERY)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_window_handed_over_keeps_its_records_while_the_ring_moves_on() {
+        let f = FlightRecorder::with_max_records(HOUR, HOUR, 2 * FLIGHT_SEGMENT);
+        for turn in 1..=FLIGHT_SEGMENT as u64 {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        let window = f.handover(f.now(), Vec::new());
+        for turn in 1..=(4 * FLIGHT_SEGMENT) as u64 {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        let log = window.log();
+        assert_eq!(
+            turn_starts(&log),
+            (FLIGHT_SEGMENT as u64 / 2 + 1..=FLIGHT_SEGMENT as u64).collect::<Vec<_>>()
+        );
+    }
+}

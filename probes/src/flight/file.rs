@@ -12,6 +12,8 @@
 //! (`"s"`, `args.target`, `args.source`, `args.by`) ending at the poll it caused
 //! (`"f"`). Times are microseconds since the runtime was built.
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 use std::time::Instant;
@@ -94,7 +96,6 @@ pub(crate) fn write_job(job: &FlightJob) -> io::Result<()> {
     let started = Instant::now();
     let (mut log, figures) = job.window.log_and_meta();
     log.stall_stacks.extend(job.stall_stacks.iter().cloned());
-    let json = log.to_chrome_json();
     let mut meta = FlightMeta {
         format: FLIGHT_FORMAT.to_owned(),
         written_by: std::thread::current().name().unwrap_or("").to_owned(),
@@ -115,8 +116,10 @@ pub(crate) fn write_job(job: &FlightJob) -> io::Result<()> {
         seal_total_ns: figures.own.seal_ns,
         serialise_ns: 0,
     };
+    let mut out = chrome_json(&log, &meta)?;
     meta.serialise_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let out = with_meta(json, &meta)?;
+    out.push_str(&serde_json::to_string(&meta).map_err(io::Error::other)?);
+    out.push('}');
     let path = &job.path;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -127,13 +130,23 @@ pub(crate) fn write_job(job: &FlightJob) -> io::Result<()> {
     std::fs::rename(&partial, path)
 }
 
-/// `json` (a trace object) with `meta` under `"turnstileFlight"`, and a process name
-/// that says what the window kept (Perfetto shows it on the track).
-fn with_meta(mut json: String, meta: &FlightMeta) -> io::Result<String> {
-    let bad = || io::Error::other("the trace is not a JSON object");
-    if !json.ends_with('}') {
-        return Err(bad());
-    }
+/// The file's text but `meta`'s value and the closing brace: the events of
+/// [`TraceLog::to_chrome_json`], written straight into one string (no JSON tree: the
+/// writer's time is the machine's CPU too), with a process name that says what the
+/// window kept (Perfetto shows it on the track).
+fn chrome_json(log: &TraceLog, meta: &FlightMeta) -> io::Result<String> {
+    let mut out = String::with_capacity(log.events.len() * 96 + 1024);
+    write_chrome(&mut out, log, meta).map_err(io::Error::other)?;
+    Ok(out)
+}
+
+/// A JSON string literal.
+fn text(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+fn write_chrome(out: &mut String, log: &TraceLog, meta: &FlightMeta) -> std::fmt::Result {
+    let us = |ns: u64| ns as f64 / 1000.0;
     let title = format!(
         "turnstile flight recorder ({}): {:.3} s of a {:.3} s window{}, {} records, written by {}",
         meta.reason,
@@ -147,15 +160,145 @@ fn with_meta(mut json: String, meta: &FlightMeta) -> io::Result<String> {
         meta.records,
         meta.written_by,
     );
-    let process = serde_json::json!({"name": "process_name", "ph": "M", "pid": 1,
-        "args": {"name": title}});
-    let at = json.find("\"traceEvents\":[").ok_or_else(bad)? + "\"traceEvents\":[".len();
-    json.insert_str(at, &format!("{process},"));
-    json.pop();
-    json.push_str(",\"turnstileFlight\":");
-    json.push_str(&serde_json::to_string(meta).map_err(io::Error::other)?);
-    json.push('}');
-    Ok(json)
+    write!(
+        out,
+        r#"{{"traceEvents":[{{"name":"process_name","ph":"M","pid":1,"args":{{"name":{}}}}},{{"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{{"name":"turnstile loop"}}}}"#,
+        text(&title)
+    )?;
+    let slice = |out: &mut String, name: &str, cat: &str, start: u64, end: u64, args: &str| {
+        write!(
+            out,
+            r#",{{"name":{},"cat":"{cat}","ph":"X","ts":{},"dur":{},"pid":1,"tid":1,"args":{{{args}}}}}"#,
+            text(name),
+            us(start),
+            us(end.saturating_sub(start)),
+        )
+    };
+    let mut turn_open: Option<(u64, u64)> = None;
+    let mut poll_open: Option<(u64, u64)> = None;
+    let mut park_open: Option<u64> = None;
+    // Wakes waiting for the poll they caused: target -> flow id.
+    let mut flows: HashMap<u64, u64> = HashMap::new();
+    let mut next_flow = 1u64;
+    let last = log.events.last().map_or(0, |e| e.at_ns);
+    for e in &log.events {
+        let at = e.at_ns;
+        match e.kind {
+            EventKind::TurnStart { turn } => turn_open = Some((turn, at)),
+            EventKind::TurnEnd { ready, .. } => {
+                if let Some((n, start)) = turn_open.take() {
+                    slice(out, &format!("turn {n}"), "turn", start, at, "")?;
+                }
+                write!(
+                    out,
+                    r#",{{"name":"ready queue","ph":"C","ts":{},"pid":1,"tid":1,"args":{{"ready":{ready}}}}}"#,
+                    us(at)
+                )?;
+            }
+            EventKind::PollStart { task } => {
+                poll_open = Some((task, at));
+                if let Some(id) = flows.remove(&task) {
+                    write!(
+                        out,
+                        r#",{{"name":"wake","cat":"wake","ph":"f","bp":"e","id":{id},"ts":{},"pid":1,"tid":1}}"#,
+                        us(at)
+                    )?;
+                }
+            }
+            EventKind::PollEnd { task, done } => {
+                if let Some((_, start)) = poll_open.take() {
+                    let name = format!("poll {}", log.task_name(task));
+                    let args = format!(r#""task":{task},"done":{done}"#);
+                    slice(out, &name, "poll", start, at, &args)?;
+                }
+            }
+            EventKind::Wake { target, source, by } => {
+                if flows.contains_key(&target) {
+                    continue;
+                }
+                let id = next_flow;
+                next_flow += 1;
+                flows.insert(target, id);
+                let by = by.map_or_else(|| "null".to_owned(), |b| b.to_string());
+                write!(
+                    out,
+                    r#",{{"name":"wake","cat":"wake","ph":"s","id":{id},"ts":{},"pid":1,"tid":1,"args":{{"target":{target},"source":"{source:?}","by":{by}}}}}"#,
+                    us(at)
+                )?;
+            }
+            EventKind::ParkStart => park_open = Some(at),
+            EventKind::ParkEnd => {
+                if let Some(start) = park_open.take() {
+                    slice(out, "park", "park", start, at, "")?;
+                }
+            }
+            EventKind::Io { events } => write!(
+                out,
+                r#",{{"name":"io","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"events":{events}}}}}"#,
+                us(at)
+            )?,
+            EventKind::TimersFired { count } => write!(
+                out,
+                r#",{{"name":"timers fired","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"count":{count}}}}}"#,
+                us(at)
+            )?,
+            EventKind::Stall { task, nanos } => {
+                let stack = log
+                    .stall_stacks
+                    .get(&task)
+                    .map_or_else(String::new, |s| format!(r#","stack":{}"#, text(s)));
+                write!(
+                    out,
+                    r#",{{"name":"stall","cat":"stall","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"task":{task},"ms":{}{stack}}}}}"#,
+                    us(at),
+                    nanos as f64 / 1e6
+                )?;
+            }
+        }
+    }
+    // A window taken mid-turn (a dump from inside a task) closes what is open.
+    if let Some((task, start)) = poll_open {
+        let name = format!("poll {}", log.task_name(task));
+        slice(
+            out,
+            &name,
+            "poll",
+            start,
+            last,
+            &format!(r#""task":{task},"open":true"#),
+        )?;
+    }
+    if let Some((n, start)) = turn_open {
+        slice(
+            out,
+            &format!("turn {n}"),
+            "turn",
+            start,
+            last,
+            r#""open":true"#,
+        )?;
+    }
+    write!(
+        out,
+        r#"],"displayTimeUnit":"ns","otherData":{{"dropped_events":{},"capacity":{}}},"turnstileFlight":"#,
+        log.dropped, log.capacity,
+    )
+}
+
+/// The order of events at one instant, as the loop makes them: a poll's end and its
+/// stall, the turn's end, the next turn's start, a park, what the reactor delivered, a
+/// wake, the next poll's start (and the end of a poll that took no time at all).
+mod rank {
+    pub(super) const POLL_END: u8 = 0;
+    pub(super) const STALL: u8 = 1;
+    pub(super) const TURN_END: u8 = 2;
+    pub(super) const TURN_START: u8 = 3;
+    pub(super) const PARK_START: u8 = 4;
+    pub(super) const PARK_END: u8 = 5;
+    pub(super) const DELIVERED: u8 = 6;
+    pub(super) const WAKE: u8 = 7;
+    pub(super) const POLL_START: u8 = 8;
+    pub(super) const OWN_POLL_END: u8 = 9;
 }
 
 /// Reads a flight file (or any trace of [`TraceLog::to_chrome_json`]) back into a
@@ -191,7 +334,7 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
         .ok_or_else(|| io::Error::other("no traceEvents array: not a trace file"))?;
     let ns = |v: &Value| (v.as_f64().unwrap_or(0.0) * 1e3).round().max(0.0) as u64;
     let arg = |e: &Value, k: &str| e["args"][k].as_u64().unwrap_or(0);
-    // (time, rank at equal times, event)
+    // (time, rank at equal times, event): see `rank`.
     let mut out: Vec<(u64, u8, Event)> = Vec::new();
     let mut push =
         |at: u64, rank: u8, kind: EventKind| out.push((at, rank, Event { at_ns: at, kind }));
@@ -207,22 +350,27 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
                         let turn = name.strip_prefix("turn ").and_then(|n| n.parse().ok());
                         push(
                             ts,
-                            0,
+                            rank::TURN_START,
                             EventKind::TurnStart {
                                 turn: turn.unwrap_or(0),
                             },
                         );
                     }
                     "park" => {
-                        push(ts, 1, EventKind::ParkStart);
-                        push(end, 2, EventKind::ParkEnd);
+                        push(ts, rank::PARK_START, EventKind::ParkStart);
+                        push(end, rank::PARK_END, EventKind::ParkEnd);
                     }
                     "poll" => {
                         let task = arg(e, "task");
-                        push(ts, 4, EventKind::PollStart { task });
+                        push(ts, rank::POLL_START, EventKind::PollStart { task });
                         if e["args"]["open"] != Value::Bool(true) {
                             let done = e["args"]["done"].as_bool().unwrap_or(false);
-                            push(end, 6, EventKind::PollEnd { task, done });
+                            let rank = if end == ts {
+                                rank::OWN_POLL_END
+                            } else {
+                                rank::POLL_END
+                            };
+                            push(end, rank, EventKind::PollEnd { task, done });
                         }
                         if let Some(label) = name
                             .strip_prefix(&format!("poll task {task} ("))
@@ -237,7 +385,7 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
             ("C", _) if name == "ready queue" => {
                 push(
                     ts,
-                    8,
+                    rank::TURN_END,
                     EventKind::TurnEnd {
                         turn: 0,
                         ready: arg(e, "ready"),
@@ -247,14 +395,14 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
             ("i", "stall") => {
                 let task = arg(e, "task");
                 let nanos = (e["args"]["ms"].as_f64().unwrap_or(0.0) * 1e6).round() as u64;
-                push(ts, 7, EventKind::Stall { task, nanos });
+                push(ts, rank::STALL, EventKind::Stall { task, nanos });
                 if let Some(stack) = e["args"]["stack"].as_str() {
                     log.stall_stacks.insert(task, stack.to_owned());
                 }
             }
             ("i", _) if name == "io" => push(
                 ts,
-                3,
+                rank::DELIVERED,
                 EventKind::Io {
                     events: arg(e, "events"),
                 },
@@ -262,7 +410,7 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
             ("i", _) if name == "timers fired" => {
                 push(
                     ts,
-                    3,
+                    rank::DELIVERED,
                     EventKind::TimersFired {
                         count: arg(e, "count"),
                     },
@@ -279,7 +427,7 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
                 let by = e["args"]["by"].as_u64();
                 push(
                     ts,
-                    5,
+                    rank::WAKE,
                     EventKind::Wake {
                         target: arg(e, "target"),
                         source,
@@ -299,4 +447,111 @@ pub fn read_flight_file(path: impl AsRef<Path>) -> io::Result<FlightFile> {
         None => None,
     };
     Ok(FlightFile { log, meta })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flight::{FlightRecorder, TaskLabel};
+    use std::time::Duration;
+
+    /// A window with every kind of event: turns, polls (one that finishes), wakes of
+    /// each source, a park, readiness, timers, a stall with its stack.
+    fn busy_log() -> TraceLog {
+        let f = FlightRecorder::new(Duration::from_secs(60), Duration::from_nanos(1));
+        for turn in 1..=5 {
+            f.turn_started(turn);
+            f.batch(2);
+            f.woken(2, WakeSource::SelfWake);
+            f.poll_ended(1, false);
+            f.woken(1, WakeSource::Local);
+            f.poll_ended(2, turn == 5);
+            f.turn_ended(turn, 1);
+            f.park_started();
+            f.reactor_events(2, 1);
+            f.woken(1, WakeSource::Io);
+            f.woken(2, WakeSource::Remote);
+            f.park_ended();
+        }
+        let mut log = f
+            .handover(
+                f.now(),
+                vec![(1, TaskLabel::Named("a \"quoted\" name".into()))],
+            )
+            .log();
+        log.stall_stacks.insert(2, "handler src/main.rs:3".into());
+        log
+    }
+
+    #[test]
+    fn the_streamed_file_has_the_exporters_events() {
+        let log = busy_log();
+        assert!(log
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Stall { .. })));
+        let mut ours = chrome_json(&log, &FlightMeta::default()).unwrap();
+        ours.push_str("{}}");
+        let ours: Value = serde_json::from_str(&ours).unwrap();
+        let theirs: Value = serde_json::from_str(&log.to_chrome_json()).unwrap();
+        let mut events = ours["traceEvents"].as_array().unwrap().clone();
+        assert_eq!(events.remove(0)["name"], "process_name");
+        let sorted = |v: &[Value]| {
+            let mut v: Vec<String> = v.iter().map(Value::to_string).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            sorted(&events),
+            sorted(theirs["traceEvents"].as_array().unwrap())
+        );
+        assert_eq!(ours["otherData"], theirs["otherData"]);
+    }
+
+    #[test]
+    fn a_file_reads_back_into_the_log_it_was_made_of() {
+        let log = busy_log();
+        let path =
+            std::env::temp_dir().join(format!("flight-roundtrip-{}.json", std::process::id()));
+        let mut text = chrome_json(&log, &FlightMeta::default()).unwrap();
+        text.push_str(&serde_json::to_string(&FlightMeta::default()).unwrap());
+        text.push('}');
+        std::fs::write(&path, text).unwrap();
+        let back = read_flight_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(back.meta, Some(FlightMeta::default()));
+        assert_eq!(
+            back.log.task_names.get(&1).map(String::as_str),
+            Some("a \"quoted\" name")
+        );
+        assert_eq!(back.log.stall_stacks, log.stall_stacks);
+        // Polls, parks, readiness, timers and stalls come back exactly; of the wakes,
+        // those that queued a task (the first of each target before its poll).
+        let kinds = |l: &TraceLog| -> Vec<EventKind> {
+            l.events
+                .iter()
+                .map(|e| e.kind)
+                .filter(|k| {
+                    matches!(
+                        k,
+                        EventKind::PollStart { .. }
+                            | EventKind::PollEnd { .. }
+                            | EventKind::ParkStart
+                            | EventKind::ParkEnd
+                            | EventKind::Io { .. }
+                            | EventKind::TimersFired { .. }
+                            | EventKind::Stall { .. }
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(kinds(&back.log), kinds(&log));
+        let turns = |l: &TraceLog| {
+            l.events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::TurnStart { .. }))
+                .count()
+        };
+        assert_eq!(turns(&back.log), 5);
+    }
 }
