@@ -820,7 +820,8 @@ impl FlightWindow {
     /// are left out; `dropped` counts the records of the window the cap let go.
     ///
     /// ```
-    /// let f = turnstile_probes::FlightRecorder::new(std::time::Duration::from_secs(1), Default::default());
+    /// use std::time::Duration;
+    /// let f = turnstile_probes::FlightRecorder::new(Duration::from_secs(1), Duration::from_secs(60));
     /// f.turn_started(1);
     /// f.batch(1);
     /// f.poll_ended(3, true);
