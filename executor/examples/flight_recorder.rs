@@ -54,6 +54,7 @@ fn main() -> std::io::Result<()> {
         }
         Ok::<_, std::io::Error>(())
     })?;
+    rt.flight_recorder().flush()?; // the recorder's own thread writes the file
     let written: Vec<_> = files(dir)
         .into_iter()
         .filter(|f| !before.contains(f))

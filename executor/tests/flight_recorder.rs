@@ -1,5 +1,6 @@
 //! The flight recorder writes one Chrome/Perfetto trace per stall (rate-limited), and
-//! the trace covers the stalled poll.
+//! the trace covers the stalled poll. Files are written by the recorder's own thread:
+//! `flush` waits for them.
 
 mod common;
 
@@ -76,12 +77,15 @@ fn one_stall_writes_one_file_that_covers_it() {
         .build()
         .unwrap();
     let id = stall(&rt, "blocker", ms(60));
+    rt.flight_recorder().flush().unwrap();
     let written = files(&dir);
     assert_eq!(written.len(), 1, "one stall, one file: {written:?}");
 
     // A second stall within the interval writes none.
     stall(&rt, "again", ms(60));
+    rt.flight_recorder().flush().unwrap();
     assert_eq!(files(&dir), written);
+    assert_eq!(rt.flight_recorder().files(), (1, 0));
 
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[0]).unwrap())
         .expect("the file is JSON");
@@ -117,6 +121,7 @@ fn the_stall_report_names_the_file() {
     let dir = scratch("flight-report");
     let rt = timed_with_recorder(&dir);
     stall(&rt, "blocker", ms(40));
+    rt.flight_recorder().flush().unwrap();
     let written = files(&dir);
     assert_eq!(written.len(), 1);
     let snap = rt.probes();
@@ -126,7 +131,12 @@ fn the_stall_report_names_the_file() {
         .find(|s| s.task_name.as_deref() == Some("blocker"))
         .unwrap();
     let note = report.flight_recorder.as_deref().unwrap();
-    assert_eq!(note, format!("wrote {}", written[0].display()));
+    let expected = format!(
+        "writing {} on the turnstile-flight thread",
+        written[0].display()
+    );
+    assert!(note.starts_with(&expected), "{note}");
+    assert!(note.ends_with(')') && note.contains("(handover "), "{note}");
     assert!(report.to_string().contains(note));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -146,6 +156,7 @@ fn dump_writes_the_window_on_demand() {
     });
     let path = dir.join("now.json");
     rt.flight_recorder().dump(&path).unwrap();
+    rt.flight_recorder().flush().unwrap();
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let polls = json["traceEvents"]
         .as_array()
@@ -168,6 +179,7 @@ fn a_watchdog_report_writes_a_file_too() {
         .build()
         .unwrap();
     stall(&rt, "slow", ms(200));
+    rt.flight_recorder().flush().unwrap();
     assert_eq!(rt.probes().stalls_total, 0);
     assert!(rt.probes().watchdog_reports >= 1);
     let written = files(&dir);
@@ -209,6 +221,7 @@ fn a_stall_file_carries_the_async_stack_the_task_resumed_from() {
         .into_iter()
         .next()
         .expect("a stall report");
+    rt.flight_recorder().flush().unwrap();
     let stack = report.stack.expect("the report has the stack").to_string();
     assert!(
         stack.starts_with("handler ") && stack.contains(" > load_user "),

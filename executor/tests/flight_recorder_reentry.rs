@@ -68,6 +68,10 @@ fn an_unwritable_directory_is_reported_and_the_runtime_goes_on() {
             turnstile::spawn(async { 7 }).await.unwrap()
         });
         assert_eq!(out, 7);
+        // The file is written (or not) by the recorder's thread: wait for it. The
+        // failure is reported once, as a warning, whether the loop or `flush` saw it.
+        let flushed = rt.flight_recorder().flush();
+        assert_eq!(rt.flight_recorder().files(), (0, 1), "{level:?}");
         let seen = warnings.lock().unwrap().clone();
         let failed: Vec<_> = seen
             .iter()
@@ -75,6 +79,9 @@ fn an_unwritable_directory_is_reported_and_the_runtime_goes_on() {
             .collect();
         assert_eq!(failed.len(), 1, "{level:?}: {seen:?}");
         assert!(failed[0].starts_with("stall: "), "{}", failed[0]);
+        if let Err(e) = flushed {
+            assert!(e.to_string().contains("could not write"), "{e}");
+        }
         // And the runtime still runs.
         assert_eq!(rt.block_on(async { 1 + 1 }), 2);
     }

@@ -3,32 +3,60 @@
 //! trace when something goes wrong (a stall, a watchdog report) or on demand.
 //!
 //! It works at every probe level, `Off` included, and shares nothing with the
-//! `Level::Trace` ring but the exporter: a [`FlightRecorder::log`] is a [`TraceLog`], so
-//! the file it writes is the one [`TraceLog::to_chrome_json`] makes.
+//! `Level::Trace` ring but the exporter: a [`FlightWindow::log`] is a [`TraceLog`], so
+//! the file it writes is the one [`TraceLog::to_chrome_json`] makes, with the
+//! recorder's own figures beside it (see [`FlightMeta`]).
 //!
-//! What makes it cheap is the clock. One TSC read costs more than a whole untimed yield
-//! on the machines this project is measured on (about 13 ns against 10), so the recorder
-//! reads it once per turn (its start and end) and, within a turn, once per poll only
-//! while the batch is small: a batch of more than [`SPARSE_BATCH`] tasks reads it every
-//! [`SPARSE_EVERY`]th poll. Every poll and every wake is still a record (16 bytes, two
-//! stores); an untimed poll's end is placed, when the log is read, evenly between the
-//! readings around it. A stall is a gap between two readings longer than the stall
-//! threshold: exact (one poll in the gap) in a small batch; in a large one it is one of
-//! at most `SPARSE_EVERY` polls, named together, and the recorder then reads the clock
-//! at every poll for the next [`EXACT_TURNS`] turns so that a stall that comes back is
-//! pinned to its task.
+//! # What runs where
+//!
+//! The loop thread only appends 16-byte records to a segment of [`FLIGHT_SEGMENT`]
+//! records. A full segment is copied once into a sealed, shared segment (a 64 KiB copy
+//! per 4,096 records); sealed segments older than the window are let go, and at most
+//! [`FlightRecorder::max_records`] are kept (the cap on memory). A dump
+//! ([`FlightRecorder::handover`]) costs the loop the copy of the partial segment, a
+//! reference count per sealed segment and the task names: it hands a [`FlightWindow`]
+//! to a [`FlightWriter`] thread, which places the records in time, builds the trace,
+//! serialises it and writes the file. The loop's share is counted as turnstile's own
+//! time ([`FlightRecorder::own_time`]) and written in the file.
+//!
+//! # The clock
+//!
+//! One TSC read costs more than a whole untimed yield on the machines this project is
+//! measured on (about 13 ns against 10), so the recorder reads it once per turn (its
+//! start and end) and, within a turn, once per poll only while the batch is small: a
+//! batch of more than [`SPARSE_BATCH`] tasks reads it every [`SPARSE_EVERY`]th poll.
+//! Every poll and every wake is still a record (two stores); an untimed poll's end is
+//! placed, when the window is read, evenly between the readings around it. A stall is a
+//! gap between two readings longer than the stall threshold: exact (one poll in the
+//! gap) in a small batch; in a large one it is one of at most `SPARSE_EVERY` polls,
+//! named together, and the recorder then reads the clock at every poll for the next
+//! [`EXACT_TURNS`] turns so that a stall that comes back is pinned to its task.
 
-use std::cell::Cell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::panic::Location;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock::{Clock, Ticks};
 use crate::counters::WakeSource;
 use crate::trace::{Event, EventKind, TraceLog};
 
-/// Records the ring keeps (a power of two: 1 MiB of 16-byte records).
+mod file;
+mod writer;
+
+pub use file::{read_flight_file, FlightFile, FlightMeta};
+pub use writer::{FlightJob, FlightWriter, WriteOutcome, FLIGHT_THREAD};
+
+/// The window the recorder's costs are stated for: 65,536 records (1 MiB). The ring
+/// itself keeps as many as the window needs, up to [`FlightRecorder::max_records`].
 pub const FLIGHT_CAPACITY: usize = 1 << 16;
+/// Records per segment of the ring (a power of two: 64 KiB of 16-byte records).
+pub const FLIGHT_SEGMENT: usize = 1 << 12;
+/// The default cap on the records kept: 2,097,152 (32 MiB), two seconds at a million
+/// events a second.
+pub const FLIGHT_MAX_RECORDS: usize = 1 << 21;
 /// Batches larger than this read the clock every [`SPARSE_EVERY`]th poll only.
 pub const SPARSE_BATCH: usize = 32;
 /// How often a large batch reads the clock, in polls.
@@ -50,8 +78,12 @@ const KIND_SHIFT: u32 = 60;
 /// A wake's source sits in the three bits below the kind.
 const SOURCE_SHIFT: u32 = 57;
 const ARG_MASK: u64 = (1 << SOURCE_SHIFT) - 1;
+/// Cap drops remembered, to say how many records of a window the cap let go.
+const CAP_DROPS_KEPT: usize = 1024;
+/// Emptied segments kept for reuse.
+const SPARES_KEPT: usize = 4;
 
-/// One event: when (zero: no clock read, placed when the log is read) and what.
+/// One event: when (zero: no clock read, placed when the window is read) and what.
 #[derive(Clone, Copy, Debug, Default)]
 struct Record {
     at: Ticks,
@@ -64,6 +96,31 @@ impl Record {
     }
     fn arg(self) -> u64 {
         self.word & ARG_MASK
+    }
+}
+
+/// A full segment, copied out of the loop's: shared by the ring and the windows handed
+/// over, never written again.
+#[derive(Debug)]
+struct Segment {
+    records: Box<[Record]>,
+    /// The index (records written before it) of its first record.
+    first: usize,
+    /// Its first and last clock readings (zero: none).
+    first_at: Ticks,
+    last_at: Ticks,
+}
+
+impl Segment {
+    fn new(records: Box<[Record]>, first: usize) -> Self {
+        let first_at = records.iter().find(|r| r.at != 0).map_or(0, |r| r.at);
+        let last_at = records.iter().rev().find(|r| r.at != 0).map_or(0, |r| r.at);
+        Segment {
+            records,
+            first,
+            first_at,
+            last_at,
+        }
     }
 }
 
@@ -80,8 +137,40 @@ pub struct FlightStall {
     pub reason: &'static str,
 }
 
-/// The ring of compact records and the stall detection on it. Loop thread only: every
-/// field is a `Cell`, so recording takes no borrow.
+/// What a task is called in a flight file: its name, or where it was spawned. Cheap to
+/// collect on the loop (a copy of a name or of a `&'static` location); turned into text
+/// on the writer thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskLabel {
+    /// The name given at spawn.
+    Named(Box<str>),
+    /// No name: where it was spawned.
+    SpawnedAt(&'static Location<'static>),
+}
+
+/// The recorder's own time on the loop: the dumps' handovers and the segments' seals,
+/// counted as turnstile's, never billed to a task.
+///
+/// ```
+/// let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+/// assert_eq!(f.own_time().handovers, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlightOwnTime {
+    /// Windows handed over (dumps).
+    pub handovers: u64,
+    /// Their time on the loop, in all, in nanoseconds.
+    pub handover_ns: u64,
+    /// The longest one, in nanoseconds.
+    pub handover_max_ns: u64,
+    /// Segments sealed (a 64 KiB copy each).
+    pub seals: u64,
+    /// Their time on the loop, in all, in nanoseconds.
+    pub seal_ns: u64,
+}
+
+/// The ring of compact records and the stall detection on it. Loop thread only: the
+/// hot fields are `Cell`s, so recording takes no borrow.
 ///
 /// ```
 /// use std::time::Duration;
@@ -100,11 +189,26 @@ pub struct FlightRecorder {
     clock: Clock,
     /// The clock when the recorder was made: trace times count from here.
     origin: Ticks,
-    /// A fixed-size array, so that indexing by `head & (FLIGHT_CAPACITY - 1)` needs
-    /// no bounds check.
-    records: Box<[Cell<Record>; FLIGHT_CAPACITY]>,
-    /// Records written so far (the next goes at `head & (len - 1)`).
+    /// The segment being written: a fixed-size array, so that indexing by
+    /// `head & (FLIGHT_SEGMENT - 1)` needs no bounds check. It stays in place: a full
+    /// one is copied out (`seal`).
+    current: Box<[Cell<Record>; FLIGHT_SEGMENT]>,
+    /// Records written so far (the next goes at `head & (FLIGHT_SEGMENT - 1)`).
     head: Cell<usize>,
+    /// Full segments still in the window (or under the cap), oldest first. Borrowed
+    /// only by `seal`, `stalled` and `handover`, which call no user code.
+    sealed: RefCell<VecDeque<Arc<Segment>>>,
+    /// Emptied segments' memory, for the next seals.
+    spares: RefCell<Vec<Box<[Record]>>>,
+    /// Segments let go by the cap while inside the window: their newest reading and
+    /// their records.
+    cap_drops: RefCell<VecDeque<(Ticks, usize)>>,
+    /// Records let go by the cap in all.
+    cap_dropped: Cell<u64>,
+    /// Whether any record has been let go (by the window or the cap).
+    let_go: Cell<bool>,
+    /// Sealed segments kept at most.
+    max_segments: usize,
     /// The latest clock reading.
     last: Cell<Ticks>,
     /// Polls since `last` was read.
@@ -116,7 +220,9 @@ pub struct FlightRecorder {
     turn: Cell<u64>,
     stall_ticks: u64,
     window: Duration,
+    window_ticks: u64,
     stall: Cell<Option<Box<FlightStall>>>,
+    own: Cell<FlightOwnTime>,
 }
 
 impl std::fmt::Debug for FlightRecorder {
@@ -130,9 +236,9 @@ impl std::fmt::Debug for FlightRecorder {
 }
 
 impl FlightRecorder {
-    /// A recorder that keeps the last `window` of events (at most [`FLIGHT_CAPACITY`]
-    /// of them) and calls a gap between clock readings longer than `stall_threshold`
-    /// a stall.
+    /// A recorder that keeps the last `window` of events (at most
+    /// [`FLIGHT_MAX_RECORDS`] of them) and calls a gap between clock readings longer
+    /// than `stall_threshold` a stall.
     ///
     /// ```
     /// let f = turnstile_probes::FlightRecorder::new(
@@ -140,16 +246,42 @@ impl FlightRecorder {
     /// assert_eq!(f.window(), std::time::Duration::from_secs(2));
     /// ```
     pub fn new(window: Duration, stall_threshold: Duration) -> Self {
+        Self::with_max_records(window, stall_threshold, FLIGHT_MAX_RECORDS)
+    }
+
+    /// Like [`FlightRecorder::new`], keeping at most `max_records` records (rounded up
+    /// to whole segments of [`FLIGHT_SEGMENT`], at least two): the cap on its memory
+    /// (16 bytes a record). A window that needs more is cut, and the files say so.
+    ///
+    /// ```
+    /// let f = turnstile_probes::FlightRecorder::with_max_records(
+    ///     std::time::Duration::from_secs(2), std::time::Duration::from_millis(10), 10_000);
+    /// assert_eq!(f.max_records(), 3 * turnstile_probes::FLIGHT_SEGMENT);
+    /// ```
+    pub fn with_max_records(
+        window: Duration,
+        stall_threshold: Duration,
+        max_records: usize,
+    ) -> Self {
         let clock = Clock::new();
         let origin = clock.now();
         let stall_ticks = clock.ticks_for(stall_threshold).max(1);
+        let window_ticks = clock.ticks_for(window);
+        // The segment being written counts as one of them.
+        let max_segments = max_records.div_ceil(FLIGHT_SEGMENT).max(2) - 1;
         FlightRecorder {
-            records: (0..FLIGHT_CAPACITY)
+            current: (0..FLIGHT_SEGMENT)
                 .map(|_| Cell::new(Record::default()))
                 .collect::<Box<[_]>>()
                 .try_into()
-                .expect("FLIGHT_CAPACITY records"),
+                .expect("FLIGHT_SEGMENT records"),
             head: Cell::new(0),
+            sealed: RefCell::new(VecDeque::new()),
+            spares: RefCell::new(Vec::new()),
+            cap_drops: RefCell::new(VecDeque::new()),
+            cap_dropped: Cell::new(0),
+            let_go: Cell::new(false),
+            max_segments,
             last: Cell::new(origin),
             untimed: Cell::new(0),
             every: Cell::new(1),
@@ -157,7 +289,9 @@ impl FlightRecorder {
             turn: Cell::new(0),
             stall_ticks,
             window,
+            window_ticks,
             stall: Cell::new(None),
+            own: Cell::new(FlightOwnTime::default()),
             clock,
             origin,
         }
@@ -173,19 +307,140 @@ impl FlightRecorder {
         self.window
     }
 
+    /// The most records it keeps (the cap on its memory), in whole segments.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// assert_eq!(f.max_records(), turnstile_probes::FLIGHT_MAX_RECORDS);
+    /// ```
+    pub fn max_records(&self) -> usize {
+        (self.max_segments + 1) * FLIGHT_SEGMENT
+    }
+
+    /// Records written so far.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// f.turn_started(1);
+    /// assert_eq!(f.recorded(), 1);
+    /// ```
+    pub fn recorded(&self) -> u64 {
+        self.head.get() as u64
+    }
+
+    /// The recorder's clock, now (to time work of its own, see
+    /// [`FlightRecorder::handover`]).
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// assert!(f.now() > 0);
+    /// ```
+    #[inline]
+    pub fn now(&self) -> Ticks {
+        self.clock.now()
+    }
+
+    /// Its own time on the loop so far.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// let _ = f.handover(f.now(), Vec::new());
+    /// assert_eq!(f.own_time().handovers, 1);
+    /// ```
+    pub fn own_time(&self) -> FlightOwnTime {
+        self.own.get()
+    }
+
     #[inline(always)]
     fn push(&self, at: Ticks, kind: u64, arg: u64) {
         let head = self.head.get();
-        let slot = head & (FLIGHT_CAPACITY - 1);
-        // `records` has exactly FLIGHT_CAPACITY entries: the index is in bounds, and
+        let slot = head & (FLIGHT_SEGMENT - 1);
+        // `current` has exactly FLIGHT_SEGMENT entries: the index is in bounds, and
         // the compiler sees it from the array's type (no bounds check).
-        self.records[slot].set(Record {
+        self.current[slot].set(Record {
             at,
             word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
         });
-        self.head.set(head.wrapping_add(1));
+        let next = head.wrapping_add(1);
+        self.head.set(next);
+        if next & (FLIGHT_SEGMENT - 1) == 0 {
+            self.seal();
+        }
     }
 
+    /// The segment being written is full: copy it out as a sealed segment, and let go
+    /// of the sealed ones the window (or the cap) no longer needs. Its time is counted
+    /// as the recorder's own.
+    #[cold]
+    #[inline(never)]
+    fn seal(&self) {
+        let started = self.clock.now();
+        let mut records = self
+            .spares
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| vec![Record::default(); FLIGHT_SEGMENT].into_boxed_slice());
+        for (to, from) in records.iter_mut().zip(self.current.iter()) {
+            *to = from.get();
+        }
+        let segment = Segment::new(records, self.head.get() - FLIGHT_SEGMENT);
+        let newest = segment.last_at;
+        let mut sealed = self.sealed.borrow_mut();
+        sealed.push_back(Arc::new(segment));
+        let cutoff = newest.saturating_sub(self.window_ticks);
+        loop {
+            let over_cap = sealed.len() > self.max_segments;
+            // The front segment is older than the window when the next one starts
+            // before the window does.
+            let stale = sealed.len() >= 2 && sealed[1].first_at != 0 && sealed[1].first_at < cutoff;
+            if !over_cap && !stale {
+                break;
+            }
+            let Some(gone) = sealed.pop_front() else {
+                break;
+            };
+            self.let_go.set(true);
+            if !stale {
+                self.cap_dropped
+                    .set(self.cap_dropped.get() + gone.records.len() as u64);
+                let mut drops = self.cap_drops.borrow_mut();
+                if drops.len() == CAP_DROPS_KEPT {
+                    drops.pop_front();
+                }
+                drops.push_back((gone.last_at, gone.records.len()));
+            }
+            // Its memory is reused unless a window handed over still holds it.
+            if let Ok(gone) = Arc::try_unwrap(gone) {
+                let mut spares = self.spares.borrow_mut();
+                if spares.len() < SPARES_KEPT {
+                    spares.push(gone.records);
+                }
+            }
+        }
+        drop(sealed);
+        let mut own = self.own.get();
+        own.seals += 1;
+        own.seal_ns += self.clock.nanos_between(started, self.clock.now());
+        self.own.set(own);
+    }
+
+    /// The record at index `i` (records written before it), if the ring still holds it.
+    fn record(&self, i: usize) -> Option<Record> {
+        let head = self.head.get();
+        let current_start = head & !(FLIGHT_SEGMENT - 1);
+        if i >= head {
+            return None;
+        }
+        if i >= current_start {
+            return Some(self.current[i & (FLIGHT_SEGMENT - 1)].get());
+        }
+        let sealed = self.sealed.borrow();
+        let seg = sealed
+            .iter()
+            .rev()
+            .find(|s| s.first <= i && i < s.first + s.records.len())?;
+        Some(seg.records[i - seg.first])
+    }
     /// Reads the clock; a gap since the last reading longer than the threshold that
     /// held `polls` polls (the last of them `task`) is a stall.
     #[inline(always)]
@@ -353,9 +608,9 @@ impl FlightRecorder {
         let head = self.head.get();
         let want = polls as usize - tasks.len();
         let mut i = head;
-        while tasks.len() < polls as usize && head - i < FLIGHT_CAPACITY && i > 0 {
+        while tasks.len() < polls as usize && i > 0 {
             i -= 1;
-            let r = self.records[i & (FLIGHT_CAPACITY - 1)].get();
+            let Some(r) = self.record(i) else { break };
             if matches!(r.kind(), POLL | POLL_DONE) {
                 tasks.push(r.arg());
             }
@@ -404,15 +659,73 @@ impl FlightRecorder {
         self.stall.take().map(|s| *s)
     }
 
-    /// Nanoseconds since the recorder was made, of a reading.
-    fn since_origin(&self, at: Ticks) -> u64 {
-        self.clock.nanos_between(self.origin, at)
+    /// The loop's part of a dump: the window as it stands, for another thread to turn
+    /// into a trace ([`FlightWindow::log`]). It copies the partial segment being
+    /// written (at most [`FLIGHT_SEGMENT`] records) and shares the sealed ones; nothing
+    /// here is proportional to the window but a reference count per 4,096 records.
+    /// `since` is when the caller's part of the dump began (it collected `labels`, the
+    /// names of the tasks): the time from then to the end of this call is counted as
+    /// the recorder's own ([`FlightRecorder::own_time`]) and carried by the window.
+    ///
+    /// ```
+    /// use turnstile_probes::{FlightRecorder, TaskLabel};
+    /// let f = FlightRecorder::new(std::time::Duration::from_secs(1), Default::default());
+    /// let since = f.now();
+    /// f.turn_started(1);
+    /// f.turn_ended(1, 0);
+    /// let window = f.handover(since, vec![(7, TaskLabel::Named("fetch".into()))]);
+    /// let log = std::thread::spawn(move || window.log()).join().unwrap();
+    /// assert_eq!((log.events.len(), log.task_names[&7].as_str()), (2, "fetch"));
+    /// ```
+    pub fn handover(&self, since: Ticks, labels: Vec<(u64, TaskLabel)>) -> FlightWindow {
+        let head = self.head.get();
+        let start = head & !(FLIGHT_SEGMENT - 1);
+        let mut segments: Vec<Arc<Segment>> = self.sealed.borrow().iter().cloned().collect();
+        if head > start {
+            let mut records = self
+                .spares
+                .borrow_mut()
+                .pop()
+                .map(Vec::from)
+                .unwrap_or_default();
+            records.clear();
+            records.extend(self.current[..head - start].iter().map(Cell::get));
+            segments.push(Arc::new(Segment::new(records.into_boxed_slice(), start)));
+        }
+        let newest = segments.iter().rev().map(|s| s.last_at).find(|&t| t != 0);
+        let cutoff = newest.unwrap_or(0).saturating_sub(self.window_ticks);
+        let dropped_in_window = self
+            .cap_drops
+            .borrow()
+            .iter()
+            .filter(|&&(last_at, _)| last_at >= cutoff)
+            .map(|&(_, n)| n as u64)
+            .sum();
+        let ended = self.clock.now();
+        let took = self.clock.nanos_between(since, ended);
+        let mut own = self.own.get();
+        own.handovers += 1;
+        own.handover_ns += took;
+        own.handover_max_ns = own.handover_max_ns.max(took);
+        self.own.set(own);
+        FlightWindow {
+            segments,
+            labels,
+            clock: self.clock.clone(),
+            origin: self.origin,
+            stall_ticks: self.stall_ticks,
+            window: self.window,
+            recorded: head as u64,
+            dropped_in_window,
+            let_go: self.let_go.get(),
+            max_records: self.max_records() as u64,
+            handover_ns: took,
+            own,
+        }
     }
 
-    /// The last `window` of events as a trace log (task names by id for the exporter).
-    /// Untimed records are placed evenly between the readings around them; events
-    /// older than the window, or overwritten, are left out (`dropped` counts the
-    /// overwritten ones).
+    /// The last `window` of events as a trace log, converted on the caller's thread
+    /// (a dump converts on the writer's: see [`FlightRecorder::handover`]).
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(std::time::Duration::from_secs(1), Default::default());
@@ -421,19 +734,121 @@ impl FlightRecorder {
     /// assert_eq!(f.log(Default::default()).events.len(), 2);
     /// ```
     pub fn log(&self, task_names: HashMap<u64, String>) -> TraceLog {
-        let head = self.head.get();
-        let held = head.min(FLIGHT_CAPACITY);
-        let records: Vec<Record> = (head - held..head)
-            .map(|i| self.records[i & (FLIGHT_CAPACITY - 1)].get())
+        let mut log = self.handover(self.now(), Vec::new()).log();
+        log.task_names = task_names;
+        log
+    }
+
+    /// The turn in progress (or the last one).
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// f.turn_started(9);
+    /// assert_eq!(f.turn(), 9);
+    /// ```
+    pub fn turn(&self) -> u64 {
+        self.turn.get()
+    }
+}
+
+/// A window handed over by the loop ([`FlightRecorder::handover`]): the records, the
+/// task names and the clock to place them in time. `Send`: it goes to the writer.
+///
+/// ```
+/// let f = turnstile_probes::FlightRecorder::new(std::time::Duration::from_secs(1), Default::default());
+/// let w = f.handover(f.now(), Vec::new());
+/// assert_eq!(w.records(), 0);
+/// ```
+#[derive(Debug)]
+pub struct FlightWindow {
+    segments: Vec<Arc<Segment>>,
+    labels: Vec<(u64, TaskLabel)>,
+    clock: Clock,
+    origin: Ticks,
+    stall_ticks: u64,
+    window: Duration,
+    recorded: u64,
+    dropped_in_window: u64,
+    let_go: bool,
+    max_records: u64,
+    handover_ns: u64,
+    own: FlightOwnTime,
+}
+
+impl FlightWindow {
+    /// Records held (some may be older than the window: [`FlightWindow::log`] leaves
+    /// those out).
+    ///
+    /// ```
+    /// let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// f.turn_started(1);
+    /// assert_eq!(f.handover(f.now(), Vec::new()).records(), 1);
+    /// ```
+    pub fn records(&self) -> u64 {
+        self.segments.iter().map(|s| s.records.len() as u64).sum()
+    }
+
+    /// How long the loop's part of the handover took.
+    ///
+    /// ```
+    /// let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// let w = f.handover(f.now(), Vec::new());
+    /// assert!(w.handover() < std::time::Duration::from_secs(1));
+    /// ```
+    pub fn handover(&self) -> Duration {
+        Duration::from_nanos(self.handover_ns)
+    }
+
+    /// The task names, as text.
+    fn task_names(&self) -> HashMap<u64, String> {
+        let mut names = HashMap::with_capacity(self.labels.len());
+        for (id, label) in &self.labels {
+            match label {
+                TaskLabel::Named(name) => {
+                    names.insert(*id, name.to_string());
+                }
+                TaskLabel::SpawnedAt(at) => {
+                    names.entry(*id).or_insert_with(|| at.to_string());
+                }
+            }
+        }
+        names
+    }
+
+    /// The last `window` of events as a trace log, with the task names. Untimed records
+    /// are placed evenly between the readings around them; events older than the window
+    /// are left out; `dropped` counts the records of the window the cap let go.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let f = turnstile_probes::FlightRecorder::new(Duration::from_secs(1), Duration::from_secs(60));
+    /// f.turn_started(1);
+    /// f.batch(1);
+    /// f.poll_ended(3, true);
+    /// f.turn_ended(1, 0);
+    /// let log = f.handover(f.now(), Vec::new()).log();
+    /// assert_eq!(log.events.len(), 4); // turn start, poll start and end, turn end
+    /// ```
+    pub fn log(&self) -> TraceLog {
+        self.log_and_meta().0
+    }
+
+    /// The log, and the figures of the window for the file.
+    pub(crate) fn log_and_meta(&self) -> (TraceLog, WindowFigures) {
+        let records: Vec<Record> = self
+            .segments
+            .iter()
+            .flat_map(|s| s.records.iter().copied())
             .collect();
         // Place untimed records between the readings around them.
+        let since_origin = |at: Ticks| self.clock.nanos_between(self.origin, at);
         let mut times = vec![0u64; records.len()];
         let mut prev: Option<(usize, u64)> = None;
         for (i, r) in records.iter().enumerate() {
             if r.at == 0 {
                 continue;
             }
-            let t = self.since_origin(r.at);
+            let t = since_origin(r.at);
             times[i] = t;
             let (from, t0) = prev.map_or((0, t), |(j, t0)| (j + 1, t0));
             let gaps = (i - from + 1) as u64;
@@ -450,16 +865,21 @@ impl FlightRecorder {
         let newest = times.last().copied().unwrap_or(0);
         let window = u64::try_from(self.window.as_nanos()).unwrap_or(u64::MAX);
         let oldest = newest.saturating_sub(window);
+        let stall_ns = self.clock.ticks_to_nanos(self.stall_ticks);
         let mut events = Vec::with_capacity(records.len() * 2);
         // The end of the last event that was not a wake inside a poll: a poll's start.
         let mut poll_from = 0u64;
         // Wakes made by the poll in progress, emitted after its start.
         let mut in_poll: Vec<Event> = Vec::new();
+        let mut first_kept: Option<u64> = None;
+        let mut kept = 0u64;
         for (r, &at) in records.iter().zip(&times) {
             if at < oldest {
                 poll_from = at;
                 continue;
             }
+            kept += 1;
+            first_kept.get_or_insert(at);
             let arg = r.arg();
             match r.kind() {
                 WAKE => {
@@ -497,7 +917,7 @@ impl FlightRecorder {
                             done: r.kind() == POLL_DONE,
                         },
                     });
-                    if at.saturating_sub(start) > self.clock.ticks_to_nanos(self.stall_ticks) {
+                    if at.saturating_sub(start) > stall_ns {
                         events.push(Event {
                             at_ns: at,
                             kind: EventKind::Stall {
@@ -527,25 +947,44 @@ impl FlightRecorder {
             poll_from = at;
         }
         events.append(&mut in_poll);
-        TraceLog {
+        let kept_ns = first_kept.map_or(0, |first| newest - first);
+        // The whole window is there if the records held reach back past its start, or
+        // if none was ever let go (the recorder has not run for a window yet).
+        let reaches_back = times.first().is_some_and(|&t| t <= oldest && oldest > 0);
+        let figures = WindowFigures {
+            window_asked_ns: window,
+            window_kept_ns: kept_ns,
+            covers_window: (reaches_back || !self.let_go) && self.dropped_in_window == 0,
+            events_dropped: self.dropped_in_window,
+            records: kept,
+            recorded: self.recorded,
+            max_records: self.max_records,
+            handover_ns: self.handover_ns,
+            own: self.own,
+        };
+        let log = TraceLog {
             events,
-            dropped: head.saturating_sub(FLIGHT_CAPACITY) as u64,
-            capacity: FLIGHT_CAPACITY as u64,
-            task_names,
+            dropped: self.dropped_in_window,
+            capacity: self.max_records,
+            task_names: self.task_names(),
             stall_stacks: HashMap::new(),
-        }
+        };
+        (log, figures)
     }
+}
 
-    /// The turn in progress (or the last one).
-    ///
-    /// ```
-    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
-    /// f.turn_started(9);
-    /// assert_eq!(f.turn(), 9);
-    /// ```
-    pub fn turn(&self) -> u64 {
-        self.turn.get()
-    }
+/// What a window kept, for the file's metadata.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WindowFigures {
+    pub(crate) window_asked_ns: u64,
+    pub(crate) window_kept_ns: u64,
+    pub(crate) covers_window: bool,
+    pub(crate) events_dropped: u64,
+    pub(crate) records: u64,
+    pub(crate) recorded: u64,
+    pub(crate) max_records: u64,
+    pub(crate) handover_ns: u64,
+    pub(crate) own: FlightOwnTime,
 }
 
 /// Where the flight recorder's files go, and how often: at most one file per
@@ -635,7 +1074,8 @@ impl FlightFiles {
     }
 }
 
-/// Writes `log` as Chrome/Perfetto trace JSON to `path`, creating its directory.
+/// Writes `log` as Chrome/Perfetto trace JSON to `path`, creating its directory, on the
+/// calling thread (a runtime's recorder writes on its [`FlightWriter`] thread).
 ///
 /// # Errors
 /// If the directory cannot be created or the file written.
@@ -689,5 +1129,94 @@ impl std::fmt::Display for FlightStall {
                 self.duration, self.turn
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn turn_starts(log: &TraceLog) -> Vec<u64> {
+        log.events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::TurnStart { turn } => Some(turn),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_across_segments_come_back_in_order() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        let turns = (3 * FLIGHT_SEGMENT / 2 + 5) as u64; // two records a turn
+        for turn in 1..=turns {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        assert_eq!(f.own_time().seals, 3);
+        let window = f.handover(f.now(), Vec::new());
+        assert_eq!(window.records(), 2 * turns);
+        let log = window.log();
+        assert_eq!(turn_starts(&log), (1..=turns).collect::<Vec<_>>());
+        assert_eq!(log.dropped, 0);
+    }
+
+    #[test]
+    fn the_cap_keeps_whole_segments_and_counts_the_rest() {
+        let f = FlightRecorder::with_max_records(HOUR, HOUR, 2 * FLIGHT_SEGMENT);
+        let turns = (5 * FLIGHT_SEGMENT + 100) as u64;
+        for turn in 1..=turns {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        let window = f.handover(f.now(), Vec::new());
+        // One sealed segment and the partial one.
+        assert_eq!(window.records(), (FLIGHT_SEGMENT + 200) as u64);
+        let (log, figures) = window.log_and_meta();
+        assert_eq!(figures.events_dropped + figures.records, figures.recorded);
+        assert!(!figures.covers_window);
+        // What is kept is the newest.
+        assert_eq!(turn_starts(&log).last(), Some(&turns));
+        assert_eq!(turn_starts(&log).len(), FLIGHT_SEGMENT / 2 + 100);
+    }
+
+    #[test]
+    fn a_group_stall_names_polls_on_both_sides_of_a_seal() {
+        // Every gap between readings is a stall at a threshold of a nanosecond.
+        let f = FlightRecorder::new(HOUR, Duration::from_nanos(1));
+        for _ in 0..FLIGHT_SEGMENT - 3 {
+            f.woken(1, WakeSource::Remote);
+        }
+        f.batch(SPARSE_BATCH + 1); // the clock is read every SPARSE_EVERY polls
+        for task in 1..=u64::from(SPARSE_EVERY) {
+            f.poll_ended(task, false);
+        }
+        assert_eq!(f.own_time().seals, 1, "the polls straddle a seal");
+        let stall = f.take_stall().expect("a stall");
+        let mut tasks = stall.tasks.clone();
+        tasks.sort_unstable();
+        assert_eq!(tasks, (1..=u64::from(SPARSE_EVERY)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_window_handed_over_keeps_its_records_while_the_ring_moves_on() {
+        let f = FlightRecorder::with_max_records(HOUR, HOUR, 2 * FLIGHT_SEGMENT);
+        for turn in 1..=FLIGHT_SEGMENT as u64 {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        let window = f.handover(f.now(), Vec::new());
+        for turn in 1..=(4 * FLIGHT_SEGMENT) as u64 {
+            f.turn_started(turn);
+            f.turn_ended(turn, 0);
+        }
+        let log = window.log();
+        assert_eq!(
+            turn_starts(&log),
+            (FLIGHT_SEGMENT as u64 / 2 + 1..=FLIGHT_SEGMENT as u64).collect::<Vec<_>>()
+        );
     }
 }

@@ -49,8 +49,9 @@ mod watchdog;
 pub use clock::{Clock, Ticks};
 pub use counters::{Counter, CounterValues, Counters, WakeSource};
 pub use flight::{
-    write_log, FlightFiles, FlightRecorder, FlightStall, EXACT_TURNS, FLIGHT_CAPACITY,
-    SPARSE_BATCH, SPARSE_EVERY,
+    read_flight_file, write_log, FlightFile, FlightFiles, FlightJob, FlightMeta, FlightOwnTime,
+    FlightRecorder, FlightStall, FlightWindow, FlightWriter, TaskLabel, WriteOutcome, EXACT_TURNS,
+    FLIGHT_CAPACITY, FLIGHT_MAX_RECORDS, FLIGHT_SEGMENT, FLIGHT_THREAD, SPARSE_BATCH, SPARSE_EVERY,
 };
 pub use histogram::{
     BucketCounts, LatencyHistogram, LatencySummary, BUCKET_BOUNDS, BUCKET_BOUNDS_NS,

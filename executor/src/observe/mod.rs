@@ -28,7 +28,7 @@ mod recorder;
 pub(crate) mod site;
 pub(crate) mod stats;
 
-pub(crate) use flight::Flight;
+pub(crate) use flight::{Flight, MAX_PENDING};
 pub(crate) use inspect::Inspect;
 pub(crate) use mode::Mode;
 pub(crate) use recorder::{Observer, TurnHook};

@@ -1,23 +1,28 @@
 //! The loop's side of the flight recorder: at the end of a turn in which a stall (or a
-//! watchdog report) happened, the window goes to a file, unless one was written too
-//! recently, and the stall's report and warning say so.
+//! watchdog report) happened, the window is handed to the recorder's writer thread,
+//! unless a file went too recently, and the stall's report and warning say so.
 //!
-//! The end of the turn is a safe point: no part of `Core` is borrowed there. The file
-//! is written after the ring has been copied out and the names table let go, so the
-//! write holds no borrow of loop state; a write that fails is reported in the stall's
-//! warning and the loop goes on.
+//! The loop never builds, serialises or writes a file. Its share of a dump is the
+//! handover (`FlightRecorder::handover`: a copy of the partial segment, a reference
+//! per sealed one, the task names), counted as the recorder's own time; the timing
+//! probes' chain is broken after it, so the next poll is not billed for it. The end of
+//! the turn is a safe point: no part of `Core` is borrowed there, so the writer's
+//! failures are reported (as `tracing` warnings) from here too.
 
 use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use turnstile_probes::{write_log, Timing, TraceLog};
+use turnstile_probes::{FlightJob, FlightStall, TaskLabel, Timing, TraceLog, FLIGHT_THREAD};
 
 use super::Core;
-use crate::observe::Flight;
+use crate::observe::{Flight, MAX_PENDING};
 
 impl Core {
     /// The end of a turn with the flight recorder: if a stall (or a watchdog report)
-    /// happened, write the window to a file, unless one was written too recently, and
-    /// say so in the stall's report and warning.
+    /// happened, hand the window to the writer, unless a file went too recently, and
+    /// say so in the stall's report and warning; report the writer's failures.
     #[inline]
     pub(crate) fn flight_turn_ended(&self, timing: Option<&Timing>) {
         let Some(flight) = self.observe().flight() else {
@@ -31,13 +36,16 @@ impl Core {
             }
         }
         if flight.recorder().has_stall() {
-            self.write_flight_file(flight, timing);
+            self.hand_over_stall(flight, timing);
+        }
+        if flight.writer.has_failures() {
+            report_failures(flight);
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn write_flight_file(&self, flight: &Flight, timing: Option<&Timing>) {
+    fn hand_over_stall(&self, flight: &Flight, timing: Option<&Timing>) {
         let Some(stall) = flight.recorder().take_stall() else {
             return;
         };
@@ -47,14 +55,21 @@ impl Core {
                 let every = flight.files.borrow().min_interval();
                 format!("no file written (at most one per {every:.1?})")
             }
+            Some(_) if flight.writer.pending() >= MAX_PENDING => format!(
+                "no file written (the {FLIGHT_THREAD} thread is still writing {} files)",
+                flight.writer.pending()
+            ),
             Some(path) => {
-                let mut log = self.flight_log();
-                if let Some(timing) = timing {
-                    log.stall_stacks.extend(timing.stall_stacks(stall.turn));
-                }
-                match write_log(&log, &path) {
-                    Ok(()) => format!("wrote {}", path.display()),
-                    Err(e) => format!("could not write {}: {e}", path.display()),
+                let stacks = timing
+                    .map(|t| t.stall_stacks(stall.turn))
+                    .unwrap_or_default();
+                let shown = path.display().to_string();
+                match self.flight_hand_over(flight, path, stall.reason, Some(stall.clone()), stacks)
+                {
+                    Ok(took) => format!(
+                        "writing {shown} on the {FLIGHT_THREAD} thread (handover {took:.1?})"
+                    ),
+                    Err(e) => format!("could not hand {shown} over: {e}"),
                 }
             }
         };
@@ -64,32 +79,95 @@ impl Core {
             // emitted here, at the end of the turn, where nothing is borrowed.
             stall.warn(&note);
         }
+        if let Some(timing) = timing {
+            timing.break_chain(); // the handover is turnstile's time, not the next poll's
+        }
     }
 
-    /// The recorder's window as a trace log, with the names of the tasks it knows.
+    /// Hands the window to the writer thread, to be written to `path`; returns the
+    /// loop's share (counted as the recorder's own time).
+    pub(crate) fn flight_hand_over(
+        &self,
+        flight: &Flight,
+        path: PathBuf,
+        reason: &'static str,
+        stall: Option<FlightStall>,
+        stall_stacks: Vec<(u64, String)>,
+    ) -> io::Result<Duration> {
+        let recorder = flight.recorder();
+        let since = recorder.now();
+        let labels = self.task_labels();
+        let window = recorder.handover(since, labels);
+        let took = window.handover();
+        flight.writer.submit(FlightJob {
+            window,
+            path,
+            reason,
+            turn: recorder.turn(),
+            stall,
+            stall_stacks,
+        })?;
+        Ok(took)
+    }
+
+    /// Waits for the writer to finish the files handed over, and reports its failures.
+    pub(crate) fn flight_flush(&self) -> io::Result<()> {
+        let flight = self.observe().flight().ok_or_else(no_recorder)?;
+        let result = flight.writer.flush();
+        report_failures(flight);
+        result
+    }
+
+    /// A dump on demand: the window handed to the writer, for `path`.
+    pub(crate) fn flight_dump(&self, path: PathBuf) -> io::Result<Duration> {
+        let flight = self.observe().flight().ok_or_else(no_recorder)?;
+        let took = self.flight_hand_over(flight, path, "dump", None, Vec::new());
+        if let Some(timing) = self.observe().timing() {
+            timing.break_chain(); // the handover is turnstile's time, not the next poll's
+        }
+        took
+    }
+
+    /// The recorder's window as a trace log, with the names of the tasks it knows,
+    /// built on the calling thread.
     pub(crate) fn flight_log(&self) -> TraceLog {
         let Some(flight) = self.observe().flight_ring() else {
             return TraceLog::default();
         };
-        let names = self.task_names();
-        flight.log(names)
+        flight.handover(flight.now(), self.task_labels()).log()
     }
 
-    /// Names (or spawn locations) of the live tasks and of those in the history.
-    fn task_names(&self) -> HashMap<u64, String> {
+    /// What the live tasks and those in the history are called: the names of the named
+    /// ones (copied), the spawn locations of all (references); the writer makes text of
+    /// them.
+    fn task_labels(&self) -> Vec<(u64, TaskLabel)> {
         let live = self.sched().live();
-        self.observe().with_history(|history, _, named| {
-            let mut names: HashMap<u64, String> = named
-                .iter()
-                .map(|(&id, name)| (id, name.to_string()))
-                .collect();
-            for task in history.iter().chain(live.iter()) {
-                let h = task.header();
-                names
-                    .entry(h.id)
-                    .or_insert_with(|| h.spawned_at.to_string());
-            }
-            names
-        })
+        self.observe()
+            .with_history(|history, _, named: &HashMap<u64, Box<str>>| {
+                let mut labels = Vec::with_capacity(named.len() + history.len() + live.len());
+                labels.extend(
+                    named
+                        .iter()
+                        .map(|(&id, name)| (id, TaskLabel::Named(name.clone()))),
+                );
+                for task in history.iter().chain(live.iter()) {
+                    let h = task.header();
+                    labels.push((h.id, TaskLabel::SpawnedAt(h.spawned_at)));
+                }
+                labels
+            })
+    }
+}
+
+fn no_recorder() -> io::Error {
+    io::Error::other("this runtime has no flight recorder: build it with Builder::flight_recorder")
+}
+
+/// Reports the writer's failures as `tracing` warnings (at a safe point).
+#[cold]
+#[inline(never)]
+pub(crate) fn report_failures(flight: &Flight) {
+    for failure in flight.writer.take_failures() {
+        failure.warn();
     }
 }

@@ -43,6 +43,7 @@ pub struct Builder {
     pub(crate) flight_window: Option<Duration>,
     pub(crate) flight_dir: PathBuf,
     pub(crate) flight_min_interval: Duration,
+    pub(crate) flight_max_records: usize,
     pub(crate) inspect: Option<PathBuf>,
     pub(crate) inspect_period: Duration,
     pub(crate) start_paused: bool,
@@ -133,6 +134,7 @@ impl Builder {
             flight_window: None,
             flight_dir: PathBuf::from(DEFAULT_FLIGHT_DIR),
             flight_min_interval: Duration::from_secs(10),
+            flight_max_records: turnstile_probes::FLIGHT_MAX_RECORDS,
             inspect: None,
             inspect_period: Duration::from_millis(250),
             start_paused: false,
@@ -395,9 +397,14 @@ impl Builder {
     /// default), named by the time and the turn. The stall's report and `tracing`
     /// warning name the file. [`Runtime::flight_recorder`] dumps it on demand.
     ///
-    /// The ring holds at most 65 536 events (1 MiB): a busy loop keeps less than
-    /// `window`. The clock is read once per turn and once per poll, except in batches
-    /// of more than 32 tasks, which read it every 8th poll (see `docs/probes.md`).
+    /// The loop only appends 16-byte records and, for a file, hands the window over
+    /// (a copy of at most 4,096 records and a reference per 4,096 more) to a thread of
+    /// the recorder's own, `turnstile-flight`, which builds and writes the file; the
+    /// handover is counted as turnstile's own time, never a task's. The ring keeps as
+    /// many records as `window` needs, up to [`Builder::flight_recorder_max_records`];
+    /// a file whose window was cut says how much it kept. The clock is read once per
+    /// turn and once per poll, except in batches of more than 32 tasks, which read it
+    /// every 8th poll (see `docs/probes.md`).
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("flight-builder-{}", std::process::id()));
@@ -408,6 +415,7 @@ impl Builder {
     ///     .stall_threshold(std::time::Duration::from_millis(5))
     ///     .build()?;
     /// rt.block_on(async { std::thread::sleep(std::time::Duration::from_millis(20)) });
+    /// rt.flight_recorder().flush()?; // the file is written by the recorder's thread
     /// assert_eq!(std::fs::read_dir(&dir)?.count(), 1);
     /// # std::fs::remove_dir_all(dir)?;
     /// # Ok::<(), std::io::Error>(())
@@ -446,6 +454,24 @@ impl Builder {
     /// ```
     pub fn flight_recorder_min_interval(mut self, interval: Duration) -> Self {
         self.flight_min_interval = interval;
+        self
+    }
+
+    /// The most records the flight recorder keeps, 16 bytes each (default 2,097,152:
+    /// 32 MiB, two seconds at a million events a second), in whole segments of 4,096:
+    /// the cap on its memory. A window that needs more is cut, and its files say how
+    /// much they kept.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .flight_recorder(std::time::Duration::from_secs(2))
+    ///     .flight_recorder_max_records(1 << 16)
+    ///     .build()?;
+    /// assert_eq!(rt.flight_recorder().max_records(), 1 << 16);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn flight_recorder_max_records(mut self, records: usize) -> Self {
+        self.flight_max_records = records;
         self
     }
 
@@ -593,6 +619,7 @@ impl fmt::Debug for Builder {
             .field("flight_recorder", &self.flight_window)
             .field("flight_recorder_dir", &self.flight_dir)
             .field("flight_recorder_min_interval", &self.flight_min_interval)
+            .field("flight_recorder_max_records", &self.flight_max_records)
             .field("inspect", &self.inspect)
             .field("inspect_period", &self.inspect_period)
             .field("start_paused", &self.start_paused)

@@ -135,14 +135,19 @@ impl Runtime {
                 .map_or_else(Clock::new, |t| t.clock().clone())
         });
         let driver = Driver::new(reactor, b.event_interval, b.start_paused);
-        let flight = b.flight_window.map(|window| {
-            Box::new(Flight::new(
-                window,
-                b.stall_threshold,
-                b.flight_dir.clone(),
-                b.flight_min_interval,
-            ))
-        });
+        let flight = b
+            .flight_window
+            .map(|window| {
+                Flight::new(
+                    window,
+                    b.stall_threshold,
+                    b.flight_max_records,
+                    b.flight_dir.clone(),
+                    b.flight_min_interval,
+                )
+                .map(Box::new)
+            })
+            .transpose()?;
         let observe = Observer::new(
             b.level,
             timing,
