@@ -254,6 +254,9 @@ fn write_chrome(out: &mut String, log: &TraceLog, meta: &FlightMeta) -> std::fmt
                     nanos as f64 / 1e6
                 )?;
             }
+            // Trace-level detail for recordings; the flight ring never holds them, and
+            // the Chrome exporter leaves them out too.
+            EventKind::Yielded { .. } | EventKind::Coalesced { .. } => {}
         }
     }
     // A window taken mid-turn (a dump from inside a task) closes what is open.
