@@ -434,7 +434,7 @@ impl NamedFrame {
         };
         format!(
             "{}:{} in {short}",
-            self.file.as_deref().unwrap_or("?"),
+            self.file.as_deref().map_or("?", crate::short_path),
             self.line.unwrap_or(0)
         )
     }
