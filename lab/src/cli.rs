@@ -32,6 +32,9 @@ pub struct Cli {
     /// Tiny sizes, for the test suite: the counts are exact, the times mean nothing.
     #[arg(long, global = true)]
     pub smoke: bool,
+    /// The tour prints every table as each experiment ends, not one screen of verdicts.
+    #[arg(long, global = true)]
+    pub verbose: bool,
 }
 
 /// The subcommands.
@@ -109,8 +112,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         machine: Machine::detect(),
     };
     match cli.command {
-        None => tour::run(TourArgs::default().full, &lab),
-        Some(Command::Tour(args)) => tour::run(args.full, &lab),
+        None => tour::run(TourArgs::default().full, cli.verbose, &lab),
+        Some(Command::Tour(args)) => tour::run(args.full, cli.verbose, &lab),
         Some(Command::Experiment(experiment)) => experiment.run(&lab).map(drop),
         Some(Command::Inspect(args)) => crate::inspect::run(&args),
         Some(Command::View(_)) => unreachable!("view returned above"),

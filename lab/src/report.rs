@@ -78,6 +78,30 @@ pub trait Report {
     fn plot(&self, path: &Path) -> anyhow::Result<()>;
 }
 
+/// What a `-` in a table means, said once under any table that has one.
+pub const DASH: &str = "(-: that runtime does not count this figure, or it was not measured there)";
+
+/// Whether any of `sections` has a `-` cell, so that [`DASH`] belongs under them.
+pub fn has_dash(sections: &[Section]) -> bool {
+    sections
+        .iter()
+        .flat_map(|s| s.rows.iter().flatten())
+        .any(|cell| cell == "-" || cell.contains(" / -") || cell.starts_with("- / "))
+}
+
+/// The line that says how long an experiment took and which files it wrote.
+pub fn wrote(name: &str, took: std::time::Duration, files: &[PathBuf]) -> String {
+    format!(
+        "({name} took {:.1} s; wrote {})",
+        took.as_secs_f64(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// The report for the terminal: preface, tables, notes.
 pub fn to_terminal(report: &dyn Report) -> String {
     let mut out = String::new();
@@ -89,13 +113,128 @@ pub fn to_terminal(report: &dyn Report) -> String {
     if !report.preface().is_empty() {
         out.push('\n');
     }
-    for section in report.sections() {
+    let sections = report.sections();
+    for section in &sections {
         let _ = writeln!(out, "{}", section.caption);
         let _ = writeln!(out, "{}\n", section.table(presets::UTF8_FULL_CONDENSED));
+    }
+    if has_dash(&sections) {
+        let _ = writeln!(out, "{DASH}\n");
     }
     for note in report.notes() {
         let _ = writeln!(out, "* {note}");
     }
+    out
+}
+
+/// The parts of a report as markdown, each on its own: the question, the preface (a
+/// text block), the tables (with what `-` means), the notes, and the plot's image
+/// (`svg` is its path as the page will see it). The book includes them one by one.
+pub fn markdown_parts(report: &dyn Report, svg: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut parts = vec![("question", format!("{}\n", report.question()))];
+    let preface = report.preface();
+    if !preface.is_empty() {
+        let mut text = String::from("```text\n");
+        for line in preface {
+            let _ = writeln!(text, "{line}");
+        }
+        text.push_str("```\n");
+        parts.push(("preface", text));
+    }
+    let sections = report.sections();
+    let mut tables = String::new();
+    for section in &sections {
+        let _ = writeln!(tables, "{}\n", section.caption);
+        let _ = writeln!(tables, "{}\n", section.table(presets::ASCII_MARKDOWN));
+    }
+    if has_dash(&sections) {
+        let _ = writeln!(tables, "{DASH}\n");
+    }
+    parts.push(("tables", tables));
+    let mut notes = String::new();
+    for note in report.notes() {
+        let _ = writeln!(notes, "- {note}");
+    }
+    parts.push(("notes", notes));
+    if let Some(svg) = svg {
+        parts.push(("plot", format!("![{}]({svg})\n", report.title())));
+    }
+    parts
+}
+
+/// `text` with `&`, `<`, `>` and `"` escaped for HTML.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The report as an HTML section: every table, the notes, and its plot (`svg`, a path
+/// relative to the page).
+pub fn to_html(report: &dyn Report, svg: Option<&str>) -> String {
+    let mut out = String::new();
+    let name = report.name();
+    let _ = writeln!(
+        out,
+        "<section id=\"{name}\">\n<h2>{}</h2>\n<p>{}</p>",
+        html_escape(&report.title()),
+        html_escape(&report.question())
+    );
+    let preface = report.preface();
+    if !preface.is_empty() {
+        let _ = writeln!(out, "<pre>{}</pre>", html_escape(&preface.join("\n")));
+    }
+    let sections = report.sections();
+    for section in &sections {
+        let _ = writeln!(
+            out,
+            "<table>\n<caption>{}</caption>",
+            html_escape(&section.caption)
+        );
+        out.push_str("<tr>");
+        for h in &section.header {
+            let _ = write!(out, "<th>{}</th>", html_escape(h));
+        }
+        out.push_str("</tr>\n");
+        for row in &section.rows {
+            out.push_str("<tr>");
+            for (i, cell) in row.iter().enumerate() {
+                let class = if i >= section.numbers_from {
+                    " class=\"n\""
+                } else {
+                    ""
+                };
+                let _ = write!(out, "<td{class}>{}</td>", html_escape(cell));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+    }
+    if has_dash(&sections) {
+        let _ = writeln!(out, "<p>{}</p>", html_escape(DASH));
+    }
+    out.push_str("<ul>\n");
+    for note in report.notes() {
+        let _ = writeln!(out, "<li>{}</li>", html_escape(&note));
+    }
+    out.push_str("</ul>\n");
+    if let Some(svg) = svg {
+        let _ = writeln!(
+            out,
+            "<p><img src=\"{}\" alt=\"{}\"></p>",
+            html_escape(svg),
+            html_escape(&report.title())
+        );
+    }
+    out.push_str("</section>\n");
     out
 }
 
@@ -112,9 +251,13 @@ pub fn to_markdown(report: &dyn Report, svg: Option<&str>) -> String {
         }
         out.push_str("```\n\n");
     }
-    for section in report.sections() {
+    let sections = report.sections();
+    for section in &sections {
         let _ = writeln!(out, "{}\n", section.caption);
         let _ = writeln!(out, "{}\n", section.table(presets::ASCII_MARKDOWN));
+    }
+    if has_dash(&sections) {
+        let _ = writeln!(out, "{DASH}\n");
     }
     for note in report.notes() {
         let _ = writeln!(out, "- {note}");

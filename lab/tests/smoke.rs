@@ -447,6 +447,31 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         stdout.contains("[loop] end of turn 3"),
         "the tour prints the narration"
     );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines.len() <= 60,
+        "{} lines on the tour's screen",
+        lines.len()
+    );
+    for line in &lines {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+    assert!(
+        stdout.contains("Verdicts"),
+        "the tour ends with its verdicts"
+    );
+    let last = lines.last().expect("the tour prints");
+    assert!(
+        last.ends_with("index.html"),
+        "the last line names the report: {last}"
+    );
+    let index = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    for name in NAMES {
+        assert!(
+            index.contains(&format!("src=\"{name}.svg\"")),
+            "{name}'s plot"
+        );
+    }
 }
 
 #[test]

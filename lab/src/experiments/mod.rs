@@ -107,24 +107,25 @@ pub trait Experiment {
 
 /// Runs one experiment, prints its report and writes its files.
 pub fn run_and_report<E: Experiment>(args: &E::Args, lab: &Lab) -> anyhow::Result<E::Report> {
+    let start = Instant::now();
+    let (report, files) = run_and_write::<E>(args, lab)?;
+    print!("{}", report::to_terminal(&report));
+    println!("{}", report::wrote(E::NAME, start.elapsed(), &files));
+    Ok(report)
+}
+
+/// Runs one experiment and writes its files, printing nothing: the tour decides what
+/// to show.
+pub fn run_and_write<E: Experiment>(
+    args: &E::Args,
+    lab: &Lab,
+) -> anyhow::Result<(E::Report, Vec<PathBuf>)> {
     if !crate::alloc::installed() {
         eprintln!("note: the counting allocator is not installed: heap figures will be 0");
     }
-    let start = Instant::now();
     let report = E::run(args, lab).with_context(|| format!("running {}", E::NAME))?;
-    print!("{}", report::to_terminal(&report));
     let files = report::write_files(&report, &lab.machine, &lab.out)?;
-    println!(
-        "({} took {:.1} s; wrote {})",
-        E::NAME,
-        start.elapsed().as_secs_f64(),
-        files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(report)
+    Ok((report, files))
 }
 
 /// An `Args` struct with every knob at its default, as if given no flags.
@@ -198,12 +199,24 @@ macro_rules! registry {
             [$(<$Variant as Experiment>::CHILD_JOBS,)*].into_iter().flatten()
         }
 
-        /// Runs every experiment in its tour form (`full`: the long forms), in order.
-        pub fn tour(full: bool, lab: &Lab) -> anyhow::Result<Vec<ExperimentReport>> {
-            Ok(vec![$(
-                run_and_report::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)
-                    .map(ExperimentReport::$Variant)?,
-            )*])
+        /// Runs every experiment in its tour form (`full`: the long forms), in order,
+        /// handing each report, the files written and the time it took to `each` as
+        /// soon as it is done.
+        pub fn tour(
+            full: bool,
+            lab: &Lab,
+            each: &mut dyn FnMut(&ExperimentReport, &[PathBuf], Duration),
+        ) -> anyhow::Result<Vec<ExperimentReport>> {
+            let mut reports = Vec::new();
+            $(
+                let start = Instant::now();
+                let (report, files) =
+                    run_and_write::<$Variant>(&<$Variant as Experiment>::tour_args(full), lab)?;
+                let report = ExperimentReport::$Variant(report);
+                each(&report, &files, start.elapsed());
+                reports.push(report);
+            )*
+            Ok(reports)
         }
     };
 }

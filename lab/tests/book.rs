@@ -1,0 +1,139 @@
+//! The book's recorded run (`docs/generated/`, written by `scripts/record-book.sh`)
+//! against the lab's code: the pages the chapters include are exactly what this code
+//! renders from the recorded `tour.json`, so a change to a report's shape fails here
+//! until the book is recorded again; and the tour's default screen, rendered from the
+//! same record, fits one screen.
+//!
+//! With `TURNSTILE_BOOK_RENDER=1` (what `scripts/record-book.sh` sets) the first two
+//! tests write the pages and README's verdicts instead of comparing them.
+
+use std::path::{Path, PathBuf};
+
+use turnstile_lab::experiments::{Lab, NAMES};
+use turnstile_lab::runtimes::{Py, Rt};
+use turnstile_lab::tour::{self, TourReport};
+
+fn generated() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/generated")
+}
+
+/// Whether to write the pages rather than compare them.
+fn rendering() -> bool {
+    std::env::var_os("TURNSTILE_BOOK_RENDER").is_some_and(|v| v == "1")
+}
+
+/// The lab of a default tour, as the record ran it.
+fn lab(tour: &TourReport) -> Lab {
+    Lab {
+        runtimes: Rt::ALL.to_vec(),
+        python: Py::ALL.to_vec(),
+        smoke: false,
+        out: PathBuf::from("target/lab"),
+        machine: tour.machine.clone(),
+    }
+}
+
+const RECORD_AGAIN: &str = "run `bash scripts/record-book.sh` and commit docs/generated/";
+
+fn recorded() -> TourReport {
+    let path = generated().join("tour.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("the recorded tour.json no longer fits the lab's reports ({e}); {RECORD_AGAIN}")
+    })
+}
+
+#[test]
+fn the_generated_pages_are_what_the_lab_renders_from_the_record() {
+    let tour = recorded();
+    let names: Vec<&str> = tour
+        .experiments
+        .iter()
+        .map(|e| e.as_report().name())
+        .collect();
+    assert_eq!(
+        names, NAMES,
+        "the record has every experiment; {RECORD_AGAIN}"
+    );
+    for (name, text) in tour::book_files(&tour) {
+        let path = generated().join(&name);
+        if rendering() {
+            std::fs::write(&path, &text).expect("writing a generated page");
+        }
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", path.display()));
+        assert!(
+            committed == text,
+            "{name} is not what the lab's code renders from the record; {RECORD_AGAIN}"
+        );
+    }
+    for name in NAMES {
+        let svg = generated().join(format!("{name}.svg"));
+        assert!(svg.exists(), "{}: missing; {RECORD_AGAIN}", svg.display());
+    }
+    let screen = generated().join("screen.txt");
+    let text = tour::screen(&tour, &lab(&tour));
+    if rendering() {
+        std::fs::write(&screen, &text).expect("writing screen.txt");
+    }
+    assert!(
+        std::fs::read_to_string(&screen).is_ok_and(|s| s == text),
+        "screen.txt is not the screen the lab renders from the record; {RECORD_AGAIN}"
+    );
+    assert!(
+        generated().join("header.md").exists(),
+        "header.md: missing; {RECORD_AGAIN}"
+    );
+}
+
+#[test]
+fn the_readme_quotes_the_recorded_verdicts() {
+    let tour = recorded();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let mut readme = std::fs::read_to_string(&path).expect("README.md");
+    let table = tour::verdict_table(&tour::verdicts(&tour), "```text\n", "```\n");
+    if rendering() {
+        let (begin, end) = (
+            "<!-- BEGIN generated/verdicts.md -->\n",
+            "<!-- END generated/verdicts.md -->",
+        );
+        let from = readme
+            .find(begin)
+            .expect("README.md has the verdicts' markers")
+            + begin.len();
+        let to = readme
+            .find(end)
+            .expect("README.md has the verdicts' end marker");
+        readme.replace_range(from..to, &table);
+        std::fs::write(&path, &readme).expect("writing README.md");
+    }
+    assert!(
+        readme.contains(&table),
+        "README.md's verdicts are not the record's; {RECORD_AGAIN}"
+    );
+}
+
+#[test]
+fn the_default_screen_fits_sixty_lines_of_a_hundred_columns() {
+    let tour = recorded();
+    let screen = tour::screen(&tour, &lab(&tour));
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines.len() <= tour::SCREEN_LINES,
+        "{} lines:\n{screen}",
+        lines.len()
+    );
+    for line in &lines {
+        let width = line.chars().count();
+        assert!(width <= tour::SCREEN_COLUMNS, "{width} columns: {line}");
+    }
+    assert!(
+        screen.contains("[loop] end of turn 3"),
+        "the narrated chain"
+    );
+    for v in tour::verdicts(&tour) {
+        assert!(screen.contains(v.experiment), "{}'s verdict", v.experiment);
+    }
+    assert!(lines.last().unwrap().ends_with("target/lab/index.html"));
+}
