@@ -151,6 +151,20 @@ type TaskCounts = (String, u64, u64, u64);
 /// A site's label, awaits, yields, budget yields and inline completions.
 type SiteCounts = (String, u64, u64, u64, u64);
 
+/// A socket's site label without its port: each run listens on a port of its own.
+fn without_port(label: &str) -> String {
+    match label.rfind("127.0.0.1:") {
+        Some(at) => {
+            let rest = &label[at + "127.0.0.1:".len()..];
+            let port_len = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            format!("{}127.0.0.1:PORT{}", &label[..at], &rest[port_len..])
+        }
+        None => label.to_string(),
+    }
+}
+
 /// What must be the same, task by task and site by site.
 fn counts(snap: &Snapshot) -> (Vec<TaskCounts>, Vec<SiteCounts>) {
     let mut tasks: Vec<_> = snap
@@ -171,7 +185,7 @@ fn counts(snap: &Snapshot) -> (Vec<TaskCounts>, Vec<SiteCounts>) {
         .iter()
         .map(|s| {
             (
-                s.label.clone().unwrap_or_default(),
+                without_port(&s.label.clone().unwrap_or_default()),
                 s.awaited,
                 s.yields,
                 s.budget_yields,
