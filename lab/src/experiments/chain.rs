@@ -312,13 +312,15 @@ impl<R: Runtime> ChainVisitor for Nested<R> {
 }
 
 /// One call spawned as a task on a fresh runtime: what the runtime and the task's
-/// poll tally counted.
-fn count_one_call<R: Runtime, F>(chain: F) -> Counts
+/// poll tally counted. The call is made once the runtime is up, so a sleep's deadline
+/// is not spent while the runtime starts (its probes calibrate a clock).
+fn count_one_call<R: Runtime, F, M: FnOnce() -> F>(make: M) -> Counts
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let rt = R::fresh();
+    let chain = make();
     let before = rt.loop_counts();
     take_tally();
     rt.block_on(async move {
@@ -334,7 +336,7 @@ where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = u64> + Send + 'static,
 {
-    let counts = count_one_call::<R, _>(make(1));
+    let counts = count_one_call::<R, _, _>(|| make(1));
     let rt = R::fresh();
     let samples: Vec<f64> = (0..sizes.samples)
         .map(|_| {
@@ -361,7 +363,7 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let counts = count_one_call::<R, _>(make());
+    let counts = count_one_call::<R, _, _>(&make);
     let rt = R::fresh();
     let ns_per_call = rt.block_on(async {
         let start = Instant::now();

@@ -202,10 +202,9 @@ impl Timing {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use turnstile_probes::{Level, TaskInfo, TaskTiming, Timing};
+    /// use turnstile_probes::{Level, TaskInfo, Timing};
     /// let t = Timing::new(Level::Timing, Duration::ZERO, 0);
-    /// let task = TaskTiming::new(t.now());
-    /// let start = t.poll_started(&task, 1);
+    /// let start = t.poll_started(1);
     /// let info = TaskInfo { id: 1, name: None, spawned_at: std::panic::Location::caller() };
     /// t.stalled(info, start, std::iter::empty());
     /// assert!(t.awaits_readiness());
