@@ -8,62 +8,17 @@
 #[allow(dead_code)] // its `main` is the example's, not the test's
 #[path = "../examples/axum_postgres.rs"]
 mod app;
+#[path = "common/postgres.rs"]
+mod postgres;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
+use postgres::Postgres;
 use turnstile::hyper::TurnstileExecutor;
 use turnstile::net::TcpStream;
-
-/// A PostgreSQL server of scripts/postgres.sh, stopped on drop.
-struct Postgres {
-    dir: PathBuf,
-    url: String,
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh")
-}
-
-impl Postgres {
-    fn start() -> Postgres {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("axum_postgres_pg");
-        // A free port: the OS picks one, which is released for PostgreSQL to take.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let out = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .arg(&dir)
-            .arg(port.to_string())
-            .output()
-            .expect("bash runs scripts/postgres.sh");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "could not start PostgreSQL (is it installed? `bash scripts/install-test-deps.sh` \
-             installs it): {stderr}"
-        );
-        let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        Postgres { dir, url }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(script())
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
 
 /// One request over a fresh HTTP/1.1 connection: the status and the body.
 async fn request(addr: SocketAddr, method: Method, path: &str, body: &str) -> (StatusCode, String) {
@@ -85,7 +40,7 @@ async fn request(addr: SocketAddr, method: Method, path: &str, body: &str) -> (S
 
 #[test]
 fn the_axum_app_stores_and_returns_rows_in_postgres() {
-    let pg = Postgres::start();
+    let pg = Postgres::start("axum_postgres_pg");
     let settings = app::Settings::new(&pg.url, "127.0.0.1:0").unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (tell, listening) = std::sync::mpsc::channel();

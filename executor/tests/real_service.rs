@@ -17,64 +17,17 @@
 #[allow(dead_code)] // its `main` is the example's, not the test's
 #[path = "../examples/axum_postgres.rs"]
 mod app;
+#[path = "common/postgres.rs"]
+mod postgres;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use postgres::Postgres;
 use turnstile::probes::Snapshot;
-
-/// A PostgreSQL server of scripts/postgres.sh, stopped on drop.
-struct Postgres {
-    dir: PathBuf,
-    url: String,
-    port: u16,
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
-}
-
-impl Postgres {
-    fn start() -> Postgres {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real_service_pg");
-        let port = free_port();
-        let out = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .arg(&dir)
-            .arg(port.to_string())
-            .output()
-            .expect("bash runs scripts/postgres.sh");
-        assert!(
-            out.status.success(),
-            "could not start PostgreSQL (is it installed? `bash scripts/install-test-deps.sh` \
-             installs it): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        Postgres { dir, url, port }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(script())
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
 
 /// One HTTP/1.1 request on a fresh connection, answered in full: the response's text.
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
@@ -204,7 +157,7 @@ fn a_real_service_under_load_is_reported_truthfully() {
     if Command::new("wrk").arg("--version").output().is_err() {
         panic!("wrk is not installed: `bash scripts/install-test-deps.sh` installs it");
     }
-    let pg = Postgres::start();
+    let pg = Postgres::start("real_service_pg");
     let without = run(&pg, None);
     let dir = tempfile::tempdir().unwrap();
     let with = run(&pg, Some(dir.path()));
