@@ -156,10 +156,28 @@ fn verdict_screen(tour: &TourReport, out: &Path, index: &Path) -> String {
         ),
         format!("Every table and plot, in a browser: {}", index.display()),
     ];
+    let footer: Vec<String> = footer.into_iter().chain(viewer_line(out)).collect();
     for line in footer {
         wrap(&mut text, &line, SCREEN_COLUMNS);
     }
     text
+}
+
+/// The viewer's pages the tour wrote into `out` (the chain's and the stall's), if any.
+const VIEWER_PAGES: [(&str, &str); 2] = [
+    ("chain.html", "the 5-deep await chain, turn by turn"),
+    ("stall.html", "a blocking task stalling the others"),
+];
+
+/// The footer's last line: where the viewer's pages are.
+fn viewer_line(out: &Path) -> Option<String> {
+    let pages: Vec<String> = VIEWER_PAGES
+        .iter()
+        .map(|(p, _)| out.join(p))
+        .filter(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    (!pages.is_empty()).then(|| format!("Step through the loop: {}", pages.join(", ")))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
@@ -691,6 +709,22 @@ pub fn index_html(tour: &TourReport, out: &Path) -> String {
         "<h2>Verdicts</h2>\n<pre>{}</pre>",
         report::html_escape(&verdict_table(&verdicts(tour), "", ""))
     );
+    let viewer: Vec<(&str, &str)> = VIEWER_PAGES
+        .iter()
+        .copied()
+        .filter(|(p, _)| pages.iter().any(|q| q == p))
+        .collect();
+    pages.retain(|p| !viewer.iter().any(|(v, _)| v == p));
+    if !viewer.is_empty() {
+        html.push_str(
+            "<h2>Step through the loop</h2>\n<p>Recordings of the tour's programs, \
+             stepped through turn by turn in the loop viewer:</p>\n<ul>\n",
+        );
+        for (p, what) in viewer {
+            let _ = writeln!(html, "<li><a href=\"{p}\">{p}</a>: {what}</li>");
+        }
+        html.push_str("</ul>\n");
+    }
     if !pages.is_empty() {
         html.push_str("<h2>Other pages</h2>\n<ul>\n");
         for p in &pages {
