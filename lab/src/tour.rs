@@ -50,7 +50,8 @@ pub fn run(full: bool, verbose: bool, lab: &Lab) -> anyhow::Result<()> {
     for (name, text) in book_files(&tour) {
         write(&lab.out.join("book"), &name, &text)?;
     }
-    print!("{}", verdict_screen(&tour, &lab.out, &index));
+    let viewer = lab.runtimes.contains(&Rt::Turnstile);
+    print!("{}", verdict_screen(&tour, &lab.out, &index, viewer));
     Ok(())
 }
 
@@ -134,13 +135,19 @@ pub fn screen(tour: &TourReport, lab: &Lab) -> String {
             out.push_str(&narration(r));
         }
     }
-    out.push_str(&verdict_screen(tour, &lab.out, &lab.out.join("index.html")));
+    let viewer = lab.runtimes.contains(&Rt::Turnstile);
+    out.push_str(&verdict_screen(
+        tour,
+        &lab.out,
+        &lab.out.join("index.html"),
+        viewer,
+    ));
     out
 }
 
-/// The verdict table, then where every table and plot went; the last line names the
-/// HTML report.
-fn verdict_screen(tour: &TourReport, out: &Path, index: &Path) -> String {
+/// The verdict table, then where every table and plot went: the HTML report, and on
+/// the last line the viewer's pages (when the tour wrote them).
+fn verdict_screen(tour: &TourReport, out: &Path, index: &Path, viewer: bool) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -156,7 +163,7 @@ fn verdict_screen(tour: &TourReport, out: &Path, index: &Path) -> String {
         ),
         format!("Every table and plot, in a browser: {}", index.display()),
     ];
-    let footer: Vec<String> = footer.into_iter().chain(viewer_line(out)).collect();
+    let footer: Vec<String> = footer.into_iter().chain(viewer_line(out, viewer)).collect();
     for line in footer {
         wrap(&mut text, &line, SCREEN_COLUMNS);
     }
@@ -169,15 +176,14 @@ const VIEWER_PAGES: [(&str, &str); 2] = [
     ("stall.html", "a blocking task stalling the others"),
 ];
 
-/// The footer's last line: where the viewer's pages are.
-fn viewer_line(out: &Path) -> Option<String> {
+/// The footer's last line: where the viewer's pages are, when the tour wrote them
+/// (`viewer`: turnstile was among its runtimes).
+fn viewer_line(out: &Path, viewer: bool) -> Option<String> {
     let pages: Vec<String> = VIEWER_PAGES
         .iter()
-        .map(|(p, _)| out.join(p))
-        .filter(|p| p.is_file())
-        .map(|p| p.display().to_string())
+        .map(|(p, _)| out.join(p).display().to_string())
         .collect();
-    (!pages.is_empty()).then(|| format!("Step through the loop: {}", pages.join(", ")))
+    viewer.then(|| format!("Step through the loop: {}", pages.join(", ")))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
