@@ -47,6 +47,8 @@
     const dir = /write|send|connect/.test(label) ? "writable" : "readable";
     return { label, dir };
   }
+  // A label cut to `n` characters, for the boxes of the wake arrows.
+  const short = (text, n) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
   function fmt(ns) {
     if (ns < 1e3) return Math.round(ns) + " ns";
     if (ns < 1e6) return (ns / 1e3).toFixed(1) + " µs";
@@ -415,7 +417,7 @@
         '<line x1="124" y1="' + (y + 11) + '" x2="196" y2="' + (y + 11) + '" stroke="#546e7a" stroke-width="2" marker-end="url(#arrow)"' + (co ? ' stroke-dasharray="4 3"' : "") + "/>" +
         (co ? '<text x="130" y="' + (y + 8) + '" fill="#8d6e63">coalesced</text>' : "") +
         '<rect x="198" y="' + y + '" width="128" height="22" rx="4" fill="#e3f2fd" stroke="#90caf9"/>' +
-        '<text x="204" y="' + (y + 15) + '">' + esc(taskLabel(a(j))) + "</text></g>";
+        '<text x="204" y="' + (y + 15) + '"><title>' + esc(taskLabel(a(j))) + "</title>" + esc(short(taskLabel(a(j)), 20)) + "</text></g>";
     });
     svg.innerHTML = out;
   }

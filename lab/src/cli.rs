@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(cli.out, None);
         let cli = Cli::try_parse_from(["turnstile-lab", "chain", "--out", "x"]).unwrap();
         assert_eq!(cli.out.as_deref(), Some(Path::new("x")));
-        assert!(Cli::try_parse_from(["turnstile-lab", "view"]).is_err(), "FILE is needed");
+        assert!(
+            Cli::try_parse_from(["turnstile-lab", "view"]).is_err(),
+            "FILE is needed"
+        );
         assert!(
             Cli::try_parse_from(["turnstile-lab", "view", "a.rec", "--port", "80"]).is_err(),
             "--port needs --serve"

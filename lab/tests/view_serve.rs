@@ -44,7 +44,12 @@ fn view_serves_its_page_on_localhost() {
     let page = dir.path().join("pages/run-page.html");
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_turnstile-lab"))
-            .args(["view", rec.to_str().unwrap(), "--out", page.to_str().unwrap()])
+            .args([
+                "view",
+                rec.to_str().unwrap(),
+                "--out",
+                page.to_str().unwrap(),
+            ])
             .arg("--serve")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -85,7 +90,10 @@ fn view_serves_its_page_on_localhost() {
     // The viewer, with this recording in it, and the page it wrote to --out.
     assert!(body.contains("<h1>turnstile loop viewer"), "not the viewer");
     assert!(body.contains("<title>turnstile: served (2 turns)</title>"));
-    assert!(body.contains(r#""runtime":"served""#), "the recording's data");
+    assert!(
+        body.contains(r#""runtime":"served""#),
+        "the recording's data"
+    );
     assert_eq!(body, std::fs::read_to_string(&page).unwrap());
 }
 
@@ -96,7 +104,10 @@ fn view_says_what_is_wrong_with_its_input() {
     let out = lab(&["view", missing.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot read") && err.contains("missing.rec"), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("missing.rec"),
+        "{err}"
+    );
 
     let text = dir.path().join("notes.rec");
     std::fs::write(&text, "not a recording").unwrap();

@@ -449,7 +449,10 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
         .unwrap(); // its middle
     assert_eq!(shown(&c).await.turn, 2);
 
-    save_screenshot("viewer.png", &screenshot.expect("a step of turn 3 outside any poll"));
+    save_screenshot(
+        "viewer.png",
+        &screenshot.expect("a step of turn 3 outside any poll"),
+    );
 
     io_wake_names_its_socket(&c, dir.path()).await;
     tour_pages(&c, dir.path()).await;
@@ -581,9 +584,11 @@ async fn io_wake_names_its_socket(c: &Client, dir: &Path) {
 /// The tour's pages of the chain and of a stall, as the lab writes them: they open,
 /// show what they recorded, and are the book's pictures.
 async fn tour_pages(c: &Client, dir: &Path) {
-    let chain = turnstile_lab::experiments::chain::record_page(Duration::from_millis(10), dir)
+    let chain =
+        turnstile_lab::experiments::chain::record_page(Duration::from_millis(10), dir).unwrap();
+    c.goto(&format!("file://{}", chain.display()))
+        .await
         .unwrap();
-    c.goto(&format!("file://{}", chain.display())).await.unwrap();
     // The step where the timer wakes the chain over a sleep: its park and its arrow.
     let shown = c
         .execute(
@@ -605,9 +610,11 @@ async fn tour_pages(c: &Client, dir: &Path) {
     );
     save_screenshot("viewer-chain.png", &c.screenshot().await.unwrap());
 
-    let stall = turnstile_lab::experiments::stall::record_page(Duration::from_millis(30), dir)
+    let stall =
+        turnstile_lab::experiments::stall::record_page(Duration::from_millis(30), dir).unwrap();
+    c.goto(&format!("file://{}", stall.display()))
+        .await
         .unwrap();
-    c.goto(&format!("file://{}", stall.display())).await.unwrap();
     let shown = c
         .execute(
             "const v = window.turnstileViewer;

@@ -553,7 +553,13 @@ mod tests {
     #[test]
     fn spawns_and_timers_go_through_json() {
         let mut ring = TraceRing::with_capacity(8);
-        ring.push(1, EventKind::Spawned { task: 3, by: Some(0) });
+        ring.push(
+            1,
+            EventKind::Spawned {
+                task: 3,
+                by: Some(0),
+            },
+        );
         ring.push(
             2,
             EventKind::TimerSet {
@@ -563,7 +569,10 @@ mod tests {
         );
         let rec = Recording::from_log("rt", ring.log(HashMap::new()));
         let json = rec.to_json();
-        assert!(json.contains(r#""kind":"Spawned","task":3,"by":0"#), "{json}");
+        assert!(
+            json.contains(r#""kind":"Spawned","task":3,"by":0"#),
+            "{json}"
+        );
         assert_eq!(Recording::from_json(&json).unwrap().events, rec.events);
     }
 

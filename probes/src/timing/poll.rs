@@ -89,7 +89,10 @@ impl Timing {
         if self.tracing {
             let task = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
             let due_in_ns = u64::try_from(due_in.as_nanos()).unwrap_or(u64::MAX);
-            let now = self.hint.get();
+            // A reading of its own (not the poll's start): the deadline is counted from
+            // now, however long the poll ran before it armed the timer. The poll's
+            // chain of readings is left alone.
+            let now = self.clock.now();
             self.event(now, EventKind::TimerSet { task, due_in_ns });
         }
     }
