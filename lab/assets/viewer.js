@@ -17,7 +17,7 @@
   // Event codes, as `view.rs` packs them.
   const TURN_START = 0, TURN_END = 1, POLL_START = 2, POLL_END = 3, WAKE = 4,
     COALESCED = 5, PARK_START = 6, PARK_END = 7, IO = 8, TIMERS = 9, STALL = 10,
-    YIELDED = 11;
+    YIELDED = 11, SPAWNED = 12, TIMER_SET = 13;
   const SOURCES = ["itself", "a task", "another thread", "I/O", "a timer"];
   const SOURCE_KEYS = ["self", "local", "remote", "io", "timer"];
   const code = (i) => EV[i * STRIDE];
@@ -39,6 +39,16 @@
     if (!x) return "site " + s;
     return x[1] ? x[1] + " @ " + x[0] : x[0];
   }
+  // A socket's wait site ("tcp read from 127.0.0.1:5432") and the readiness it waits for.
+  function socketOf(s) {
+    if (s < 0 || !R.sites[s]) return null;
+    const label = R.sites[s][1] || "";
+    if (!/^(tcp|udp|unix)/.test(label)) return null;
+    const dir = /write|send|connect/.test(label) ? "writable" : "readable";
+    return { label, dir };
+  }
+  // A label cut to `n` characters, for the boxes of the wake arrows.
+  const short = (text, n) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
   function fmt(ns) {
     if (ns < 1e3) return Math.round(ns) + " ns";
     if (ns < 1e6) return (ns / 1e3).toFixed(1) + " µs";
@@ -56,8 +66,9 @@
   const resumeStack = new Int32Array(N).fill(-1);
   const waitSite = new Int32Array(N).fill(-1); // at a Wake: where its target waited
   const spawnedAt = new Map(); // turn index -> tasks queued before it without a wake
+  const waitDue = new Float64Array(N).fill(-1); // at a wait: its last timer's deadline
   {
-    const lastSite = new Map(), lastStack = new Map();
+    const lastSite = new Map(), lastStack = new Map(), lastDue = new Map();
     const queued = new Set();
     let turn = -1, frameOpen = false, parkAt = 0, inPoll = false, skipped = 0;
     const closeFrame = (end) => {
@@ -68,7 +79,11 @@
     };
     for (let i = 0; i < N; i++) {
       const k = code(i);
-      if (turn < 0 && k !== TURN_START) { skipped++; continue; }
+      if (turn < 0 && k !== TURN_START) {
+        if (k === TIMER_SET && b(i) >= 0) lastDue.set(b(i), at(i) + c(i));
+        else if (k !== SPAWNED) skipped++; // a spawn before the first turn: queued below
+        continue;
+      }
       switch (k) {
         case TURN_START:
           closeFrame(i);
@@ -98,9 +113,19 @@
         case POLL_END:
           inPoll = false;
           if (a(i) === 0 && b(i) === 0) queued.delete(0);
+          if (b(i) === 0 && lastDue.has(a(i))) waitDue[i] = lastDue.get(a(i));
           break;
         case YIELDED:
           lastSite.set(a(i), b(i)); lastStack.set(a(i), c(i));
+          if (lastDue.has(a(i))) waitDue[i] = lastDue.get(a(i));
+          break;
+        case SPAWNED:
+          queued.add(a(i));
+          if (!frameOpen && !inPoll) openFrame(i, 0);
+          break;
+        case TIMER_SET:
+          if (b(i) >= 0) lastDue.set(b(i), at(i) + c(i));
+          if (!frameOpen && !inPoll) openFrame(i, 0);
           break;
         case WAKE:
           waitSite[i] = lastSite.has(a(i)) ? lastSite.get(a(i)) : -1;
@@ -147,7 +172,7 @@
   const COUNTERS = [
     ["turns", "turns"], ["polls", "task polls"], ["main_polls", "block_on polls"],
     ["yields", "yields (Pending)"], ["budget_yields", "budget yields"],
-    ["completions", "tasks finished"], ["wakes", "wakes"], ["wakes_self", "  self"],
+    ["spawns", "tasks spawned"], ["completions", "tasks finished"], ["wakes", "wakes"], ["wakes_self", "  self"],
     ["wakes_local", "  local"], ["wakes_remote", "  remote"], ["wakes_io", "  I/O"],
     ["wakes_timer", "  timer"], ["wakes_coalesced", "  coalesced"], ["parks", "parks"],
     ["io_events", "I/O events"], ["timers_fired", "timers fired"], ["stalls", "stalls"],
@@ -201,6 +226,7 @@
         enqueue(s, a(i));
         break;
       }
+      case SPAWNED: C.spawns++; enqueue(s, a(i)); s.spawned.add(a(i)); break;
       case PARK_START: C.parks++; break;
       case IO: C.io_events += a(i); break;
       case TIMERS: C.timers_fired += a(i); break;
@@ -278,10 +304,14 @@
     const src = waitEndSrc[i];
     const site = code(i) === YIELDED ? b(i) : -1;
     const label = site >= 0 && R.sites[site] ? R.sites[site][1] || "" : "";
-    if (src === 4) return ["timer", "a timer (it fired at +" + fmt(waitEndAt[i]) + ")"];
-    if (src === 3) {
-      const dir = /write|send|connect/.test(label) ? "writable" : "readable";
-      return ["socket", "a socket to be " + dir + (label ? " (" + label + ")" : "")];
+    if (src === 4 || (src < 0 && waitDue[i] >= 0)) {
+      const due = waitDue[i] >= 0 ? "due at +" + fmt(waitDue[i]) : "";
+      const fired = src === 4 ? "it fired at +" + fmt(waitEndAt[i]) : "";
+      return ["timer", "a timer" + (due || fired ? " (" + [due, fired].filter((x) => x).join("; ") + ")" : "")];
+    }
+    const sock = socketOf(site);
+    if (src === 3 || (src < 0 && sock)) {
+      return ["socket", sock ? "a socket to be " + sock.dir + ": " + sock.label : "a socket"];
     }
     if (src === 1 || src === 0) {
       const by = waitEndBy[i];
@@ -317,12 +347,15 @@
     while (code(i) !== POLL_START) i++;
     const t = a(i);
     let end = -1, yielded = -1, stall = -1, woke = [];
+    const spawns = [], armed = [];
     for (let j = i; j < fEnd[f]; j++) {
       const k = code(j);
       if (k === POLL_END && end < 0) end = j;
       if (k === YIELDED) yielded = j;
       if (k === STALL) stall = j;
       if ((k === WAKE || k === COALESCED) && c(j) === t) woke.push(j);
+      if (k === SPAWNED) spawns.push(j);
+      if (k === TIMER_SET) armed.push(j);
     }
     const done = end >= 0 && b(end) === 1;
     const dur = end >= 0 ? at(end) - at(i) : 0;
@@ -337,6 +370,12 @@
         if (d(yielded)) out += " <b>(the cooperative budget made it yield)</b>";
       }
     }
+    for (const j of spawns) {
+      const info = tasks.get(a(j));
+      out += '<br><span class="spawn" data-task="' + a(j) + '">spawned ' + esc(taskLabel(a(j))) +
+        (info && info.at ? " at " + esc(info.at) : "") + "</span>";
+    }
+    for (const j of armed) out += '<br><span class="timer-set">armed a timer due in ' + fmt(c(j)) + " (at +" + fmt(at(j) + c(j)) + ")</span>";
     if (stall >= 0) out += '<br><span class="outcome stall">STALL: ' + fmt(c(stall) || dur) + " without yielding</span>";
     out += "</div>";
     const stack = yielded >= 0 ? stackList(c(yielded), b(yielded)) : done ? "" : stackList(resumeStack[i], from);
@@ -347,7 +386,8 @@
     const src = b(j), by = c(j);
     if (src === 0) return "itself";
     if (src === 1) return by >= 0 ? taskLabel(by) : "the loop";
-    return ["", "", "remote thread", "I/O (socket)", "timer"][src];
+    if (src === 3) return "I/O (socket)";
+    return ["", "", "remote thread", "", "timer"][src];
   }
   function drawWakes(f) {
     const rows = [];
@@ -356,20 +396,28 @@
       if (k === WAKE || k === COALESCED) rows.push(j);
     }
     const svg = $("wakes");
-    const h = Math.max(30, rows.length * 28 + 6);
+    // An I/O wake names its socket: the one its task waited on (the site it stopped at).
+    const sockets = rows.map((j) => (b(j) === 3 ? socketOf(waitSite[j]) : null));
+    const ys = [];
+    let h = 6;
+    rows.forEach((j, n) => { ys.push(h); h += sockets[n] ? 42 : 28; });
+    h = Math.max(30, h);
     svg.setAttribute("height", h);
     let out = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#546e7a"/></marker></defs>';
     if (!rows.length) out += '<text x="4" y="20" fill="#9e9e9e">no wake</text>';
     rows.forEach((j, n) => {
-      const y = 6 + n * 28;
+      const y = ys[n];
       const co = code(j) === COALESCED;
-      out += '<g class="wake" data-source="' + SOURCE_KEYS[b(j)] + '" data-target="' + a(j) + '" data-coalesced="' + co + '">' +
+      const sock = sockets[n];
+      out += '<g class="wake" data-source="' + SOURCE_KEYS[b(j)] + '" data-target="' + a(j) + '" data-coalesced="' + co + '"' +
+        (sock ? ' data-socket="' + esc(sock.label) + '" data-direction="' + sock.dir + '"' : "") + ">" +
+        (sock ? '<text class="socket" x="8" y="' + (y + 35) + '" fill="#6d4c41">' + esc(sock.label + " (" + sock.dir + ")") + "</text>" : "") +
         '<rect x="2" y="' + y + '" width="120" height="22" rx="4" fill="#fff3e0" stroke="#ffb74d"/>' +
         '<text x="8" y="' + (y + 15) + '">' + esc(wakeSource(j)) + "</text>" +
         '<line x1="124" y1="' + (y + 11) + '" x2="196" y2="' + (y + 11) + '" stroke="#546e7a" stroke-width="2" marker-end="url(#arrow)"' + (co ? ' stroke-dasharray="4 3"' : "") + "/>" +
         (co ? '<text x="130" y="' + (y + 8) + '" fill="#8d6e63">coalesced</text>' : "") +
         '<rect x="198" y="' + y + '" width="128" height="22" rx="4" fill="#e3f2fd" stroke="#90caf9"/>' +
-        '<text x="204" y="' + (y + 15) + '">' + esc(taskLabel(a(j))) + "</text></g>";
+        '<text x="204" y="' + (y + 15) + '"><title>' + esc(taskLabel(a(j))) + "</title>" + esc(short(taskLabel(a(j)), 20)) + "</text></g>";
     });
     svg.innerHTML = out;
   }
@@ -453,7 +501,8 @@
           (list.some((j) => code(j) === COALESCED) ? " (some wakes coalesced: already queued)" : ""));
       };
       say(byTimer, "the timer" + (timers > 1 ? "s" : ""));
-      say(byIo, "I/O");
+      const socks = [...new Set(byIo.map((j) => socketOf(waitSite[j])).filter((x) => x).map((x) => x.label + " (" + x.dir + ")"))];
+      say(byIo, socks.length ? "I/O on " + socks.join(", ") : "I/O");
       say(remote, "another thread");
       if (!wakes.length) parts.push("no task was woken");
       return parts.join("; ") + ".";
@@ -462,13 +511,14 @@
     while (code(i) !== POLL_START) i++;
     const t0 = a(i);
     let end = -1, yielded = -1, stall = -1;
-    const woke = [];
+    const woke = [], spawned = [];
     for (let j = i; j < fEnd[f]; j++) {
       const k = code(j);
       if (k === POLL_END && end < 0) end = j;
       if (k === YIELDED) yielded = j;
       if (k === STALL) stall = j;
       if (k === WAKE || k === COALESCED) woke.push(j);
+      if (k === SPAWNED) spawned.push(j);
     }
     let head = "polled " + taskLabel(t0);
     const from = resumeSite[i];
@@ -488,6 +538,7 @@
     parts.push(head);
     const others = woke.filter((j) => a(j) !== t0);
     if (others.length) parts.push("it woke " + [...new Set(others.map((j) => taskLabel(a(j))))].join(", "));
+    if (spawned.length) parts.push("it spawned " + spawned.map((j) => taskLabel(a(j))).join(", "));
     if (stall >= 0) parts.push("it was a STALL: the loop could do nothing else for " + fmt(c(stall)));
     return parts.join("; ") + ".";
   }

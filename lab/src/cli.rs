@@ -23,9 +23,10 @@ pub struct Cli {
     /// What to run (the tour if none).
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Where to write JSON, SVG plots and markdown.
-    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_OUT)]
-    pub out: PathBuf,
+    /// Where to write JSON, SVG plots and markdown [default: target/lab]. (`view` has
+    /// an `--out` of its own: the page.)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Which runtimes to measure.
     #[arg(long, global = true, value_enum, default_value_t = RuntimeChoice::All)]
     pub runtime: RuntimeChoice,
@@ -51,7 +52,8 @@ pub enum Command {
     Inspect(crate::inspect::InspectArgs),
     /// Makes a recording (`TURNSTILE_RECORD=FILE`) or a flight recorder's file into one
     /// self-contained HTML page that steps through the run turn by turn. The page goes
-    /// to `--out PAGE.html` (or into `--out DIR`), by default beside FILE.
+    /// to `--out PAGE.html` (or into `--out DIR`), by default beside FILE; `--serve`
+    /// also serves it on 127.0.0.1.
     View(crate::view::ViewArgs),
     /// Runs a server for a parent lab process until its stdin closes (internal).
     #[command(hide = true)]
@@ -89,26 +91,23 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::View(args)) = &cli.command {
+        // `view --out` is the page (its own option, see `ViewArgs`), not a directory.
+        return crate::view::run(args);
+    }
+    let out = cli.out.unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
     // A run can take minutes: find out before it starts that its files have a home.
     if !matches!(
         cli.command,
-        Some(
-            Command::Serve { .. } | Command::Worker { .. } | Command::Inspect(_) | Command::View(_)
-        )
+        Some(Command::Serve { .. } | Command::Worker { .. } | Command::Inspect(_))
     ) {
-        check_writable(&cli.out)?;
-    }
-    if let Some(Command::View(args)) = &cli.command {
-        // `--out` names the page here; left at the lab's default, the page goes beside
-        // the recording.
-        let out = (cli.out != Path::new(DEFAULT_OUT)).then_some(cli.out.as_path());
-        return crate::view::run(args, out);
+        check_writable(&out)?;
     }
     let lab = Lab {
         runtimes: cli.runtime.runtimes(),
         python: cli.runtime.python(),
         smoke: cli.smoke,
-        out: cli.out,
+        out,
         machine: Machine::detect(),
     };
     match cli.command {
@@ -185,6 +184,31 @@ mod tests {
         check_writable(&dir).unwrap();
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no probe left");
         std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn view_has_an_out_of_its_own() {
+        let parse = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Some(Command::View(v)) => v,
+            other => panic!("{other:?}"),
+        };
+        let v = parse(&["turnstile-lab", "view", "run.rec"]);
+        assert_eq!((v.file.as_path(), v.out), (Path::new("run.rec"), None));
+        let v = parse(&["turnstile-lab", "view", "run.rec", "--out", "page.html"]);
+        assert_eq!(v.out.as_deref(), Some(Path::new("page.html")));
+        // The lab's own default directory is not the page's.
+        let cli = Cli::try_parse_from(["turnstile-lab", "chain"]).unwrap();
+        assert_eq!(cli.out, None);
+        let cli = Cli::try_parse_from(["turnstile-lab", "chain", "--out", "x"]).unwrap();
+        assert_eq!(cli.out.as_deref(), Some(Path::new("x")));
+        assert!(
+            Cli::try_parse_from(["turnstile-lab", "view"]).is_err(),
+            "FILE is needed"
+        );
+        assert!(
+            Cli::try_parse_from(["turnstile-lab", "view", "a.rec", "--port", "80"]).is_err(),
+            "--port needs --serve"
+        );
     }
 
     #[test]

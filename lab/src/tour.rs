@@ -50,7 +50,8 @@ pub fn run(full: bool, verbose: bool, lab: &Lab) -> anyhow::Result<()> {
     for (name, text) in book_files(&tour) {
         write(&lab.out.join("book"), &name, &text)?;
     }
-    print!("{}", verdict_screen(&tour, &lab.out, &index));
+    let viewer = lab.runtimes.contains(&Rt::Turnstile);
+    print!("{}", verdict_screen(&tour, &lab.out, &index, viewer));
     Ok(())
 }
 
@@ -134,13 +135,19 @@ pub fn screen(tour: &TourReport, lab: &Lab) -> String {
             out.push_str(&narration(r));
         }
     }
-    out.push_str(&verdict_screen(tour, &lab.out, &lab.out.join("index.html")));
+    let viewer = lab.runtimes.contains(&Rt::Turnstile);
+    out.push_str(&verdict_screen(
+        tour,
+        &lab.out,
+        &lab.out.join("index.html"),
+        viewer,
+    ));
     out
 }
 
-/// The verdict table, then where every table and plot went; the last line names the
-/// HTML report.
-fn verdict_screen(tour: &TourReport, out: &Path, index: &Path) -> String {
+/// The verdict table, then where every table and plot went: the HTML report, and on
+/// the last line the viewer's pages (when the tour wrote them).
+fn verdict_screen(tour: &TourReport, out: &Path, index: &Path, viewer: bool) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -156,10 +163,27 @@ fn verdict_screen(tour: &TourReport, out: &Path, index: &Path) -> String {
         ),
         format!("Every table and plot, in a browser: {}", index.display()),
     ];
+    let footer: Vec<String> = footer.into_iter().chain(viewer_line(out, viewer)).collect();
     for line in footer {
         wrap(&mut text, &line, SCREEN_COLUMNS);
     }
     text
+}
+
+/// The viewer's pages the tour wrote into `out` (the chain's and the stall's), if any.
+const VIEWER_PAGES: [(&str, &str); 2] = [
+    ("chain.html", "the 5-deep await chain, turn by turn"),
+    ("stall.html", "a blocking task stalling the others"),
+];
+
+/// The footer's last line: where the viewer's pages are, when the tour wrote them
+/// (`viewer`: turnstile was among its runtimes).
+fn viewer_line(out: &Path, viewer: bool) -> Option<String> {
+    let pages: Vec<String> = VIEWER_PAGES
+        .iter()
+        .map(|(p, _)| out.join(p).display().to_string())
+        .collect();
+    viewer.then(|| format!("Step through the loop: {}", pages.join(", ")))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
@@ -691,6 +715,22 @@ pub fn index_html(tour: &TourReport, out: &Path) -> String {
         "<h2>Verdicts</h2>\n<pre>{}</pre>",
         report::html_escape(&verdict_table(&verdicts(tour), "", ""))
     );
+    let viewer: Vec<(&str, &str)> = VIEWER_PAGES
+        .iter()
+        .copied()
+        .filter(|(p, _)| pages.iter().any(|q| q == p))
+        .collect();
+    pages.retain(|p| !viewer.iter().any(|(v, _)| v == p));
+    if !viewer.is_empty() {
+        html.push_str(
+            "<h2>Step through the loop</h2>\n<p>Recordings of the tour's programs, \
+             stepped through turn by turn in the loop viewer:</p>\n<ul>\n",
+        );
+        for (p, what) in viewer {
+            let _ = writeln!(html, "<li><a href=\"{p}\">{p}</a>: {what}</li>");
+        }
+        html.push_str("</ul>\n");
+    }
     if !pages.is_empty() {
         html.push_str("<h2>Other pages</h2>\n<ul>\n");
         for p in &pages {

@@ -27,6 +27,10 @@ pub struct ViewArgs {
     /// The recording (`TURNSTILE_RECORD=FILE`, `Builder::record`) or a flight
     /// recorder's trace file.
     pub file: PathBuf,
+    /// Where the page goes: a file ending in `.html`, or a directory (the page is
+    /// then FILE's name with `.html` in it); by default FILE's path with `.html`.
+    #[arg(long, value_name = "PAGE")]
+    pub out: Option<PathBuf>,
     /// Serve the page on 127.0.0.1 (on `--port`) and print its URL, until interrupted,
     /// instead of only writing it.
     #[arg(long)]
@@ -36,11 +40,14 @@ pub struct ViewArgs {
     pub port: u16,
 }
 
-/// Runs `view`: writes the page to `out` (the global `--out`: a file ending in
-/// `.html`, or a directory; by default the recording's path with `.html`), then
-/// serves it if asked.
-pub fn run(args: &ViewArgs, out: Option<&Path>) -> anyhow::Result<()> {
-    let page_path = page_path(&args.file, out);
+/// Runs `view`: writes the page to `--out` (a file ending in `.html`, or a
+/// directory; by default the recording's path with `.html`), then serves it if asked.
+///
+/// # Errors
+/// If the recording cannot be read or is not one, the page cannot be written, or
+/// the port cannot be listened on.
+pub fn run(args: &ViewArgs) -> anyhow::Result<()> {
+    let page_path = page_path(&args.file, args.out.as_deref());
     let page = write_page(&args.file, &page_path)?;
     println!(
         "wrote {} ({} turns); open it in a browser",
@@ -94,8 +101,30 @@ pub struct Page {
 /// ```
 pub fn write_page(recording: &Path, out: &Path) -> anyhow::Result<Page> {
     let rec = Recording::read(recording)?;
+    write_recording_page(&rec, out)
+}
+
+/// Writes the page of `rec` (a recording in memory: `Runtime::recording`) to `out`,
+/// creating the directory if needed.
+///
+/// # Errors
+/// If the page cannot be written.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let rt = turnstile::Runtime::builder()
+///     .probes(turnstile::probes::Level::Trace)
+///     .build()?;
+/// rt.block_on(turnstile::yield_now());
+/// let out = dir.path().join("run.html");
+/// let page = turnstile_lab::view::write_recording_page(&rt.recording(), &out)?;
+/// assert_eq!(page.turns, 2);
+/// assert!(std::fs::read_to_string(&out)?.contains("turnstile loop viewer"));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn write_recording_page(rec: &Recording, out: &Path) -> anyhow::Result<Page> {
     let page = Page {
-        html: page(&rec),
+        html: page(rec),
         turns: rec.turns(),
     };
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -213,6 +242,14 @@ fn pack(rec: &Recording) -> String {
                 stack,
                 budget,
             } => (11, task as i64, opt(site), opt(stack), b(budget)),
+            EventKind::Spawned { task, by } => (12, task as i64, opt(by.map(|x| x as i64)), 0, 0),
+            EventKind::TimerSet { task, due_in_ns } => (
+                13,
+                0,
+                opt(task.map(|x| x as i64)),
+                i64::try_from(due_in_ns).unwrap_or(i64::MAX),
+                0,
+            ),
         };
         if n > 0 {
             out.push(',');

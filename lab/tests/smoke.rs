@@ -467,10 +467,19 @@ fn the_tour_runs_everything_and_its_json_round_trips() {
         "the tour ends with its verdicts"
     );
     let last = lines.last().expect("the tour prints");
+    // Long paths wrap: the viewer's line may take two.
     assert!(
-        last.ends_with("index.html"),
-        "the last line names the report: {last}"
+        last.ends_with("stall.html") && stdout.contains("Step through the loop: "),
+        "the last line names the viewer's pages: {last}"
     );
+    assert!(
+        stdout.contains(&dir.join("index.html").display().to_string()),
+        "the tour names its report"
+    );
+    for page in ["chain.html", "stall.html"] {
+        let html = std::fs::read_to_string(dir.join(page)).expect(page);
+        assert!(html.contains("turnstile loop viewer"), "{page}");
+    }
     let index = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
     for name in NAMES {
         assert!(

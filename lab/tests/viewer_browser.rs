@@ -1,11 +1,13 @@
 //! The viewer in a real browser: a recording of the 5-deep await chain made into a
 //! page, opened in headless Chromium through chromedriver (WebDriver), stepped through
 //! with the page's own controls, and what it shows at each turn checked against the
-//! recording. It also opens a 100,000-turn recording and prints how long that took.
+//! recording. It opens a recorded TCP read (the I/O wake names its socket), opens the
+//! tour's pages of the chain and of a stall and screenshots them, and opens a
+//! 100,000-turn recording and prints how long that took and how long a step takes.
 //!
 //! Needs Debian's chromium and chromium-driver: `bash scripts/install-test-deps.sh`.
-//! With `TURNSTILE_UPDATE_SCREENSHOT=1` it also writes the book's screenshot,
-//! `docs/images/viewer.png`.
+//! The screenshots go to `target/viewer-test/`; with `TURNSTILE_UPDATE_SCREENSHOT=1`
+//! to the book's `docs/images/` (viewer.png, viewer-chain.png, viewer-stall.png).
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -14,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures::{AsyncReadExt, AsyncWriteExt};
 use turnstile::probes::{EventKind, Recording, WakeSource};
 
 const INSTALL: &str = "bash scripts/install-test-deps.sh";
@@ -124,6 +127,8 @@ struct Shown {
     turn: u64,
     polled: Option<u64>,
     stack: String,
+    spawned: Vec<u64>,
+    waiting: Vec<String>,
     wakes: Vec<(String, u64, bool)>,
     counters: BTreeMap<String, u64>,
     why: String,
@@ -155,6 +160,13 @@ async fn shown(c: &Client) -> Shown {
         if let Ok(stack) = c.find(Locator::Css("#polled .stack")).await {
             s.stack = stack.text().await.unwrap();
         }
+        for sp in c.find_all(Locator::Css("#polled .spawn")).await.unwrap() {
+            let id = sp.attr("data-task").await.unwrap().unwrap();
+            s.spawned.push(id.parse().unwrap());
+        }
+    }
+    for h in c.find_all(Locator::Css("#waiting h3")).await.unwrap() {
+        s.waiting.push(h.text().await.unwrap());
     }
     for w in c.find_all(Locator::Css("#wakes g.wake")).await.unwrap() {
         let attr = |name: &'static str| {
@@ -188,6 +200,7 @@ struct TurnFacts {
     polled: Vec<u64>,
     wakes: Vec<(String, u64, bool)>,
     stopped_at: Vec<String>,
+    spawned: Vec<u64>,
     counters: BTreeMap<String, u64>,
 }
 
@@ -238,6 +251,10 @@ fn facts(rec: &Recording) -> Vec<TurnFacts> {
                 turns.last_mut().unwrap().wakes.push(w);
             }
             EventKind::ParkStart => bump(&mut c, "parks"),
+            EventKind::Spawned { task, .. } => {
+                bump(&mut c, "spawns");
+                turns.last_mut().unwrap().spawned.push(task);
+            }
             _ => {}
         }
         if let EventKind::TurnEnd { .. } = e.kind {
@@ -303,6 +320,7 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
         .unwrap();
     let mut seen: Vec<TurnFacts> = vec![TurnFacts::default(); 3];
     let mut stacks: Vec<(u64, u64, String)> = Vec::new();
+    let mut waits: Vec<(u64, Vec<String>)> = Vec::new();
     let mut whys = Vec::new();
     let mut screenshot = None;
     for step in 0..steps {
@@ -321,6 +339,8 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
             stacks.push((s.turn, task, s.stack.clone()));
         }
         turn.wakes.extend(s.wakes.iter().cloned());
+        turn.spawned.extend(s.spawned.iter().copied());
+        waits.push((s.turn, s.waiting.clone()));
         turn.counters = s
             .counters
             .iter()
@@ -336,6 +356,7 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     for (n, (want, got)) in expected.iter().zip(&seen).enumerate() {
         assert_eq!(got.polled, want.polled, "tasks polled in turn {}", n + 1);
         assert_eq!(got.wakes, want.wakes, "wakes in turn {}", n + 1);
+        assert_eq!(got.spawned, want.spawned, "tasks spawned in turn {}", n + 1);
         assert_eq!(
             got.counters,
             want.counters,
@@ -353,6 +374,34 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     assert!(
         stack.contains(sleep_site.as_str()),
         "turn 2's poll of task 1 shows {stack:?}"
+    );
+    // block_on spawned the chain's task in turn 1.
+    assert_eq!(expected[0].spawned, [1]);
+    // While it sleeps, task 1 waits for a timer: the page gives the deadline the
+    // recording holds (when the timer was set, plus how far away it was).
+    let due_ns = rec
+        .events
+        .iter()
+        .find_map(|e| match e.kind {
+            EventKind::TimerSet {
+                task: Some(1),
+                due_in_ns,
+            } => Some(e.at_ns + due_in_ns - rec.events[0].at_ns),
+            _ => None,
+        })
+        .expect("the sleep's timer was set by task 1");
+    assert!(due_ns >= 20_000_000, "the sleep is 20 ms: {due_ns}");
+    let due = format!("due at +{:.1} ms", due_ns as f64 / 1e6);
+    let (_, after_yield) = waits
+        .iter()
+        .find(|(turn, w)| *turn == 2 && !w.is_empty())
+        .expect("task 1 waits after turn 2's poll");
+    // block_on waits for the task; the task for its timer.
+    assert_eq!(after_yield.len(), 2, "{after_yield:?}");
+    assert_eq!(after_yield[0], "waiting for another task: task 1");
+    assert!(
+        after_yield[1].starts_with("waiting for a timer (") && after_yield[1].contains(&due),
+        "{after_yield:?}, want {due}"
     );
     // The why lines say what happened in words.
     let why3: Vec<&String> = whys
@@ -400,16 +449,13 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
         .unwrap(); // its middle
     assert_eq!(shown(&c).await.turn, 2);
 
-    let png = screenshot.expect("a step of turn 3 outside any poll");
-    assert_eq!(&png[1..4], b"PNG");
-    let out = if std::env::var_os("TURNSTILE_UPDATE_SCREENSHOT").is_some() {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/images/viewer.png")
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/viewer-test/viewer.png")
-    };
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    std::fs::write(&out, &png).unwrap();
-    println!("screenshot: {}", out.display());
+    save_screenshot(
+        "viewer.png",
+        &screenshot.expect("a step of turn 3 outside any poll"),
+    );
+
+    io_wake_names_its_socket(&c, dir.path()).await;
+    tour_pages(&c, dir.path()).await;
 
     // A long run: 100,000 turns open, and step, at once.
     let big = synthetic(100_000);
@@ -449,6 +495,146 @@ async fn the_viewer_steps_through_the_await_chain_in_chromium() {
     // A bound a loaded machine cannot break, far above the target of two seconds.
     assert!(opened < Duration::from_secs(30), "{opened:?}");
     c.close().await.unwrap();
+}
+
+/// Writes a screenshot where the book takes it from (`TURNSTILE_UPDATE_SCREENSHOT=1`)
+/// or under `target/viewer-test/`.
+fn save_screenshot(name: &str, png: &[u8]) {
+    assert_eq!(&png[1..4], b"PNG");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = if std::env::var_os("TURNSTILE_UPDATE_SCREENSHOT").is_some() {
+        root.join("docs/images").join(name)
+    } else {
+        root.join("target/viewer-test").join(name)
+    };
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, png).unwrap();
+    println!("screenshot: {}", out.display());
+}
+
+/// A task reads from a loopback connection that `block_on` writes to a little later:
+/// the read waits, the reactor wakes the task, and the page names the socket.
+async fn io_wake_names_its_socket(c: &Client, dir: &Path) {
+    let rt = turnstile::Runtime::builder()
+        .probes(turnstile::probes::Level::Trace)
+        .build()
+        .unwrap();
+    let peer = rt.block_on(async {
+        let listener = turnstile::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reader = turnstile::task::Builder::new()
+            .name("reader")
+            .spawn(async move {
+                let mut stream = turnstile::net::TcpStream::connect(addr).await.unwrap();
+                let mut buf = [0; 5];
+                stream.read_exact(&mut buf).await.unwrap();
+                buf
+            });
+        let (mut conn, _) = listener.accept().await.unwrap();
+        turnstile::time::sleep(Duration::from_millis(5)).await;
+        conn.write_all(b"hello").await.unwrap();
+        assert_eq!(&reader.await.unwrap(), b"hello");
+        addr
+    });
+    let rec = rt.recording();
+    let io_wakes = rec
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Wake {
+                    target: 1,
+                    source: WakeSource::Io,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(io_wakes >= 1, "the reader was woken by the reactor");
+    let page = dir.join("io.html");
+    turnstile_lab::view::write_recording_page(&rec, &page).unwrap();
+    c.goto(&format!("file://{}", page.display())).await.unwrap();
+    let found = c
+        .execute(
+            "const v = window.turnstileViewer;
+             for (let f = 0; f < v.frames; f++) {
+               v.goto(f);
+               const w = document.querySelector('#wakes g.wake[data-source=io][data-target=\"1\"]');
+               if (w) return [w.getAttribute('data-socket'), w.getAttribute('data-direction'),
+                              document.getElementById('why').textContent];
+             }
+             return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let label = format!("tcp read from {peer}");
+    assert_eq!(found[0], label.as_str(), "{found:?}");
+    assert_eq!(found[1], "readable", "{found:?}");
+    let why = found[2].as_str().unwrap();
+    assert!(
+        why.contains(&format!("I/O on {label} (readable) woke task 1 (reader)")),
+        "{why}"
+    );
+}
+
+/// The tour's pages of the chain and of a stall, as the lab writes them: they open,
+/// show what they recorded, and are the book's pictures.
+async fn tour_pages(c: &Client, dir: &Path) {
+    let chain =
+        turnstile_lab::experiments::chain::record_page(Duration::from_millis(10), dir).unwrap();
+    c.goto(&format!("file://{}", chain.display()))
+        .await
+        .unwrap();
+    // The step where the timer wakes the chain over a sleep: its park and its arrow.
+    let shown = c
+        .execute(
+            "const v = window.turnstileViewer;
+             for (let f = 0; f < v.frames; f++) {
+               v.goto(f);
+               if (document.querySelector('#wakes g.wake[data-source=timer]'))
+                 return [v.turns, document.getElementById('why').textContent];
+             }
+             return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let why = shown[1].as_str().unwrap();
+    assert!(
+        why.contains("the timer woke task 1 (chain over a sleep)"),
+        "{why}"
+    );
+    save_screenshot("viewer-chain.png", &c.screenshot().await.unwrap());
+
+    let stall =
+        turnstile_lab::experiments::stall::record_page(Duration::from_millis(30), dir).unwrap();
+    c.goto(&format!("file://{}", stall.display()))
+        .await
+        .unwrap();
+    let shown = c
+        .execute(
+            "const v = window.turnstileViewer;
+             for (let f = 0; f < v.frames; f++) {
+               v.goto(f);
+               const s = document.querySelector('#polled .stall');
+               if (s) return [s.textContent, document.getElementById('why').textContent];
+             }
+             return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(!shown.is_null(), "the stall page shows a stall");
+    let why = shown[1].as_str().unwrap();
+    assert!(
+        why.contains("polled task 2 (blocker)") && why.contains("STALL"),
+        "{why}"
+    );
+    save_screenshot("viewer-stall.png", &c.screenshot().await.unwrap());
 }
 
 /// A made-up recording of `turns` turns: a task that yields (every tenth time because

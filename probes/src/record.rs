@@ -15,7 +15,7 @@
 //! The schema, version [`RECORDING_VERSION`]:
 //!
 //! ```text
-//! { "format": "turnstile-recording", "version": 1, "runtime": "turnstile-1",
+//! { "format": "turnstile-recording", "version": 2, "runtime": "turnstile-1",
 //!   "origin": "trace" | "flight",
 //!   "limit": 300000, "dropped": 0,
 //!   "tasks":  [ { "id": 1, "name": null, "spawned_at": "src/main.rs:9:5" }, ... ],
@@ -28,6 +28,13 @@
 //! Events are [`crate::Event`]s: `at_ns` counts from the runtime's start, `kind` and
 //! its fields are those of [`crate::EventKind`]. A `Yielded` event's `site` indexes
 //! `sites`, its `stack` indexes `stacks`; task 0 is the `block_on` future.
+//!
+//! Version 2 added two events: `Spawned` (a task's id and the task that spawned it; its
+//! name and spawn location are in `tasks`) and `TimerSet` (the task that armed a timer
+//! and how far away its deadline was). A version 1 file is read as it is: it has
+//! neither. An I/O wake names no socket of its own: the socket is the site of the wait
+//! its task stopped at (its last `Yielded` before the wake), whose label names the
+//! socket and the operation ("tcp read from 127.0.0.1:5432").
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -44,7 +51,7 @@ use crate::{AsyncStack, CounterValues, Snapshot};
 /// The `format` field of every recording.
 pub const RECORDING_FORMAT: &str = "turnstile-recording";
 /// The schema version this crate writes (and the newest it reads).
-pub const RECORDING_VERSION: u32 = 1;
+pub const RECORDING_VERSION: u32 = 2;
 /// Events a recording keeps by default: the last ones, if the run had more.
 pub const RECORD_LIMIT: usize = 300_000;
 
@@ -531,6 +538,42 @@ mod tests {
         assert_eq!(rec.events, log.events);
         assert_eq!(rec.origin, Origin::Flight);
         assert_eq!(rec.tasks[1].spawned_at, "src/main.rs:3:5");
+    }
+
+    #[test]
+    fn a_version_1_recording_still_opens() {
+        let v1 = r#"{"format":"turnstile-recording","version":1,"runtime":"rt",
+            "origin":"trace","limit":8,"dropped":0,"tasks":[],"sites":[],"stacks":[],
+            "counters":null,"events":[{"at_ns":0,"kind":"TurnStart","turn":1},
+            {"at_ns":5,"kind":"TurnEnd","turn":1,"ready":0}]}"#;
+        let rec = Recording::from_json(v1).unwrap();
+        assert_eq!((rec.version, rec.turns()), (1, 1));
+    }
+
+    #[test]
+    fn spawns_and_timers_go_through_json() {
+        let mut ring = TraceRing::with_capacity(8);
+        ring.push(
+            1,
+            EventKind::Spawned {
+                task: 3,
+                by: Some(0),
+            },
+        );
+        ring.push(
+            2,
+            EventKind::TimerSet {
+                task: Some(3),
+                due_in_ns: 10_000_000,
+            },
+        );
+        let rec = Recording::from_log("rt", ring.log(HashMap::new()));
+        let json = rec.to_json();
+        assert!(
+            json.contains(r#""kind":"Spawned","task":3,"by":0"#),
+            "{json}"
+        );
+        assert_eq!(Recording::from_json(&json).unwrap().events, rec.events);
     }
 
     #[test]

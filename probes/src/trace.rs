@@ -89,6 +89,23 @@ pub enum EventKind {
         /// The task being polled when it happened, if any.
         by: Option<u64>,
     },
+    /// A task was spawned (at `Level::Trace`): its name and spawn location are in the
+    /// tables of a recording (`Recording::tasks`).
+    Spawned {
+        /// The new task.
+        task: u64,
+        /// The task being polled when it was spawned, if any (0: the `block_on` future).
+        by: Option<u64>,
+    },
+    /// A timer was armed (at `Level::Trace`): a `sleep`, `timeout` or `interval`
+    /// waiting for its deadline.
+    TimerSet {
+        /// The task being polled when it was armed, the one its timer will wake (0: the
+        /// `block_on` future), if any.
+        task: Option<u64>,
+        /// How far away its deadline was, in nanoseconds of the runtime's clock.
+        due_in_ns: u64,
+    },
     /// A poll was a stall.
     Stall {
         /// The task.

@@ -255,6 +255,7 @@ impl Observer {
             self.names.borrow_mut().insert(id, name);
         }
         if let Some(timing) = self.timing.as_deref() {
+            timing.spawned(id); // an event at `Level::Trace`
             let mut cells = self.cells.borrow_mut();
             let index = index as usize;
             if cells.len() <= index {

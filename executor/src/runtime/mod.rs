@@ -371,6 +371,24 @@ impl Runtime {
         Handle::new(self.core.weak_remote(), self.core.id())
     }
 
+    /// What the loop recorded so far, as a recording that `turnstile-lab view` steps
+    /// through (the file `Builder::record` writes at the drop). Its events are the
+    /// `Level::Trace` ring's: none below that level.
+    ///
+    /// ```
+    /// let rt = turnstile::Runtime::builder()
+    ///     .probes(turnstile::probes::Level::Trace)
+    ///     .build()?;
+    /// rt.block_on(async { turnstile::spawn(async {}).await.unwrap() });
+    /// let rec = rt.recording();
+    /// assert_eq!(rec.turns(), rt.probes().counters.turns);
+    /// assert!(rec.tasks.iter().any(|t| t.id == 1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn recording(&self) -> turnstile_probes::Recording {
+        self.core.recording()
+    }
+
     /// A snapshot of everything the probes recorded so far.
     ///
     /// ```

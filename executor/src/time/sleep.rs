@@ -164,6 +164,11 @@ impl Sleep {
             .driver()
             .insert_timer(self.deadline.into_std(), cx.waker());
         core.observe().bump(Counter::TimersCreated);
+        if let Some(timing) = core.observe().timing().filter(|t| t.is_tracing()) {
+            // A recording's event: which task armed a timer, due how far away.
+            let now = core.driver().now();
+            timing.timer_set(self.deadline.into_std().saturating_duration_since(now));
+        }
         self.state = State::Registered {
             key,
             runtime: core.id(),

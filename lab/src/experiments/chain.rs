@@ -190,6 +190,7 @@ impl Experiment for super::Chain {
         depths.dedup();
 
         let narration = if args.narrate && lab.runtimes.contains(&Rt::Turnstile) {
+            record_page(Duration::from_millis(10), &lab.out)?;
             narrate(Duration::from_millis(10))?
         } else if args.narrate {
             vec!["(narration uses turnstile's on_turn hook; tokio and smol have no per-turn hook)".into()]
@@ -424,6 +425,37 @@ fn narrate(sleep: Duration) -> anyhow::Result<Vec<String>> {
     let mut lines = log.take();
     lines.pop();
     Ok(lines)
+}
+
+/// The viewer's page of the chain, `chain.html` in `out`: the depth-5 chain over a
+/// sleep, then over a ready future, each spawned as a named task on one runtime
+/// recorded at `Level::Trace`, so that a reader steps through and sees that only the
+/// sleep at the leaf reaches the loop. Returns the page's path.
+///
+/// # Errors
+/// If the runtime cannot be built or the page written.
+pub fn record_page(sleep: Duration, out: &Path) -> anyhow::Result<std::path::PathBuf> {
+    const DEPTH: u32 = 5;
+    let rt = turnstile::Runtime::builder()
+        .probes(Level::Trace)
+        .name("chain")
+        .build()?;
+    let log: Log = Rc::default(); // the chain's own lines, not shown on the page
+    rt.block_on(async move {
+        for (leaf, name) in [
+            (Leaf::Sleep, "chain over a sleep"),
+            (Leaf::Ready, "chain over a ready future"),
+        ] {
+            turnstile::task::Builder::new()
+                .name(name)
+                .spawn(narrated_level(1, DEPTH, leaf, sleep, log.clone()))
+                .await
+                .expect("the recorded chain");
+        }
+    });
+    let path = out.join("chain.html");
+    crate::view::write_recording_page(&rt.recording(), &path)?;
+    Ok(path)
 }
 
 fn narrated_level(

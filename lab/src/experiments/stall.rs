@@ -208,6 +208,9 @@ impl Experiment for super::Stall {
             stalls,
             gap: Duration::from_millis(args.gap_ms),
         };
+        if lab.runtimes.contains(&Rt::Turnstile) {
+            record_page(setting.stall, &lab.out)?;
+        }
         let rows = lab.sweep("stall", &Way::ALL, |runtime, &way| {
             Ok(match runtime {
                 Rt::Turnstile => {
@@ -376,6 +379,45 @@ fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
         let lags = beat.await.expect("the heartbeat");
         (lags.len() as u64, lags)
     })
+}
+
+/// The viewer's page of a stall, `stall.html` in `out`: a heartbeat task that sleeps
+/// 1 ms at a time, and a blocking task that calls `std::thread::sleep(stall)` once
+/// between two short sleeps, on one runtime recorded at `Level::Trace`. Stepping
+/// through shows the stall turn (red on the timeline) and the heartbeat's timer that
+/// came due during it and waited. Returns the page's path.
+///
+/// # Errors
+/// If the runtime cannot be built or the page written.
+pub fn record_page(stall: Duration, out: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let rt = turnstile::Runtime::builder()
+        .probes(Level::Trace)
+        .name("stall")
+        .build()?;
+    rt.block_on(async move {
+        let stop = std::rc::Rc::new(std::cell::Cell::new(false));
+        let beat_stop = stop.clone();
+        let beat = turnstile::task::Builder::new()
+            .name("heartbeat")
+            .spawn(async move {
+                while !beat_stop.get() {
+                    turnstile::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+        let blocker = turnstile::task::Builder::new()
+            .name("blocker")
+            .spawn(async move {
+                turnstile::time::sleep(Duration::from_millis(3)).await;
+                std::thread::sleep(stall); // blocks the loop: the stall
+                turnstile::time::sleep(Duration::from_millis(3)).await;
+            });
+        blocker.await.expect("the blocker");
+        stop.set(true);
+        beat.await.expect("the heartbeat");
+    });
+    let path = out.join("stall.html");
+    crate::view::write_recording_page(&rt.recording(), &path)?;
+    Ok(path)
 }
 
 /// A loopback listener whose one connection another thread keeps full of data (it

@@ -119,7 +119,10 @@ impl TraceLog {
                     out.push(i);
                 }
                 // Recordings' details: the viewer reads them, a Chrome trace has no place.
-                EventKind::Yielded { .. } | EventKind::Coalesced { .. } => {}
+                EventKind::Yielded { .. }
+                | EventKind::Coalesced { .. }
+                | EventKind::Spawned { .. }
+                | EventKind::TimerSet { .. } => {}
                 EventKind::Stall { task, nanos } => {
                     let mut args = json!({"task": task, "ms": nanos as f64 / 1e6});
                     if let Some(stack) = self.stall_stacks.get(&task) {

@@ -67,7 +67,10 @@ impl TraceLog {
                 }
                 EventKind::Io { events } => writeln!(out, "  {events} I/O event(s)"),
                 EventKind::TimersFired { count } => writeln!(out, "  {count} timer(s) fired"),
-                EventKind::Yielded { .. } => Ok(()),
+                EventKind::Yielded { .. } | EventKind::TimerSet { .. } => Ok(()),
+                EventKind::Spawned { task, .. } => {
+                    writeln!(out, "    spawn {}", self.task_name(task))
+                }
                 EventKind::Coalesced { target, source, .. } => {
                     writeln!(
                         out,

@@ -256,7 +256,10 @@ fn write_chrome(out: &mut String, log: &TraceLog, meta: &FlightMeta) -> std::fmt
             }
             // Trace-level detail for recordings; the flight ring never holds them, and
             // the Chrome exporter leaves them out too.
-            EventKind::Yielded { .. } | EventKind::Coalesced { .. } => {}
+            EventKind::Yielded { .. }
+            | EventKind::Coalesced { .. }
+            | EventKind::Spawned { .. }
+            | EventKind::TimerSet { .. } => {}
         }
     }
     // A window taken mid-turn (a dump from inside a task) closes what is open.

@@ -54,6 +54,49 @@ impl Timing {
         }
     }
 
+    /// Task `task` was spawned (at `Level::Trace`, an event naming the task being
+    /// polled; nothing otherwise).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Trace, Default::default(), 8);
+    /// t.spawned(3);
+    /// let log = t.trace(Default::default()).unwrap();
+    /// assert_eq!(log.events[0].kind, turnstile_probes::EventKind::Spawned { task: 3, by: None });
+    /// ```
+    #[inline]
+    pub fn spawned(&self, task: u64) {
+        if self.tracing {
+            let by = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
+            let now = self.hint.get();
+            self.event(now, EventKind::Spawned { task, by });
+        }
+    }
+
+    /// A timer due `due_in` from now was armed by the task being polled (at
+    /// `Level::Trace`, an event; nothing otherwise).
+    ///
+    /// ```
+    /// # let t = turnstile_probes::Timing::new(turnstile_probes::Level::Trace, Default::default(), 8);
+    /// t.timer_set(std::time::Duration::from_millis(10));
+    /// let log = t.trace(Default::default()).unwrap();
+    /// assert_eq!(
+    ///     log.events[0].kind,
+    ///     turnstile_probes::EventKind::TimerSet { task: None, due_in_ns: 10_000_000 }
+    /// );
+    /// ```
+    #[inline]
+    pub fn timer_set(&self, due_in: std::time::Duration) {
+        if self.tracing {
+            let task = Some(self.polling.get()).filter(|&id| id != NOT_POLLING);
+            let due_in_ns = u64::try_from(due_in.as_nanos()).unwrap_or(u64::MAX);
+            // A reading of its own (not the poll's start): the deadline is counted from
+            // now, however long the poll ran before it armed the timer. The poll's
+            // chain of readings is left alone.
+            let now = self.clock.now();
+            self.event(now, EventKind::TimerSet { task, due_in_ns });
+        }
+    }
+
     /// Where a poll of `id` that returned `Pending` stopped, as a trace event.
     #[cold]
     fn yielded(&self, now: Ticks, task: &TaskTiming, id: u64, budget: bool) {
