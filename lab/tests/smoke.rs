@@ -60,7 +60,19 @@ fn read<T: DeserializeOwned>(dir: &Path, file: &str) -> T {
 
 #[test]
 fn chain_turns_and_yields_do_not_grow_with_depth() {
-    let (dir, stdout) = run_smoke("chain", &["chain", "--depths", "1,5,50", "--narrate"]);
+    // A 20 ms leaf sleep: a 1 ms one can be due before its first poll when the machine
+    // preempts the loop thread for longer than that, and then the leaf never yields.
+    let (dir, stdout) = run_smoke(
+        "chain",
+        &[
+            "chain",
+            "--depths",
+            "1,5,50",
+            "--sleep-ms",
+            "20",
+            "--narrate",
+        ],
+    );
     let report: ChainReport = read(&dir, "chain.json");
     assert_eq!(report.depths, vec![1, 5, 50]);
     assert_eq!(report.rows.len(), 3 * 2 * 2 * 3, "three runtimes");
