@@ -195,19 +195,15 @@ fn gather_a_thousand_sleeps() {
 /// Either way the 100 idle tasks are polled once each and stay `Pending`.
 #[test]
 fn memory_a_buffer_across_an_await() {
-    fn inline() -> impl std::future::Future<Output = ()> {
-        async {
-            let buf = [1u8; 4096];
-            futures::future::pending::<()>().await;
-            std::hint::black_box(&buf);
-        }
+    async fn inline() {
+        let buf = [1u8; 4096];
+        futures::future::pending::<()>().await;
+        std::hint::black_box(&buf);
     }
-    fn boxed() -> impl std::future::Future<Output = ()> {
-        async {
-            let buf = Box::new([1u8; 4096]);
-            futures::future::pending::<()>().await;
-            std::hint::black_box(&buf);
-        }
+    async fn boxed() {
+        let buf = Box::new([1u8; 4096]);
+        futures::future::pending::<()>().await;
+        std::hint::black_box(&buf);
     }
     assert!(std::mem::size_of_val(&inline()) >= 4096);
     assert!(std::mem::size_of_val(&boxed()) < 64);
