@@ -9,7 +9,7 @@
 # program", and the table of "Choosing a runtime" (choosing.md). Commit the result.
 #
 #   bash scripts/record-book.sh            # about two minutes on 2 cores, build aside
-#   bash scripts/record-book.sh --render   # only re-render the pages from the recorded
+#   bash scripts/record-book.sh --render   # only re-render the pages and plots from the recorded
 #                                          # tour.json, after a change to how they look
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ out=target/lab-book
 gen=docs/generated
 export CARGO_INCREMENTAL=0
 
-# The pages (<name>.md, verdicts.md) and README's verdicts, rendered from tour.json by
+# The pages (<name>.md, verdicts.md), the plots and README's verdicts, rendered from tour.json by
 # the lab's code, the same code that `cargo test --test book` compares them with.
 render() {
     TURNSTILE_BOOK_RENDER=1 cargo test -q -p turnstile-lab --test book -- --test-threads 1

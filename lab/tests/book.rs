@@ -72,9 +72,24 @@ fn the_generated_pages_are_what_the_lab_renders_from_the_record() {
             "{name} is not what the lab's code renders from the record; {RECORD_AGAIN}"
         );
     }
-    for name in NAMES {
+    // The plots, drawn again from the record by the lab's code: the same SVG.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for e in &tour.experiments {
+        let report = e.as_report();
+        let name = report.name();
+        let drawn = dir.path().join(format!("{name}.svg"));
+        report.plot(&drawn).expect("drawing a plot");
+        let drawn = std::fs::read_to_string(&drawn).expect("the drawn plot");
         let svg = generated().join(format!("{name}.svg"));
-        assert!(svg.exists(), "{}: missing; {RECORD_AGAIN}", svg.display());
+        if rendering() {
+            std::fs::write(&svg, &drawn).expect("writing a plot");
+        }
+        let committed = std::fs::read_to_string(&svg)
+            .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", svg.display()));
+        assert!(
+            committed == drawn,
+            "{name}.svg is not what the lab's code draws from the record; {RECORD_AGAIN}"
+        );
     }
     let screen = generated().join("screen.txt");
     let text = tour::screen(&tour, &lab(&tour));
@@ -146,12 +161,16 @@ fn the_default_screen_fits_sixty_lines_of_a_hundred_columns() {
 /// `docs/choosing-a-runtime.md` includes (`generated/choosing.md`).
 fn choosing(tour: &TourReport) -> String {
     let mut rows: Vec<(String, [String; 3])> = Vec::new();
-    let cell = |f: &dyn Fn(Rt) -> Option<String>| Rt::ALL.map(|rt| f(rt).unwrap_or_else(|| "-".into()));
+    let cell =
+        |f: &dyn Fn(Rt) -> Option<String>| Rt::ALL.map(|rt| f(rt).unwrap_or_else(|| "-".into()));
     for e in &tour.experiments {
         match e {
             ExperimentReport::YieldCost(r) => {
                 for (op, what) in [
-                    ("yield", "one `yield_now` (a poll that returns `Pending`, and the next)"),
+                    (
+                        "yield",
+                        "one `yield_now` (a poll that returns `Pending`, and the next)",
+                    ),
                     ("ping-pong", "a wake from one task to another and back"),
                 ] {
                     rows.push((
@@ -206,7 +225,12 @@ fn choosing(tour: &TourReport) -> String {
             ExperimentReport::Http(r) => {
                 rows.push((
                     format!("hyper's hello ({}): requests per second", r.generator),
-                    cell(&|rt| r.rows.iter().find(|x| x.runtime == rt).map(|x| rate(x.load.per_s))),
+                    cell(&|rt| {
+                        r.rows
+                            .iter()
+                            .find(|x| x.runtime == rt)
+                            .map(|x| rate(x.load.per_s))
+                    }),
                 ));
                 rows.push((
                     "hyper's hello: the server's CPU per request".into(),
@@ -240,7 +264,9 @@ fn choosing(tour: &TourReport) -> String {
                             .iter()
                             .find(|x| x.runtime == rt && x.way == Way::BlockingSleep)
                             .map(|x| match &x.reports {
-                                Some(reports) => format!("{} of {} stalls", reports.len(), x.stalls),
+                                Some(reports) => {
+                                    format!("{} of {} stalls", reports.len(), x.stalls)
+                                }
                                 None => "none".into(),
                             })
                     }),
@@ -261,7 +287,11 @@ fn choosing(tour: &TourReport) -> String {
                         if c.runtime_polls.is_some() {
                             kept.push("polls");
                         }
-                        Some(if kept.is_empty() { "nothing".into() } else { kept.join(", ") })
+                        Some(if kept.is_empty() {
+                            "nothing".into()
+                        } else {
+                            kept.join(", ")
+                        })
                     }),
                 ));
             }
@@ -273,7 +303,10 @@ fn choosing(tour: &TourReport) -> String {
     );
     out.push_str("| | turnstile | tokio | smol |\n|---|---:|---:|---:|\n");
     for (what, cells) in rows {
-        out.push_str(&format!("| {what} | {} | {} | {} |\n", cells[0], cells[1], cells[2]));
+        out.push_str(&format!(
+            "| {what} | {} | {} | {} |\n",
+            cells[0], cells[1], cells[2]
+        ));
     }
     out.push_str("\n(-: not measured on that runtime in this run)\n");
     out
@@ -289,7 +322,10 @@ fn the_choosing_page_is_the_records() {
     }
     let committed = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", path.display()));
-    assert!(committed == text, "choosing.md is not the record's; {RECORD_AGAIN}");
+    assert!(
+        committed == text,
+        "choosing.md is not the record's; {RECORD_AGAIN}"
+    );
 }
 
 #[test]

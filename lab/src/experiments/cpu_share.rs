@@ -533,8 +533,12 @@ impl Report for CpuShareReport {
             })
             .collect();
         for run in &self.python.runs {
-            let mut bursts: Vec<Burst> = run.figures.iter().map(|r| r.burst).collect();
-            bursts.dedup();
+            let mut bursts: Vec<Burst> = Vec::new();
+            for r in &run.figures {
+                if !bursts.contains(&r.burst) {
+                    bursts.push(r.burst);
+                }
+            }
             for burst in bursts {
                 let points = run
                     .figures

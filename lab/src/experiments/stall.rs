@@ -645,8 +645,13 @@ impl Report for StallReportTable {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
-        rts.dedup();
+        // Each runtime once, in the order of the rows (which go way by way).
+        let mut rts: Vec<Rt> = Vec::new();
+        for r in &self.rows {
+            if !rts.contains(&r.runtime) {
+                rts.push(r.runtime);
+            }
+        }
         let panels = Way::ALL
             .iter()
             .filter(|&&w| self.rows.iter().any(|r| r.way == w))
