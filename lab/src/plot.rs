@@ -43,6 +43,15 @@ impl From<Py> for Who {
 
 impl Who {
     /// The colour of this runtime's first variant, the same in every plot.
+    ///
+    /// ```
+    /// use plotters::style::RGBColor;
+    /// use turnstile_lab::plot::Who;
+    /// use turnstile_lab::runtimes::Rt;
+    ///
+    /// assert_eq!(Who::Rust(Rt::Turnstile).color(), RGBColor(31, 119, 180));
+    /// assert_ne!(Who::Rust(Rt::Tokio).color(), Who::Rust(Rt::Smol).color());
+    /// ```
     pub fn color(self) -> RGBColor {
         match self {
             Who::Rust(Rt::Turnstile) => RGBColor(31, 119, 180),
@@ -56,6 +65,17 @@ impl Who {
 
     /// The colour of variant `variant` (0 is [`Who::color`]): the same hue, mixed
     /// with white, lighter for each further variant.
+    ///
+    /// ```
+    /// use plotters::style::RGBColor;
+    /// use turnstile_lab::plot::Who;
+    /// use turnstile_lab::runtimes::Rt;
+    ///
+    /// let tokio = Who::Rust(Rt::Tokio);
+    /// assert_eq!(tokio.shade(0), tokio.color());
+    /// let RGBColor(r, g, b) = tokio.shade(1); // lighter, the same hue
+    /// assert!(r >= 255 && g > 127 && b > 14);
+    /// ```
     pub fn shade(self, variant: usize) -> RGBColor {
         let RGBColor(r, g, b) = self.color();
         let white = match variant {
@@ -68,6 +88,13 @@ impl Who {
     }
 
     /// The name a legend gives this runtime.
+    ///
+    /// ```
+    /// use turnstile_lab::plot::Who;
+    /// use turnstile_lab::runtimes::Py;
+    ///
+    /// assert_eq!(Who::Python(Py::Uvloop).name(), "asyncio + uvloop");
+    /// ```
     pub fn name(self) -> String {
         match self {
             Who::Rust(rt) => rt.to_string(),
@@ -92,6 +119,13 @@ pub enum Marker {
 
 impl Marker {
     /// The marker of variant `variant`.
+    ///
+    /// ```
+    /// use turnstile_lab::plot::Marker;
+    ///
+    /// assert_eq!(Marker::of(0), Marker::Circle);
+    /// assert_eq!(Marker::of(1), Marker::Triangle);
+    /// ```
     pub fn of(variant: usize) -> Marker {
         match variant {
             0 => Marker::Circle,
@@ -120,6 +154,14 @@ pub struct Series {
 
 impl Series {
     /// A series of bars, variant 0.
+    ///
+    /// ```
+    /// use turnstile_lab::plot::{Series, Who};
+    /// use turnstile_lab::runtimes::Rt;
+    ///
+    /// let s = Series::bars("turnstile", Rt::Turnstile, vec![Some(1.0), None]);
+    /// assert_eq!((s.who, s.variant), (Who::Rust(Rt::Turnstile), 0));
+    /// ```
     pub fn bars(name: impl Into<String>, who: impl Into<Who>, values: Vec<Option<f64>>) -> Series {
         Series {
             name: name.into(),
@@ -131,6 +173,14 @@ impl Series {
     }
 
     /// A line, variant 0.
+    ///
+    /// ```
+    /// use turnstile_lab::plot::Series;
+    /// use turnstile_lab::runtimes::Rt;
+    ///
+    /// let s = Series::line("tokio, spawn_blocking", Rt::Tokio, vec![(0.0, 1.0)]).variant(1);
+    /// assert_eq!(s.points.len(), 1);
+    /// ```
     pub fn line(name: impl Into<String>, who: impl Into<Who>, points: Vec<(f64, f64)>) -> Series {
         Series {
             name: name.into(),
@@ -141,13 +191,21 @@ impl Series {
         }
     }
 
-    /// The same series as variant `variant` of its runtime.
+    /// The same series as variant `variant` of its runtime (see [`Series::line`]).
     pub fn variant(mut self, variant: usize) -> Series {
         self.variant = variant;
         self
     }
 
-    /// The series' colour.
+    /// The series' colour: its runtime's, in the shade of its variant.
+    ///
+    /// ```
+    /// use turnstile_lab::plot::{Series, Who};
+    /// use turnstile_lab::runtimes::Rt;
+    ///
+    /// let s = Series::line("smol", Rt::Smol, Vec::new()).variant(2);
+    /// assert_eq!(s.color(), Who::Rust(Rt::Smol).shade(2));
+    /// ```
     pub fn color(&self) -> RGBColor {
         self.who.shade(self.variant)
     }
@@ -259,6 +317,29 @@ fn span(values: impl Iterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
 }
 
 /// Draws `lines` as an SVG file at `path`.
+///
+/// ```
+/// use turnstile_lab::plot::{self, Lines, Series};
+/// use turnstile_lab::runtimes::Rt;
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("p99.svg");
+/// plot::lines(
+///     &path,
+///     &Lines {
+///         title: "p99 against load".into(),
+///         x_label: "load".into(),
+///         y_label: "p99 (ms)".into(),
+///         x_log: false,
+///         y_log: true,
+///         series: vec![Series::line("turnstile", Rt::Turnstile, vec![(1.0, 2.0), (2.0, 8.0)])],
+///         x_format: |x| format!("{x}"),
+///         y_format: |y| format!("{y}"),
+///     },
+/// )?;
+/// assert!(std::fs::read_to_string(&path)?.contains("<polyline"));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub fn lines(path: &Path, lines: &Lines) -> anyhow::Result<()> {
     if lines.series.iter().all(|s| s.points.is_empty()) {
         return empty(path, &lines.title);
@@ -272,6 +353,30 @@ pub fn lines(path: &Path, lines: &Lines) -> anyhow::Result<()> {
 
 /// Draws `panels` as an SVG file at `path`: the panels in a grid, one legend (in the
 /// first panel) naming each series once.
+///
+/// ```
+/// use turnstile_lab::plot::{self, Lines, Panels, Series};
+/// use turnstile_lab::runtimes::Rt;
+///
+/// let panel = |title: &str| Lines {
+///     title: title.into(),
+///     x_label: "time (ms)".into(),
+///     y_label: "lag (ms)".into(),
+///     x_log: false,
+///     y_log: false,
+///     series: vec![Series::line("smol", Rt::Smol, vec![(0.0, 0.0), (2.0, 5.0)])],
+///     x_format: |x| format!("{x:.0}"),
+///     y_format: |y| format!("{y:.0}"),
+/// };
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("lag.svg");
+/// let figure = Panels { title: "lag".into(), panels: vec![panel("a"), panel("b")], columns: 2 };
+/// plot::panels(&path, &figure)?;
+/// let svg = std::fs::read_to_string(&path)?;
+/// // smol's line, once in each panel
+/// assert_eq!(svg.matches(r##"stroke="#2CA02C" stroke-width="2" points"##).count(), 2);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub fn panels(path: &Path, panels: &Panels) -> anyhow::Result<()> {
     if panels
         .panels
@@ -409,6 +514,24 @@ fn draw_lines(
 }
 
 /// Draws `bars` as an SVG file at `path`.
+///
+/// ```
+/// use turnstile_lab::plot::{self, Bars, Series};
+/// use turnstile_lab::runtimes::Rt;
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("cost.svg");
+/// let bars = Bars {
+///     title: "cost".into(),
+///     value_label: "ns".into(),
+///     groups: vec!["yield".into()],
+///     series: vec![Series::bars("tokio", Rt::Tokio, vec![Some(500.0)])],
+///     format: |v| format!("{v:.0} ns"),
+/// };
+/// plot::horizontal_bars(&path, &bars)?;
+/// assert!(std::fs::read_to_string(&path)?.contains("#FF7F0E")); // tokio's orange
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub fn horizontal_bars(path: &Path, bars: &Bars) -> anyhow::Result<()> {
     let per_group = bars.series.len().max(1) + 1; // a blank slot between groups
     let slots = bars.groups.len() * per_group;
@@ -518,6 +641,27 @@ const ROW_H: i32 = 78;
 
 /// Draws `strip` as an SVG file at `path`: a row per run, a box per turn holding what
 /// the loop did in it, and a legend naming each runtime once.
+///
+/// ```
+/// use turnstile_lab::plot::{self, Strip, StripRow, Who};
+/// use turnstile_lab::runtimes::Rt;
+///
+/// let strip = Strip {
+///     title: "turns".into(),
+///     rows: vec![StripRow {
+///         label: "turnstile: a sleep".into(),
+///         who: Who::Rust(Rt::Turnstile),
+///         variant: 0,
+///         turns: vec!["polled 1 task (1 yielded)".into(), "parked; 1 timer fired".into()],
+///     }],
+///     footnote: String::new(),
+/// };
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("turns.svg");
+/// plot::turn_strip(&path, &strip)?;
+/// assert!(std::fs::read_to_string(&path)?.contains("turn 2"));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub fn turn_strip(path: &Path, strip: &Strip) -> anyhow::Result<()> {
     if strip.rows.iter().all(|r| r.turns.is_empty()) {
         return empty(path, &strip.title);
