@@ -308,7 +308,9 @@ fn choosing(tour: &TourReport) -> String {
             cells[0], cells[1], cells[2]
         ));
     }
-    out.push_str("\n(-: not measured on that runtime in this run)\n");
+    if out.contains("| - |") {
+        out.push_str("\n(-: not measured on that runtime in this run)\n");
+    }
     out
 }
 
