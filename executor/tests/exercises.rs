@@ -473,3 +473,51 @@ fn neighbours_a_heavy_task_that_yields() {
     assert_eq!(neighbours(None), (1_000, 0));
     assert_eq!(neighbours(Some(100)), (600, 10));
 }
+
+/// beyond-one-loop.md: two loops, one per thread, each its own runtime. Loop A runs 20
+/// tasks (each yields once) of its own; with `remote`, it hands 10 of them to loop B
+/// through B's `Handle` instead. Returns (A's spawns, B's spawns, B's remote spawns);
+/// B's spawns include the `spawn_blocking` call that waits for A's thread.
+fn two_loops(remote: bool) -> (u64, u64, u64) {
+    let rt_b = counting();
+    let handle_b = rt_b.handle();
+    let a = std::thread::spawn(move || {
+        let rt_a = counting();
+        let on_b = rt_a.block_on(async move {
+            let mut local = Vec::new();
+            let mut on_b = Vec::new();
+            for i in 0..20 {
+                if remote && i % 2 == 0 {
+                    on_b.push(handle_b.spawn(turnstile::yield_now()));
+                } else {
+                    local.push(turnstile::spawn(turnstile::yield_now()));
+                }
+            }
+            for t in local {
+                t.await.unwrap();
+            }
+            on_b
+        });
+        (rt_a.probes().counters.spawns, on_b)
+    });
+    let spawns_a = rt_b.block_on(async move {
+        let (spawns_a, on_b) = turnstile::spawn_blocking(move || a.join().unwrap())
+            .await
+            .unwrap();
+        for t in on_b {
+            t.await.unwrap();
+        }
+        spawns_a
+    });
+    let c = rt_b.probes().counters;
+    (spawns_a, c.spawns, c.spawns_remote)
+}
+
+/// beyond-one-loop.md, the exercise: each loop counts only its own tasks. All on A:
+/// A spawns 20, B only its `spawn_blocking`. Half handed to B: A spawns 10, B 11, of
+/// them 10 remote.
+#[test]
+fn beyond_one_loop_each_loop_counts_its_own() {
+    assert_eq!(two_loops(false), (20, 1, 0));
+    assert_eq!(two_loops(true), (10, 11, 10));
+}
