@@ -4,10 +4,12 @@
 # and plot (<name>.md with mdBook anchors, <name>.svg), the verdicts (verdicts.md), the
 # tour's screen (screen.txt), every figure (tour.json), and a header (header.md) that
 # says on which machine, at which commit and under what load it ran. README.md's
-# verdict block is refreshed from the same record. Commit the result.
+# verdict block is refreshed from the same record. It also records what two examples
+# print (`await_chain`'s `rt.probes()`, `stall`'s stall reports) for "Your own
+# program", and the table of "Choosing a runtime" (choosing.md). Commit the result.
 #
 #   bash scripts/record-book.sh            # about two minutes on 2 cores, build aside
-#   bash scripts/record-book.sh --render   # only re-render the pages from the recorded
+#   bash scripts/record-book.sh --render   # only re-render the pages and plots from the recorded
 #                                          # tour.json, after a change to how they look
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,7 @@ out=target/lab-book
 gen=docs/generated
 export CARGO_INCREMENTAL=0
 
-# The pages (<name>.md, verdicts.md) and README's verdicts, rendered from tour.json by
+# The pages (<name>.md, verdicts.md), the plots and README's verdicts, rendered from tour.json by
 # the lab's code, the same code that `cargo test --test book` compares them with.
 render() {
     TURNSTILE_BOOK_RENDER=1 cargo test -q -p turnstile-lab --test book -- --test-threads 1
@@ -34,6 +36,49 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -rf "$gen"
 mkdir -p "$gen"
 cp "$out"/*.svg "$out"/tour.json "$gen"/
+
+# What the examples print, for docs/your-program.md: await_chain's snapshot (from its
+# "turnstile probes" line on, without the per-socket counters, all zero in it), and
+# the stall example's watchdog lines and stall reports (up to its snapshot).
+cargo build -q -p turnstile --example await_chain --example stall
+target/debug/examples/await_chain | python3 -c '
+import re, sys
+text = sys.stdin.read()
+text = text[text.index("turnstile probes at level"):]
+zero = re.compile(r"^│ (tcp|udp|unix|peeks|ready|signals|accept_backoffs)\w* +0 +│$")
+print("\n".join(l for l in text.splitlines() if not zero.match(l)))
+' > "$gen/probes-await-chain.txt"
+target/debug/examples/stall | python3 -c '
+import sys, textwrap
+text = sys.stdin.read()
+text = text[: text.index("turnstile probes at level")].rstrip()
+for line in text.splitlines():
+    print(textwrap.fill(line, 96, subsequent_indent="      ") if line else "")
+' > "$gen/stall-example.txt"
+
+# The inspector on a stuck process, for docs/your-program.md: the inspector example
+# (its nightly-report task blocks the loop for 2 s every 3 s; it exits by itself after
+# 7 s), asked by `turnstile-lab inspect` while the loop is stuck.
+cargo build -q -p turnstile --example inspector
+sock=$(mktemp -u /tmp/turnstile-book-XXXXXX.sock)
+target/debug/examples/inspector "$sock" 7 >/dev/null &
+inspected=$!
+sleep 3.6
+for _ in 1 2 3 4 5 6; do
+    if target/release/turnstile-lab inspect "$sock" > "$gen/inspector-capture.txt" 2>&1 &&
+        grep -q "nightly-report" "$gen/inspector-capture.txt" &&
+        grep -q "^loop: polling" "$gen/inspector-capture.txt"; then
+        break
+    fi
+    sleep 0.2
+done
+wait "$inspected" || true
+rm -f "$sock"
+grep -q "^loop: polling" "$gen/inspector-capture.txt" || {
+    echo "record-book: the inspector capture did not catch the stuck loop:" >&2
+    cat "$gen/inspector-capture.txt" >&2
+    exit 1
+}
 
 commit=$(git rev-parse --short=12 HEAD)
 if ! git diff --quiet HEAD -- . ':!docs/generated' ':!README.md'; then

@@ -9,7 +9,11 @@
 
 use std::path::{Path, PathBuf};
 
-use turnstile_lab::experiments::{Lab, NAMES};
+use turnstile_lab::experiments::echo::Proto;
+use turnstile_lab::experiments::stall::Way;
+use turnstile_lab::experiments::{ExperimentReport, Lab, NAMES};
+use turnstile_lab::load::{micros, rate};
+use turnstile_lab::report::{bytes, duration_ns};
 use turnstile_lab::runtimes::{Py, Rt};
 use turnstile_lab::tour::{self, TourReport};
 
@@ -68,9 +72,24 @@ fn the_generated_pages_are_what_the_lab_renders_from_the_record() {
             "{name} is not what the lab's code renders from the record; {RECORD_AGAIN}"
         );
     }
-    for name in NAMES {
+    // The plots, drawn again from the record by the lab's code: the same SVG.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for e in &tour.experiments {
+        let report = e.as_report();
+        let name = report.name();
+        let drawn = dir.path().join(format!("{name}.svg"));
+        report.plot(&drawn).expect("drawing a plot");
+        let drawn = std::fs::read_to_string(&drawn).expect("the drawn plot");
         let svg = generated().join(format!("{name}.svg"));
-        assert!(svg.exists(), "{}: missing; {RECORD_AGAIN}", svg.display());
+        if rendering() {
+            std::fs::write(&svg, &drawn).expect("writing a plot");
+        }
+        let committed = std::fs::read_to_string(&svg)
+            .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", svg.display()));
+        assert!(
+            committed == drawn,
+            "{name}.svg is not what the lab's code draws from the record; {RECORD_AGAIN}"
+        );
     }
     let screen = generated().join("screen.txt");
     let text = tour::screen(&tour, &lab(&tour));
@@ -137,4 +156,192 @@ fn the_default_screen_fits_sixty_lines_of_a_hundred_columns() {
     }
     assert!(lines.last().unwrap().ends_with("target/lab/stall.html"));
     assert!(lines[lines.len() - 2].ends_with("target/lab/index.html"));
+}
+
+/// What each Rust runtime costs and gives, from the record: the page
+/// `docs/choosing-a-runtime.md` includes (`generated/choosing.md`).
+fn choosing(tour: &TourReport) -> String {
+    let mut rows: Vec<(String, [String; 3])> = Vec::new();
+    let cell =
+        |f: &dyn Fn(Rt) -> Option<String>| Rt::ALL.map(|rt| f(rt).unwrap_or_else(|| "-".into()));
+    for e in &tour.experiments {
+        match e {
+            ExperimentReport::YieldCost(r) => {
+                for (op, what) in [
+                    (
+                        "yield",
+                        "one `yield_now` (a poll that returns `Pending`, and the next)",
+                    ),
+                    ("ping-pong", "a wake from one task to another and back"),
+                ] {
+                    rows.push((
+                        what.into(),
+                        cell(&|rt| {
+                            r.rows
+                                .iter()
+                                .find(|x| x.op == op && x.runtime == Some(rt))
+                                .map(|x| duration_ns(x.ns))
+                        }),
+                    ));
+                }
+            }
+            ExperimentReport::Memory(r) => {
+                rows.push((
+                    "an idle task: its future".into(),
+                    cell(&|rt| {
+                        r.idle
+                            .iter()
+                            .find(|x| x.runtime == rt)
+                            .map(|x| bytes(x.future_bytes as f64))
+                    }),
+                ));
+                rows.push((
+                    "an idle task: heap, all told".into(),
+                    cell(&|rt| {
+                        r.idle
+                            .iter()
+                            .find(|x| x.runtime == rt)
+                            .map(|x| bytes(x.heap_bytes as f64 / x.tasks.max(1) as f64))
+                    }),
+                ));
+            }
+            ExperimentReport::Echo(r) => {
+                let most = r
+                    .rows
+                    .iter()
+                    .filter(|x| x.proto == Proto::Tcp)
+                    .map(|x| x.clients)
+                    .max()
+                    .unwrap_or(0);
+                rows.push((
+                    format!("TCP echo, {most} connections: p99 round trip"),
+                    cell(&|rt| {
+                        r.rows
+                            .iter()
+                            .find(|x| x.runtime == rt && x.proto == Proto::Tcp && x.clients == most)
+                            .map(|x| micros(x.load.latency.p99_us))
+                    }),
+                ));
+            }
+            ExperimentReport::Http(r) => {
+                rows.push((
+                    format!("hyper's hello ({}): requests per second", r.generator),
+                    cell(&|rt| {
+                        r.rows
+                            .iter()
+                            .find(|x| x.runtime == rt)
+                            .map(|x| rate(x.load.per_s))
+                    }),
+                ));
+                rows.push((
+                    "hyper's hello: the server's CPU per request".into(),
+                    cell(&|rt| {
+                        r.rows
+                            .iter()
+                            .find(|x| x.runtime == rt)
+                            .map(|x| duration_ns(x.cost.server.cpu_ns_per(x.load.requests)))
+                    }),
+                ));
+            }
+            ExperimentReport::Stall(r) => {
+                for (way, what) in [
+                    (Way::BlockingSleep, "a blocking call in a task"),
+                    (Way::Greedy, "a greedy task (awaits that are always ready)"),
+                ] {
+                    rows.push((
+                        format!("{what}, {} ms: the others' longest wait", r.stall_ms),
+                        cell(&|rt| {
+                            r.rows
+                                .iter()
+                                .find(|x| x.runtime == rt && x.way == way)
+                                .map(|x| micros(x.lag.max_us))
+                        }),
+                    ));
+                }
+                rows.push((
+                    "stall reports (who blocked, where, for how long)".into(),
+                    cell(&|rt| {
+                        r.rows
+                            .iter()
+                            .find(|x| x.runtime == rt && x.way == Way::BlockingSleep)
+                            .map(|x| match &x.reports {
+                                Some(reports) => {
+                                    format!("{} of {} stalls", reports.len(), x.stalls)
+                                }
+                                None => "none".into(),
+                            })
+                    }),
+                ));
+            }
+            ExperimentReport::Chain(r) => {
+                rows.push((
+                    "what it counts for you".into(),
+                    cell(&|rt| {
+                        let c = r.rows.iter().find(|x| x.runtime == rt)?.counts;
+                        let mut kept = Vec::new();
+                        if c.turns.is_some() {
+                            kept.push("turns");
+                        }
+                        if c.parks.is_some() {
+                            kept.push("parks");
+                        }
+                        if c.runtime_polls.is_some() {
+                            kept.push("polls");
+                        }
+                        Some(if kept.is_empty() {
+                            "nothing".into()
+                        } else {
+                            kept.join(", ")
+                        })
+                    }),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::from(
+        "<!-- Generated by scripts/record-book.sh (lab/tests/book.rs); do not edit. -->\n",
+    );
+    out.push_str("| | turnstile | tokio | smol |\n|---|---:|---:|---:|\n");
+    for (what, cells) in rows {
+        out.push_str(&format!(
+            "| {what} | {} | {} | {} |\n",
+            cells[0], cells[1], cells[2]
+        ));
+    }
+    if out.contains("| - |") {
+        out.push_str("\n(-: not measured on that runtime in this run)\n");
+    }
+    out
+}
+
+#[test]
+fn the_choosing_page_is_the_records() {
+    let tour = recorded();
+    let text = choosing(&tour);
+    let path = generated().join("choosing.md");
+    if rendering() {
+        std::fs::write(&path, &text).expect("writing choosing.md");
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", path.display()));
+    assert!(
+        committed == text,
+        "choosing.md is not the record's; {RECORD_AGAIN}"
+    );
+}
+
+#[test]
+fn the_examples_output_is_recorded() {
+    // Written by scripts/record-book.sh from the examples' own runs.
+    for (name, must) in [
+        ("probes-await-chain.txt", "turnstile probes at level"),
+        ("stall-example.txt", "stall(s):"),
+        ("inspector-capture.txt", "loop: polling task"),
+    ] {
+        let path = generated().join(name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; {RECORD_AGAIN}", path.display()));
+        assert!(text.contains(must), "{name} lacks {must:?}; {RECORD_AGAIN}");
+    }
 }

@@ -27,7 +27,7 @@ use turnstile_compare::Runtime;
 use std::task::{Context, Poll};
 
 use super::{Experiment, Lab};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Strip, StripRow, Who};
 use crate::report::{self, duration_ns, opt, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::python::{self, PyRuns};
@@ -518,6 +518,80 @@ fn both(nested: Option<u64>, boxed: Option<u64>) -> String {
     }
 }
 
+impl ChainReport {
+    /// The turn strip: a row per narrated chain on turnstile (a box per turn of its
+    /// loop, from the `on_turn` lines), then a row per chain on each Python loop that
+    /// counts its passes (`_run_once`), a box per pass.
+    pub fn strip(&self) -> Strip {
+        let mut rows: Vec<StripRow> = Vec::new();
+        for line in &self.narration {
+            if let Some(what) = line.strip_prefix("main: spawn a ") {
+                let what = what.trim_end_matches(" and await it");
+                rows.push(StripRow {
+                    label: format!("turnstile: {}", what.replace(" await chain", " chain")),
+                    who: Who::Rust(Rt::Turnstile),
+                    variant: rows.len().min(1),
+                    turns: Vec::new(),
+                });
+            } else if let Some(rest) = line.strip_prefix("[loop] end of turn ") {
+                let what = rest.split_once(": ").map_or("", |(_, w)| w);
+                if let Some(row) = rows.last_mut() {
+                    row.turns.push(what.replace(", ", "; "));
+                }
+            }
+        }
+        let depth = 5;
+        for run in &self.python.runs {
+            for (variant, leaf) in [Leaf::Sleep, Leaf::Ready].into_iter().enumerate() {
+                let passes = run
+                    .figures
+                    .rows
+                    .iter()
+                    .find(|r| r.leaf == leaf && r.depth == depth)
+                    .and_then(|r| r.run_once);
+                if let Some(n) = passes {
+                    let over = match leaf {
+                        Leaf::Sleep => "a sleep",
+                        Leaf::Ready => "a ready future",
+                    };
+                    rows.push(StripRow {
+                        label: format!("{}: {depth}-deep chain over {over}", run.python),
+                        who: run.python.into(),
+                        variant,
+                        turns: (0..n).map(|_| "one pass of _run_once".to_string()).collect(),
+                    });
+                }
+            }
+        }
+        let mut uncounted: Vec<String> = self
+            .runtimes()
+            .into_iter()
+            .filter(|&rt| rt != Rt::Turnstile)
+            .map(|rt| rt.to_string())
+            .collect();
+        uncounted.extend(
+            self.python
+                .runs
+                .iter()
+                .filter(|run| run.figures.rows.iter().all(|r| r.run_once.is_none()))
+                .map(|run| run.python.to_string()),
+        );
+        let footnote = if uncounted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "no row for {}: they do not count their loop's turns",
+                uncounted.join(", ")
+            )
+        };
+        Strip {
+            title: "chain: the turns of a 5-deep await chain, one box per turn".into(),
+            rows,
+            footnote,
+        }
+    }
+}
+
 impl Report for ChainReport {
     fn name(&self) -> &'static str {
         "chain"
@@ -727,48 +801,7 @@ impl Report for ChainReport {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let mut series = Vec::new();
-        for runtime in self.runtimes() {
-            for shape in [Shape::Nested, Shape::Boxed] {
-                series.push(Series {
-                    name: format!("{runtime}, {}", format!("{shape:?}").to_lowercase()),
-                    values: self
-                        .depths
-                        .iter()
-                        .map(|&d| {
-                            self.row(runtime, Leaf::Ready, shape, d)
-                                .map(|r| r.ns_per_call)
-                        })
-                        .collect(),
-                });
-            }
-        }
-        for run in &self.python.runs {
-            series.push(Series {
-                name: run.python.to_string(),
-                values: self
-                    .depths
-                    .iter()
-                    .map(|&d| {
-                        run.figures
-                            .rows
-                            .iter()
-                            .find(|r| r.leaf == Leaf::Ready && r.depth == d)
-                            .map(|r| r.ns_per_call)
-                    })
-                    .collect(),
-            });
-        }
-        plot::horizontal_bars(
-            path,
-            &Bars {
-                title: "await chain over a ready future: time per call".into(),
-                value_label: "time per call".into(),
-                groups: self.depths.iter().map(|d| format!("depth {d}")).collect(),
-                series,
-                format: duration_ns,
-            },
-        )
+        plot::turn_strip(path, &self.strip())
     }
 }
 

@@ -21,7 +21,7 @@ use turnstile_compare::{net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Lines, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::load::ServerProcess;
@@ -518,33 +518,52 @@ impl Report for CpuShareReport {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let mut shares: Vec<u64> = self.rows.iter().map(|r| r.share_pct).collect();
-        shares.sort_unstable();
-        shares.dedup();
-        let keys = self.keys();
-        let series = keys
-            .iter()
-            .map(|&(rt, burst)| Series {
-                name: format!("{rt}, {}", burst.label()),
-                values: shares
+        let mut series: Vec<Series> = self
+            .keys()
+            .into_iter()
+            .map(|(rt, burst)| {
+                let points = self
+                    .rows
                     .iter()
-                    .map(|&sh| {
-                        self.rows
-                            .iter()
-                            .find(|r| r.runtime == rt && r.burst == burst && r.share_pct == sh)
-                            .map(|r| r.latency.p99_us)
-                    })
-                    .collect(),
+                    .filter(|r| r.runtime == rt && r.burst == burst)
+                    .map(|r| (r.share_pct as f64, r.latency.p99_us))
+                    .collect();
+                let variant = usize::from(burst == Burst::SpawnBlocking);
+                Series::line(format!("{rt}, {}", burst.label()), rt, points).variant(variant)
             })
             .collect();
-        plot::horizontal_bars(
+        for run in &self.python.runs {
+            let mut bursts: Vec<Burst> = Vec::new();
+            for r in &run.figures {
+                if !bursts.contains(&r.burst) {
+                    bursts.push(r.burst);
+                }
+            }
+            for burst in bursts {
+                let points = run
+                    .figures
+                    .iter()
+                    .filter(|r| r.burst == burst)
+                    .map(|r| (r.share_pct as f64, r.latency.p99_us))
+                    .collect();
+                let variant = usize::from(burst == Burst::SpawnBlocking);
+                series.push(
+                    Series::line(format!("{}, {}", run.python, burst.label()), run.python, points)
+                        .variant(variant),
+                );
+            }
+        }
+        plot::lines(
             path,
-            &Bars {
+            &Lines {
                 title: "cpu-share: p99 latency against the CPU share of each request".into(),
-                value_label: "p99 latency".into(),
-                groups: shares.iter().map(|s| format!("{s} % CPU")).collect(),
+                x_label: "CPU share of each request (%)".into(),
+                y_label: "p99 latency (log scale)".into(),
+                x_log: false,
+                y_log: true,
                 series,
-                format: micros,
+                x_format: |x| format!("{x:.0} %"),
+                y_format: micros,
             },
         )
     }

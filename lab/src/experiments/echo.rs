@@ -19,7 +19,7 @@ use turnstile_compare::{net as bench_net, Runtime, Tokio};
 
 use super::{Experiment, Lab};
 use crate::load::{self, micros, percent, rate, Latency, LoadCost, ServerProcess};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Lines, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::python::{self, Py, PyRuns};
@@ -492,6 +492,14 @@ fn label(proto: Proto, clients: u64) -> String {
     }
 }
 
+/// A series' legend name: the runtime and the protocol.
+fn label_of(who: impl std::fmt::Display, proto: Proto) -> String {
+    match proto {
+        Proto::Tcp => format!("{who}, TCP"),
+        Proto::Udp => format!("{who}, UDP"),
+    }
+}
+
 impl Report for EchoReport {
     fn name(&self) -> &'static str {
         "echo"
@@ -776,40 +784,50 @@ impl Report for EchoReport {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let settings = self.settings();
         let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
         rts.sort();
         rts.dedup();
-        let mut series: Vec<Series> = rts
-            .into_iter()
-            .map(|rt| Series {
-                name: rt.to_string(),
-                values: settings
+        let mut series = Vec::new();
+        for rt in rts {
+            for (variant, proto) in [Proto::Tcp, Proto::Udp].into_iter().enumerate() {
+                let points: Vec<(f64, f64)> = self
+                    .rows
                     .iter()
-                    .map(|&(p, c)| self.find(rt, p, c).map(|r| r.per_s))
-                    .collect(),
-            })
-            .collect();
-        series.extend(self.python.runs.iter().map(|run| Series {
-            name: run.python.to_string(),
-            values: settings
-                .iter()
-                .map(|&(p, c)| {
-                    run.figures
-                        .iter()
-                        .find(|r| r.proto == p && r.clients == c)
-                        .map(|r| r.per_s)
-                })
-                .collect(),
-        }));
-        plot::horizontal_bars(
+                    .filter(|r| r.runtime == rt && r.proto == proto)
+                    .map(|r| (r.clients as f64, r.load.latency.p99_us))
+                    .collect();
+                if !points.is_empty() {
+                    series.push(Series::line(label_of(rt, proto), rt, points).variant(variant));
+                }
+            }
+        }
+        for run in &self.python.runs {
+            for (variant, proto) in [Proto::Tcp, Proto::Udp].into_iter().enumerate() {
+                let points: Vec<(f64, f64)> = run
+                    .figures
+                    .iter()
+                    .filter(|r| r.proto == proto)
+                    .map(|r| (r.clients as f64, r.load.latency.p99_us))
+                    .collect();
+                if !points.is_empty() {
+                    series.push(
+                        Series::line(label_of(run.python, proto), run.python, points)
+                            .variant(variant),
+                    );
+                }
+            }
+        }
+        plot::lines(
             path,
-            &Bars {
-                title: "echo: round trips per second (tokio client)".into(),
-                value_label: "round trips per second".into(),
-                groups: settings.iter().map(|&(p, c)| label(p, c)).collect(),
+            &Lines {
+                title: "echo: p99 round trip against the connections (tokio client)".into(),
+                x_label: "connections, or UDP sockets (log scale)".into(),
+                y_label: "p99 round trip (log scale)".into(),
+                x_log: true,
+                y_log: true,
                 series,
-                format: rate,
+                x_format: |x| thousands(x.round() as u64),
+                y_format: micros,
             },
         )
     }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use super::{Experiment, Lab};
 use crate::machine;
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Bars, Series, Who};
 use crate::report::{self, bytes, opt, thousands, Report, Section};
 use crate::runtimes::{Counts, Rt};
 use crate::python::{self, Py, PyRuns};
@@ -629,33 +629,43 @@ impl Report for GatherReport {
         let mut series: Vec<Series> = self
             .runtimes()
             .into_iter()
-            .map(|rt| Series {
-                name: rt.to_string(),
-                values: cases
+            .map(|rt| {
+                let values = cases
                     .iter()
                     .map(|&(n, s)| self.find(rt, n, s).map(|r| r.wall_s))
-                    .collect(),
+                    .collect();
+                Series::bars(rt.to_string(), rt, values)
             })
             .collect();
-        series.push(Series {
-            name: "ideal (the sleeps alone)".into(),
-            values: cases
+        for run in &self.python.runs {
+            let values = cases
                 .iter()
                 .map(|&(n, s)| {
-                    self.rows
+                    run.figures
                         .iter()
-                        .find(|r| r.tasks == n && r.shape == s)
-                        .map(|r| r.ideal_s)
+                        .find(|r| r.matches(n, s))
+                        .map(|r| r.wall_s)
                 })
-                .collect(),
-        });
-        series.push(Series {
-            name: "Python asyncio (article)".into(),
-            values: cases
-                .iter()
-                .map(|&(n, s)| article_python(self, n, s))
-                .collect(),
-        });
+                .collect();
+            series.push(Series::bars(run.python.to_string(), run.python, values));
+        }
+        let ideal = cases
+            .iter()
+            .map(|&(n, s)| {
+                self.rows
+                    .iter()
+                    .find(|r| r.tasks == n && r.shape == s)
+                    .map(|r| r.ideal_s)
+            })
+            .collect();
+        series.push(Series::bars("ideal (the sleeps alone)", Who::Reference, ideal));
+        let article = cases
+            .iter()
+            .map(|&(n, s)| article_python(self, n, s))
+            .collect();
+        series.push(
+            Series::bars("Python asyncio (article)", Who::Reference, article).variant(1),
+        );
         plot::horizontal_bars(
             path,
             &Bars {

@@ -658,10 +658,7 @@ impl Report for HttpReport {
         let series = self
             .rows
             .iter()
-            .map(|r| Series {
-                name: r.runtime.to_string(),
-                values: vec![Some(r.load.per_s)],
-            })
+            .map(|r| Series::bars(r.runtime.to_string(), r.runtime, vec![Some(r.load.per_s)]))
             .collect();
         plot::horizontal_bars(
             path,

@@ -26,7 +26,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::{Experiment, Lab};
 use crate::load::{micros, rate, Latency};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Lines, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::sources;
@@ -406,13 +406,6 @@ impl LimitReport {
         rts
     }
 
-    fn concurrencies(&self) -> Vec<u64> {
-        let mut c: Vec<u64> = self.rows.iter().map(|r| r.concurrency).collect();
-        c.sort_unstable();
-        c.dedup();
-        c
-    }
-
     /// The concurrency with the most items per second, and the first with errors.
     fn knee(&self, runtime: Rt, style: Style) -> Option<(u64, Option<u64>)> {
         let rows: Vec<&LimitRow> = self
@@ -605,42 +598,31 @@ impl Report for LimitReport {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let concurrencies = self.concurrencies();
-        let mut groups = Vec::new();
-        let mut keys = Vec::new();
+        let mut series = Vec::new();
         for rt in self.runtimes() {
-            for style in Style::ALL {
-                for &c in &concurrencies {
-                    groups.push(format!("{rt}, {}, {c}", style.label()));
-                    keys.push((rt, style, c));
-                }
+            for (variant, style) in Style::ALL.into_iter().enumerate() {
+                let points = self
+                    .rows
+                    .iter()
+                    .filter(|r| r.runtime == rt && r.style == style)
+                    .map(|r| (r.concurrency as f64, r.latency.p99_us))
+                    .collect();
+                series.push(
+                    Series::line(format!("{rt}, {}", style.label()), rt, points).variant(variant),
+                );
             }
         }
-        let find = |&(rt, style, c): &(Rt, Style, u64)| {
-            self.rows
-                .iter()
-                .find(|r| r.runtime == rt && r.style == style && r.concurrency == c)
-        };
-        plot::horizontal_bars(
+        plot::lines(
             path,
-            &Bars {
-                title: "limit: items per second and errors per setting".into(),
-                value_label: "count".into(),
-                groups,
-                series: vec![
-                    Series {
-                        name: "items per second".into(),
-                        values: keys.iter().map(|k| find(k).map(|r| r.per_s)).collect(),
-                    },
-                    Series {
-                        name: "errors".into(),
-                        values: keys
-                            .iter()
-                            .map(|k| find(k).map(|r| r.errors() as f64).filter(|e| *e > 0.0))
-                            .collect(),
-                    },
-                ],
-                format: |v| thousands(v.round() as u64),
+            &Lines {
+                title: "limit: p99 latency per item against the connections in flight".into(),
+                x_label: "connections in flight (log scale)".into(),
+                y_label: "p99 latency per item (log scale)".into(),
+                x_log: true,
+                y_log: true,
+                series,
+                x_format: |x| thousands(x.round() as u64),
+                y_format: micros,
             },
         )
     }

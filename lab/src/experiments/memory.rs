@@ -513,9 +513,10 @@ impl Report for MemoryReport {
                         .iter()
                         .find(|r| r.runtime == rt && r.shape == shape)
                 };
-                Series {
-                    name: rt.to_string(),
-                    values: vec![
+                Series::bars(
+                    rt.to_string(),
+                    rt,
+                    vec![
                         idle.map(|r| r.future_bytes as f64),
                         idle.map(IdleRow::heap_per_task),
                         idle.map(IdleRow::rss_per_task),
@@ -524,7 +525,7 @@ impl Report for MemoryReport {
                         rec(RecursionShape::Recursive).map(|r| r.stack_bytes as f64),
                         rec(RecursionShape::Loop).map(|r| r.stack_bytes as f64),
                     ],
-                }
+                )
             })
             .collect();
         plot::horizontal_bars(

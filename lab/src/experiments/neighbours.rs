@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Experiment, Lab};
 use crate::load::{self, Latency, LoadCost, ServerProcess};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Lines, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::servers::{ServeJob, Server};
@@ -375,8 +375,6 @@ impl Report for NeighboursReport {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let mut ns: Vec<u64> = self.rows.iter().map(|r| r.heavy).collect();
-        ns.dedup();
         let mut runtimes: Vec<Rt> = Vec::new();
         for r in &self.rows {
             if !runtimes.contains(&r.runtime) {
@@ -385,22 +383,27 @@ impl Report for NeighboursReport {
         }
         let series = runtimes
             .iter()
-            .map(|&rt| Series {
-                name: rt.to_string(),
-                values: ns
+            .map(|&rt| {
+                let points = self
+                    .rows
                     .iter()
-                    .map(|&n| self.row(rt, n).map(|r| r.light.p99_us))
-                    .collect(),
+                    .filter(|r| r.runtime == rt)
+                    .map(|r| (r.heavy as f64, r.light.p99_us))
+                    .collect();
+                Series::line(rt.to_string(), rt, points)
             })
             .collect();
-        plot::horizontal_bars(
+        plot::lines(
             path,
-            &Bars {
+            &Lines {
                 title: "neighbours: the light client's p99 beside N heavy clients".into(),
-                value_label: "p99 latency".into(),
-                groups: ns.iter().map(|n| format!("N = {n}")).collect(),
+                x_label: "heavy clients N".into(),
+                y_label: "the light client's p99 (log scale)".into(),
+                x_log: false,
+                y_log: true,
                 series,
-                format: load::micros,
+                x_format: |x| format!("{x:.0}"),
+                y_format: load::micros,
             },
         )
     }

@@ -24,7 +24,7 @@ use turnstile_compare::{Runtime, Smol, Tokio, Turnstile};
 
 use super::{Experiment, Lab};
 use crate::load::{micros, Latency};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Lines, Panels, Series};
 use crate::report::{thousands, Report, Section};
 use crate::runtimes::Rt;
 use crate::python::{self, PyRuns};
@@ -138,6 +138,10 @@ pub struct StallRow {
     /// count its yields where a user can read them).
     #[serde(default)]
     pub budget_yields: Option<u64>,
+    /// The heartbeat's lag over time: `[ms since the start, longest lag in ms]` per
+    /// 2 ms bin, for the plot.
+    #[serde(default)]
+    pub timeline: Vec<[f64; 2]>,
 }
 
 /// What `stall` measured.
@@ -219,7 +223,7 @@ impl Experiment for super::Stall {
                         builder = builder.budget(None);
                     }
                     let rt = Turnstile::from_builder(builder, Level::Timing);
-                    let (ticks, lags) = heartbeat::<Turnstile>(&rt, way, setting);
+                    let (ticks, lags, times) = heartbeat::<Turnstile>(&rt, way, setting);
                     let snap = rt.runtime().probes();
                     let reports = snap
                         .stalls
@@ -231,7 +235,7 @@ impl Experiment for super::Stall {
                             text: r.to_string(),
                         })
                         .collect();
-                    let mut row = row(runtime, way, setting, ticks, lags, Some(reports));
+                    let mut row = row(runtime, way, setting, (ticks, lags, times), Some(reports));
                     row.budget_yields = Some(snap.counters.budget_yields);
                     Some(row)
                 }
@@ -239,13 +243,13 @@ impl Experiment for super::Stall {
                 _ if way == Way::GreedyNoBudget => None,
                 Rt::Tokio => {
                     let rt = Tokio::new();
-                    let (ticks, lags) = heartbeat::<Tokio>(&rt, way, setting);
-                    Some(row(runtime, way, setting, ticks, lags, None))
+                    let (ticks, lags, times) = heartbeat::<Tokio>(&rt, way, setting);
+                    Some(row(runtime, way, setting, (ticks, lags, times), None))
                 }
                 Rt::Smol => {
                     let rt = Smol::new();
-                    let (ticks, lags) = heartbeat::<Smol>(&rt, way, setting);
-                    Some(row(runtime, way, setting, ticks, lags, None))
+                    let (ticks, lags, times) = heartbeat::<Smol>(&rt, way, setting);
+                    Some(row(runtime, way, setting, (ticks, lags, times), None))
                 }
             })
         })?;
@@ -295,10 +299,10 @@ fn row(
     runtime: Rt,
     way: Way,
     s: Setting,
-    ticks: u64,
-    lags: Vec<u64>,
+    (ticks, lags, times): (u64, Vec<u64>, Vec<u64>),
     reports: Option<Vec<StallSeen>>,
 ) -> StallRow {
+    let timeline = timeline(&lags, &times);
     let bar = s.stall.saturating_sub(Duration::from_millis(1)).as_nanos() as u64;
     StallRow {
         runtime,
@@ -309,29 +313,63 @@ fn row(
         lag: Latency::of(lags),
         reports,
         budget_yields: None,
+        timeline,
     }
 }
 
-/// The heartbeat beside the staller; returns the ticks and each tick's lateness (ns).
+/// The longest lag per 2 ms bin of the run, in ms: `lags[i]` was measured at
+/// `times[i]` (both ns).
+fn timeline(lags: &[u64], times: &[u64]) -> Vec<[f64; 2]> {
+    const BIN_NS: u64 = 2_000_000;
+    let mut out: Vec<[f64; 2]> = Vec::new();
+    let mut current: Option<(u64, u64)> = None;
+    for (&lag, &at) in lags.iter().zip(times) {
+        let bin = at / BIN_NS;
+        match current {
+            Some((b, ref mut max)) if b == bin => *max = (*max).max(lag),
+            _ => {
+                if let Some((b, max)) = current {
+                    out.push(bin_point(b, max, BIN_NS));
+                }
+                current = Some((bin, lag));
+            }
+        }
+    }
+    if let Some((b, max)) = current {
+        out.push(bin_point(b, max, BIN_NS));
+    }
+    out
+}
+
+fn bin_point(bin: u64, max_ns: u64, bin_ns: u64) -> [f64; 2] {
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    [round((bin * bin_ns) as f64 / 1e6), round(max_ns as f64 / 1e6)]
+}
+
+/// The heartbeat beside the staller; returns the ticks, each tick's lateness (ns) and
+/// when it was measured (ns since the heartbeat began).
 ///
 /// A stall that starts while the heartbeat sleeps holds its next wake-up, due at most
 /// 1 ms after the stall began, until the stall ends: so each stall on the loop makes
 /// one tick late by at least the stall minus 1 ms, and a busy machine only adds to it.
-fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
+fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>, Vec<u64>) {
     rt.block_on(async move {
         let stop = Arc::new(AtomicBool::new(false));
         let beat_stop = stop.clone();
         let beat = R::spawn(async move {
             let period = Duration::from_millis(1);
             let mut lags = Vec::new();
-            let mut due = Instant::now() + period;
+            let mut times = Vec::new();
+            let start = Instant::now();
+            let mut due = start + period;
             while !beat_stop.load(Ordering::Acquire) {
                 R::sleep_until(due).await;
                 let now = Instant::now();
                 lags.push(now.saturating_duration_since(due).as_nanos() as u64);
+                times.push(now.duration_since(start).as_nanos() as u64);
                 due = now + period;
             }
-            lags
+            (lags, times)
         });
         let staller = R::spawn(async move {
             // For the greedy reader: a connection another thread keeps full.
@@ -376,8 +414,8 @@ fn heartbeat<R: Runtime>(rt: &R, way: Way, s: Setting) -> (u64, Vec<u64>) {
         });
         staller.await.expect("the staller");
         stop.store(true, Ordering::Release);
-        let lags = beat.await.expect("the heartbeat");
-        (lags.len() as u64, lags)
+        let (lags, times) = beat.await.expect("the heartbeat");
+        (lags.len() as u64, lags, times)
     })
 }
 
@@ -649,34 +687,43 @@ impl Report for StallReportTable {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
-        let mut rts: Vec<Rt> = self.rows.iter().map(|r| r.runtime).collect();
-        rts.dedup();
-        let series = rts
+        // Each runtime once, in the order of the rows (which go way by way).
+        let mut rts: Vec<Rt> = Vec::new();
+        for r in &self.rows {
+            if !rts.contains(&r.runtime) {
+                rts.push(r.runtime);
+            }
+        }
+        let panels = Way::ALL
             .iter()
-            .map(|&rt| Series {
-                name: format!("{rt}, max lag"),
-                values: Way::ALL
+            .filter(|&&w| self.rows.iter().any(|r| r.way == w))
+            .map(|&w| Lines {
+                title: w.label().to_string(),
+                x_label: "time (ms)".into(),
+                y_label: "lag (ms)".into(),
+                x_log: false,
+                y_log: false,
+                series: rts
                     .iter()
-                    .map(|&w| {
-                        self.rows
-                            .iter()
-                            .find(|r| r.runtime == rt && r.way == w)
-                            .map(|r| r.lag.max_us)
+                    .filter_map(|&rt| {
+                        let row = self.rows.iter().find(|r| r.runtime == rt && r.way == w)?;
+                        let points = row.timeline.iter().map(|p| (p[0], p[1])).collect();
+                        Some(Series::line(rt.to_string(), rt, points))
                     })
                     .collect(),
+                x_format: |x| format!("{x:.0}"),
+                y_format: |y| format!("{y:.0}"),
             })
             .collect();
-        plot::horizontal_bars(
+        plot::panels(
             path,
-            &Bars {
+            &Panels {
                 title: format!(
-                    "stall: heartbeat's longest lag, {} ms stalls",
-                    self.stall_ms
+                    "stall: the heartbeat's lag over time, {} stalls of {} ms per way",
+                    self.stalls, self.stall_ms
                 ),
-                value_label: "lateness".into(),
-                groups: Way::ALL.iter().map(|w| w.label().to_string()).collect(),
-                series,
-                format: micros,
+                panels,
+                columns: 3,
             },
         )
     }

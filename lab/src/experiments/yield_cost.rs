@@ -26,7 +26,7 @@ use turnstile_compare::{workloads, Runtime, Turnstile};
 use super::chain::{with_chain, Chain, ChainVisitor, ReadyLeaf};
 
 use super::{Experiment, Lab};
-use crate::plot::{self, Bars, Series};
+use crate::plot::{self, Bars, Series, Who};
 use crate::report::{self, duration_ns, Report, Section};
 use crate::runtimes::Rt;
 use crate::python::{self, Py, PyRuns};
@@ -616,23 +616,57 @@ impl Report for YieldCostReport {
     }
 
     fn plot(&self, path: &Path) -> anyhow::Result<()> {
+        let mut ops: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !ops.contains(&r.op.as_str()) {
+                ops.push(&r.op);
+            }
+        }
+        let mut series = Vec::new();
+        if self.rows.iter().any(|r| r.runtime.is_none()) {
+            let values = ops
+                .iter()
+                .map(|&op| {
+                    self.rows
+                        .iter()
+                        .find(|r| r.op == op && r.runtime.is_none())
+                        .map(|r| r.ns)
+                })
+                .collect();
+            series.push(Series::bars("Rust, no runtime", Who::Reference, values));
+        }
+        let mut rts: Vec<Rt> = Vec::new();
+        for rt in self.rows.iter().filter_map(|r| r.runtime) {
+            if !rts.contains(&rt) {
+                rts.push(rt);
+            }
+        }
+        for rt in rts {
+            let values = ops
+                .iter()
+                .map(|&op| {
+                    self.rows
+                        .iter()
+                        .find(|r| r.op == op && r.runtime == Some(rt))
+                        .map(|r| r.ns)
+                })
+                .collect();
+            series.push(Series::bars(rt.to_string(), rt, values));
+        }
+        for run in &self.python.runs {
+            let values = ops
+                .iter()
+                .map(|&op| run.figures.rows.iter().find(|r| r.op == op).map(|r| r.ns))
+                .collect();
+            series.push(Series::bars(run.python.to_string(), run.python, values));
+        }
         plot::horizontal_bars(
             path,
             &Bars {
                 title: "cost of one operation (median)".into(),
                 value_label: "time per operation".into(),
-                groups: self
-                    .rows
-                    .iter()
-                    .map(|r| match r.runtime {
-                        Some(rt) => format!("{} ({rt})", r.op),
-                        None => r.op.clone(),
-                    })
-                    .collect(),
-                series: vec![Series {
-                    name: "this machine".into(),
-                    values: self.rows.iter().map(|r| Some(r.ns)).collect(),
-                }],
+                groups: ops.iter().map(|s| s.to_string()).collect(),
+                series,
                 format: duration_ns,
             },
         )
