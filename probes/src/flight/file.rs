@@ -12,8 +12,6 @@
 //! (`"s"`, `args.target`, `args.source`, `args.by`) ending at the poll it caused
 //! (`"f"`). Times are microseconds since the runtime was built.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 use std::time::Instant;
