@@ -10,11 +10,13 @@
 //! # What runs where
 //!
 //! The loop thread only appends 16-byte records to a segment of [`FLIGHT_SEGMENT`]
-//! records. A full segment is copied once into a sealed, shared segment (a 64 KiB copy
-//! per 4,096 records); sealed segments older than the window are let go, and at most
-//! [`FlightRecorder::max_records`] are kept (the cap on memory). A dump
+//! records: no allocation, lock, atomic or text per event. A full segment is moved (not
+//! copied) into the shared, sealed ones and a spare (or an unzeroed allocation) takes its
+//! place; sealed segments older than the window are let go, and at most
+//! [`FlightRecorder::max_records`] are kept (the cap on memory). Task names go into an
+//! append-only table at spawn ([`FlightRecorder::task_spawned`]). A dump
 //! ([`FlightRecorder::handover`]) costs the loop the copy of the partial segment, a
-//! reference count per sealed segment and the task names: it hands a [`FlightWindow`]
+//! reference count per sealed segment and per full chunk of names: it hands a [`FlightWindow`]
 //! to a [`FlightWriter`] thread, which places the records in time, builds the trace,
 //! serialises it and writes the file. The loop's share is counted as turnstile's own
 //! time ([`FlightRecorder::own_time`]) and written in the file.
@@ -22,9 +24,10 @@
 //! # The clock
 //!
 //! One TSC read costs more than a whole untimed yield on the machines this project is
-//! measured on (about 13 ns against 10), so the recorder reads it once per turn (its
-//! start and end) and, within a turn, once per poll only while the batch is small: a
-//! batch of more than [`SPARSE_BATCH`] tasks reads it every [`SPARSE_EVERY`]th poll.
+//! measured on, so the recorder reads it at a park's start and end and, within a turn,
+//! once per poll only while the batch is small: a batch of more than [`SPARSE_BATCH`]
+//! tasks reads it every [`SPARSE_EVERY`]th poll. A turn's start and end take the last
+//! reading (the turn's end reads the clock only after untimed polls).
 //! Every poll and every wake is still a record (two stores); an untimed poll's end is
 //! placed, when the window is read, evenly between the readings around it. A stall is a
 //! gap between two readings longer than the stall threshold: exact (one poll in the
@@ -117,7 +120,7 @@ impl Record {
     }
 }
 
-/// A full segment, copied out of the loop's: shared by the ring and the windows handed
+/// A full segment, moved out of the loop's: shared by the ring and the windows handed
 /// over, never written again.
 #[derive(Debug)]
 struct Segment {
@@ -207,7 +210,8 @@ pub struct FlightOwnTime {
     pub handover_ns: u64,
     /// The longest one, in nanoseconds.
     pub handover_max_ns: u64,
-    /// Segments sealed (a 64 KiB copy each).
+    /// Segments sealed (each moved into the sealed ones, with a spare or a fresh
+    /// allocation in its place).
     pub seals: u64,
     /// Their time on the loop, in all, in nanoseconds.
     pub seal_ns: u64,
@@ -451,7 +455,7 @@ impl FlightRecorder {
         }
     }
 
-    /// The segment being written is full: copy it out as a sealed segment, and let go
+    /// The segment being written is full: move it into the sealed ones, and let go
     /// of the sealed ones the window (or the cap) no longer needs. Its time is counted
     /// as the recorder's own.
     #[cold]
