@@ -12,6 +12,10 @@
 //!
 //! It needs PostgreSQL and wrk, which `bash scripts/install-test-deps.sh` installs; without
 //! them it fails and says so.
+//!
+//! With `TURNSTILE_CAPTURE=FILE` set, a run that passes also writes what it saw (wrk's
+//! p99s, the stall reports of each kind, the flight files' figures) to FILE as a page
+//! for the book: `scripts/capture-service.sh` writes docs/generated/service-capture.md.
 #![cfg(not(miri))]
 
 #[allow(dead_code)] // its `main` is the example's, not the test's
@@ -70,6 +74,7 @@ fn p99(wrk_out: &str) -> Duration {
 
 struct Run {
     p99: Duration,
+    wrk_out: String,
     snapshot: Snapshot,
     app_port: u16,
 }
@@ -136,6 +141,7 @@ fn run(pg: &Postgres, flight_dir: Option<&Path>) -> Run {
     let snapshot = server.join().unwrap();
     Run {
         p99: p99(&wrk_out),
+        wrk_out,
         snapshot,
         app_port: addr.port(),
     }
@@ -218,4 +224,94 @@ fn a_real_service_under_load_is_reported_truthfully() {
         );
         assert!(db_sites.iter().all(|s| !label(s).contains("client of")));
     }
+    if let Ok(path) = std::env::var("TURNSTILE_CAPTURE") {
+        capture(Path::new(&path), &without, &with, dir.path());
+    }
+}
+
+/// The run as a page for the book: where and when, wrk's latencies, one stall report of
+/// each kind (the blocking handler's first), the flight files' figures.
+fn capture(path: &Path, without: &Run, with: &Run, flight_dir: &Path) {
+    let sh = |cmd: &str| {
+        Command::new("sh")
+            .args(["-c", cmd])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let machine = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
+    out.push_str(&format!(
+        "Captured {} on {} ({} cores), load average {}, at commit {}, by \
+         `scripts/capture-service.sh` (`cargo test -p turnstile --features \
+         hyper,tokio-io,tower --test real_service`, a debug build).\n\n",
+        sh("date -u '+%Y-%m-%d %H:%M UTC'"),
+        machine.trim(),
+        sh("nproc"),
+        sh("cut -d' ' -f1-3 /proc/loadavg"),
+        sh("git rev-parse --short HEAD"),
+    ));
+    out.push_str(&format!(
+        "wrk (`-t1 -c20 -d3s --latency`, `GET /users/1`) while `/slow` is hit six times: \
+         p99 {:.2?} without the flight recorder, {:.2?} with it.\n\n",
+        without.p99, with.p99
+    ));
+    let latency: Vec<&str> = with
+        .wrk_out
+        .lines()
+        .filter(|l| l.contains("Latency") || l.contains("Requests/sec"))
+        .collect();
+    out.push_str("```text\n");
+    for l in latency {
+        out.push_str(l.trim());
+        out.push('\n');
+    }
+    out.push_str("```\n\n");
+    let line = blocking_line();
+    let stalls = &with.snapshot.stalls;
+    let mut shown: Vec<&turnstile::probes::StallReport> = Vec::new();
+    if let Some(s) = stalls
+        .iter()
+        .find(|s| s.blocked_at.as_deref().is_some_and(|b| b.contains(&line)))
+    {
+        shown.push(s);
+    }
+    for s in stalls {
+        if !shown.iter().any(|t| t.kind == s.kind) {
+            shown.push(s);
+        }
+    }
+    out.push_str(&format!(
+        "{} stall reports with the recorder on; one of each kind seen, the blocking \
+         handler's first:\n\n```text\n",
+        stalls.len()
+    ));
+    for s in shown {
+        out.push_str(&s.to_string());
+        out.push_str("\n\n");
+    }
+    out.push_str("```\n\nThe flight files of that run (`probes::read_flight_file`):\n\n");
+    out.push_str("| file | reason | records | window kept | whole window | handover on the loop | written by |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    let mut files: Vec<_> = std::fs::read_dir(flight_dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for f in files {
+        let Ok(file) = turnstile::probes::read_flight_file(&f) else {
+            continue;
+        };
+        let Some(meta) = file.meta else { continue };
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.3?} | {} | {:.1?} | {} |\n",
+            f.file_name().unwrap_or_default().to_string_lossy(),
+            meta.reason,
+            meta.records,
+            Duration::from_nanos(meta.window_kept_ns),
+            if meta.covers_window { "yes" } else { "no" },
+            Duration::from_nanos(meta.handover_ns),
+            meta.written_by,
+        ));
+    }
+    std::fs::write(path, out).unwrap();
 }

@@ -10,11 +10,13 @@
 //! # What runs where
 //!
 //! The loop thread only appends 16-byte records to a segment of [`FLIGHT_SEGMENT`]
-//! records. A full segment is copied once into a sealed, shared segment (a 64 KiB copy
-//! per 4,096 records); sealed segments older than the window are let go, and at most
-//! [`FlightRecorder::max_records`] are kept (the cap on memory). A dump
+//! records: no allocation, lock, atomic or text per event. A full segment is moved (not
+//! copied) into the shared, sealed ones and a spare (or an unzeroed allocation) takes its
+//! place; sealed segments older than the window are let go, and at most
+//! [`FlightRecorder::max_records`] are kept (the cap on memory). Task names go into an
+//! append-only table at spawn ([`FlightRecorder::task_spawned`]). A dump
 //! ([`FlightRecorder::handover`]) costs the loop the copy of the partial segment, a
-//! reference count per sealed segment and the task names: it hands a [`FlightWindow`]
+//! reference count per sealed segment and per full chunk of names: it hands a [`FlightWindow`]
 //! to a [`FlightWriter`] thread, which places the records in time, builds the trace,
 //! serialises it and writes the file. The loop's share is counted as turnstile's own
 //! time ([`FlightRecorder::own_time`]) and written in the file.
@@ -22,9 +24,10 @@
 //! # The clock
 //!
 //! One TSC read costs more than a whole untimed yield on the machines this project is
-//! measured on (about 13 ns against 10), so the recorder reads it once per turn (its
-//! start and end) and, within a turn, once per poll only while the batch is small: a
-//! batch of more than [`SPARSE_BATCH`] tasks reads it every [`SPARSE_EVERY`]th poll.
+//! measured on, so the recorder reads it at a park's start and end and, within a turn,
+//! once per poll only while the batch is small: a batch of more than [`SPARSE_BATCH`]
+//! tasks reads it every [`SPARSE_EVERY`]th poll. A turn's start and end take the last
+//! reading (the turn's end reads the clock only after untimed polls).
 //! Every poll and every wake is still a record (two stores); an untimed poll's end is
 //! placed, when the window is read, evenly between the readings around it. A stall is a
 //! gap between two readings longer than the stall threshold: exact (one poll in the
@@ -32,8 +35,9 @@
 //! named together, and the recorder then reads the clock at every poll for the next
 //! [`EXACT_TURNS`] turns so that a stall that comes back is pinned to its task.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::{HashMap, VecDeque};
+use std::mem::MaybeUninit;
 use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -82,6 +86,23 @@ const ARG_MASK: u64 = (1 << SOURCE_SHIFT) - 1;
 const CAP_DROPS_KEPT: usize = 1024;
 /// Emptied segments kept for reuse.
 const SPARES_KEPT: usize = 4;
+/// Task labels per chunk of the name table.
+pub const NAME_CHUNK: usize = 256;
+
+/// A segment's storage while it is written.
+type Block = [MaybeUninit<Record>; FLIGHT_SEGMENT];
+
+/// A segment's storage, uninitialised: from a spare (a sealed segment let go) if one is
+/// there, otherwise a fresh allocation, not zeroed.
+fn block(spare: Option<Box<[Record]>>) -> Box<Block> {
+    if let Some(spare) = spare.and_then(|s| Box::<[Record; FLIGHT_SEGMENT]>::try_from(s).ok()) {
+        // SAFETY: `[Record; N]` and `[MaybeUninit<Record>; N]` have the same layout,
+        // and every `Record` is a valid `MaybeUninit<Record>`.
+        return unsafe { Box::from_raw(Box::into_raw(spare).cast::<Block>()) };
+    }
+    // SAFETY: an array of `MaybeUninit` needs no initialisation.
+    unsafe { Box::<Block>::new_uninit().assume_init() }
+}
 
 /// One event: when (zero: no clock read, placed when the window is read) and what.
 #[derive(Clone, Copy, Debug, Default)]
@@ -99,7 +120,7 @@ impl Record {
     }
 }
 
-/// A full segment, copied out of the loop's: shared by the ring and the windows handed
+/// A full segment, moved out of the loop's: shared by the ring and the windows handed
 /// over, never written again.
 #[derive(Debug)]
 struct Segment {
@@ -148,6 +169,32 @@ pub enum TaskLabel {
     SpawnedAt(&'static Location<'static>),
 }
 
+/// A full chunk of the name table: the labels of [`NAME_CHUNK`] tasks in spawn order,
+/// shared with the windows handed over.
+#[derive(Debug)]
+struct NameChunk {
+    labels: Arc<[(u64, TaskLabel)]>,
+    /// The first task's id (ids grow with each spawn).
+    first_id: u64,
+    /// Its tasks not yet ended.
+    live: u32,
+    /// The clock when the last of its tasks ended (zero: none yet).
+    last_end: Ticks,
+}
+
+/// What the recorder's tasks are called: an append-only table filled at spawn
+/// ([`FlightRecorder::task_spawned`]), in chunks. A chunk is let go once all its tasks
+/// have ended and the last of them ended before the window; a handover shares the full
+/// chunks (a reference count each) and copies the one being filled (at most
+/// [`NAME_CHUNK`] labels), whatever the number of live tasks.
+#[derive(Debug, Default)]
+struct NameTable {
+    sealed: VecDeque<NameChunk>,
+    current: Vec<(u64, TaskLabel)>,
+    current_live: u32,
+    current_end: Ticks,
+}
+
 /// The recorder's own time on the loop: the dumps' handovers and the segments' seals,
 /// counted as turnstile's, never billed to a task.
 ///
@@ -163,7 +210,8 @@ pub struct FlightOwnTime {
     pub handover_ns: u64,
     /// The longest one, in nanoseconds.
     pub handover_max_ns: u64,
-    /// Segments sealed (a 64 KiB copy each).
+    /// Segments sealed (each moved into the sealed ones, with a spare or a fresh
+    /// allocation in its place).
     pub seals: u64,
     /// Their time on the loop, in all, in nanoseconds.
     pub seal_ns: u64,
@@ -190,9 +238,12 @@ pub struct FlightRecorder {
     /// The clock when the recorder was made: trace times count from here.
     origin: Ticks,
     /// The segment being written: a fixed-size array, so that indexing by
-    /// `head & (FLIGHT_SEGMENT - 1)` needs no bounds check. It stays in place: a full
-    /// one is copied out (`seal`).
-    current: Box<[Cell<Record>; FLIGHT_SEGMENT]>,
+    /// `head & (FLIGHT_SEGMENT - 1)` needs no bounds check. The records below that
+    /// index are written; the rest are not yet. A full one is moved (not copied) into
+    /// `sealed` and a spare (or a fresh, unzeroed allocation) takes its place (`seal`).
+    /// Written by `push` and `seal` only, read by `record` and `handover`: loop thread
+    /// only (the recorder is not `Sync`), and no reference into it outlives a call.
+    current: UnsafeCell<Box<Block>>,
     /// Records written so far (the next goes at `head & (FLIGHT_SEGMENT - 1)`).
     head: Cell<usize>,
     /// Full segments still in the window (or under the cap), oldest first. Borrowed
@@ -223,6 +274,11 @@ pub struct FlightRecorder {
     window_ticks: u64,
     stall: Cell<Option<Box<FlightStall>>>,
     own: Cell<FlightOwnTime>,
+    /// The last handover's time so far (`add_handover_time` adds to it).
+    last_handover_ns: Cell<u64>,
+    /// What the tasks are called. Borrowed only by the calls below, which run no user
+    /// code.
+    names: RefCell<NameTable>,
 }
 
 impl std::fmt::Debug for FlightRecorder {
@@ -270,11 +326,7 @@ impl FlightRecorder {
         // The segment being written counts as one of them.
         let max_segments = max_records.div_ceil(FLIGHT_SEGMENT).max(2) - 1;
         FlightRecorder {
-            current: (0..FLIGHT_SEGMENT)
-                .map(|_| Cell::new(Record::default()))
-                .collect::<Box<[_]>>()
-                .try_into()
-                .expect("FLIGHT_SEGMENT records"),
+            current: UnsafeCell::new(block(None)),
             head: Cell::new(0),
             sealed: RefCell::new(VecDeque::new()),
             spares: RefCell::new(Vec::new()),
@@ -292,6 +344,8 @@ impl FlightRecorder {
             window_ticks,
             stall: Cell::new(None),
             own: Cell::new(FlightOwnTime::default()),
+            last_handover_ns: Cell::new(0),
+            names: RefCell::new(NameTable::default()),
             clock,
             origin,
         }
@@ -340,6 +394,17 @@ impl FlightRecorder {
         self.clock.now()
     }
 
+    /// Nanoseconds from `start` (a reading of [`FlightRecorder::now`]) to now.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// let t = f.now();
+    /// assert!(f.nanos_since(t) < 1_000_000_000);
+    /// ```
+    pub fn nanos_since(&self, start: Ticks) -> u64 {
+        self.clock.nanos_between(start, self.clock.now())
+    }
+
     /// Its own time on the loop so far.
     ///
     /// ```
@@ -351,13 +416,35 @@ impl FlightRecorder {
         self.own.get()
     }
 
+    /// Counts `nanos` of the recorder's own work on the loop done outside
+    /// [`FlightRecorder::handover`] (starting the writer thread with the first file)
+    /// as part of the last handover's time.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// let _ = f.handover(f.now(), Vec::new());
+    /// f.add_handover_time(5);
+    /// assert!(f.own_time().handover_ns >= 5);
+    /// ```
+    pub fn add_handover_time(&self, nanos: u64) {
+        let last = self.last_handover_ns.get() + nanos;
+        self.last_handover_ns.set(last);
+        let mut own = self.own.get();
+        own.handover_ns += nanos;
+        own.handover_max_ns = own.handover_max_ns.max(last);
+        self.own.set(own);
+    }
+
     #[inline(always)]
     fn push(&self, at: Ticks, kind: u64, arg: u64) {
         let head = self.head.get();
         let slot = head & (FLIGHT_SEGMENT - 1);
-        // `current` has exactly FLIGHT_SEGMENT entries: the index is in bounds, and
-        // the compiler sees it from the array's type (no bounds check).
-        self.current[slot].set(Record {
+        // SAFETY: loop thread only (not `Sync`); no reference into `current` is alive
+        // (none outlives a call of this recorder's, and none of them calls this one
+        // while holding it). `current` has exactly FLIGHT_SEGMENT entries: the index
+        // is in bounds, and the compiler sees it from the array's type (no check).
+        let current = unsafe { &mut *self.current.get() };
+        current[slot].write(Record {
             at,
             word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
         });
@@ -368,21 +455,21 @@ impl FlightRecorder {
         }
     }
 
-    /// The segment being written is full: copy it out as a sealed segment, and let go
+    /// The segment being written is full: move it into the sealed ones, and let go
     /// of the sealed ones the window (or the cap) no longer needs. Its time is counted
     /// as the recorder's own.
     #[cold]
     #[inline(never)]
     fn seal(&self) {
         let started = self.clock.now();
-        let mut records = self
-            .spares
-            .borrow_mut()
-            .pop()
-            .unwrap_or_else(|| vec![Record::default(); FLIGHT_SEGMENT].into_boxed_slice());
-        for (to, from) in records.iter_mut().zip(self.current.iter()) {
-            *to = from.get();
-        }
+        let fresh = block(self.spares.borrow_mut().pop());
+        // SAFETY: loop thread only, no other reference into `current` alive (as in
+        // `push`).
+        let full = std::mem::replace(unsafe { &mut *self.current.get() }, fresh);
+        // SAFETY: the segment is full: `push` wrote all FLIGHT_SEGMENT records, and
+        // `[MaybeUninit<Record>; N]` has the layout of `[Record; N]`.
+        let records: Box<[Record]> =
+            unsafe { Box::from_raw(Box::into_raw(full).cast::<[Record; FLIGHT_SEGMENT]>()) };
         let segment = Segment::new(records, self.head.get() - FLIGHT_SEGMENT);
         let newest = segment.last_at;
         let mut sealed = self.sealed.borrow_mut();
@@ -424,6 +511,78 @@ impl FlightRecorder {
         self.own.set(own);
     }
 
+    /// Task `id` was spawned, with `name` (copied) or, without one, at `spawned_at`:
+    /// its label goes into the name table, for the files. Ids must grow from one spawn
+    /// to the next.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// f.task_spawned(1, Some("fetch"), std::panic::Location::caller());
+    /// let log = f.handover(f.now(), Vec::new()).log();
+    /// assert_eq!(log.task_names[&1], "fetch");
+    /// ```
+    pub fn task_spawned(
+        &self,
+        id: u64,
+        name: Option<&str>,
+        spawned_at: &'static Location<'static>,
+    ) {
+        let label = match name {
+            Some(name) => TaskLabel::Named(name.into()),
+            None => TaskLabel::SpawnedAt(spawned_at),
+        };
+        let mut names = self.names.borrow_mut();
+        if names.current.len() == NAME_CHUNK {
+            self.seal_names(&mut names);
+        }
+        if names.current.capacity() == 0 {
+            names.current.reserve_exact(NAME_CHUNK);
+        }
+        names.current.push((id, label));
+        names.current_live += 1;
+    }
+
+    /// Task `id` ended: once all the tasks of its chunk have, and the window has moved
+    /// past the last of them, the chunk is let go.
+    ///
+    /// ```
+    /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
+    /// f.task_spawned(1, None, std::panic::Location::caller());
+    /// f.task_ended(1);
+    /// ```
+    pub fn task_ended(&self, id: u64) {
+        let now = self.last.get(); // the latest reading: no clock read of its own
+        let mut names = self.names.borrow_mut();
+        let in_current = names.current.first().is_some_and(|&(first, _)| id >= first);
+        if in_current {
+            names.current_live = names.current_live.saturating_sub(1);
+            names.current_end = now;
+            return;
+        }
+        let i = names.sealed.partition_point(|c| c.first_id <= id);
+        if let Some(chunk) = i.checked_sub(1).and_then(|i| names.sealed.get_mut(i)) {
+            chunk.live = chunk.live.saturating_sub(1);
+            chunk.last_end = now;
+        }
+    }
+
+    /// The chunk being filled is full: share it, and let go of the chunks no window
+    /// needs.
+    #[cold]
+    #[inline(never)]
+    fn seal_names(&self, names: &mut NameTable) {
+        let labels: Arc<[(u64, TaskLabel)]> = std::mem::take(&mut names.current).into();
+        let first_id = labels.first().map_or(0, |&(id, _)| id);
+        names.sealed.push_back(NameChunk {
+            labels,
+            first_id,
+            live: std::mem::take(&mut names.current_live),
+            last_end: std::mem::take(&mut names.current_end),
+        });
+        let cutoff = self.last.get().saturating_sub(self.window_ticks);
+        names.sealed.retain(|c| c.live > 0 || c.last_end > cutoff);
+    }
+
     /// The record at index `i` (records written before it), if the ring still holds it.
     fn record(&self, i: usize) -> Option<Record> {
         let head = self.head.get();
@@ -432,7 +591,9 @@ impl FlightRecorder {
             return None;
         }
         if i >= current_start {
-            return Some(self.current[i & (FLIGHT_SEGMENT - 1)].get());
+            // SAFETY: loop thread only, no other reference into `current` alive (as in
+            // `push`); the records below `head` in the current segment are written.
+            return Some(unsafe { (*self.current.get())[i & (FLIGHT_SEGMENT - 1)].assume_init() });
         }
         let sealed = self.sealed.borrow();
         let seg = sealed
@@ -455,17 +616,18 @@ impl FlightRecorder {
         now
     }
 
-    /// A turn begins.
+    /// A turn begins. No clock read of its own: it takes the last reading (the
+    /// previous turn's end, or the recorder's start), which nothing but the loop's own
+    /// bookkeeping separates it from.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
     /// f.turn_started(1);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn turn_started(&self, turn: u64) {
         self.turn.set(turn);
-        let now = self.stamp(None, self.untimed.get());
-        self.push(now, TURN_START, turn);
+        self.push(self.last.get(), TURN_START, turn);
     }
 
     /// The turn's batch of `len` tasks is about to be polled: it decides how often the
@@ -525,16 +687,24 @@ impl FlightRecorder {
         self.push(0, WAKE, (source << SOURCE_SHIFT) | (target & ARG_MASK));
     }
 
-    /// The turn ends with `ready` tasks queued for the next.
+    /// The turn ends with `ready` tasks queued for the next. It reuses the last poll's
+    /// clock reading when every poll since it was timed (a small batch): nothing but
+    /// the loop's own bookkeeping ran in between. After untimed polls (a large batch)
+    /// it reads the clock, to close the gap they are in.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
     /// f.turn_ended(1, 0);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn turn_ended(&self, turn: u64, ready: u64) {
-        let now = self.stamp(None, self.untimed.get());
         let _ = turn;
+        let untimed = self.untimed.get();
+        let now = if untimed == 0 {
+            self.last.get()
+        } else {
+            self.stamp(None, untimed)
+        };
         self.push(now, TURN_END, ready);
     }
 
@@ -543,33 +713,37 @@ impl FlightRecorder {
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
     /// f.park_started();
-    /// f.park_ended();
+    /// f.park_ended(0);
     /// ```
+    #[inline]
     pub fn park_started(&self) {
         let now = self.stamp(None, self.untimed.get());
         self.push(now, PARK_START, 0);
     }
 
-    /// The park ended.
+    /// The park ended, with `io_events` readiness events (one record for both).
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
-    /// f.park_ended();
+    /// f.park_ended(2);
     /// ```
-    pub fn park_ended(&self) {
+    #[inline]
+    pub fn park_ended(&self, io_events: u64) {
         // A park is not a stall: the reading restarts the gap.
         let now = self.clock.now();
         self.last.set(now);
         self.untimed.set(0);
-        self.push(now, PARK_END, 0);
+        self.push(now, PARK_END, io_events);
     }
 
-    /// The reactor delivered `io_events` readiness events and `timers` timers fired.
+    /// The reactor, looked at without parking, delivered `io_events` readiness events
+    /// and `timers` timers fired.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
     /// f.reactor_events(1, 0);
     /// ```
+    #[inline]
     pub fn reactor_events(&self, io_events: u64, timers: u64) {
         if io_events > 0 {
             self.push(0, IO, io_events);
@@ -682,15 +856,16 @@ impl FlightRecorder {
         let start = head & !(FLIGHT_SEGMENT - 1);
         let mut segments: Vec<Arc<Segment>> = self.sealed.borrow().iter().cloned().collect();
         if head > start {
-            let mut records = self
-                .spares
-                .borrow_mut()
-                .pop()
-                .map(Vec::from)
-                .unwrap_or_default();
-            records.clear();
-            records.extend(self.current[..head - start].iter().map(Cell::get));
-            segments.push(Arc::new(Segment::new(records.into_boxed_slice(), start)));
+            // SAFETY: loop thread only, no other reference into `current` alive (as in
+            // `push`); its first `head - start` records are written, and a written
+            // `MaybeUninit<Record>` reads as a `Record`.
+            let written = unsafe {
+                std::slice::from_raw_parts(
+                    (*self.current.get()).as_ptr().cast::<Record>(),
+                    head - start,
+                )
+            };
+            segments.push(Arc::new(Segment::new(written.into(), start)));
         }
         let newest = segments.iter().rev().map(|s| s.last_at).find(|&t| t != 0);
         let cutoff = newest.unwrap_or(0).saturating_sub(self.window_ticks);
@@ -701,6 +876,15 @@ impl FlightRecorder {
             .filter(|&&(last_at, _)| last_at >= cutoff)
             .map(|&(_, n)| n as u64)
             .sum();
+        let names = {
+            let table = self.names.borrow();
+            let mut names: Vec<Arc<[(u64, TaskLabel)]>> =
+                table.sealed.iter().map(|c| c.labels.clone()).collect();
+            if !table.current.is_empty() {
+                names.push(table.current.as_slice().into());
+            }
+            names
+        };
         let ended = self.clock.now();
         let took = self.clock.nanos_between(since, ended);
         let mut own = self.own.get();
@@ -708,9 +892,11 @@ impl FlightRecorder {
         own.handover_ns += took;
         own.handover_max_ns = own.handover_max_ns.max(took);
         self.own.set(own);
+        self.last_handover_ns.set(took);
         FlightWindow {
             segments,
             labels,
+            names,
             clock: self.clock.clone(),
             origin: self.origin,
             stall_ticks: self.stall_ticks,
@@ -763,6 +949,8 @@ impl FlightRecorder {
 pub struct FlightWindow {
     segments: Vec<Arc<Segment>>,
     labels: Vec<(u64, TaskLabel)>,
+    /// The name table's chunks, shared (the last one copied).
+    names: Vec<Arc<[(u64, TaskLabel)]>>,
     clock: Clock,
     origin: Ticks,
     stall_ticks: u64,
@@ -802,7 +990,8 @@ impl FlightWindow {
     /// The task names, as text.
     fn task_names(&self) -> HashMap<u64, String> {
         let mut names = HashMap::with_capacity(self.labels.len());
-        for (id, label) in &self.labels {
+        let table = self.names.iter().flat_map(|chunk| chunk.iter());
+        for (id, label) in table.chain(&self.labels) {
             match label {
                 TaskLabel::Named(name) => {
                     names.insert(*id, name.to_string());
@@ -844,13 +1033,17 @@ impl FlightWindow {
         let since_origin = |at: Ticks| self.clock.nanos_between(self.origin, at);
         let mut times = vec![0u64; records.len()];
         let mut prev: Option<(usize, u64)> = None;
+        // Records before the first reading: after the recorder's start if the window
+        // reaches back to it (the first turn reads no clock), else at that reading.
+        let from_origin = self.segments.first().is_some_and(|s| s.first == 0);
         for (i, r) in records.iter().enumerate() {
             if r.at == 0 {
                 continue;
             }
             let t = since_origin(r.at);
             times[i] = t;
-            let (from, t0) = prev.map_or((0, t), |(j, t0)| (j + 1, t0));
+            let lead = if from_origin { 0 } else { t };
+            let (from, t0) = prev.map_or((0, lead), |(j, t0)| (j + 1, t0));
             let gaps = (i - from + 1) as u64;
             for (k, slot) in times[from..i].iter_mut().enumerate() {
                 *slot = t0 + (t.saturating_sub(t0)) * (k as u64 + 1) / gaps;
@@ -936,7 +1129,17 @@ impl FlightWindow {
                             ready: arg,
                         },
                         PARK_START => EventKind::ParkStart,
-                        PARK_END => EventKind::ParkEnd,
+                        PARK_END => {
+                            // A park's end carries the readiness events it brought.
+                            events.push(Event {
+                                at_ns: at,
+                                kind: EventKind::ParkEnd,
+                            });
+                            if arg == 0 {
+                                continue;
+                            }
+                            EventKind::Io { events: arg }
+                        }
                         IO => EventKind::Io { events: arg },
                         TIMERS => EventKind::TimersFired { count: arg },
                         _ => continue,
@@ -1218,5 +1421,50 @@ mod tests {
             turn_starts(&log),
             (FLIGHT_SEGMENT as u64 / 2 + 1..=FLIGHT_SEGMENT as u64).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn the_name_table_lets_go_of_ended_chunks_and_keeps_live_ones() {
+        let here = Location::caller();
+        // A zero window: a chunk whose tasks have all ended is let go at the next seal.
+        let f = FlightRecorder::new(Duration::ZERO, HOUR);
+        f.task_spawned(1, Some("long-lived"), here);
+        let short = 2..=(3 * NAME_CHUNK as u64);
+        for id in short.clone() {
+            f.task_spawned(id, None, here);
+        }
+        for id in short {
+            f.task_ended(id);
+        }
+        f.park_ended(0); // a clock reading: the window (zero) is now past their ends
+        f.task_spawned(10_000, Some("new"), here); // seals the third chunk
+        {
+            let names = f.names.borrow();
+            // The first chunk keeps its live task; the second and third, all ended
+            // before the window, are gone.
+            let firsts: Vec<u64> = names.sealed.iter().map(|c| c.first_id).collect();
+            assert_eq!(firsts, [1]);
+            assert_eq!(names.current.len(), 1);
+        }
+        let log = f.handover(f.now(), Vec::new()).log();
+        assert_eq!(log.task_names[&1], "long-lived");
+        assert_eq!(log.task_names[&10_000], "new");
+        assert!(!log.task_names.contains_key(&(NAME_CHUNK as u64 + 5)));
+    }
+
+    #[test]
+    fn a_handover_copies_at_most_one_chunk_of_names() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        let here = Location::caller();
+        for id in 1..=(10 * NAME_CHUNK as u64 + 3) {
+            f.task_spawned(id, None, here);
+        }
+        let window = f.handover(f.now(), Vec::new());
+        assert_eq!(window.names.len(), 11);
+        assert_eq!(window.names.last().map(|c| c.len()), Some(3));
+        // The full chunks are shared with the table, not copied.
+        let table = f.names.borrow();
+        assert!(Arc::ptr_eq(&table.sealed[0].labels, &window.names[0]));
+        assert_eq!(window.log().task_names.len(), 10 * NAME_CHUNK + 3);
     }
 }

@@ -57,9 +57,10 @@ impl Observer {
         self.counters().add(Counter::IoEvents, io_events);
         if let Some(flight) = self.flight_ring() {
             if parked {
-                flight.park_ended();
+                flight.park_ended(io_events);
+            } else {
+                flight.reactor_events(io_events, 0);
             }
-            flight.reactor_events(io_events, 0);
         }
         if let Some(timing) = self.timing() {
             if parked {

@@ -288,6 +288,9 @@ impl Observer {
         if let Some(inspect) = self.inspect.get() {
             inspect.state.task_ended(header.id);
         }
+        if let Some(flight) = self.flight_ring() {
+            flight.task_ended(header.id);
+        }
         if !self.is_counting() {
             if self.keeps_names {
                 self.forget_name(header.id); // kept for the flight recorder only

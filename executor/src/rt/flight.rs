@@ -4,17 +4,16 @@
 //!
 //! The loop never builds, serialises or writes a file. Its share of a dump is the
 //! handover (`FlightRecorder::handover`: a copy of the partial segment, a reference
-//! per sealed one, the task names), counted as the recorder's own time; the timing
+//! per sealed one and per full chunk of the name table), counted as the recorder's own time; the timing
 //! probes' chain is broken after it, so the next poll is not billed for it. The end of
 //! the turn is a safe point: no part of `Core` is borrowed there, so the writer's
 //! failures are reported (as `tracing` warnings) from here too.
 
-use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use turnstile_probes::{FlightJob, FlightStall, TaskLabel, Timing, TraceLog, FLIGHT_THREAD};
+use turnstile_probes::{FlightJob, FlightStall, Timing, TraceLog, FLIGHT_THREAD};
 
 use super::Core;
 use crate::observe::{Flight, MAX_PENDING};
@@ -96,18 +95,24 @@ impl Core {
     ) -> io::Result<Duration> {
         let recorder = flight.recorder();
         let since = recorder.now();
-        let labels = self.task_labels();
-        let window = recorder.handover(since, labels);
+        // The names come from the recorder's own table, filled at spawn: nothing
+        // here is proportional to the live tasks.
+        let window = recorder.handover(since, Vec::new());
         let took = window.handover();
-        flight.writer.submit(FlightJob {
+        let submitted = recorder.now();
+        let sent = flight.writer.submit(FlightJob {
             window,
             path,
             reason,
             turn: recorder.turn(),
             stall,
             stall_stacks,
-        })?;
-        Ok(took)
+        });
+        // The first file starts the writer thread: the loop's time too.
+        let extra = recorder.nanos_since(submitted);
+        recorder.add_handover_time(extra);
+        sent?;
+        Ok(took + Duration::from_nanos(extra))
     }
 
     /// Waits for the writer to finish the files handed over, and reports its failures.
@@ -134,28 +139,7 @@ impl Core {
         let Some(flight) = self.observe().flight_ring() else {
             return TraceLog::default();
         };
-        flight.handover(flight.now(), self.task_labels()).log()
-    }
-
-    /// What the live tasks and those in the history are called: the names of the named
-    /// ones (copied), the spawn locations of all (references); the writer makes text of
-    /// them.
-    fn task_labels(&self) -> Vec<(u64, TaskLabel)> {
-        let live = self.sched().live();
-        self.observe()
-            .with_history(|history, _, named: &HashMap<u64, Box<str>>| {
-                let mut labels = Vec::with_capacity(named.len() + history.len() + live.len());
-                labels.extend(
-                    named
-                        .iter()
-                        .map(|(&id, name)| (id, TaskLabel::Named(name.clone()))),
-                );
-                for task in history.iter().chain(live.iter()) {
-                    let h = task.header();
-                    labels.push((h.id, TaskLabel::SpawnedAt(h.spawned_at)));
-                }
-                labels
-            })
+        flight.handover(flight.now(), Vec::new()).log()
     }
 }
 

@@ -245,6 +245,9 @@ impl Core {
             return JoinHandle::new(task, self.id, self.thread, key);
         }
         let (index, task) = self.sched.insert_new(make);
+        if let Some(flight) = self.observe.flight_ring() {
+            flight.task_spawned(id, name.as_deref(), spawned_at);
+        }
         if self.observe.keeps_names() {
             self.observe.spawned(index, id, name);
         }

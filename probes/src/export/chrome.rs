@@ -1,4 +1,7 @@
-//! Chrome / Perfetto trace JSON (the "Trace Event Format").
+//! Chrome / Perfetto trace JSON (the "Trace Event Format"), one encoder for every trace
+//! the probes write: [`TraceLog::to_chrome_json`] and the flight recorder's files
+//! (`flight/file.rs`, which adds a process name and its own figures) both stream their
+//! events through [`write_events`].
 //!
 //! Polls and parks are complete slices (`"ph":"X"`) nested inside a slice per turn;
 //! the ready-queue depth at the end of each turn is a counter (`"ph":"C"`); a stall is
@@ -7,14 +10,18 @@
 //! `ui.perfetto.dev` or `chrome://tracing`.
 
 use std::collections::HashMap;
-
-use serde_json::{json, Value};
+use std::fmt::{self, Write as _};
 
 use crate::trace::{EventKind, TraceLog};
 
 /// Microseconds, as the format wants them.
 fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
+}
+
+/// A JSON string literal.
+fn text(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 impl TraceLog {
@@ -33,140 +40,146 @@ impl TraceLog {
     ///     .filter(|e| e["ph"] == "X").count(), 2);
     /// ```
     pub fn to_chrome_json(&self) -> String {
-        let mut out: Vec<Value> = Vec::new();
-        let base = json!({"pid": 1, "tid": 1});
-        let slice = |name: String, cat: &str, start: u64, end: u64, args: Value| {
-            let mut v = json!({
-                "name": name, "cat": cat, "ph": "X",
-                "ts": us(start), "dur": us(end.saturating_sub(start)), "args": args,
-            });
-            merge(&mut v, &base);
-            v
-        };
-        out.push(json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": 1,
-            "args": {"name": "turnstile loop"}}));
-        let mut turn_open: Option<(u64, u64)> = None;
-        let mut poll_open: Option<(u64, u64)> = None;
-        let mut park_open: Option<u64> = None;
-        // Wakes waiting for the poll they caused: target -> flow id.
-        let mut flows: HashMap<u64, u64> = HashMap::new();
-        let mut next_flow = 1u64;
-        let last = self.events.last().map_or(0, |e| e.at_ns);
-        for e in &self.events {
-            let at = e.at_ns;
-            match e.kind {
-                EventKind::TurnStart { turn } => turn_open = Some((turn, at)),
-                EventKind::TurnEnd { turn, ready } => {
-                    if let Some((n, start)) = turn_open.take() {
-                        out.push(slice(format!("turn {n}"), "turn", start, at, json!({})));
-                    }
-                    let mut c = json!({"name": "ready queue", "ph": "C", "ts": us(at),
-                        "args": {"ready": ready}});
-                    merge(&mut c, &base);
-                    out.push(c);
-                    let _ = turn;
-                }
-                EventKind::PollStart { task } => {
-                    poll_open = Some((task, at));
-                    if let Some(id) = flows.remove(&task) {
-                        let mut f = json!({"name": "wake", "cat": "wake", "ph": "f",
-                            "bp": "e", "id": id, "ts": us(at)});
-                        merge(&mut f, &base);
-                        out.push(f);
-                    }
-                }
-                EventKind::PollEnd { task, done } => {
-                    if let Some((t, start)) = poll_open.take() {
-                        debug_assert_eq!(t, task);
-                        out.push(slice(
-                            format!("poll {}", self.task_name(task)),
-                            "poll",
-                            start,
-                            at,
-                            json!({"task": task, "done": done}),
-                        ));
-                    }
-                }
-                EventKind::Wake { target, source, by } => {
-                    if flows.contains_key(&target) {
-                        continue;
-                    }
-                    let id = next_flow;
-                    next_flow += 1;
-                    flows.insert(target, id);
-                    let mut s = json!({"name": "wake", "cat": "wake", "ph": "s", "id": id,
-                        "ts": us(at), "args": {"target": target, "source": format!("{source:?}"),
-                        "by": by}});
-                    merge(&mut s, &base);
-                    out.push(s);
-                }
-                EventKind::ParkStart => park_open = Some(at),
-                EventKind::ParkEnd => {
-                    if let Some(start) = park_open.take() {
-                        out.push(slice("park".into(), "park", start, at, json!({})));
-                    }
-                }
-                EventKind::Io { events } => {
-                    let mut i = json!({"name": "io", "ph": "i", "s": "t", "ts": us(at),
-                        "args": {"events": events}});
-                    merge(&mut i, &base);
-                    out.push(i);
-                }
-                EventKind::TimersFired { count } => {
-                    let mut i = json!({"name": "timers fired", "ph": "i", "s": "t",
-                        "ts": us(at), "args": {"count": count}});
-                    merge(&mut i, &base);
-                    out.push(i);
-                }
-                // Recordings' details: the viewer reads them, a Chrome trace has no place.
-                EventKind::Yielded { .. }
-                | EventKind::Coalesced { .. }
-                | EventKind::Spawned { .. }
-                | EventKind::TimerSet { .. } => {}
-                EventKind::Stall { task, nanos } => {
-                    let mut args = json!({"task": task, "ms": nanos as f64 / 1e6});
-                    if let Some(stack) = self.stall_stacks.get(&task) {
-                        args["stack"] = json!(stack);
-                    }
-                    let mut i = json!({"name": "stall", "cat": "stall", "ph": "i", "s": "t",
-                        "ts": us(at), "args": args});
-                    merge(&mut i, &base);
-                    out.push(i);
-                }
-            }
-        }
-        // A trace taken mid-turn (a snapshot from inside a task) closes what is open.
-        if let Some((task, start)) = poll_open {
-            out.push(slice(
-                format!("poll {}", self.task_name(task)),
-                "poll",
-                start,
-                last,
-                json!({"task": task, "open": true}),
-            ));
-        }
-        if let Some((n, start)) = turn_open {
-            out.push(slice(
-                format!("turn {n}"),
-                "turn",
-                start,
-                last,
-                json!({"open": true}),
-            ));
-        }
-        json!({
-            "traceEvents": out,
-            "displayTimeUnit": "ns",
-            "otherData": {"dropped_events": self.dropped, "capacity": self.capacity},
-        })
-        .to_string()
+        let mut out = String::with_capacity(self.events.len() * 96 + 256);
+        // Writing into a `String` cannot fail.
+        let _ = write_events(&mut out, self, None);
+        out.push('}');
+        out
     }
 }
 
-fn merge(v: &mut Value, extra: &Value) {
-    if let (Some(v), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
-        for (k, x) in extra {
-            v.insert(k.clone(), x.clone());
+/// Writes the trace's object but its closing brace: `{"traceEvents":[...]` (with a
+/// `process_name` event first when `process` is given), then `"displayTimeUnit"` and
+/// `"otherData"` (the log's dropped events and capacity). The caller may add keys of
+/// its own before it closes the object.
+pub(crate) fn write_events(out: &mut String, log: &TraceLog, process: Option<&str>) -> fmt::Result {
+    out.push_str(r#"{"traceEvents":["#);
+    if let Some(name) = process {
+        write!(
+            out,
+            r#"{{"name":"process_name","ph":"M","pid":1,"args":{{"name":{}}}}},"#,
+            text(name)
+        )?;
+    }
+    out.push_str(
+        r#"{"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{"name":"turnstile loop"}}"#,
+    );
+    let slice = |out: &mut String, name: &str, cat: &str, start: u64, end: u64, args: &str| {
+        write!(
+            out,
+            r#",{{"name":{},"cat":"{cat}","ph":"X","ts":{},"dur":{},"pid":1,"tid":1,"args":{{{args}}}}}"#,
+            text(name),
+            us(start),
+            us(end.saturating_sub(start)),
+        )
+    };
+    let mut turn_open: Option<(u64, u64)> = None;
+    let mut poll_open: Option<(u64, u64)> = None;
+    let mut park_open: Option<u64> = None;
+    // Wakes waiting for the poll they caused: target -> flow id.
+    let mut flows: HashMap<u64, u64> = HashMap::new();
+    let mut next_flow = 1u64;
+    let last = log.events.last().map_or(0, |e| e.at_ns);
+    for e in &log.events {
+        let at = e.at_ns;
+        match e.kind {
+            EventKind::TurnStart { turn } => turn_open = Some((turn, at)),
+            EventKind::TurnEnd { ready, .. } => {
+                if let Some((n, start)) = turn_open.take() {
+                    slice(out, &format!("turn {n}"), "turn", start, at, "")?;
+                }
+                write!(
+                    out,
+                    r#",{{"name":"ready queue","ph":"C","ts":{},"pid":1,"tid":1,"args":{{"ready":{ready}}}}}"#,
+                    us(at)
+                )?;
+            }
+            EventKind::PollStart { task } => {
+                poll_open = Some((task, at));
+                if let Some(id) = flows.remove(&task) {
+                    write!(
+                        out,
+                        r#",{{"name":"wake","cat":"wake","ph":"f","bp":"e","id":{id},"ts":{},"pid":1,"tid":1}}"#,
+                        us(at)
+                    )?;
+                }
+            }
+            EventKind::PollEnd { task, done } => {
+                if let Some((t, start)) = poll_open.take() {
+                    debug_assert_eq!(t, task);
+                    let name = format!("poll {}", log.task_name(task));
+                    let args = format!(r#""task":{task},"done":{done}"#);
+                    slice(out, &name, "poll", start, at, &args)?;
+                }
+            }
+            EventKind::Wake { target, source, by } => {
+                if flows.contains_key(&target) {
+                    continue;
+                }
+                let id = next_flow;
+                next_flow += 1;
+                flows.insert(target, id);
+                let by = by.map_or_else(|| "null".to_owned(), |b| b.to_string());
+                write!(
+                    out,
+                    r#",{{"name":"wake","cat":"wake","ph":"s","id":{id},"ts":{},"pid":1,"tid":1,"args":{{"target":{target},"source":"{source:?}","by":{by}}}}}"#,
+                    us(at)
+                )?;
+            }
+            EventKind::ParkStart => park_open = Some(at),
+            EventKind::ParkEnd => {
+                if let Some(start) = park_open.take() {
+                    slice(out, "park", "park", start, at, "")?;
+                }
+            }
+            EventKind::Io { events } => write!(
+                out,
+                r#",{{"name":"io","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"events":{events}}}}}"#,
+                us(at)
+            )?,
+            EventKind::TimersFired { count } => write!(
+                out,
+                r#",{{"name":"timers fired","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"count":{count}}}}}"#,
+                us(at)
+            )?,
+            EventKind::Stall { task, nanos } => {
+                let stack = log
+                    .stall_stacks
+                    .get(&task)
+                    .map_or_else(String::new, |s| format!(r#","stack":{}"#, text(s)));
+                write!(
+                    out,
+                    r#",{{"name":"stall","cat":"stall","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"task":{task},"ms":{}{stack}}}}}"#,
+                    us(at),
+                    nanos as f64 / 1e6
+                )?;
+            }
+            // Recordings' details: the viewer reads them, a Chrome trace has no place.
+            EventKind::Yielded { .. }
+            | EventKind::Coalesced { .. }
+            | EventKind::Spawned { .. }
+            | EventKind::TimerSet { .. } => {}
         }
     }
+    // A trace taken mid-turn (a dump from inside a task) closes what is open.
+    if let Some((task, start)) = poll_open {
+        let name = format!("poll {}", log.task_name(task));
+        let args = format!(r#""task":{task},"open":true"#);
+        slice(out, &name, "poll", start, last, &args)?;
+    }
+    if let Some((n, start)) = turn_open {
+        slice(
+            out,
+            &format!("turn {n}"),
+            "turn",
+            start,
+            last,
+            r#""open":true"#,
+        )?;
+    }
+    write!(
+        out,
+        r#"],"displayTimeUnit":"ns","otherData":{{"dropped_events":{},"capacity":{}}}"#,
+        log.dropped, log.capacity,
+    )
 }

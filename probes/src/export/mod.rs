@@ -1,4 +1,4 @@
 //! Exporters of a [`TraceLog`](crate::TraceLog): narrated text and Chrome trace JSON.
 
-mod chrome;
+pub(crate) mod chrome;
 mod narrate;

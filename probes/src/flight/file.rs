@@ -12,8 +12,6 @@
 //! (`"s"`, `args.target`, `args.source`, `args.by`) ending at the poll it caused
 //! (`"f"`). Times are microseconds since the runtime was built.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 use std::time::Instant;
@@ -140,13 +138,7 @@ fn chrome_json(log: &TraceLog, meta: &FlightMeta) -> io::Result<String> {
     Ok(out)
 }
 
-/// A JSON string literal.
-fn text(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
-}
-
 fn write_chrome(out: &mut String, log: &TraceLog, meta: &FlightMeta) -> std::fmt::Result {
-    let us = |ns: u64| ns as f64 / 1000.0;
     let title = format!(
         "turnstile flight recorder ({}): {:.3} s of a {:.3} s window{}, {} records, written by {}",
         meta.reason,
@@ -160,135 +152,9 @@ fn write_chrome(out: &mut String, log: &TraceLog, meta: &FlightMeta) -> std::fmt
         meta.records,
         meta.written_by,
     );
-    write!(
-        out,
-        r#"{{"traceEvents":[{{"name":"process_name","ph":"M","pid":1,"args":{{"name":{}}}}},{{"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{{"name":"turnstile loop"}}}}"#,
-        text(&title)
-    )?;
-    let slice = |out: &mut String, name: &str, cat: &str, start: u64, end: u64, args: &str| {
-        write!(
-            out,
-            r#",{{"name":{},"cat":"{cat}","ph":"X","ts":{},"dur":{},"pid":1,"tid":1,"args":{{{args}}}}}"#,
-            text(name),
-            us(start),
-            us(end.saturating_sub(start)),
-        )
-    };
-    let mut turn_open: Option<(u64, u64)> = None;
-    let mut poll_open: Option<(u64, u64)> = None;
-    let mut park_open: Option<u64> = None;
-    // Wakes waiting for the poll they caused: target -> flow id.
-    let mut flows: HashMap<u64, u64> = HashMap::new();
-    let mut next_flow = 1u64;
-    let last = log.events.last().map_or(0, |e| e.at_ns);
-    for e in &log.events {
-        let at = e.at_ns;
-        match e.kind {
-            EventKind::TurnStart { turn } => turn_open = Some((turn, at)),
-            EventKind::TurnEnd { ready, .. } => {
-                if let Some((n, start)) = turn_open.take() {
-                    slice(out, &format!("turn {n}"), "turn", start, at, "")?;
-                }
-                write!(
-                    out,
-                    r#",{{"name":"ready queue","ph":"C","ts":{},"pid":1,"tid":1,"args":{{"ready":{ready}}}}}"#,
-                    us(at)
-                )?;
-            }
-            EventKind::PollStart { task } => {
-                poll_open = Some((task, at));
-                if let Some(id) = flows.remove(&task) {
-                    write!(
-                        out,
-                        r#",{{"name":"wake","cat":"wake","ph":"f","bp":"e","id":{id},"ts":{},"pid":1,"tid":1}}"#,
-                        us(at)
-                    )?;
-                }
-            }
-            EventKind::PollEnd { task, done } => {
-                if let Some((_, start)) = poll_open.take() {
-                    let name = format!("poll {}", log.task_name(task));
-                    let args = format!(r#""task":{task},"done":{done}"#);
-                    slice(out, &name, "poll", start, at, &args)?;
-                }
-            }
-            EventKind::Wake { target, source, by } => {
-                if flows.contains_key(&target) {
-                    continue;
-                }
-                let id = next_flow;
-                next_flow += 1;
-                flows.insert(target, id);
-                let by = by.map_or_else(|| "null".to_owned(), |b| b.to_string());
-                write!(
-                    out,
-                    r#",{{"name":"wake","cat":"wake","ph":"s","id":{id},"ts":{},"pid":1,"tid":1,"args":{{"target":{target},"source":"{source:?}","by":{by}}}}}"#,
-                    us(at)
-                )?;
-            }
-            EventKind::ParkStart => park_open = Some(at),
-            EventKind::ParkEnd => {
-                if let Some(start) = park_open.take() {
-                    slice(out, "park", "park", start, at, "")?;
-                }
-            }
-            EventKind::Io { events } => write!(
-                out,
-                r#",{{"name":"io","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"events":{events}}}}}"#,
-                us(at)
-            )?,
-            EventKind::TimersFired { count } => write!(
-                out,
-                r#",{{"name":"timers fired","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"count":{count}}}}}"#,
-                us(at)
-            )?,
-            EventKind::Stall { task, nanos } => {
-                let stack = log
-                    .stall_stacks
-                    .get(&task)
-                    .map_or_else(String::new, |s| format!(r#","stack":{}"#, text(s)));
-                write!(
-                    out,
-                    r#",{{"name":"stall","cat":"stall","ph":"i","s":"t","ts":{},"pid":1,"tid":1,"args":{{"task":{task},"ms":{}{stack}}}}}"#,
-                    us(at),
-                    nanos as f64 / 1e6
-                )?;
-            }
-            // Trace-level detail for recordings; the flight ring never holds them, and
-            // the Chrome exporter leaves them out too.
-            EventKind::Yielded { .. }
-            | EventKind::Coalesced { .. }
-            | EventKind::Spawned { .. }
-            | EventKind::TimerSet { .. } => {}
-        }
-    }
-    // A window taken mid-turn (a dump from inside a task) closes what is open.
-    if let Some((task, start)) = poll_open {
-        let name = format!("poll {}", log.task_name(task));
-        slice(
-            out,
-            &name,
-            "poll",
-            start,
-            last,
-            &format!(r#""task":{task},"open":true"#),
-        )?;
-    }
-    if let Some((n, start)) = turn_open {
-        slice(
-            out,
-            &format!("turn {n}"),
-            "turn",
-            start,
-            last,
-            r#""open":true"#,
-        )?;
-    }
-    write!(
-        out,
-        r#"],"displayTimeUnit":"ns","otherData":{{"dropped_events":{},"capacity":{}}},"turnstileFlight":"#,
-        log.dropped, log.capacity,
-    )
+    crate::export::chrome::write_events(out, log, Some(&title))?;
+    out.push_str(r#","turnstileFlight":"#);
+    Ok(())
 }
 
 /// The order of events at one instant, as the loop makes them: a poll's end and its
@@ -477,7 +343,7 @@ mod tests {
             f.reactor_events(2, 1);
             f.woken(1, WakeSource::Io);
             f.woken(2, WakeSource::Remote);
-            f.park_ended();
+            f.park_ended(0);
         }
         let mut log = f
             .handover(

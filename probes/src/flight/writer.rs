@@ -1,5 +1,9 @@
 //! The flight recorder's writer: one long-lived thread per runtime ("turnstile-flight")
-//! that turns the windows the loop hands over into files. Everything a dump costs but
+//! that turns the windows the loop hands over into files. The thread starts with the
+//! first file handed over, not before: a process with no other thread stays
+//! single-threaded until then, and the C library's system-call wrappers keep their
+//! single-threaded fast path (no cancellation-point bookkeeping per `recv`, `send` or
+//! `epoll_wait`). Everything a dump costs but
 //! the handover (placing records in time, building the trace, serialising it, writing
 //! it) runs here, at a lower scheduling priority than the loop where the OS allows.
 //!
@@ -9,7 +13,7 @@
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use super::{FlightStall, FlightWindow};
@@ -101,9 +105,14 @@ struct Shared {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct FlightWriter {
-    tx: Option<mpsc::Sender<Message>>,
-    thread: Option<JoinHandle<()>>,
+    /// The thread and the queue to it, once the first file is handed over.
+    thread: OnceLock<Thread>,
     shared: Arc<Shared>,
+}
+
+struct Thread {
+    tx: Option<mpsc::Sender<Message>>,
+    handle: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for FlightWriter {
@@ -117,21 +126,43 @@ impl std::fmt::Debug for FlightWriter {
 }
 
 impl FlightWriter {
-    /// Starts the writer thread.
+    /// Makes the writer. Its thread starts with the first file handed over
+    /// ([`FlightWriter::submit`]).
     ///
     /// # Errors
-    /// If the thread cannot be spawned.
+    /// None so far: the thread is spawned later, and `submit` reports a failure to
+    /// spawn it.
     ///
     /// ```
     /// let w = turnstile_probes::FlightWriter::spawn()?;
-    /// assert_eq!(w.pending(), 0);
+    /// assert_eq!((w.pending(), w.started()), (0, false));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn spawn() -> io::Result<Self> {
+        Ok(FlightWriter {
+            thread: OnceLock::new(),
+            shared: Arc::new(Shared::default()),
+        })
+    }
+
+    /// Whether the thread has started (a file was handed over).
+    ///
+    /// ```
+    /// assert!(!turnstile_probes::FlightWriter::spawn()?.started());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn started(&self) -> bool {
+        self.thread.get().is_some()
+    }
+
+    /// The thread, started now if it was not.
+    fn thread(&self) -> io::Result<&Thread> {
+        if let Some(thread) = self.thread.get() {
+            return Ok(thread);
+        }
         let (tx, rx) = mpsc::channel::<Message>();
-        let shared = Arc::new(Shared::default());
-        let theirs = shared.clone();
-        let thread = std::thread::Builder::new()
+        let theirs = self.shared.clone();
+        let handle = std::thread::Builder::new()
             .name(FLIGHT_THREAD.into())
             .spawn(move || {
                 lower_priority();
@@ -144,17 +175,18 @@ impl FlightWriter {
                     }
                 }
             })?;
-        Ok(FlightWriter {
+        let _ = self.thread.set(Thread {
             tx: Some(tx),
-            thread: Some(thread),
-            shared,
-        })
+            handle: Some(handle),
+        });
+        self.thread.get().ok_or_else(gone)
     }
 
-    /// Hands a file to the thread (a channel send: no waiting).
+    /// Hands a file to the thread (a channel send: no waiting), starting the thread
+    /// if this is the first.
     ///
     /// # Errors
-    /// If the thread is gone.
+    /// If the thread cannot be started or is gone.
     ///
     /// ```
     /// # let w = turnstile_probes::FlightWriter::spawn()?;
@@ -162,7 +194,7 @@ impl FlightWriter {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn submit(&self, job: FlightJob) -> io::Result<()> {
-        let tx = self.tx.as_ref().ok_or_else(gone)?;
+        let tx = self.thread()?.tx.as_ref().ok_or_else(gone)?;
         self.shared.pending.fetch_add(1, Ordering::Relaxed);
         tx.send(Message::Write(Box::new(job))).map_err(|_| {
             self.shared.pending.fetch_sub(1, Ordering::Relaxed);
@@ -233,7 +265,10 @@ impl FlightWriter {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn flush(&self) -> io::Result<()> {
-        let tx = self.tx.as_ref().ok_or_else(gone)?;
+        let Some(thread) = self.thread.get() else {
+            return Ok(()); // nothing was ever handed over
+        };
+        let tx = thread.tx.as_ref().ok_or_else(gone)?;
         let (done, wait) = mpsc::sync_channel(1);
         tx.send(Message::Flush(done)).map_err(|_| gone())?;
         wait.recv().map_err(|_| gone())?;
@@ -247,9 +282,11 @@ impl FlightWriter {
 
 impl Drop for FlightWriter {
     fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(thread) = self.thread.get_mut() {
+            drop(thread.tx.take());
+            if let Some(handle) = thread.handle.take() {
+                let _ = handle.join();
+            }
         }
         for failure in self.take_failures() {
             failure.warn();
