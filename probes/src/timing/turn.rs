@@ -88,10 +88,14 @@ impl Timing {
         }
         let parked = now.saturating_sub(self.park_start.get());
         self.turn_parked.set(self.turn_parked.get() + parked);
-        self.inner.borrow_mut().park.record(parked);
-        // The park was a voluntary context switch: sample afresh before the next poll,
-        // so that a stall's window never contains it.
-        self.cpu_sampled.set(0);
+        let mut inner = self.inner.borrow_mut();
+        inner.park.record(parked);
+        // Not a new sample (`CpuSampler`): the sample's wall time moves past the park,
+        // which a stall's window then leaves out, and the park is counted, since it
+        // may have been a voluntary context switch.
+        inner.cpu.parks += 1;
+        drop(inner);
+        self.cpu_sampled.set(self.cpu_sampled.get().saturating_add(parked));
         if self.tracing {
             self.event(now, EventKind::ParkEnd);
             self.reactor_events(io_events, timers);
