@@ -2,18 +2,22 @@
 //!
 //! Entries live in a vector of slots with a free list; each slot carries a generation
 //! so that a stale [`TimerKey`] (one whose timer fired or was cancelled, and whose slot
-//! now holds another timer) never touches the new occupant. Deadlines are ordered by a
-//! binary heap with lazy deletion: cancelling frees the slot at once and leaves the heap
-//! entry behind, to be skipped when it surfaces. When dead heap entries outnumber the
-//! live ones, the heap is rebuilt from the live slots, so a million inserts followed by
-//! a million cancels leave nothing behind but reusable capacity.
+//! now holds another timer) never touches the new occupant. Deadlines are kept in order
+//! in two places with lazy deletion: a queue of deadlines that arrived in order (each
+//! later than the last one queued: timers of one duration, such as a server's
+//! per-request timeout, which are pushed and popped in constant time) and a binary heap
+//! for the others. The earliest deadline is the earlier of the two fronts, so timers
+//! fire in the same order as from one heap. Cancelling frees the slot at once and leaves
+//! the entry behind, to be skipped when it surfaces. When dead entries outnumber the
+//! live ones, both are rebuilt from the live slots, so a million inserts followed by a
+//! million cancels leave nothing behind but reusable capacity.
 //!
 //! A timer that fires is removed at once: its owner learns that it fired because its
 //! key no longer names a pending timer. So a timer whose owner vanished without
 //! cancelling (dropped on another thread, say) costs its slot only until its deadline.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -23,6 +27,9 @@ pub struct TimerKey {
     index: u32,
     generation: u32,
 }
+
+/// A deadline in the order: deadline, then slot index and generation (the key).
+type Entry = (Instant, u32, u32);
 
 #[derive(Debug)]
 struct Slot {
@@ -53,8 +60,11 @@ pub struct Timers {
     slots: Vec<Slot>,
     /// Indexes of free slots, reused last-freed first (warm in cache).
     free: Vec<u32>,
-    /// Deadlines of pending timers, plus dead entries of cancelled ones.
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// Deadlines of pending timers that came in order (each entry later than the one
+    /// before it), plus dead entries of cancelled ones.
+    queue: VecDeque<Entry>,
+    /// Deadlines of the other pending timers, plus dead entries of cancelled ones.
+    heap: BinaryHeap<Reverse<Entry>>,
     /// Pending timers.
     live: usize,
 }
@@ -100,13 +110,14 @@ impl Timers {
         self.slots.len()
     }
 
-    /// Entries in the deadline heap, dead ones included (for tests of compaction).
+    /// Entries in the deadline order (the queue and the heap), dead ones included (for
+    /// tests of compaction).
     ///
     /// ```
     /// assert_eq!(turnstile_reactor::Timers::new().heap_len(), 0);
     /// ```
     pub fn heap_len(&self) -> usize {
-        self.heap.len()
+        self.queue.len() + self.heap.len()
     }
 
     /// Adds a timer for `deadline`, to wake `waker` when it passes.
@@ -137,7 +148,11 @@ impl Timers {
             }
         };
         let generation = self.slots[index as usize].generation;
-        self.heap.push(Reverse((deadline, index, generation)));
+        let entry = (deadline, index, generation);
+        match self.queue.back() {
+            Some(last) if entry < *last => self.heap.push(Reverse(entry)),
+            _ => self.queue.push_back(entry),
+        }
         self.live += 1;
         TimerKey { index, generation }
     }
@@ -189,9 +204,10 @@ impl Timers {
     pub fn cancel(&mut self, key: TimerKey) -> Option<Displaced> {
         self.slot(key)?;
         let waker = self.release(key.index);
-        // Dead heap entries are skipped when they surface; rebuild once they dominate,
-        // so that memory tracks the live timers rather than every timer ever cancelled.
-        if self.heap.len() > 1024 && self.heap.len() > 2 * self.live {
+        // Dead entries are skipped when they surface; rebuild once they dominate, so
+        // that memory tracks the live timers rather than every timer ever cancelled.
+        let entries = self.heap_len();
+        if entries > 1024 && entries > 2 * self.live {
             self.compact();
         }
         Some(Displaced(waker))
@@ -207,13 +223,31 @@ impl Timers {
     /// assert_eq!(t.next_deadline(), Some(at));
     /// ```
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+        self.earliest().map(|(entry, _)| entry.0)
+    }
+
+    /// The earliest live entry, and whether it is the queue's front (else the heap's
+    /// top); dead entries in front of either are dropped on the way.
+    #[inline]
+    fn earliest(&mut self) -> Option<(Entry, bool)> {
+        while let Some(&(_, index, generation)) = self.queue.front() {
             if self.slot(TimerKey { index, generation }).is_some() {
-                return Some(deadline);
+                break;
+            }
+            self.queue.pop_front();
+        }
+        while let Some(&Reverse((_, index, generation))) = self.heap.peek() {
+            if self.slot(TimerKey { index, generation }).is_some() {
+                break;
             }
             self.heap.pop();
         }
-        None
+        match (self.queue.front(), self.heap.peek()) {
+            (Some(&queued), Some(&Reverse(top))) if top < queued => Some((top, false)),
+            (Some(&queued), _) => Some((queued, true)),
+            (None, Some(&Reverse(top))) => Some((top, false)),
+            (None, None) => None,
+        }
     }
 
     /// Removes every timer whose deadline is at or before `now`, appends their wakers to
@@ -230,15 +264,17 @@ impl Timers {
     /// ```
     pub fn fire_expired(&mut self, now: Instant, woken: &mut Vec<Waker>) -> usize {
         let mut fired = 0;
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+        while let Some(((deadline, index, _), queued)) = self.earliest() {
             if deadline > now {
                 break;
             }
-            self.heap.pop();
-            if self.slot(TimerKey { index, generation }).is_some() {
-                woken.extend(self.release(index));
-                fired += 1;
+            if queued {
+                self.queue.pop_front();
+            } else {
+                self.heap.pop();
             }
+            woken.extend(self.release(index));
+            fired += 1;
         }
         fired
     }
@@ -267,10 +303,14 @@ impl Timers {
 
     fn compact(&mut self) {
         let slots = &self.slots;
-        self.heap.retain(|&Reverse((_, index, generation))| {
+        let live = |index: u32, generation: u32| {
             let slot = &slots[index as usize];
             slot.pending && slot.generation == generation
-        });
+        };
+        self.heap
+            .retain(|&Reverse((_, index, generation))| live(index, generation));
+        self.queue
+            .retain(|&(_, index, generation)| live(index, generation));
     }
 }
 
@@ -293,6 +333,45 @@ mod tests {
         assert!(!t.is_pending(early));
         assert!(t.is_pending(late));
         assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(30)));
+    }
+
+    #[test]
+    fn in_order_and_out_of_order_deadlines_fire_in_one_order() {
+        let mut t = Timers::new();
+        let base = Instant::now();
+        let at = |ms| base + Duration::from_millis(ms);
+        // 10, 20, 40 come in order (the queue); 30, 5 and a second 20 do not (the heap).
+        let keys: Vec<(u64, TimerKey)> = [10, 20, 40, 30, 5, 20]
+            .into_iter()
+            .map(|ms| (ms, t.insert(at(ms), None)))
+            .collect();
+        assert!(t.cancel(keys[2].1).is_some()); // 40, from the queue
+        assert!(t.cancel(keys[4].1).is_some()); // 5, from the heap
+        assert_eq!(t.heap_len(), 6, "cancelled entries stay until they surface");
+        assert_eq!(t.next_deadline(), Some(at(10)));
+        let mut order = Vec::new();
+        for ms in [10, 20, 25, 30, 50] {
+            let mut w = Vec::new();
+            let fired = t.fire_expired(at(ms), &mut w);
+            let left: Vec<u64> = keys
+                .iter()
+                .filter(|(_, k)| t.is_pending(*k))
+                .map(|(ms, _)| *ms)
+                .collect();
+            order.push((fired, left));
+        }
+        assert_eq!(
+            order,
+            vec![
+                (1, vec![20, 30, 20]),
+                (2, vec![30]),
+                (0, vec![30]),
+                (1, vec![]),
+                (0, vec![]),
+            ]
+        );
+        assert!(t.next_deadline().is_none());
+        assert_eq!(t.heap_len(), 0);
     }
 
     #[test]
