@@ -3,11 +3,14 @@
 //! Entries live in a vector of slots with a free list; each slot carries a generation
 //! so that a stale [`TimerKey`] (one whose timer fired or was cancelled, and whose slot
 //! now holds another timer) never touches the new occupant. Deadlines are kept in order
-//! in two places with lazy deletion: a queue of deadlines that arrived in order (each
-//! later than the last one queued: timers of one duration, such as a server's
-//! per-request timeout, which are pushed and popped in constant time) and a binary heap
-//! for the others. The earliest deadline is the earlier of the two fronts, so timers
-//! fire in the same order as from one heap. Cancelling frees the slot at once and leaves
+//! with lazy deletion in a few queues ([`LANES`]) and a binary heap. A queue holds
+//! deadlines that arrived in order, each later than the one before it: timers of one
+//! duration, such as a server's per-request timeout, which are pushed and popped in
+//! constant time. A deadline goes to the queue whose last deadline is the latest one
+//! before it (so a long timer armed once, a server's lifetime say, keeps a queue of its
+//! own rather than sending every later, shorter timer to the heap), to an empty queue
+//! if none fits, and else to the heap. The earliest deadline is the earliest of the
+//! fronts, so timers fire in the same order as from one heap. Cancelling frees the slot at once and leaves
 //! the entry behind, to be skipped when it surfaces. When dead entries outnumber the
 //! live ones, both are rebuilt from the live slots, so a million inserts followed by a
 //! million cancels leave nothing behind but reusable capacity.
@@ -30,6 +33,11 @@ pub struct TimerKey {
 
 /// A deadline in the order: deadline, then slot index and generation (the key).
 type Entry = (Instant, u32, u32);
+
+/// How many in-order queues [`Timers`] keeps beside its heap: enough for a program's few
+/// timer durations (a server's lifetime, its request timeout, an interval), few enough
+/// that finding the earliest deadline stays a handful of comparisons.
+const LANES: usize = 4;
 
 #[derive(Debug)]
 struct Slot {
@@ -60,9 +68,9 @@ pub struct Timers {
     slots: Vec<Slot>,
     /// Indexes of free slots, reused last-freed first (warm in cache).
     free: Vec<u32>,
-    /// Deadlines of pending timers that came in order (each entry later than the one
-    /// before it), plus dead entries of cancelled ones.
-    queue: VecDeque<Entry>,
+    /// Deadlines of pending timers that came in order (in each queue, each entry later
+    /// than the one before it), plus dead entries of cancelled ones.
+    queues: [VecDeque<Entry>; LANES],
     /// Deadlines of the other pending timers, plus dead entries of cancelled ones.
     heap: BinaryHeap<Reverse<Entry>>,
     /// Pending timers.
@@ -117,7 +125,7 @@ impl Timers {
     /// assert_eq!(turnstile_reactor::Timers::new().heap_len(), 0);
     /// ```
     pub fn heap_len(&self) -> usize {
-        self.queue.len() + self.heap.len()
+        self.queues.iter().map(VecDeque::len).sum::<usize>() + self.heap.len()
     }
 
     /// Adds a timer for `deadline`, to wake `waker` when it passes.
@@ -149,9 +157,23 @@ impl Timers {
         };
         let generation = self.slots[index as usize].generation;
         let entry = (deadline, index, generation);
-        match self.queue.back() {
-            Some(last) if entry < *last => self.heap.push(Reverse(entry)),
-            _ => self.queue.push_back(entry),
+        // The queue whose last entry is the latest before this one; else an empty one.
+        let mut fit: Option<(usize, Entry)> = None;
+        let mut empty = None;
+        for (lane, queue) in self.queues.iter().enumerate() {
+            match queue.back() {
+                None => {
+                    empty.get_or_insert(lane);
+                }
+                Some(&last) if last < entry && fit.is_none_or(|(_, best)| last > best) => {
+                    fit = Some((lane, last));
+                }
+                Some(_) => {}
+            }
+        }
+        match fit.map(|(lane, _)| lane).or(empty) {
+            Some(lane) => self.queues[lane].push_back(entry),
+            None => self.heap.push(Reverse(entry)),
         }
         self.live += 1;
         TimerKey { index, generation }
@@ -226,28 +248,42 @@ impl Timers {
         self.earliest().map(|(entry, _)| entry.0)
     }
 
-    /// The earliest live entry, and whether it is the queue's front (else the heap's
-    /// top); dead entries in front of either are dropped on the way.
+    /// The earliest live entry, and the queue it fronts (`None`: the heap's top); dead
+    /// entries in front of any are dropped on the way.
     #[inline]
-    fn earliest(&mut self) -> Option<(Entry, bool)> {
-        while let Some(&(_, index, generation)) = self.queue.front() {
-            if self.slot(TimerKey { index, generation }).is_some() {
-                break;
+    fn earliest(&mut self) -> Option<(Entry, Option<usize>)> {
+        let slots = &self.slots;
+        let live = |&(_, index, generation): &Entry| {
+            slots
+                .get(index as usize)
+                .is_some_and(|s| s.pending && s.generation == generation)
+        };
+        let mut earliest: Option<(Entry, Option<usize>)> = None;
+        for (lane, queue) in self.queues.iter_mut().enumerate() {
+            while let Some(front) = queue.front() {
+                if live(front) {
+                    break;
+                }
+                queue.pop_front();
             }
-            self.queue.pop_front();
+            if let Some(&front) = queue.front() {
+                if earliest.is_none_or(|(e, _)| front < e) {
+                    earliest = Some((front, Some(lane)));
+                }
+            }
         }
-        while let Some(&Reverse((_, index, generation))) = self.heap.peek() {
-            if self.slot(TimerKey { index, generation }).is_some() {
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if live(top) {
                 break;
             }
             self.heap.pop();
         }
-        match (self.queue.front(), self.heap.peek()) {
-            (Some(&queued), Some(&Reverse(top))) if top < queued => Some((top, false)),
-            (Some(&queued), _) => Some((queued, true)),
-            (None, Some(&Reverse(top))) => Some((top, false)),
-            (None, None) => None,
+        if let Some(&Reverse(top)) = self.heap.peek() {
+            if earliest.is_none_or(|(e, _)| top < e) {
+                earliest = Some((top, None));
+            }
         }
+        earliest
     }
 
     /// Removes every timer whose deadline is at or before `now`, appends their wakers to
@@ -264,14 +300,13 @@ impl Timers {
     /// ```
     pub fn fire_expired(&mut self, now: Instant, woken: &mut Vec<Waker>) -> usize {
         let mut fired = 0;
-        while let Some(((deadline, index, _), queued)) = self.earliest() {
+        while let Some(((deadline, index, _), lane)) = self.earliest() {
             if deadline > now {
                 break;
             }
-            if queued {
-                self.queue.pop_front();
-            } else {
-                self.heap.pop();
+            match lane {
+                Some(lane) => drop(self.queues[lane].pop_front()),
+                None => drop(self.heap.pop()),
             }
             woken.extend(self.release(index));
             fired += 1;
@@ -309,8 +344,9 @@ impl Timers {
         };
         self.heap
             .retain(|&Reverse((_, index, generation))| live(index, generation));
-        self.queue
-            .retain(|&(_, index, generation)| live(index, generation));
+        for queue in &mut self.queues {
+            queue.retain(|&(_, index, generation)| live(index, generation));
+        }
     }
 }
 
@@ -340,17 +376,20 @@ mod tests {
         let mut t = Timers::new();
         let base = Instant::now();
         let at = |ms| base + Duration::from_millis(ms);
-        // 10, 20, 40 come in order (the queue); 30, 5 and a second 20 do not (the heap).
-        let keys: Vec<(u64, TimerKey)> = [10, 20, 40, 30, 5, 20]
+        // 10, 20, 40 come in order (one queue); 30 and 5 each start a queue, the second
+        // 20 follows the 5, 3 takes the last queue, and 1 fits none: the heap.
+        let keys: Vec<(u64, TimerKey)> = [10, 20, 40, 30, 5, 20, 3, 1]
             .into_iter()
             .map(|ms| (ms, t.insert(at(ms), None)))
             .collect();
-        assert!(t.cancel(keys[2].1).is_some()); // 40, from the queue
-        assert!(t.cancel(keys[4].1).is_some()); // 5, from the heap
-        assert_eq!(t.heap_len(), 6, "cancelled entries stay until they surface");
-        assert_eq!(t.next_deadline(), Some(at(10)));
-        let mut order = Vec::new();
-        for ms in [10, 20, 25, 30, 50] {
+        assert_eq!(t.heap.len(), 1);
+        assert!(t.queues.iter().all(|q| !q.is_empty()));
+        assert!(t.cancel(keys[2].1).is_some()); // 40, from a queue
+        assert!(t.cancel(keys[4].1).is_some()); // 5, from another
+        assert_eq!(t.heap_len(), 8, "cancelled entries stay until they surface");
+        assert_eq!(t.next_deadline(), Some(at(1)));
+        let mut steps = Vec::new();
+        for ms in [1, 3, 10, 20, 25, 30, 50] {
             let mut w = Vec::new();
             let fired = t.fire_expired(at(ms), &mut w);
             let left: Vec<u64> = keys
@@ -358,11 +397,13 @@ mod tests {
                 .filter(|(_, k)| t.is_pending(*k))
                 .map(|(ms, _)| *ms)
                 .collect();
-            order.push((fired, left));
+            steps.push((fired, left));
         }
         assert_eq!(
-            order,
+            steps,
             vec![
+                (1, vec![10, 20, 30, 20, 3]),
+                (1, vec![10, 20, 30, 20]),
                 (1, vec![20, 30, 20]),
                 (2, vec![30]),
                 (0, vec![30]),
