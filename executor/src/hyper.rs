@@ -130,12 +130,12 @@ impl rt::Read for TcpStream {
         // never read nor de-initialized.
         let unfilled = unsafe { buf.as_mut() };
         let (to, len) = (unfilled.as_mut_ptr().cast::<u8>(), unfilled.len());
-        let n = std::task::ready!(self.io.poll_io(
-            cx,
-            Direction::Read,
-            Op::TcpRead(len),
-            |socket| recv_into(socket, to, len),
-        ))?;
+        let n =
+            std::task::ready!(self
+                .io
+                .poll_io(cx, Direction::Read, Op::TcpRead(len), |socket| recv_into(
+                    socket, to, len
+                ),))?;
         // SAFETY: `recv` wrote (initialized) the first `n` unfilled bytes.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))

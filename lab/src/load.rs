@@ -65,15 +65,11 @@ pub fn level_notes<'a>(
     unit: &str,
 ) -> Vec<String> {
     let runs: Vec<_> = runs.into_iter().collect();
-    let Some(default) = runs
-        .iter()
-        .find(|r| r.0 == Rt::Turnstile && r.1.is_none())
-    else {
+    let Some(default) = runs.iter().find(|r| r.0 == Rt::Turnstile && r.1.is_none()) else {
         return Vec::new();
     };
-    let per = |r: &(Rt, Option<turnstile::probes::Level>, u64, &LoadCost)| {
-        r.3.server.cpu_ns_per(r.2)
-    };
+    let per =
+        |r: &(Rt, Option<turnstile::probes::Level>, u64, &LoadCost)| r.3.server.cpu_ns_per(r.2);
     runs.iter()
         .filter_map(|r| Some((r, r.1?)))
         .map(|(r, level)| {

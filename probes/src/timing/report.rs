@@ -357,34 +357,55 @@ mod tests {
     use super::*;
 
     fn switches(voluntary: u64, involuntary: u64) -> Option<ContextSwitches> {
-        let mut s = ContextSwitches::default();
-        s.voluntary = voluntary;
-        s.involuntary = involuntary;
-        Some(s)
+        Some(ContextSwitches {
+            voluntary,
+            involuntary,
+        })
     }
 
     const MS: Duration = Duration::from_millis(1);
 
     #[test]
     fn a_stall_on_the_cpu_for_half_its_window_is_on_cpu() {
-        assert_eq!(inferred_kind(5 * MS, 10 * MS, switches(3, 0), 3), StallKind::OnCpu);
+        assert_eq!(
+            inferred_kind(5 * MS, 10 * MS, switches(3, 0), 3),
+            StallKind::OnCpu
+        );
     }
 
     #[test]
     fn without_parks_a_voluntary_switch_is_a_blocked_stall() {
-        assert_eq!(inferred_kind(MS, 10 * MS, switches(1, 4), 0), StallKind::OffCpu);
-        assert_eq!(inferred_kind(MS, 10 * MS, switches(0, 4), 0), StallKind::Preempted);
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(1, 4), 0),
+            StallKind::OffCpu
+        );
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(0, 4), 0),
+            StallKind::Preempted
+        );
     }
 
     #[test]
     fn switches_the_parks_may_have_made_are_not_the_stall_s() {
         // More voluntary switches than parks: the stall blocked.
-        assert_eq!(inferred_kind(MS, 10 * MS, switches(3, 1), 2), StallKind::OffCpu);
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(3, 1), 2),
+            StallKind::OffCpu
+        );
         // As many as the parks, and the OS took the CPU away: preempted.
-        assert_eq!(inferred_kind(MS, 10 * MS, switches(2, 1), 2), StallKind::Preempted);
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(2, 1), 2),
+            StallKind::Preempted
+        );
         // As many as the parks, and never taken off: it gave the CPU up itself.
-        assert_eq!(inferred_kind(MS, 10 * MS, switches(2, 0), 2), StallKind::OffCpu);
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(2, 0), 2),
+            StallKind::OffCpu
+        );
         // No switch at all: preempted (as without parks).
-        assert_eq!(inferred_kind(MS, 10 * MS, switches(0, 0), 2), StallKind::Preempted);
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(0, 0), 2),
+            StallKind::Preempted
+        );
     }
 }

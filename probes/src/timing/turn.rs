@@ -95,7 +95,8 @@ impl Timing {
         // may have been a voluntary context switch.
         inner.cpu.parks += 1;
         drop(inner);
-        self.cpu_sampled.set(self.cpu_sampled.get().saturating_add(parked));
+        self.cpu_sampled
+            .set(self.cpu_sampled.get().saturating_add(parked));
         if self.tracing {
             self.event(now, EventKind::ParkEnd);
             self.reactor_events(io_events, timers);
