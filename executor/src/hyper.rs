@@ -1,7 +1,9 @@
 //! hyper 1.x on turnstile (the `hyper` feature): what hyper asks of a runtime.
 //!
 //! - [`TcpStream`] implements `hyper::rt::Read` and `hyper::rt::Write`, so a stream is
-//!   handed to hyper as is (no adapter type).
+//!   handed to hyper as is (no adapter type). A read goes straight into hyper's buffer:
+//!   the system call writes into its unfilled part, and hyper is told how many bytes
+//!   it wrote, with no copy.
 //! - [`HyperIo`] gives hyper's traits to any futures-io `AsyncRead + AsyncWrite`: a
 //!   [`UnixStream`](crate::net::UnixStream), or TLS over a `TcpStream`
 //!   (`futures_rustls::server::TlsStream<TcpStream>`; see the `https_server` example).
@@ -54,6 +56,9 @@ use std::time::{Duration, Instant};
 
 use ::hyper::rt::{self, ReadBufCursor};
 
+use turnstile_reactor::Direction;
+
+use crate::net::source::Op;
 use crate::net::TcpStream;
 use crate::time::{self, Sleep};
 
@@ -71,7 +76,8 @@ thread_local! {
     static SCRATCH_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH]);
 }
 
-/// One futures-io read into hyper's buffer, through the scratch buffer.
+/// One futures-io read into hyper's buffer, through the scratch buffer (for
+/// [`HyperIo`]: a futures-io reader takes initialized bytes only).
 #[inline]
 fn read_into<R: futures_io::AsyncRead + ?Sized>(
     reader: Pin<&mut R>,
@@ -98,13 +104,41 @@ fn read_into<R: futures_io::AsyncRead + ?Sized>(
     })
 }
 
+/// `recv` into `len` bytes at `to`, which may be uninitialized: the OS only writes
+/// them. No `&mut [u8]` is made over them, so no uninitialized byte is ever seen as a
+/// `u8`.
+#[inline(always)]
+fn recv_into(socket: &mio::net::TcpStream, to: *mut u8, len: usize) -> io::Result<usize> {
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: `to` points at `len` writable bytes, borrowed from hyper's buffer by the
+    // caller for this call; `recv` writes at most `len` bytes there and reads none.
+    let n = unsafe { libc::recv(socket.as_raw_fd(), to.cast(), len, 0) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 impl rt::Read for TcpStream {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
+        mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        read_into(self, cx, buf)
+        // SAFETY: the unfilled bytes are only written (by the OS, in `recv_into`),
+        // never read nor de-initialized.
+        let unfilled = unsafe { buf.as_mut() };
+        let (to, len) = (unfilled.as_mut_ptr().cast::<u8>(), unfilled.len());
+        let n =
+            std::task::ready!(self
+                .io
+                .poll_io(cx, Direction::Read, Op::TcpRead(len), |socket| recv_into(
+                    socket, to, len
+                ),))?;
+        // SAFETY: `recv` wrote (initialized) the first `n` unfilled bytes.
+        unsafe { buf.advance(n) };
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -18,6 +18,72 @@ use crate::cost::{self, Bottleneck, ServerCost, ThreadMeter};
 use crate::runtimes::Rt;
 use crate::servers::ServeJob;
 
+/// Said by every I/O experiment's report: the level turnstile's figures are taken at.
+pub const AT_DEFAULT_LEVEL: &str =
+    "turnstile runs with its probes at their default level, Timing (what its users run).";
+
+/// A probe level turnstile runs at again, as an extra row beside its default (`--levels`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtraLevel {
+    /// `Level::Counters`: the counters, no clock.
+    Counters,
+    /// `Level::Off`: no probes (the baseline of the probes' cost).
+    Off,
+}
+
+impl ExtraLevel {
+    /// The level it names.
+    pub fn level(self) -> turnstile::probes::Level {
+        match self {
+            ExtraLevel::Counters => turnstile::probes::Level::Counters,
+            ExtraLevel::Off => turnstile::probes::Level::Off,
+        }
+    }
+}
+
+/// A row's name: the runtime, and turnstile's probe level on an extra row
+/// ("turnstile/Off").
+///
+/// ```
+/// use turnstile_lab::load::row_label;
+/// use turnstile_lab::runtimes::Rt;
+/// assert_eq!(row_label(Rt::Tokio, None), "tokio");
+/// assert_eq!(row_label(Rt::Turnstile, Some(turnstile::probes::Level::Off)), "turnstile/Off");
+/// ```
+pub fn row_label(runtime: Rt, level: Option<turnstile::probes::Level>) -> String {
+    match level {
+        Some(level) => format!("{runtime}/{level:?}"),
+        None => runtime.to_string(),
+    }
+}
+
+/// What the probes cost, from the extra rows (turnstile at another level) against the
+/// default row: one note per extra row, CPU and system calls per `unit`.
+pub fn level_notes<'a>(
+    setting: &str,
+    runs: impl IntoIterator<Item = (Rt, Option<turnstile::probes::Level>, u64, &'a LoadCost)>,
+    unit: &str,
+) -> Vec<String> {
+    let runs: Vec<_> = runs.into_iter().collect();
+    let Some(default) = runs.iter().find(|r| r.0 == Rt::Turnstile && r.1.is_none()) else {
+        return Vec::new();
+    };
+    let per =
+        |r: &(Rt, Option<turnstile::probes::Level>, u64, &LoadCost)| r.3.server.cpu_ns_per(r.2);
+    runs.iter()
+        .filter_map(|r| Some((r, r.1?)))
+        .map(|(r, level)| {
+            format!(
+                "{setting}: turnstile's CPU per {unit} at its default level (Timing): {}, at \
+                 {level:?}: {} (Timing/{level:?} {:.2}x).",
+                crate::report::duration_ns(per(default)),
+                crate::report::duration_ns(per(r)),
+                per(default) / per(r).max(1e-9)
+            )
+        })
+        .collect()
+}
+
 /// The cores to pin the server and the load generator to: `Some((0, 1))` when
 /// `taskset` is there and the process may use two cores or more.
 pub fn pinning() -> Option<(usize, usize)> {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde::de::DeserializeOwned;
+use turnstile::probes::Level;
 use turnstile_lab::experiments::chain::{ChainReport, Leaf, Shape as ChainShape};
 use turnstile_lab::experiments::cpu_share::{Burst, CpuShareReport};
 use turnstile_lab::experiments::echo::{EchoReport, Proto};
@@ -264,6 +265,33 @@ fn assert_metered(what: &str, cost: &LoadCost, requests: u64, pipelined: bool) {
             "{what}: why not counted"
         ),
     }
+}
+
+#[test]
+fn extra_levels_add_turnstile_rows_that_say_their_level() {
+    let (dir, text) = run_smoke(
+        "levels",
+        &["http", "--runtime", "turnstile", "--levels", "counters,off"],
+    );
+    let report: HttpReport = read(&dir, "http.json");
+    let levels: Vec<_> = report.rows.iter().map(|r| r.level).collect();
+    assert_eq!(levels, [None, Some(Level::Counters), Some(Level::Off)]);
+    for r in &report.rows {
+        assert_eq!(r.load.requests, 4 * 10, "{:?}", r.level);
+        assert_server_was_metered(&format!("{:?}", r.level), &r.cost, r.load.requests);
+    }
+    assert!(text.contains("turnstile/Off"), "{text}");
+    assert!(text.contains("default level, Timing"), "{text}");
+    assert!(text.contains("(Timing/Counters "), "{text}");
+    let (dir, _) = run_smoke(
+        "levels-echo",
+        &["echo", "--runtime", "tokio", "--levels", "off"],
+    );
+    let report: EchoReport = read(&dir, "echo.json");
+    assert!(
+        report.rows.iter().all(|r| r.level.is_none()),
+        "no turnstile, no extra rows"
+    );
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! What the OS knows about the loop thread: its CPU clock and its context switches.
 //!
-//! Both are system calls (about 0.6 µs each here), so the probes never make them per
-//! poll: at `Level::Timing` both are sampled at most once per `stall_threshold / 10` of
-//! loop time (and after a park), and read again at the end of a stall; a snapshot reads
-//! the context switches once.
+//! Both are system calls (about a microsecond each), so the probes never make them per
+//! poll, nor per park: at `Level::Timing` both are sampled at most once per
+//! `stall_threshold / 10` of loop time (a park is accounted for, not sampled after: see
+//! `CpuSampler`), and read again at the end of a stall; a snapshot reads the context
+//! switches once.
 
 use std::time::Duration;
 

@@ -248,12 +248,22 @@ impl fmt::Display for StallReport {
 /// a long blocking poll into an on-CPU one when `refresh` is a tenth of the stall
 /// threshold. The sample's wall time is `Timing::cpu_sampled`, read on the hot path
 /// without a borrow.
+///
+///
+/// A park does not take a new sample (that would be two system calls per park, as many
+/// as a request-response server makes to serve a request): it moves the sample's wall
+/// time later by the time parked (`Timing::park_ended`), since the CPU clock stands
+/// still while the thread sleeps in `epoll_wait`, so the window leaves parks out and
+/// `refresh` counts loop time only; and it counts itself, since each park may have
+/// made one voluntary context switch that is not the stall's.
 #[derive(Debug)]
 pub(crate) struct CpuSampler {
     /// CPU time at the last sample.
     pub(crate) cpu: Option<Duration>,
     /// The thread's context switches at the last sample (Linux only).
     pub(crate) switches: Option<ContextSwitches>,
+    /// Parks since the sample.
+    pub(crate) parks: u64,
 }
 
 impl CpuSampler {
@@ -261,6 +271,7 @@ impl CpuSampler {
         CpuSampler {
             cpu: None,
             switches: None,
+            parks: 0,
         }
     }
 
@@ -269,5 +280,6 @@ impl CpuSampler {
     pub(crate) fn sample(&mut self) {
         self.cpu = crate::os::thread_cpu_time();
         self.switches = switches_now();
+        self.parks = 0;
     }
 }

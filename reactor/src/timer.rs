@@ -2,18 +2,25 @@
 //!
 //! Entries live in a vector of slots with a free list; each slot carries a generation
 //! so that a stale [`TimerKey`] (one whose timer fired or was cancelled, and whose slot
-//! now holds another timer) never touches the new occupant. Deadlines are ordered by a
-//! binary heap with lazy deletion: cancelling frees the slot at once and leaves the heap
-//! entry behind, to be skipped when it surfaces. When dead heap entries outnumber the
-//! live ones, the heap is rebuilt from the live slots, so a million inserts followed by
-//! a million cancels leave nothing behind but reusable capacity.
+//! now holds another timer) never touches the new occupant. Deadlines are kept in order
+//! with lazy deletion in a few queues ([`LANES`]) and a binary heap. A queue holds
+//! deadlines that arrived in order, each later than the one before it: timers of one
+//! duration, such as a server's per-request timeout, which are pushed and popped in
+//! constant time. A deadline goes to the queue whose last deadline is the latest one
+//! before it (so a long timer armed once, a server's lifetime say, keeps a queue of its
+//! own rather than sending every later, shorter timer to the heap), to an empty queue
+//! if none fits, and else to the heap. The earliest deadline is the earliest of the
+//! fronts, so timers fire in the same order as from one heap. Cancelling frees the slot at once and leaves
+//! the entry behind, to be skipped when it surfaces. When dead entries outnumber the
+//! live ones, both are rebuilt from the live slots, so a million inserts followed by a
+//! million cancels leave nothing behind but reusable capacity.
 //!
 //! A timer that fires is removed at once: its owner learns that it fired because its
 //! key no longer names a pending timer. So a timer whose owner vanished without
 //! cancelling (dropped on another thread, say) costs its slot only until its deadline.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -23,6 +30,14 @@ pub struct TimerKey {
     index: u32,
     generation: u32,
 }
+
+/// A deadline in the order: deadline, then slot index and generation (the key).
+type Entry = (Instant, u32, u32);
+
+/// How many in-order queues [`Timers`] keeps beside its heap: enough for a program's few
+/// timer durations (a server's lifetime, its request timeout, an interval), few enough
+/// that finding the earliest deadline stays a handful of comparisons.
+const LANES: usize = 4;
 
 #[derive(Debug)]
 struct Slot {
@@ -53,8 +68,11 @@ pub struct Timers {
     slots: Vec<Slot>,
     /// Indexes of free slots, reused last-freed first (warm in cache).
     free: Vec<u32>,
-    /// Deadlines of pending timers, plus dead entries of cancelled ones.
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// Deadlines of pending timers that came in order (in each queue, each entry later
+    /// than the one before it), plus dead entries of cancelled ones.
+    queues: [VecDeque<Entry>; LANES],
+    /// Deadlines of the other pending timers, plus dead entries of cancelled ones.
+    heap: BinaryHeap<Reverse<Entry>>,
     /// Pending timers.
     live: usize,
 }
@@ -100,13 +118,14 @@ impl Timers {
         self.slots.len()
     }
 
-    /// Entries in the deadline heap, dead ones included (for tests of compaction).
+    /// Entries in the deadline order (the queue and the heap), dead ones included (for
+    /// tests of compaction).
     ///
     /// ```
     /// assert_eq!(turnstile_reactor::Timers::new().heap_len(), 0);
     /// ```
     pub fn heap_len(&self) -> usize {
-        self.heap.len()
+        self.queues.iter().map(VecDeque::len).sum::<usize>() + self.heap.len()
     }
 
     /// Adds a timer for `deadline`, to wake `waker` when it passes.
@@ -137,7 +156,25 @@ impl Timers {
             }
         };
         let generation = self.slots[index as usize].generation;
-        self.heap.push(Reverse((deadline, index, generation)));
+        let entry = (deadline, index, generation);
+        // The queue whose last entry is the latest before this one; else an empty one.
+        let mut fit: Option<(usize, Entry)> = None;
+        let mut empty = None;
+        for (lane, queue) in self.queues.iter().enumerate() {
+            match queue.back() {
+                None => {
+                    empty.get_or_insert(lane);
+                }
+                Some(&last) if last < entry && fit.is_none_or(|(_, best)| last > best) => {
+                    fit = Some((lane, last));
+                }
+                Some(_) => {}
+            }
+        }
+        match fit.map(|(lane, _)| lane).or(empty) {
+            Some(lane) => self.queues[lane].push_back(entry),
+            None => self.heap.push(Reverse(entry)),
+        }
         self.live += 1;
         TimerKey { index, generation }
     }
@@ -189,9 +226,10 @@ impl Timers {
     pub fn cancel(&mut self, key: TimerKey) -> Option<Displaced> {
         self.slot(key)?;
         let waker = self.release(key.index);
-        // Dead heap entries are skipped when they surface; rebuild once they dominate,
-        // so that memory tracks the live timers rather than every timer ever cancelled.
-        if self.heap.len() > 1024 && self.heap.len() > 2 * self.live {
+        // Dead entries are skipped when they surface; rebuild once they dominate, so
+        // that memory tracks the live timers rather than every timer ever cancelled.
+        let entries = self.heap_len();
+        if entries > 1024 && entries > 2 * self.live {
             self.compact();
         }
         Some(Displaced(waker))
@@ -207,13 +245,45 @@ impl Timers {
     /// assert_eq!(t.next_deadline(), Some(at));
     /// ```
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
-            if self.slot(TimerKey { index, generation }).is_some() {
-                return Some(deadline);
+        self.earliest().map(|(entry, _)| entry.0)
+    }
+
+    /// The earliest live entry, and the queue it fronts (`None`: the heap's top); dead
+    /// entries in front of any are dropped on the way.
+    #[inline]
+    fn earliest(&mut self) -> Option<(Entry, Option<usize>)> {
+        let slots = &self.slots;
+        let live = |&(_, index, generation): &Entry| {
+            slots
+                .get(index as usize)
+                .is_some_and(|s| s.pending && s.generation == generation)
+        };
+        let mut earliest: Option<(Entry, Option<usize>)> = None;
+        for (lane, queue) in self.queues.iter_mut().enumerate() {
+            while let Some(front) = queue.front() {
+                if live(front) {
+                    break;
+                }
+                queue.pop_front();
+            }
+            if let Some(&front) = queue.front() {
+                if earliest.is_none_or(|(e, _)| front < e) {
+                    earliest = Some((front, Some(lane)));
+                }
+            }
+        }
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if live(top) {
+                break;
             }
             self.heap.pop();
         }
-        None
+        if let Some(&Reverse(top)) = self.heap.peek() {
+            if earliest.is_none_or(|(e, _)| top < e) {
+                earliest = Some((top, None));
+            }
+        }
+        earliest
     }
 
     /// Removes every timer whose deadline is at or before `now`, appends their wakers to
@@ -230,15 +300,16 @@ impl Timers {
     /// ```
     pub fn fire_expired(&mut self, now: Instant, woken: &mut Vec<Waker>) -> usize {
         let mut fired = 0;
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+        while let Some(((deadline, index, _), lane)) = self.earliest() {
             if deadline > now {
                 break;
             }
-            self.heap.pop();
-            if self.slot(TimerKey { index, generation }).is_some() {
-                woken.extend(self.release(index));
-                fired += 1;
+            match lane {
+                Some(lane) => drop(self.queues[lane].pop_front()),
+                None => drop(self.heap.pop()),
             }
+            woken.extend(self.release(index));
+            fired += 1;
         }
         fired
     }
@@ -267,10 +338,15 @@ impl Timers {
 
     fn compact(&mut self) {
         let slots = &self.slots;
-        self.heap.retain(|&Reverse((_, index, generation))| {
+        let live = |index: u32, generation: u32| {
             let slot = &slots[index as usize];
             slot.pending && slot.generation == generation
-        });
+        };
+        self.heap
+            .retain(|&Reverse((_, index, generation))| live(index, generation));
+        for queue in &mut self.queues {
+            queue.retain(|&(_, index, generation)| live(index, generation));
+        }
     }
 }
 
@@ -293,6 +369,50 @@ mod tests {
         assert!(!t.is_pending(early));
         assert!(t.is_pending(late));
         assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(30)));
+    }
+
+    #[test]
+    fn in_order_and_out_of_order_deadlines_fire_in_one_order() {
+        let mut t = Timers::new();
+        let base = Instant::now();
+        let at = |ms| base + Duration::from_millis(ms);
+        // 10, 20, 40 come in order (one queue); 30 and 5 each start a queue, the second
+        // 20 follows the 5, 3 takes the last queue, and 1 fits none: the heap.
+        let keys: Vec<(u64, TimerKey)> = [10, 20, 40, 30, 5, 20, 3, 1]
+            .into_iter()
+            .map(|ms| (ms, t.insert(at(ms), None)))
+            .collect();
+        assert_eq!(t.heap.len(), 1);
+        assert!(t.queues.iter().all(|q| !q.is_empty()));
+        assert!(t.cancel(keys[2].1).is_some()); // 40, from a queue
+        assert!(t.cancel(keys[4].1).is_some()); // 5, from another
+        assert_eq!(t.heap_len(), 8, "cancelled entries stay until they surface");
+        assert_eq!(t.next_deadline(), Some(at(1)));
+        let mut steps = Vec::new();
+        for ms in [1, 3, 10, 20, 25, 30, 50] {
+            let mut w = Vec::new();
+            let fired = t.fire_expired(at(ms), &mut w);
+            let left: Vec<u64> = keys
+                .iter()
+                .filter(|(_, k)| t.is_pending(*k))
+                .map(|(ms, _)| *ms)
+                .collect();
+            steps.push((fired, left));
+        }
+        assert_eq!(
+            steps,
+            vec![
+                (1, vec![10, 20, 30, 20, 3]),
+                (1, vec![10, 20, 30, 20]),
+                (1, vec![20, 30, 20]),
+                (2, vec![30]),
+                (0, vec![30]),
+                (1, vec![]),
+                (0, vec![]),
+            ]
+        );
+        assert!(t.next_deadline().is_none());
+        assert_eq!(t.heap_len(), 0);
     }
 
     #[test]

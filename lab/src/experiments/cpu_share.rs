@@ -419,7 +419,7 @@ impl Report for CpuShareReport {
             self.work_us,
             self.rate,
             self.connections
-        )
+        ) + " " + crate::load::AT_DEFAULT_LEVEL
     }
 
     fn sections(&self) -> Vec<Section> {

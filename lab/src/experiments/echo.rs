@@ -49,6 +49,10 @@ pub struct EchoArgs {
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// turnstile again at these probe levels (comma-separated), as extra rows beside
+    /// its default (Timing) in every setting: what the probes cost per round trip.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub levels: Vec<crate::load::ExtraLevel>,
     /// The tour's short form: Python runs the most connections and UDP only.
     #[arg(skip)]
     pub tour: bool,
@@ -118,6 +122,9 @@ pub struct EchoLoad {
 pub struct EchoRow {
     /// The server's runtime.
     pub runtime: Rt,
+    /// turnstile's probe level, on the extra rows (none: its default, Timing).
+    #[serde(default)]
+    pub level: Option<turnstile::probes::Level>,
     /// TCP or UDP.
     pub proto: Proto,
     /// Connections or sockets.
@@ -198,7 +205,9 @@ impl Experiment for super::Echo {
         if args.udp_sockets > 0 {
             settings.push(Setting(Proto::Udp, args.udp_sockets));
         }
-        let rows = lab.sweep("echo", &settings, |runtime, &Setting(proto, clients)| {
+        let measure = |runtime: Rt,
+                       level: Option<turnstile::probes::Level>,
+                       &Setting(proto, clients): &Setting| {
                 let server = ServerProcess::start(
                     &ServeJob {
                         runtime,
@@ -207,6 +216,7 @@ impl Experiment for super::Echo {
                             Proto::Udp => Server::UdpEcho,
                         },
                         max_seconds: (args.seconds as u64).saturating_mul(4) + 30,
+                        level,
                     },
                     pinned.map(|p| p.0),
                 )?;
@@ -221,13 +231,24 @@ impl Experiment for super::Echo {
                 let (load, cost, per_s) = drive(server, job, pinned.map(|p| p.1))?;
                 Ok(EchoRow {
                     runtime,
+                    level,
                     proto,
                     clients,
                     load,
                     per_s,
                     cost,
                 })
+        };
+        let mut rows = lab.sweep("echo", &settings, |runtime, setting| {
+            measure(runtime, None, setting)
         })?;
+        if lab.runtimes.contains(&Rt::Turnstile) {
+            for setting in &settings {
+                for level in &args.levels {
+                    rows.push(measure(Rt::Turnstile, Some(level.level()), setting)?);
+                }
+            }
+        }
         // Python: the tour runs the most connections and UDP only, 0.3 s each.
         let py_seconds = if args.tour {
             args.seconds.min(0.3)
@@ -451,7 +472,9 @@ impl EchoReport {
     fn find(&self, runtime: Rt, proto: Proto, clients: u64) -> Option<&EchoRow> {
         self.rows
             .iter()
-            .find(|r| r.runtime == runtime && r.proto == proto && r.clients == clients)
+            .find(|r| {
+                r.runtime == runtime && r.level.is_none() && r.proto == proto && r.clients == clients
+            })
     }
 
     fn settings(&self) -> Vec<(Proto, u64)> {
@@ -523,7 +546,7 @@ impl Report for EchoReport {
                 Some((s, c)) => format!("server pinned to core {s}, client to core {c}"),
                 None => "not pinned".into(),
             }
-        )
+        ) + " " + crate::load::AT_DEFAULT_LEVEL
     }
 
     fn sections(&self) -> Vec<Section> {
@@ -549,7 +572,7 @@ impl Report for EchoReport {
             {
                 s.row(vec![
                     label(proto, clients),
-                    r.runtime.to_string(),
+                    crate::load::row_label(r.runtime, r.level),
                     thousands(r.load.messages),
                     rate(r.per_s),
                     micros(r.load.latency.p50_us),
@@ -641,7 +664,7 @@ impl Report for EchoReport {
                 let n = r.load.messages;
                 cost.row(vec![
                     label(proto, clients),
-                    r.runtime.to_string(),
+                    crate::load::row_label(r.runtime, r.level),
                     crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
                     r.cost
                         .server
@@ -703,8 +726,18 @@ impl Report for EchoReport {
                 ));
             }
         }
+        for (proto, clients) in self.settings() {
+            notes.extend(crate::load::level_notes(
+                &label(proto, clients),
+                self.rows
+                    .iter()
+                    .filter(|r| r.proto == proto && r.clients == clients)
+                    .map(|r| (r.runtime, r.level, r.load.messages, &r.cost)),
+                "round trip",
+            ));
+        }
         notes.extend(crate::load::cost_notes(
-            self.rows.iter().map(|r| {
+            self.rows.iter().filter(|r| r.level.is_none()).map(|r| {
                 (
                     label(r.proto, r.clients),
                     r.runtime,
@@ -723,7 +756,7 @@ impl Report for EchoReport {
                 let costs: Vec<f64> = self
                     .rows
                     .iter()
-                    .filter(|r| r.proto == proto && r.clients == clients)
+                    .filter(|r| r.level.is_none() && r.proto == proto && r.clients == clients)
                     .map(|r| r.cost.server.cpu_ns_per(r.load.messages))
                     .collect();
                 let lo = costs.iter().copied().fold(f64::INFINITY, f64::min);
@@ -749,7 +782,7 @@ impl Report for EchoReport {
             let rust = self
                 .rows
                 .iter()
-                .filter(|r| r.proto == proto && r.clients == clients)
+                .filter(|r| r.level.is_none() && r.proto == proto && r.clients == clients)
                 .map(|r| {
                     format!(
                         "{} {} ({} CPU per round trip)",
@@ -793,7 +826,8 @@ impl Report for EchoReport {
                 let points: Vec<(f64, f64)> = self
                     .rows
                     .iter()
-                    .filter(|r| r.runtime == rt && r.proto == proto)
+                    // The default level's rows: extra levels are the tables' detail.
+                    .filter(|r| r.runtime == rt && r.proto == proto && r.level.is_none())
                     .map(|r| (r.clients as f64, r.load.latency.p99_us))
                     .collect();
                 if !points.is_empty() {

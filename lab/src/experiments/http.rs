@@ -45,6 +45,10 @@ pub struct HttpArgs {
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// turnstile again at these probe levels (comma-separated), as extra rows beside
+    /// its default (Timing): what the probes cost per request.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub levels: Vec<crate::load::ExtraLevel>,
     /// The tour's short form: 1 s per runtime.
     #[arg(skip)]
     pub tour: bool,
@@ -148,6 +152,9 @@ fn yes() -> bool {
 pub struct HttpRow {
     /// The server's runtime.
     pub runtime: Rt,
+    /// turnstile's probe level, on the extra rows (none: its default, Timing).
+    #[serde(default)]
+    pub level: Option<turnstile::probes::Level>,
     /// What the generator measured.
     pub load: HttpLoad,
     /// What the run cost the server and the generator.
@@ -233,12 +240,19 @@ impl Experiment for super::Http {
         };
         let pinned = if args.no_pin { None } else { load::pinning() };
         let setting = [format!("{connections} connections, {}", generator.name())];
-        let rows = lab.sweep("http", &setting, |runtime, _| {
+        let extra: Vec<(Rt, Option<turnstile::probes::Level>)> =
+            if lab.runtimes.contains(&Rt::Turnstile) {
+                args.levels.iter().map(|l| (Rt::Turnstile, Some(l.level()))).collect()
+            } else {
+                Vec::new()
+            };
+        let measure = |runtime: Rt, level: Option<turnstile::probes::Level>| {
             let server = ServerProcess::start(
                 &ServeJob {
                     runtime,
                     server: Server::Hello,
                     max_seconds: seconds * 4 + 30,
+                    level,
                 },
                 pinned.map(|p| p.0),
             )?;
@@ -260,10 +274,15 @@ impl Experiment for super::Http {
             drop(server);
             Ok(HttpRow {
                 runtime,
+                level,
                 load,
                 cost,
             })
-        })?;
+        };
+        let mut rows = lab.sweep("http", &setting, |runtime, _| measure(runtime, None))?;
+        for (runtime, level) in extra {
+            rows.push(measure(runtime, level)?);
+        }
         Ok(HttpReport {
             generator: generator.name().into(),
             generator_described: generator.describe(connections),
@@ -522,7 +541,9 @@ fn response_len(buf: &[u8]) -> Option<usize> {
 
 impl HttpReport {
     fn find(&self, rt: Rt) -> Option<&HttpRow> {
-        self.rows.iter().find(|r| r.runtime == rt)
+        self.rows
+            .iter()
+            .find(|r| r.runtime == rt && r.level.is_none())
     }
 }
 
@@ -544,7 +565,7 @@ impl Report for HttpReport {
                 Some((s, c)) => format!("server on core {s}, load on core {c}"),
                 None => "not pinned".into(),
             }
-        )
+        ) + " " + crate::load::AT_DEFAULT_LEVEL
     }
 
     fn sections(&self) -> Vec<Section> {
@@ -573,7 +594,7 @@ impl Report for HttpReport {
         };
         for r in &self.rows {
             s.row(vec![
-                r.runtime.to_string(),
+                crate::load::row_label(r.runtime, r.level),
                 thousands(r.load.requests),
                 rate(r.load.per_s),
                 percentile(&r.load, r.load.latency.p50_us),
@@ -599,7 +620,7 @@ impl Report for HttpReport {
         for r in &self.rows {
             let n = r.load.requests;
             cost.row(vec![
-                r.runtime.to_string(),
+                crate::load::row_label(r.runtime, r.level),
                 crate::report::duration_ns(r.cost.server.cpu_ns_per(n)),
                 r.cost
                     .server
@@ -639,8 +660,13 @@ impl Report for HttpReport {
                 ));
             }
         }
+        notes.extend(crate::load::level_notes(
+            &format!("{} connections", self.connections),
+            self.rows.iter().map(|r| (r.runtime, r.level, r.load.requests, &r.cost)),
+            "request",
+        ));
         notes.extend(crate::load::cost_notes(
-            self.rows.iter().map(|r| {
+            self.rows.iter().filter(|r| r.level.is_none()).map(|r| {
                 (
                     format!("{} connections", self.connections),
                     r.runtime,
@@ -658,7 +684,15 @@ impl Report for HttpReport {
         let series = self
             .rows
             .iter()
-            .map(|r| Series::bars(r.runtime.to_string(), r.runtime, vec![Some(r.load.per_s)]))
+            .map(|r| {
+                Series::bars(
+                    crate::load::row_label(r.runtime, r.level),
+                    r.runtime,
+                    vec![Some(r.load.per_s)],
+                )
+                // An extra level's row: turnstile's hue, another marker.
+                .variant(usize::from(r.level.is_some()))
+            })
             .collect();
         plot::horizontal_bars(
             path,

@@ -494,7 +494,7 @@ impl Report for LimitReport {
             },
             self.service_us,
             self.timeout_ms
-        )
+        ) + " " + crate::load::AT_DEFAULT_LEVEL
     }
 
     fn sections(&self) -> Vec<Section> {

@@ -133,6 +133,7 @@ impl Experiment for super::Neighbours {
                 runtime,
                 server: Server::Hello,
                 max_seconds: 60 + cap.as_secs(),
+                level: None,
             };
             let server = ServerProcess::start(&job, server_core)?;
             let (outcome, cost) =

@@ -43,28 +43,7 @@ pub async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infall
 /// ```
 pub fn serve_hello(runtime: Rt, addr: SocketAddr, duration: Duration) -> io::Result<()> {
     match runtime {
-        Rt::Turnstile => {
-            let rt = turnstile::Runtime::builder()
-                .probes(turnstile::probes::Level::default())
-                .build()?;
-            rt.block_on(async {
-                let listener = turnstile::net::TcpListener::bind(addr).await?;
-                until(turnstile::time::sleep(duration), async {
-                    use turnstile::hyper::TurnstileTimer;
-                    loop {
-                        let (stream, _) = listener.accept().await?;
-                        stream.set_nodelay(true)?;
-                        drop(turnstile::spawn(async move {
-                            let _ = http1::Builder::new()
-                                .timer(TurnstileTimer)
-                                .serve_connection(stream, service_fn(hello))
-                                .await;
-                        }));
-                    }
-                })
-                .await
-            })
-        }
+        Rt::Turnstile => serve_hello_turnstile(turnstile::probes::Level::default(), addr, duration),
         Rt::Tokio => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -91,6 +70,42 @@ pub fn serve_hello(runtime: Rt, addr: SocketAddr, duration: Duration) -> io::Res
             })
         }
     }
+}
+
+/// Serves [`hello`] like [`serve_hello`] on turnstile with its probes at `level`: the
+/// default level's server, and the extra rows that say what the probes cost.
+///
+/// ```no_run
+/// turnstile_lab::servers::hello::serve_hello_turnstile(
+///     turnstile::probes::Level::Off,
+///     "127.0.0.1:3000".parse().unwrap(),
+///     std::time::Duration::from_secs(10),
+/// )?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn serve_hello_turnstile(
+    level: turnstile::probes::Level,
+    addr: SocketAddr,
+    duration: Duration,
+) -> io::Result<()> {
+    let rt = turnstile::Runtime::builder().probes(level).build()?;
+    rt.block_on(async {
+        let listener = turnstile::net::TcpListener::bind(addr).await?;
+        until(turnstile::time::sleep(duration), async {
+            use turnstile::hyper::TurnstileTimer;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                drop(turnstile::spawn(async move {
+                    let _ = http1::Builder::new()
+                        .timer(TurnstileTimer)
+                        .serve_connection(stream, service_fn(hello))
+                        .await;
+                }));
+            }
+        })
+        .await
+    })
 }
 
 /// Serves [`hello`] like [`serve_hello`] on tokio's multi-thread runtime with `workers`
@@ -154,7 +169,7 @@ async fn until(
 
 /// hyper on smol: a futures-io socket as hyper's I/O, and async-io's timer as hyper's.
 /// hyper-util has adapters for tokio only; these are the smol side of the same
-/// comparison, built the way turnstile's own hyper adapter is (a read lands in an
+/// comparison, built the way turnstile's `HyperIo` is (a read lands in an
 /// initialized scratch buffer and is copied into hyper's).
 mod smol_hyper {
     use std::cell::RefCell;

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
-use turnstile_compare::{net, Runtime};
+use turnstile::probes::Level;
+use turnstile_compare::{net, Runtime, Turnstile};
 
 use crate::runtimes::Rt;
 
@@ -40,6 +41,10 @@ pub struct ServeJob {
     pub server: Server,
     /// It stops by itself after this many seconds at the latest.
     pub max_seconds: u64,
+    /// turnstile's probe level when it is not the default (`Level::Timing`): the extra
+    /// rows that say what the probes cost. The other runtimes ignore it.
+    #[serde(default)]
+    pub level: Option<Level>,
 }
 
 /// The child's side of `serve`: prints the address, serves until stdin closes or the
@@ -51,28 +56,41 @@ pub fn serve(job: &str) -> anyhow::Result<()> {
         std::process::exit(0);
     });
     let cap = Duration::from_secs(job.max_seconds);
-    match job.server {
-        Server::TcpEcho => on_runtime!(job.runtime, R => {
-            let rt = R::fresh();
-            rt.block_on(async {
-                announce(net::echo_server::<R>().await);
-                R::sleep(cap).await;
-            });
-        }),
-        Server::UdpEcho => on_runtime!(job.runtime, R => {
-            let rt = R::fresh();
-            rt.block_on(async {
-                announce(net::udp_echo_server::<R>().await);
-                R::sleep(cap).await;
-            });
-        }),
-        Server::Hello => {
+    let at_level = match (job.runtime, job.level) {
+        (Rt::Turnstile, Some(level)) => Some(level),
+        _ => None,
+    };
+    match (job.server, at_level) {
+        (Server::TcpEcho, Some(level)) => tcp_echo(Turnstile::new(level), cap),
+        (Server::TcpEcho, None) => on_runtime!(job.runtime, R => tcp_echo(R::fresh(), cap)),
+        (Server::UdpEcho, Some(level)) => udp_echo(Turnstile::new(level), cap),
+        (Server::UdpEcho, None) => on_runtime!(job.runtime, R => udp_echo(R::fresh(), cap)),
+        (Server::Hello, level) => {
             let addr = free_port()?;
             announce(addr);
-            hello::serve_hello(job.runtime, addr, cap)?;
+            match level {
+                Some(level) => hello::serve_hello_turnstile(level, addr, cap)?,
+                None => hello::serve_hello(job.runtime, addr, cap)?,
+            }
         }
     }
     Ok(())
+}
+
+/// The TCP echo server on `rt`, for `cap`.
+fn tcp_echo<R: Runtime>(rt: R, cap: Duration) {
+    rt.block_on(async {
+        announce(net::echo_server::<R>().await);
+        R::sleep(cap).await;
+    });
+}
+
+/// The UDP echo server on `rt`, for `cap`.
+fn udp_echo<R: Runtime>(rt: R, cap: Duration) {
+    rt.block_on(async {
+        announce(net::udp_echo_server::<R>().await);
+        R::sleep(cap).await;
+    });
 }
 
 fn announce(addr: SocketAddr) {

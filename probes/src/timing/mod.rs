@@ -102,8 +102,9 @@ pub struct Timing {
     turn_start: Cell<Ticks>,
     turn_parked: Cell<u64>,
     park_start: Cell<Ticks>,
-    /// When the CPU clock was last sampled (zero: sample before the next poll), outside
-    /// the `RefCell` so the per-poll check needs no borrow; and the ticks between samples.
+    /// When the CPU clock was last sampled, moved later by every park since (zero:
+    /// sample before the next poll), outside the `RefCell` so the per-poll check needs
+    /// no borrow; and the ticks of loop time between samples.
     cpu_sampled: Cell<Ticks>,
     cpu_refresh: u64,
     /// A leaf forced a budget yield in the poll in progress (`budget_yield`).

@@ -112,7 +112,8 @@ impl Timing {
             .map(|(before, after)| StallTimes::between(before, after, duration));
         let cpu_time = match (inner.cpu.cpu, cpu_now) {
             (Some(before), Some(after)) => {
-                // The window runs from the last sample (before the poll) to now.
+                // The window runs from the last sample (before the poll) to now, less
+                // the parks in between (`cpu_sampled` moved past them).
                 let window = self
                     .clock
                     .between(self.cpu_sampled.get(), now)
@@ -121,15 +122,17 @@ impl Timing {
             }
             _ => None,
         };
+        let parks = inner.cpu.parks;
         let kind = match (times, cpu_time) {
             (Some(times), _) => times.kind(),
-            (None, Some((cpu, window))) => inferred_kind(cpu, window, switches),
+            (None, Some((cpu, window))) => inferred_kind(cpu, window, switches, parks),
             (None, None) => StallKind::Unknown,
         };
         let cpu_time = times.map(|t| t.on_cpu).or(cpu_time.map(|(cpu, _)| cpu));
         // The sample is spent: the next poll takes a fresh one.
         inner.cpu.cpu = cpu_now;
         inner.cpu.switches = switches_now;
+        inner.cpu.parks = 0;
         self.cpu_sampled.set(now);
         let resumed_from =
             (start.resumed_from != NO_SITE).then(|| inner.sites.get(start.resumed_from).name());
@@ -325,14 +328,84 @@ impl Timing {
 }
 
 /// A stall's kind without a sample from before the poll: from the CPU clock over
-/// `window` and the context switches. Mostly off the CPU, and it gave the CPU up itself
-/// (a voluntary switch): blocked; only taken off (involuntary switches): preempted.
-fn inferred_kind(cpu: Duration, window: Duration, switches: Option<ContextSwitches>) -> StallKind {
+/// `window` and the context switches since the sample, `parks` parks ago. Mostly off
+/// the CPU, and it gave the CPU up itself (a voluntary switch): blocked; only taken off
+/// (involuntary switches): preempted. Each park may have made one voluntary switch of
+/// its own: more voluntary switches than parks are the stall's; as many or fewer may
+/// all be the parks', and then the involuntary ones decide.
+fn inferred_kind(
+    cpu: Duration,
+    window: Duration,
+    switches: Option<ContextSwitches>,
+    parks: u64,
+) -> StallKind {
     if cpu * 2 >= window {
-        StallKind::OnCpu
-    } else if switches.is_none_or(|s| s.voluntary > 0) {
+        return StallKind::OnCpu;
+    }
+    let Some(s) = switches else {
+        return StallKind::OffCpu;
+    };
+    if s.voluntary > parks || (s.voluntary > 0 && s.involuntary == 0) {
         StallKind::OffCpu
     } else {
         StallKind::Preempted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn switches(voluntary: u64, involuntary: u64) -> Option<ContextSwitches> {
+        Some(ContextSwitches {
+            voluntary,
+            involuntary,
+        })
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_stall_on_the_cpu_for_half_its_window_is_on_cpu() {
+        assert_eq!(
+            inferred_kind(5 * MS, 10 * MS, switches(3, 0), 3),
+            StallKind::OnCpu
+        );
+    }
+
+    #[test]
+    fn without_parks_a_voluntary_switch_is_a_blocked_stall() {
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(1, 4), 0),
+            StallKind::OffCpu
+        );
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(0, 4), 0),
+            StallKind::Preempted
+        );
+    }
+
+    #[test]
+    fn switches_the_parks_may_have_made_are_not_the_stall_s() {
+        // More voluntary switches than parks: the stall blocked.
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(3, 1), 2),
+            StallKind::OffCpu
+        );
+        // As many as the parks, and the OS took the CPU away: preempted.
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(2, 1), 2),
+            StallKind::Preempted
+        );
+        // As many as the parks, and never taken off: it gave the CPU up itself.
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(2, 0), 2),
+            StallKind::OffCpu
+        );
+        // No switch at all: preempted (as without parks).
+        assert_eq!(
+            inferred_kind(MS, 10 * MS, switches(0, 0), 2),
+            StallKind::Preempted
+        );
     }
 }

@@ -88,10 +88,15 @@ impl Timing {
         }
         let parked = now.saturating_sub(self.park_start.get());
         self.turn_parked.set(self.turn_parked.get() + parked);
-        self.inner.borrow_mut().park.record(parked);
-        // The park was a voluntary context switch: sample afresh before the next poll,
-        // so that a stall's window never contains it.
-        self.cpu_sampled.set(0);
+        let mut inner = self.inner.borrow_mut();
+        inner.park.record(parked);
+        // Not a new sample (`CpuSampler`): the sample's wall time moves past the park,
+        // which a stall's window then leaves out, and the park is counted, since it
+        // may have been a voluntary context switch.
+        inner.cpu.parks += 1;
+        drop(inner);
+        self.cpu_sampled
+            .set(self.cpu_sampled.get().saturating_add(parked));
         if self.tracing {
             self.event(now, EventKind::ParkEnd);
             self.reactor_events(io_events, timers);
@@ -116,5 +121,37 @@ impl Timing {
         if timers > 0 {
             self.event(now, EventKind::TimersFired { count: timers });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Level, TaskTiming, Timing};
+
+    #[test]
+    fn a_park_moves_the_cpu_sample_past_itself_instead_of_taking_a_new_one() {
+        let t = Timing::new(Level::Timing, std::time::Duration::from_secs(1), 0);
+        let task = TaskTiming::new(t.now());
+        // The first poll samples the CPU clock.
+        let mut start = t.poll_started(1);
+        t.poll_ended(&task, 1, &mut start, crate::SiteTag::NONE, true, false);
+        let sampled = t.cpu_sampled.get();
+        assert_ne!(sampled, 0);
+        t.park_started();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        t.park_ended(0, 0);
+        let parked = t.cpu_sampled.get() - sampled;
+        // The sample is as old in loop time as before the park: the next poll (well
+        // within a tenth of the threshold of loop time) does not sample again.
+        assert!(
+            t.clock.between(0, parked) >= std::time::Duration::from_millis(2),
+            "moved by the park"
+        );
+        assert_eq!(t.inner.borrow().cpu.parks, 1);
+        let moved = t.cpu_sampled.get();
+        let mut start = t.poll_started(1);
+        t.poll_ended(&task, 1, &mut start, crate::SiteTag::NONE, true, false);
+        assert_eq!(t.cpu_sampled.get(), moved, "no new sample");
+        assert_eq!(t.inner.borrow().cpu.parks, 1);
     }
 }
