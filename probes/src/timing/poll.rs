@@ -206,9 +206,10 @@ impl Timing {
                 task.waiting_site.set(NO_SITE);
             }
         } else {
-            // The site is looked up only for a poll that returned `Pending`; the
-            // same leaf pending again (the common case of a yield loop) is one
-            // comparison with the task's site and one count.
+            // The site is looked up only for a poll that returned `Pending` (a
+            // one-entry cache first). The same leaf pending again (a wait that goes
+            // on) is one comparison with the task's site and one count; a new leaf
+            // (each `yield_now` of a loop is one) ends the wait and begins another.
             match inner.sites.resolve(tag) {
                 Some((site, true)) if site == waiting => inner.sites.yielded_again(site),
                 resolved => {
