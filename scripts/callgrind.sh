@@ -8,16 +8,25 @@
 # `Turnstile::flight()`); its clock calibration (quanta's, once per process, timed) adds
 # a few hundred thousand instructions of noise to each run.
 #
-#   scripts/callgrind.sh [HOTLOOP_BINARY]
+#   scripts/callgrind.sh [--write FILE] [HOTLOOP_BINARY]
 #
-# Default binary: target/release/examples/hotloop (built here if missing).
+# Default binary: target/release/examples/hotloop (built here if missing). With
+# `--write FILE` (the book's is docs/generated/callgrind.md) the figures also go to FILE
+# as a Markdown table, with the machine, the commit and the date they come from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+write=
+if [ "${1:-}" = --write ]; then
+    [ -n "${2:-}" ] || { echo "callgrind.sh: --write needs a file name" >&2; exit 2; }
+    write=$2
+    shift 2
+fi
 bin=${1:-target/release/examples/hotloop}
 if [ -z "${1:-}" ]; then
     cargo build --release -q -p turnstile-benches --example hotloop
 fi
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
+rows=()
 
 instructions() { # workload level reps
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 \
@@ -45,6 +54,25 @@ for spec in "yield_many 200000 yield" "yield_one 100000 yield" "spawn_many_local
         [ "$level" = flight ] && few=10 many=30
         a=$(instructions "$1" "$level" "$few")
         b=$(instructions "$1" "$level" "$many")
-        echo "$1 $level: $(( (b - a) / ((many - few) * $2) )) instructions per $3"
+        per=$(( (b - a) / ((many - few) * $2) ))
+        echo "$1 $level: $per instructions per $3"
+        rows+=("| $1 | $level | $per | $3 |")
     done
 done
+
+if [ -n "$write" ]; then
+    model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+    cores=$(grep -c '^processor' /proc/cpuinfo)
+    vm=
+    grep -qw hypervisor /proc/cpuinfo && vm=", a virtual machine"
+    {
+        echo "Instructions per operation, counted by callgrind (\`scripts/callgrind.sh\`), on"
+        echo "${model:-an unknown CPU}, $cores cores$vm; commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown),"
+        echo "$(date -u +%Y-%m-%d)."
+        echo
+        echo "| workload | level | instructions | per |"
+        echo "|---|---|---|---|"
+        printf '%s\n' "${rows[@]}"
+    } >"$write"
+    echo "callgrind.sh: wrote $write"
+fi

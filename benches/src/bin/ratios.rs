@@ -9,7 +9,9 @@
 //!
 //! By default it reads the medians that `cargo bench -p turnstile-benches` left under
 //! `target/criterion`. With `--quick` it times a reduced set of the same workloads
-//! itself (well under a minute), for smoke checks.
+//! itself (well under a minute), for smoke checks. With `--markdown FILE` it also
+//! writes what it printed as a Markdown page (the book includes
+//! `docs/generated/ratios.md`, written this way by `scripts/record-bench.sh`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,9 @@ struct Args {
     /// Where criterion wrote its results (default: the workspace's target/criterion).
     #[arg(long, value_name = "DIR")]
     criterion_dir: Option<PathBuf>,
+    /// Also write the machine, the table and the misses as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
 }
 
 /// The column of each runtime, in order: criterion's directory name for it.
@@ -141,9 +146,22 @@ fn main() -> ExitCode {
             }
         }
     };
-    println!("machine: {}", machine());
+    let machine = machine();
+    println!("machine: {machine}");
     let memory = bytes_per_task();
-    let misses = report(&medians, &memory);
+    let (rows, misses) = report(&medians, &memory);
+    if let Some(path) = &args.markdown {
+        let source = if args.quick {
+            "`ratios --quick` (its own timing of a reduced set)"
+        } else {
+            "criterion's medians (`cargo bench -p turnstile-benches`), read by `ratios`"
+        };
+        let page = markdown(&machine, source, &rows, &memory, &misses);
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("ratios: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
     if misses.is_empty() {
         println!("\nevery target met");
         ExitCode::SUCCESS
@@ -317,27 +335,32 @@ fn bytes_per_task() -> Memory {
     }
 }
 
-fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
+/// The table's columns.
+const HEADER: [&str; 16] = [
+    "group",
+    "tokio",
+    "smol",
+    "Timing (default)",
+    "Timing/tokio",
+    "Timing/smol",
+    "Timing/best",
+    "target",
+    "Timing/Off",
+    "target",
+    "Counters/Off",
+    "Off/tokio",
+    "Counters/tokio",
+    "Trace/Off",
+    "Flight/Off",
+    "target",
+];
+
+/// Prints the table and returns its rows and the missed targets.
+fn report(medians: &Medians, memory: &Memory) -> (Vec<Vec<String>>, Vec<String>) {
     let mut misses = Vec::new();
+    let mut rows = Vec::new();
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header([
-        "group",
-        "tokio",
-        "smol",
-        "Timing (default)",
-        "Timing/tokio",
-        "Timing/smol",
-        "Timing/best",
-        "target",
-        "Timing/Off",
-        "target",
-        "Counters/Off",
-        "Off/tokio",
-        "Counters/tokio",
-        "Trace/Off",
-        "Flight/Off",
-        "target",
-    ]);
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(HEADER);
     let find = |targets: &[(&str, f64)], group: &str| {
         targets.iter().find(|(g, _)| *g == group).map(|&(_, t)| t)
     };
@@ -380,7 +403,7 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
             }
         }
         let micros = |c: &str| get(c).map_or("-".into(), |ns| format!("{:.1} us", ns / 1e3));
-        table.add_row([
+        let row = vec![
             group.clone(),
             micros("tokio"),
             micros("smol"),
@@ -397,7 +420,9 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
             fmt(over_off("turnstile_Trace")),
             fmt(over_off("turnstile_Flight")),
             limit(flight_target),
-        ]);
+        ];
+        table.add_row(row.clone());
+        rows.push(row);
     }
     println!("median time per iteration, as ratios (lower is faster)\n{table}");
     let (tb, ta) = memory.tokio;
@@ -410,5 +435,46 @@ fn report(medians: &Medians, memory: &Memory) -> Vec<String> {
     if sb > tb {
         misses.push(format!("bytes per task: turnstile {sb:.0} > tokio {tb:.0}"));
     }
-    misses
+    (rows, misses)
+}
+
+/// The run as a Markdown page: where the figures come from, the machine, the table,
+/// the memory per task and each missed target.
+fn markdown(
+    machine: &str,
+    source: &str,
+    rows: &[Vec<String>],
+    memory: &Memory,
+    misses: &[String],
+) -> String {
+    use std::fmt::Write;
+    let mut page = String::new();
+    let _ = writeln!(
+        page,
+        "Median time per iteration, as ratios (lower is faster), from {source}."
+    );
+    let _ = writeln!(page, "Machine: {machine}.\n");
+    let _ = writeln!(page, "| {} |", HEADER.join(" | "));
+    let _ = writeln!(page, "|{}", "---|".repeat(HEADER.len()));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+        let _ = writeln!(page, "| {} |", cells.join(" | "));
+    }
+    let (tb, ta) = memory.tokio;
+    let (mb, ma) = memory.smol;
+    let (sb, sa) = memory.turnstile;
+    let _ = writeln!(
+        page,
+        "\nMemory per idle task (requested heap bytes, allocations): tokio {tb:.0} B in \
+         {ta:.2}, smol {mb:.0} B in {ma:.2}, turnstile {sb:.0} B in {sa:.2}."
+    );
+    if misses.is_empty() {
+        let _ = writeln!(page, "\nEvery target met.");
+    } else {
+        let _ = writeln!(page, "\n{} target(s) missed:\n", misses.len());
+        for miss in misses {
+            let _ = writeln!(page, "- {miss}");
+        }
+    }
+    page
 }

@@ -259,7 +259,8 @@ impl Core {
     /// Polls one task taken off the ready queue (the heart of step 3 of a turn).
     ///
     /// `TIMED_POLL` (chosen once per turn, see `turn.rs`) adds the `Level::Timing` work
-    /// around the poll; the untimed instance has none of it, not even a branch. `rest`
+    /// around the poll, with the recorder the turn passes in `timing`; the untimed
+    /// instance has none of it, not even a branch. `rest`
     /// is the rest of the turn's batch: the tasks a stall makes wait.
     /// Always inlined: each instance of the turn has its own copy (the turn's own
     /// instances, `turn.rs`, are many; a shared out-of-line copy costs a call per poll).
@@ -268,6 +269,7 @@ impl Core {
         &self,
         ptr: TaskPtr,
         rest: &[TaskPtr],
+        timing: Option<&turnstile_probes::Timing>,
     ) {
         // SAFETY: the pointer was queued while the task was `QUEUED`, and a queued task
         // stays owned by the slab (its state releases it only when not queued), so it is
@@ -284,11 +286,10 @@ impl Core {
         }
         self.sched.set_current(ptr.cast::<()>());
         coop::refill();
-        let started = if TIMED_POLL {
-            self.timed_poll_start(header)
-        } else {
-            None
-        };
+        // `timing` is `Some` exactly in the timed instance (the turn passes it once per
+        // batch), so neither instance tests it per poll.
+        let timed = if TIMED_POLL { timing } else { None };
+        let started = timed.map(|timing| Self::timed_poll_start(timing, header));
         // SAFETY: loop thread; `RUNNING` is set, so nothing else polls or drops the
         // payload during the poll; the task is not done. `ptr` came from `Arc::as_ptr`:
         // the provenance the task's waker needs. A future that panics is dropped during
@@ -296,9 +297,9 @@ impl Core {
         let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { task.poll(ptr.cast()) }));
         // The task stays current until its future is dropped below (`task::id` in its
         // destructor), then `current` is cleared.
-        if TIMED_POLL {
+        if let (Some(timing), Some(started)) = (timed, started) {
             let pending = matches!(result, Ok(Poll::Pending));
-            self.timed_poll_end(header, started, pending, rest);
+            self.timed_poll_end(timing, header, started, pending, rest);
         }
         if FLIGHT {
             if let Some(flight) = self.observe.flight_ring() {
@@ -313,8 +314,8 @@ impl Core {
             Ok(Poll::Pending) => match header.state.end_poll(false) {
                 EndPoll::Cancel => self.cancel(task, header),
                 _ => {
-                    if TIMED_POLL {
-                        self.check_lost_waker(header);
+                    if let Some(timing) = timed {
+                        self.check_lost_waker(timing, header);
                     }
                     None
                 }

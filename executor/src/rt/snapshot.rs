@@ -65,7 +65,7 @@ impl Core {
         for task in &live {
             // Our clone is one more reference than the slab's own count.
             if has_no_waker(task.header(), Arc::strong_count(task) - 1) {
-                self.report_lost_waker(task.header());
+                self.report_lost_waker(timing, task.header());
             }
         }
         snap.poll_duration = timing.poll_duration();

@@ -20,22 +20,14 @@ use crate::observe::stats::{has_no_waker, info};
 use crate::raw::{header_of, Header, TaskPtr};
 
 impl Core {
-    /// Polls one task with the timing work around it: the timed instance of
-    /// `poll_task`, kept out of line so that the untimed loop stays as small as it was.
-    #[inline(never)]
-    pub(crate) fn poll_task_timed<const FLIGHT: bool>(&self, ptr: TaskPtr, rest: &[TaskPtr]) {
-        self.poll_task::<true, FLIGHT>(ptr, rest);
-    }
-
     /// Before a timed poll: its start (one clock read at most, none when the last poll
     /// just ended) and the watchdog's beacon. The task's cells are not touched here:
     /// the poll's end reads and writes them once, scheduling delay included.
     #[inline(always)]
-    pub(crate) fn timed_poll_start(&self, header: &Header) -> Option<PollStarted> {
-        let timing = self.observe().timing()?;
+    pub(crate) fn timed_poll_start(timing: &Timing, header: &Header) -> PollStarted {
         let start = timing.poll_started(header.id);
         timing.beacon_start(header.id, start.at, header.spawned_at);
-        Some(start)
+        start
     }
 
     /// After a timed poll: its duration, its await site, and a stall report if it was
@@ -43,15 +35,13 @@ impl Core {
     #[inline(always)]
     pub(crate) fn timed_poll_end(
         &self,
+        timing: &Timing,
         header: &Header,
-        started: Option<PollStarted>,
+        mut start: PollStarted,
         pending: bool,
         rest: &[TaskPtr],
     ) {
         let site = take_site();
-        let (Some(timing), Some(mut start)) = (self.observe().timing(), started) else {
-            return;
-        };
         timing.beacon_end();
         let Some(cells) = self.observe().cells(header) else {
             timing.break_chain(); // an untimed task's poll: nothing chains from it
@@ -170,7 +160,7 @@ impl Core {
     /// A task that yielded with no waker left for it can never run again
     /// (`has_no_waker`).
     #[inline]
-    pub(crate) fn check_lost_waker(&self, header: &Header) {
+    pub(crate) fn check_lost_waker(&self, timing: &Timing, header: &Header) {
         if !header.state.awaits_wake() {
             return;
         }
@@ -178,15 +168,12 @@ impl Core {
             return;
         };
         if has_no_waker(header, refs) {
-            self.report_lost_waker(header);
+            self.report_lost_waker(timing, header);
         }
     }
 
     #[cold]
-    pub(super) fn report_lost_waker(&self, header: &Header) {
-        let Some(timing) = self.observe().timing() else {
-            return;
-        };
+    pub(super) fn report_lost_waker(&self, timing: &Timing, header: &Header) {
         let name = self.observe().task_name(header.id);
         let cells = self.observe().cells(header);
         timing.lost_waker(info(header, name.as_deref()), cells.as_deref());

@@ -88,7 +88,7 @@ impl Core {
         }
         match (mode.timed(), mode.flight()) {
             (false, false) => self.run_turn::<false, false, false>(None, poll_main),
-            (true, false) => self.run_turn::<true, false, false>(timing, poll_main),
+            (true, false) => self.run_turn_timed(timing, poll_main),
             (false, true) => self.run_turn_flight::<false>(None, poll_main),
             (true, true) => self.run_turn_flight::<true>(timing, poll_main),
         }
@@ -113,6 +113,14 @@ impl Core {
         };
         self.inspect_turn_ended(self.sched().turn_number());
         done
+    }
+
+    /// The timed turn (`Level::Timing`, the default), kept out of line so that the
+    /// untimed turn stays as it was; its polls are inlined into it, so a timed poll
+    /// costs no call.
+    #[inline(never)]
+    fn run_turn_timed(&self, timing: Option<&Timing>, poll_main: &mut dyn FnMut() -> bool) -> bool {
+        self.run_turn::<true, false, false>(timing, poll_main)
     }
 
     /// The turn with the flight recorder, kept out of line so that the turn without
@@ -161,14 +169,16 @@ impl Core {
             let mut batch = sched.take_batch();
             observe.batch_taken::<FLIGHT>(batch.len());
             let driver = self.driver();
-            if TIMED {
+            if let (true, Some(timing)) = (TIMED, timing) {
+                // The recorder is passed to each poll as it is, known here: no poll
+                // looks it up or tests for it.
                 batch.run(|task, rest| {
-                    self.poll_task_timed::<FLIGHT>(task, rest);
+                    self.poll_task::<true, FLIGHT>(task, rest, Some(timing));
                     driver.polled()
                 });
             } else {
                 batch.run(|task: TaskPtr, _| {
-                    self.poll_task::<false, FLIGHT>(task, &[]);
+                    self.poll_task::<false, FLIGHT>(task, &[], None);
                     driver.polled()
                 });
             }

@@ -211,62 +211,65 @@ impl Timing {
         self.hint.set(now);
         // A finished task's future is dropped next (user code): no chaining then.
         self.chain.set(if done { 0 } else { now });
-        // The wake that queued this poll (a wake during the poll left it alone, see
-        // `woken`): the scheduling delay ended at the poll's start.
-        let woken = task.woken_at.get();
-        if woken != 0 {
-            let delay = start.at.saturating_sub(woken);
-            task.scheduled.set(task.scheduled.get() + delay);
-            start.delay = delay;
-            start.io = task.io_woken.get();
-        }
-        task.woken_at.set(if requeued { now } else { 0 });
-        task.io_woken.set(false);
-        start.resumed_from = task.waiting_site.get();
         self.polling.set(NOT_POLLING);
         let ticks = now.saturating_sub(start.at);
+        let stalled = ticks >= self.stall_ticks;
+        // The task's cells, each read and written once. The wake that queued this poll
+        // (a wake during the poll left it alone, see `woken`): the scheduling delay
+        // ended at the poll's start. A wake during the poll is stamped with its end.
+        let woken = task.woken_at.get();
+        task.woken_at.set(if requeued { now } else { 0 });
         task.busy.set(task.busy.get() + ticks);
         if ticks > task.longest_poll.get() {
             task.longest_poll.set(ticks);
         }
+        let waiting = task.waiting_site.get();
+        start.resumed_from = waiting;
         let mut inner = self.inner.borrow_mut();
         inner.poll.record(ticks);
-        if start.delay != NOT_WOKEN {
-            inner.delay.record(start.delay);
-            if start.io {
-                inner.io_delay.record(start.delay);
+        if woken != 0 {
+            let delay = start.at.saturating_sub(woken);
+            task.scheduled.set(task.scheduled.get() + delay);
+            inner.delay.record(delay);
+            start.delay = delay;
+            // Only a wake sets it, and only with `woken_at`.
+            if task.io_woken.replace(false) {
+                start.io = true;
+                inner.io_delay.record(delay);
             }
         }
-        // The wait this poll resumed from (if any) ended when the poll began, unless the
-        // same leaf is pending again.
-        let waiting = task.waiting_site.get();
-        let resolved = if done { None } else { inner.sites.resolve(tag) };
-        let by_budget = self.budget_yielded.replace(false) && !done;
+        let by_budget = self.budget_yielded.get() && self.budget_ended(task, &mut inner, tag, done);
         self.ended_by_budget.set(by_budget);
-        if by_budget {
-            task.budget_yields.set(task.budget_yields.get() + 1);
-            if let Some((site, _)) = resolved {
-                inner.sites.budget_yield(site);
+        if done {
+            // A finished task waits nowhere: the wait it resumed from (if any) ended
+            // when this poll began.
+            if waiting != NO_SITE {
+                let waited = start.at.saturating_sub(task.waiting_since.get());
+                inner.sites.ended_wait(waiting, waited);
+                task.waiting_site.set(NO_SITE);
             }
-        }
-        match resolved {
-            Some((site, true)) if site == waiting => inner.sites.yielded_again(site),
-            _ => {
-                if waiting != NO_SITE {
-                    let waited = start.at.saturating_sub(task.waiting_since.get());
-                    inner.sites.ended_wait(waiting, waited);
-                }
-                match resolved {
-                    Some((site, _)) => {
-                        inner.sites.began_wait(site);
-                        task.waiting_site.set(site);
-                        task.waiting_since.set(now);
+        } else {
+            // The site is looked up only for a poll that returned `Pending` (a
+            // one-entry cache first). The same leaf pending again (a wait that goes
+            // on) is one comparison with the task's site and one count; a new leaf
+            // (each `yield_now` of a loop is one) ends the wait and begins another.
+            match inner.sites.resolve(tag) {
+                Some((site, true)) if site == waiting => inner.sites.yielded_again(site),
+                resolved => {
+                    if waiting != NO_SITE {
+                        let waited = start.at.saturating_sub(task.waiting_since.get());
+                        inner.sites.ended_wait(waiting, waited);
                     }
-                    None => {
-                        if !done {
-                            inner.sites.unattributed_yield();
+                    match resolved {
+                        Some((site, _)) => {
+                            inner.sites.began_wait(site);
+                            task.waiting_site.set(site);
+                            task.waiting_since.set(now);
                         }
-                        task.waiting_site.set(NO_SITE);
+                        None => {
+                            inner.sites.unattributed_yield();
+                            task.waiting_site.set(NO_SITE);
+                        }
                     }
                 }
             }
@@ -274,7 +277,7 @@ impl Timing {
         drop(inner);
         // Until an instrumented await yields in this runtime, the one test it costs.
         if self.stacks_used.get() {
-            self.suspended(task, done, ticks >= self.stall_ticks);
+            self.suspended(task, done, stalled);
         }
         if done {
             task.ended(now);
@@ -285,7 +288,31 @@ impl Timing {
             }
             self.event(now, EventKind::PollEnd { task: id, done });
         }
-        ticks >= self.stall_ticks
+        stalled
+    }
+
+    /// A leaf forced a budget yield during the poll that just ended: unless the task
+    /// finished anyway, the yield is the budget's, for the task and the site (looked
+    /// up here too; the common path finds it again in the one-entry cache). Returns
+    /// whether the poll ended in a budget yield.
+    #[cold]
+    #[inline(never)]
+    fn budget_ended(
+        &self,
+        task: &TaskTiming,
+        inner: &mut super::Recorded,
+        tag: SiteTag,
+        done: bool,
+    ) -> bool {
+        self.budget_yielded.set(false);
+        if done {
+            return false;
+        }
+        task.budget_yields.set(task.budget_yields.get() + 1);
+        if let Some((site, _)) = inner.sites.resolve(tag) {
+            inner.sites.budget_yield(site);
+        }
+        true
     }
 
     /// A leaf future found the poll's cooperative budget spent and made its task yield:
