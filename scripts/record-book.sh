@@ -33,8 +33,10 @@ rm -rf "$out"
 target/release/turnstile-lab --out "$out" tour
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-rm -rf "$gen"
+# Only the tour's own files are replaced: callgrind.md and ratios.md come from
+# scripts/record-bench.sh, service-capture.md from scripts/capture-service.sh.
 mkdir -p "$gen"
+rm -f "$gen"/*.svg "$gen"/tour.json
 cp "$out"/*.svg "$out"/tour.json "$gen"/
 
 # What the examples print, for docs/your-program.md: await_chain's snapshot (from its
