@@ -459,21 +459,6 @@ fn tidy_path(path: &str) -> String {
     parts.join("/")
 }
 
-#[cfg(test)]
-mod tidy_tests {
-    use super::tidy_path;
-
-    #[test]
-    fn dir_dotdot_pairs_go_and_the_rest_stays() {
-        assert_eq!(tidy_path("tests/../examples/app.rs"), "examples/app.rs");
-        assert_eq!(tidy_path("src/./main.rs"), "src/main.rs");
-        assert_eq!(tidy_path("../up/a.rs"), "../up/a.rs");
-        assert_eq!(tidy_path("/a/b/../c.rs"), "/a/c.rs");
-        assert_eq!(tidy_path("/../a.rs"), "/../a.rs");
-        assert_eq!(tidy_path("src/main.rs"), "src/main.rs");
-    }
-}
-
 /// Crates whose frames are never "the line that blocked": the standard library,
 /// turnstile's own, and the libraries a service's code runs under. A crate named
 /// `x_y` counts as `x`'s when `x` is listed (`tower_http`, `futures_util`, ...).
@@ -575,4 +560,19 @@ pub(crate) fn capture_installed() -> bool {
     return capture::installed();
     #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
     return false;
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use super::tidy_path;
+
+    #[test]
+    fn dir_dotdot_pairs_go_and_the_rest_stays() {
+        assert_eq!(tidy_path("tests/../examples/app.rs"), "examples/app.rs");
+        assert_eq!(tidy_path("src/./main.rs"), "src/main.rs");
+        assert_eq!(tidy_path("../up/a.rs"), "../up/a.rs");
+        assert_eq!(tidy_path("/a/b/../c.rs"), "/a/c.rs");
+        assert_eq!(tidy_path("/../a.rs"), "/../a.rs");
+        assert_eq!(tidy_path("src/main.rs"), "src/main.rs");
+    }
 }
