@@ -35,7 +35,7 @@
 //! named together, and the recorder then reads the clock at every poll for the next
 //! [`EXACT_TURNS`] turns so that a stall that comes back is pinned to its task.
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::mem::MaybeUninit;
 use std::panic::Location;
@@ -237,15 +237,21 @@ pub struct FlightRecorder {
     clock: Clock,
     /// The clock when the recorder was made: trace times count from here.
     origin: Ticks,
-    /// The segment being written: a fixed-size array, so that indexing by
-    /// `head & (FLIGHT_SEGMENT - 1)` needs no bounds check. The records below that
-    /// index are written; the rest are not yet. A full one is moved (not copied) into
-    /// `sealed` and a spare (or a fresh, unzeroed allocation) takes its place (`seal`).
-    /// Written by `push` and `seal` only, read by `record` and `handover`: loop thread
-    /// only (the recorder is not `Sync`), and no reference into it outlives a call.
-    current: UnsafeCell<Box<Block>>,
-    /// Records written so far (the next goes at `head & (FLIGHT_SEGMENT - 1)`).
-    head: Cell<usize>,
+    /// The segment being written: the storage of a `Box<Block>` (of FLIGHT_SEGMENT
+    /// records), owned by the recorder through this pointer (`Box::into_raw`; given
+    /// back in `seal` and `drop`). The records below `cursor` are written; the rest
+    /// are not yet. A full one is moved (not copied) into `sealed` and a spare (or a
+    /// fresh, unzeroed allocation) takes its place (`seal`). Written by `push` and
+    /// `seal` only, read by `record` and `handover`: loop thread only (the recorder is
+    /// not `Sync`), and no reference into it outlives a call.
+    current: Cell<*mut Record>,
+    /// Where the next record goes: a pointer bumped by `push`, from `current` up to
+    /// `end` (one past the segment's last record), where the segment is full.
+    cursor: Cell<*mut Record>,
+    end: Cell<*mut Record>,
+    /// The index (records written before it) of the segment being written's first
+    /// record.
+    current_first: Cell<usize>,
     /// Full segments still in the window (or under the cap), oldest first. Borrowed
     /// only by `seal`, `stalled` and `handover`, which call no user code.
     sealed: RefCell<VecDeque<Arc<Segment>>>,
@@ -281,11 +287,24 @@ pub struct FlightRecorder {
     names: RefCell<NameTable>,
 }
 
+impl Drop for FlightRecorder {
+    fn drop(&mut self) {
+        // SAFETY: the segment being written came from `Box::<Block>::into_raw` and is
+        // given back once, here (`seal` replaced the ones before).
+        drop(unsafe { Box::from_raw(self.current.get().cast::<Block>()) });
+    }
+}
+
+// SAFETY: the recorder owns the segment its pointers point into (as a `Box<Block>`
+// would) and shares it with nothing: moving the recorder to another thread moves the
+// segment with it. It stays `!Sync` (its `Cell`s).
+unsafe impl Send for FlightRecorder {}
+
 impl std::fmt::Debug for FlightRecorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlightRecorder")
             .field("window", &self.window)
-            .field("recorded", &self.head.get())
+            .field("recorded", &self.head())
             .field("turn", &self.turn.get())
             .finish_non_exhaustive()
     }
@@ -325,9 +344,12 @@ impl FlightRecorder {
         let window_ticks = clock.ticks_for(window);
         // The segment being written counts as one of them.
         let max_segments = max_records.div_ceil(FLIGHT_SEGMENT).max(2) - 1;
+        let current = Box::into_raw(block(None)).cast::<Record>();
         FlightRecorder {
-            current: UnsafeCell::new(block(None)),
-            head: Cell::new(0),
+            current: Cell::new(current),
+            cursor: Cell::new(current),
+            end: Cell::new(current.wrapping_add(FLIGHT_SEGMENT)),
+            current_first: Cell::new(0),
             sealed: RefCell::new(VecDeque::new()),
             spares: RefCell::new(Vec::new()),
             cap_drops: RefCell::new(VecDeque::new()),
@@ -379,7 +401,7 @@ impl FlightRecorder {
     /// assert_eq!(f.recorded(), 1);
     /// ```
     pub fn recorded(&self) -> u64 {
-        self.head.get() as u64
+        self.head() as u64
     }
 
     /// The recorder's clock, now (to time work of its own, see
@@ -435,22 +457,32 @@ impl FlightRecorder {
         self.own.set(own);
     }
 
+    /// Records written so far: the sealed segments' and the current one's.
+    #[inline]
+    fn head(&self) -> usize {
+        let written = (self.cursor.get() as usize - self.current.get() as usize)
+            / std::mem::size_of::<Record>();
+        self.current_first.get() + written
+    }
+
+    /// Appends one record: a pointer bump, checked against the segment's end.
     #[inline(always)]
     fn push(&self, at: Ticks, kind: u64, arg: u64) {
-        let head = self.head.get();
-        let slot = head & (FLIGHT_SEGMENT - 1);
-        // SAFETY: loop thread only (not `Sync`); no reference into `current` is alive
-        // (none outlives a call of this recorder's, and none of them calls this one
-        // while holding it). `current` has exactly FLIGHT_SEGMENT entries: the index
-        // is in bounds, and the compiler sees it from the array's type (no check).
-        let current = unsafe { &mut *self.current.get() };
-        current[slot].write(Record {
-            at,
-            word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
-        });
-        let next = head.wrapping_add(1);
-        self.head.set(next);
-        if next & (FLIGHT_SEGMENT - 1) == 0 {
+        let at_slot = self.cursor.get();
+        // SAFETY: loop thread only (not `Sync`); no reference into the segment is
+        // alive (none outlives a call of this recorder's, and none of them calls this
+        // one while holding it). `cursor` is below `end` (a full segment is sealed at
+        // once, below), so it points into the segment's storage, which the recorder
+        // owns.
+        unsafe {
+            at_slot.write(Record {
+                at,
+                word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
+            });
+        }
+        let next = at_slot.wrapping_add(1);
+        self.cursor.set(next);
+        if next == self.end.get() {
             self.seal();
         }
     }
@@ -462,15 +494,19 @@ impl FlightRecorder {
     #[inline(never)]
     fn seal(&self) {
         let started = self.clock.now();
-        let fresh = block(self.spares.borrow_mut().pop());
-        // SAFETY: loop thread only, no other reference into `current` alive (as in
-        // `push`).
-        let full = std::mem::replace(unsafe { &mut *self.current.get() }, fresh);
-        // SAFETY: the segment is full: `push` wrote all FLIGHT_SEGMENT records, and
-        // `[MaybeUninit<Record>; N]` has the layout of `[Record; N]`.
+        let fresh = Box::into_raw(block(self.spares.borrow_mut().pop())).cast::<Record>();
+        let full = self.current.replace(fresh);
+        self.cursor.set(fresh);
+        self.end.set(fresh.wrapping_add(FLIGHT_SEGMENT));
+        let first = self.current_first.get();
+        self.current_first.set(first + FLIGHT_SEGMENT);
+        // SAFETY: `full` came from `Box::<Block>::into_raw` (`new`, or the seal
+        // before) and is given back once, here; the segment is full: `push` wrote all
+        // FLIGHT_SEGMENT records, and `[MaybeUninit<Record>; N]` has the layout of
+        // `[Record; N]`.
         let records: Box<[Record]> =
-            unsafe { Box::from_raw(Box::into_raw(full).cast::<[Record; FLIGHT_SEGMENT]>()) };
-        let segment = Segment::new(records, self.head.get() - FLIGHT_SEGMENT);
+            unsafe { Box::from_raw(full.cast::<[Record; FLIGHT_SEGMENT]>()) };
+        let segment = Segment::new(records, first);
         let newest = segment.last_at;
         let mut sealed = self.sealed.borrow_mut();
         sealed.push_back(Arc::new(segment));
@@ -585,15 +621,16 @@ impl FlightRecorder {
 
     /// The record at index `i` (records written before it), if the ring still holds it.
     fn record(&self, i: usize) -> Option<Record> {
-        let head = self.head.get();
-        let current_start = head & !(FLIGHT_SEGMENT - 1);
+        let head = self.head();
+        let current_start = self.current_first.get();
         if i >= head {
             return None;
         }
         if i >= current_start {
-            // SAFETY: loop thread only, no other reference into `current` alive (as in
-            // `push`); the records below `head` in the current segment are written.
-            return Some(unsafe { (*self.current.get())[i & (FLIGHT_SEGMENT - 1)].assume_init() });
+            // SAFETY: loop thread only, no other reference into the segment alive (as
+            // in `push`); the records below `cursor` in it are written, and
+            // `i - current_start` is below `head - current_start`.
+            return Some(unsafe { self.current.get().add(i - current_start).read() });
         }
         let sealed = self.sealed.borrow();
         let seg = sealed
@@ -779,7 +816,7 @@ impl FlightRecorder {
         // The polls in the gap are the last `polls` poll records (the one being pushed,
         // if `task` is given, is not in the ring yet).
         let mut tasks: Vec<u64> = task.into_iter().collect();
-        let head = self.head.get();
+        let head = self.head();
         let want = polls as usize - tasks.len();
         let mut i = head;
         while tasks.len() < polls as usize && i > 0 {
@@ -852,18 +889,15 @@ impl FlightRecorder {
     /// assert_eq!((log.events.len(), log.task_names[&7].as_str()), (2, "fetch"));
     /// ```
     pub fn handover(&self, since: Ticks, labels: Vec<(u64, TaskLabel)>) -> FlightWindow {
-        let head = self.head.get();
-        let start = head & !(FLIGHT_SEGMENT - 1);
+        let head = self.head();
+        let start = self.current_first.get();
         let mut segments: Vec<Arc<Segment>> = self.sealed.borrow().iter().cloned().collect();
         if head > start {
-            // SAFETY: loop thread only, no other reference into `current` alive (as in
-            // `push`); its first `head - start` records are written, and a written
+            // SAFETY: loop thread only, no other reference into the segment alive (as
+            // in `push`); its first `head - start` records are written, and a written
             // `MaybeUninit<Record>` reads as a `Record`.
             let written = unsafe {
-                std::slice::from_raw_parts(
-                    (*self.current.get()).as_ptr().cast::<Record>(),
-                    head - start,
-                )
+                std::slice::from_raw_parts(self.current.get().cast_const(), head - start)
             };
             segments.push(Arc::new(Segment::new(written.into(), start)));
         }
