@@ -82,6 +82,10 @@ const KIND_SHIFT: u32 = 60;
 /// A wake's source sits in the three bits below the kind.
 const SOURCE_SHIFT: u32 = 57;
 const ARG_MASK: u64 = (1 << SOURCE_SHIFT) - 1;
+/// A poll's end record with this bit (a source bit, unused by polls) says that the task
+/// woke itself during the poll: the self-wake is folded into it, not a record of its
+/// own, and the reader unfolds it.
+const SELF_WOKE: u64 = 1 << SOURCE_SHIFT;
 /// Cap drops remembered, to say how many records of a window the cap let go.
 const CAP_DROPS_KEPT: usize = 1024;
 /// Emptied segments kept for reuse.
@@ -270,6 +274,9 @@ pub struct FlightRecorder {
     last: Cell<Ticks>,
     /// Polls since `last` was read.
     untimed: Cell<u32>,
+    /// `SELF_WOKE` if the poll in progress woke its own task (folded into the poll's
+    /// end record), else zero.
+    self_woke: Cell<u64>,
     /// Polls per clock read in this batch: 1, or `SPARSE_EVERY` in a large batch.
     every: Cell<u32>,
     /// Turns left that read the clock at every poll (after a group stall).
@@ -358,6 +365,7 @@ impl FlightRecorder {
             max_segments,
             last: Cell::new(origin),
             untimed: Cell::new(0),
+            self_woke: Cell::new(0),
             every: Cell::new(1),
             exact_turns: Cell::new(0),
             turn: Cell::new(0),
@@ -468,6 +476,12 @@ impl FlightRecorder {
     /// Appends one record: a pointer bump, checked against the segment's end.
     #[inline(always)]
     fn push(&self, at: Ticks, kind: u64, arg: u64) {
+        self.push_word(at, (kind << KIND_SHIFT) | (arg & ARG_MASK));
+    }
+
+    /// Appends one record of a ready-made word.
+    #[inline(always)]
+    fn push_word(&self, at: Ticks, word: u64) {
         let at_slot = self.cursor.get();
         // SAFETY: loop thread only (not `Sync`); no reference into the segment is
         // alive (none outlives a call of this recorder's, and none of them calls this
@@ -475,10 +489,7 @@ impl FlightRecorder {
         // once, below), so it points into the segment's storage, which the recorder
         // owns.
         unsafe {
-            at_slot.write(Record {
-                at,
-                word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
-            });
+            at_slot.write(Record { at, word });
         }
         let next = at_slot.wrapping_add(1);
         self.cursor.set(next);
@@ -695,18 +706,21 @@ impl FlightRecorder {
     #[inline(always)]
     pub fn poll_ended(&self, task: u64, done: bool) {
         let kind = if done { POLL_DONE } else { POLL };
+        let word = (kind << KIND_SHIFT) | self.self_woke.replace(0) | (task & ARG_MASK);
         let polls = self.untimed.get() + 1;
         if polls >= self.every.get() {
             let now = self.stamp(Some(task), polls);
-            self.push(now, kind, task);
+            self.push_word(now, word);
         } else {
             self.untimed.set(polls);
-            self.push(0, kind, task);
+            self.push_word(0, word);
         }
     }
 
     /// A wake queued `target` (0: the `block_on` future). No clock read: it is placed
-    /// between the readings around it.
+    /// between the readings around it. A self-wake (the task polled waking itself) is
+    /// no record of its own: it is folded into the poll's end record, and read back as
+    /// a wake of that task within its poll.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
@@ -715,7 +729,10 @@ impl FlightRecorder {
     #[inline(always)]
     pub fn woken(&self, target: u64, source: WakeSource) {
         let source = match source {
-            WakeSource::SelfWake => 0,
+            WakeSource::SelfWake => {
+                self.self_woke.set(SELF_WOKE);
+                return;
+            }
             WakeSource::Local => 1,
             WakeSource::Remote => 2,
             WakeSource::Io => 3,
@@ -1137,6 +1154,19 @@ impl FlightWindow {
                         kind: EventKind::PollStart { task: arg },
                     });
                     events.append(&mut in_poll);
+                    if r.word & SELF_WOKE != 0 {
+                        // A self-wake folded into the poll's end: the task woke itself
+                        // during the poll, placed halfway through it.
+                        events.push(Event {
+                            at_ns: (start + at.saturating_sub(start) / 2)
+                                .max(events.last().map_or(start, |e| e.at_ns)),
+                            kind: EventKind::Wake {
+                                target: arg,
+                                source: WakeSource::SelfWake,
+                                by: Some(arg),
+                            },
+                        });
+                    }
                     events.push(Event {
                         at_ns: at,
                         kind: EventKind::PollEnd {
