@@ -738,7 +738,11 @@ impl FlightRecorder {
             WakeSource::Io => 3,
             WakeSource::Timer => 4,
         };
-        self.push(0, WAKE, (source << SOURCE_SHIFT) | (target & ARG_MASK));
+        // The source's bits sit above the argument's (`push` would mask them off).
+        self.push_word(
+            0,
+            (WAKE << KIND_SHIFT) | (source << SOURCE_SHIFT) | (target & ARG_MASK),
+        );
     }
 
     /// The turn ends with `ready` tasks queued for the next. It reuses the last poll's
@@ -762,7 +766,10 @@ impl FlightRecorder {
         self.push(now, TURN_END, ready);
     }
 
-    /// The loop parks.
+    /// The loop parks. Like a turn's end, it reuses the last reading when every poll
+    /// since it was timed: only the loop's own bookkeeping (the turn's end and the
+    /// next one's start) ran in between. After untimed polls it reads the clock, to
+    /// close the gap they are in.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
@@ -771,7 +778,12 @@ impl FlightRecorder {
     /// ```
     #[inline]
     pub fn park_started(&self) {
-        let now = self.stamp(None, self.untimed.get());
+        let untimed = self.untimed.get();
+        let now = if untimed == 0 {
+            self.last.get()
+        } else {
+            self.stamp(None, untimed)
+        };
         self.push(now, PARK_START, 0);
     }
 
@@ -1530,5 +1542,78 @@ mod tests {
         let table = f.names.borrow();
         assert!(Arc::ptr_eq(&table.sealed[0].labels, &window.names[0]));
         assert_eq!(window.log().task_names.len(), 10 * NAME_CHUNK + 3);
+    }
+
+    #[test]
+    fn a_self_wake_is_folded_into_its_polls_end_and_read_back_inside_the_poll() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        f.turn_started(1);
+        f.batch(2);
+        f.woken(4, WakeSource::Local);
+        f.woken(3, WakeSource::SelfWake);
+        f.poll_ended(3, false);
+        f.poll_ended(4, true);
+        f.turn_ended(1, 1);
+        // The turn's start and end, two polls and the local wake: no self-wake record.
+        assert_eq!(f.recorded(), 5);
+        let kinds: Vec<EventKind> = f
+            .log(HashMap::new())
+            .events
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        let self_wake = EventKind::Wake {
+            target: 3,
+            source: WakeSource::SelfWake,
+            by: Some(3),
+        };
+        let local = EventKind::Wake {
+            target: 4,
+            source: WakeSource::Local,
+            by: None,
+        };
+        assert_eq!(
+            kinds,
+            [
+                EventKind::TurnStart { turn: 1 },
+                EventKind::PollStart { task: 3 },
+                local,
+                self_wake,
+                EventKind::PollEnd {
+                    task: 3,
+                    done: false
+                },
+                EventKind::PollStart { task: 4 },
+                EventKind::PollEnd {
+                    task: 4,
+                    done: true
+                },
+                EventKind::TurnEnd { turn: 0, ready: 1 },
+            ]
+        );
+        let events = f.log(HashMap::new()).events;
+        assert!(events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns));
+    }
+
+    #[test]
+    fn a_park_after_timed_polls_starts_at_the_last_reading() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        f.turn_started(1);
+        f.batch(1);
+        f.poll_ended(1, false);
+        f.turn_ended(1, 0);
+        f.turn_started(2);
+        f.park_started();
+        f.park_ended(0);
+        let events = f.log(HashMap::new()).events;
+        let at = |want: EventKind| events.iter().find(|e| e.kind == want).unwrap().at_ns;
+        assert_eq!(
+            at(EventKind::ParkStart),
+            at(EventKind::PollEnd {
+                task: 1,
+                done: false
+            })
+        );
+        assert!(at(EventKind::ParkEnd) >= at(EventKind::ParkStart));
     }
 }
