@@ -24,11 +24,13 @@
 //! # The clock
 //!
 //! One TSC read costs more than a whole untimed yield on the machines this project is
-//! measured on, so the recorder reads it at a park's start and end and, within a turn,
-//! once per poll only while the batch is small: a batch of more than [`SPARSE_BATCH`]
-//! tasks reads it every [`SPARSE_EVERY`]th poll. A turn's start and end take the last
-//! reading (the turn's end reads the clock only after untimed polls).
-//! Every poll and every wake is still a record (two stores); an untimed poll's end is
+//! measured on, so the recorder reads it at a park's end and, within a turn, once per
+//! poll only while the batch is small: a batch of more than [`SPARSE_BATCH`] tasks
+//! reads it every [`SPARSE_EVERY`]th poll. A turn's start and end and a park's start
+//! take the last reading (the turn's end and the park's start read the clock only after
+//! untimed polls). Every poll and every wake is still a record (two stores, a pointer
+//! bump), but for a task's wake of itself during its poll, a bit of the poll's end
+//! record (read back as a wake within the poll); an untimed poll's end is
 //! placed, when the window is read, evenly between the readings around it. A stall is a
 //! gap between two readings longer than the stall threshold: exact (one poll in the
 //! gap) in a small batch; in a large one it is one of at most `SPARSE_EVERY` polls,
