@@ -58,9 +58,9 @@ fn a_full_window_is_written_by_the_recorders_thread_and_the_loop_only_hands_it_o
         .stall_threshold(ms(250))
         .build()
         .unwrap();
-    // 20,000 yields of one task: each turn is 4 records (its start, the poll, the
-    // self-wake, its end), so the window holds more than 65,536.
-    const YIELDS: usize = 20_000;
+    // 25,000 yields of one task: each turn is 3 records (its start, the poll with its
+    // self-wake folded in, its end), so the window holds more than 65,536.
+    const YIELDS: usize = 25_000;
     let (id, handover) = rt.block_on(async {
         let id = yielder(YIELDS).await;
         let handover = rt.flight_recorder().dump(&path).unwrap();

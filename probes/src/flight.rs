@@ -24,18 +24,20 @@
 //! # The clock
 //!
 //! One TSC read costs more than a whole untimed yield on the machines this project is
-//! measured on, so the recorder reads it at a park's start and end and, within a turn,
-//! once per poll only while the batch is small: a batch of more than [`SPARSE_BATCH`]
-//! tasks reads it every [`SPARSE_EVERY`]th poll. A turn's start and end take the last
-//! reading (the turn's end reads the clock only after untimed polls).
-//! Every poll and every wake is still a record (two stores); an untimed poll's end is
+//! measured on, so the recorder reads it at a park's end and, within a turn, once per
+//! poll only while the batch is small: a batch of more than [`SPARSE_BATCH`] tasks
+//! reads it every [`SPARSE_EVERY`]th poll. A turn's start and end and a park's start
+//! take the last reading (the turn's end and the park's start read the clock only after
+//! untimed polls). Every poll and every wake is still a record (two stores, a pointer
+//! bump), but for a task's wake of itself during its poll, a bit of the poll's end
+//! record (read back as a wake within the poll); an untimed poll's end is
 //! placed, when the window is read, evenly between the readings around it. A stall is a
 //! gap between two readings longer than the stall threshold: exact (one poll in the
 //! gap) in a small batch; in a large one it is one of at most `SPARSE_EVERY` polls,
 //! named together, and the recorder then reads the clock at every poll for the next
 //! [`EXACT_TURNS`] turns so that a stall that comes back is pinned to its task.
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::mem::MaybeUninit;
 use std::panic::Location;
@@ -82,6 +84,10 @@ const KIND_SHIFT: u32 = 60;
 /// A wake's source sits in the three bits below the kind.
 const SOURCE_SHIFT: u32 = 57;
 const ARG_MASK: u64 = (1 << SOURCE_SHIFT) - 1;
+/// A poll's end record with this bit (a source bit, unused by polls) says that the task
+/// woke itself during the poll: the self-wake is folded into it, not a record of its
+/// own, and the reader unfolds it.
+const SELF_WOKE: u64 = 1 << SOURCE_SHIFT;
 /// Cap drops remembered, to say how many records of a window the cap let go.
 const CAP_DROPS_KEPT: usize = 1024;
 /// Emptied segments kept for reuse.
@@ -237,15 +243,21 @@ pub struct FlightRecorder {
     clock: Clock,
     /// The clock when the recorder was made: trace times count from here.
     origin: Ticks,
-    /// The segment being written: a fixed-size array, so that indexing by
-    /// `head & (FLIGHT_SEGMENT - 1)` needs no bounds check. The records below that
-    /// index are written; the rest are not yet. A full one is moved (not copied) into
-    /// `sealed` and a spare (or a fresh, unzeroed allocation) takes its place (`seal`).
-    /// Written by `push` and `seal` only, read by `record` and `handover`: loop thread
-    /// only (the recorder is not `Sync`), and no reference into it outlives a call.
-    current: UnsafeCell<Box<Block>>,
-    /// Records written so far (the next goes at `head & (FLIGHT_SEGMENT - 1)`).
-    head: Cell<usize>,
+    /// The segment being written: the storage of a `Box<Block>` (of FLIGHT_SEGMENT
+    /// records), owned by the recorder through this pointer (`Box::into_raw`; given
+    /// back in `seal` and `drop`). The records below `cursor` are written; the rest
+    /// are not yet. A full one is moved (not copied) into `sealed` and a spare (or a
+    /// fresh, unzeroed allocation) takes its place (`seal`). Written by `push` and
+    /// `seal` only, read by `record` and `handover`: loop thread only (the recorder is
+    /// not `Sync`), and no reference into it outlives a call.
+    current: Cell<*mut Record>,
+    /// Where the next record goes: a pointer bumped by `push`, from `current` up to
+    /// `end` (one past the segment's last record), where the segment is full.
+    cursor: Cell<*mut Record>,
+    end: Cell<*mut Record>,
+    /// The index (records written before it) of the segment being written's first
+    /// record.
+    current_first: Cell<usize>,
     /// Full segments still in the window (or under the cap), oldest first. Borrowed
     /// only by `seal`, `stalled` and `handover`, which call no user code.
     sealed: RefCell<VecDeque<Arc<Segment>>>,
@@ -264,6 +276,9 @@ pub struct FlightRecorder {
     last: Cell<Ticks>,
     /// Polls since `last` was read.
     untimed: Cell<u32>,
+    /// `SELF_WOKE` if the poll in progress woke its own task (folded into the poll's
+    /// end record), else zero.
+    self_woke: Cell<u64>,
     /// Polls per clock read in this batch: 1, or `SPARSE_EVERY` in a large batch.
     every: Cell<u32>,
     /// Turns left that read the clock at every poll (after a group stall).
@@ -281,11 +296,24 @@ pub struct FlightRecorder {
     names: RefCell<NameTable>,
 }
 
+impl Drop for FlightRecorder {
+    fn drop(&mut self) {
+        // SAFETY: the segment being written came from `Box::<Block>::into_raw` and is
+        // given back once, here (`seal` replaced the ones before).
+        drop(unsafe { Box::from_raw(self.current.get().cast::<Block>()) });
+    }
+}
+
+// SAFETY: the recorder owns the segment its pointers point into (as a `Box<Block>`
+// would) and shares it with nothing: moving the recorder to another thread moves the
+// segment with it. It stays `!Sync` (its `Cell`s).
+unsafe impl Send for FlightRecorder {}
+
 impl std::fmt::Debug for FlightRecorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlightRecorder")
             .field("window", &self.window)
-            .field("recorded", &self.head.get())
+            .field("recorded", &self.head())
             .field("turn", &self.turn.get())
             .finish_non_exhaustive()
     }
@@ -325,9 +353,12 @@ impl FlightRecorder {
         let window_ticks = clock.ticks_for(window);
         // The segment being written counts as one of them.
         let max_segments = max_records.div_ceil(FLIGHT_SEGMENT).max(2) - 1;
+        let current = Box::into_raw(block(None)).cast::<Record>();
         FlightRecorder {
-            current: UnsafeCell::new(block(None)),
-            head: Cell::new(0),
+            current: Cell::new(current),
+            cursor: Cell::new(current),
+            end: Cell::new(current.wrapping_add(FLIGHT_SEGMENT)),
+            current_first: Cell::new(0),
             sealed: RefCell::new(VecDeque::new()),
             spares: RefCell::new(Vec::new()),
             cap_drops: RefCell::new(VecDeque::new()),
@@ -336,6 +367,7 @@ impl FlightRecorder {
             max_segments,
             last: Cell::new(origin),
             untimed: Cell::new(0),
+            self_woke: Cell::new(0),
             every: Cell::new(1),
             exact_turns: Cell::new(0),
             turn: Cell::new(0),
@@ -379,7 +411,7 @@ impl FlightRecorder {
     /// assert_eq!(f.recorded(), 1);
     /// ```
     pub fn recorded(&self) -> u64 {
-        self.head.get() as u64
+        self.head() as u64
     }
 
     /// The recorder's clock, now (to time work of its own, see
@@ -435,22 +467,35 @@ impl FlightRecorder {
         self.own.set(own);
     }
 
+    /// Records written so far: the sealed segments' and the current one's.
+    #[inline]
+    fn head(&self) -> usize {
+        let written = (self.cursor.get() as usize - self.current.get() as usize)
+            / std::mem::size_of::<Record>();
+        self.current_first.get() + written
+    }
+
+    /// Appends one record: a pointer bump, checked against the segment's end.
     #[inline(always)]
     fn push(&self, at: Ticks, kind: u64, arg: u64) {
-        let head = self.head.get();
-        let slot = head & (FLIGHT_SEGMENT - 1);
-        // SAFETY: loop thread only (not `Sync`); no reference into `current` is alive
-        // (none outlives a call of this recorder's, and none of them calls this one
-        // while holding it). `current` has exactly FLIGHT_SEGMENT entries: the index
-        // is in bounds, and the compiler sees it from the array's type (no check).
-        let current = unsafe { &mut *self.current.get() };
-        current[slot].write(Record {
-            at,
-            word: (kind << KIND_SHIFT) | (arg & ARG_MASK),
-        });
-        let next = head.wrapping_add(1);
-        self.head.set(next);
-        if next & (FLIGHT_SEGMENT - 1) == 0 {
+        self.push_word(at, (kind << KIND_SHIFT) | (arg & ARG_MASK));
+    }
+
+    /// Appends one record of a ready-made word.
+    #[inline(always)]
+    fn push_word(&self, at: Ticks, word: u64) {
+        let at_slot = self.cursor.get();
+        // SAFETY: loop thread only (not `Sync`); no reference into the segment is
+        // alive (none outlives a call of this recorder's, and none of them calls this
+        // one while holding it). `cursor` is below `end` (a full segment is sealed at
+        // once, below), so it points into the segment's storage, which the recorder
+        // owns.
+        unsafe {
+            at_slot.write(Record { at, word });
+        }
+        let next = at_slot.wrapping_add(1);
+        self.cursor.set(next);
+        if next == self.end.get() {
             self.seal();
         }
     }
@@ -462,15 +507,19 @@ impl FlightRecorder {
     #[inline(never)]
     fn seal(&self) {
         let started = self.clock.now();
-        let fresh = block(self.spares.borrow_mut().pop());
-        // SAFETY: loop thread only, no other reference into `current` alive (as in
-        // `push`).
-        let full = std::mem::replace(unsafe { &mut *self.current.get() }, fresh);
-        // SAFETY: the segment is full: `push` wrote all FLIGHT_SEGMENT records, and
-        // `[MaybeUninit<Record>; N]` has the layout of `[Record; N]`.
+        let fresh = Box::into_raw(block(self.spares.borrow_mut().pop())).cast::<Record>();
+        let full = self.current.replace(fresh);
+        self.cursor.set(fresh);
+        self.end.set(fresh.wrapping_add(FLIGHT_SEGMENT));
+        let first = self.current_first.get();
+        self.current_first.set(first + FLIGHT_SEGMENT);
+        // SAFETY: `full` came from `Box::<Block>::into_raw` (`new`, or the seal
+        // before) and is given back once, here; the segment is full: `push` wrote all
+        // FLIGHT_SEGMENT records, and `[MaybeUninit<Record>; N]` has the layout of
+        // `[Record; N]`.
         let records: Box<[Record]> =
-            unsafe { Box::from_raw(Box::into_raw(full).cast::<[Record; FLIGHT_SEGMENT]>()) };
-        let segment = Segment::new(records, self.head.get() - FLIGHT_SEGMENT);
+            unsafe { Box::from_raw(full.cast::<[Record; FLIGHT_SEGMENT]>()) };
+        let segment = Segment::new(records, first);
         let newest = segment.last_at;
         let mut sealed = self.sealed.borrow_mut();
         sealed.push_back(Arc::new(segment));
@@ -585,15 +634,16 @@ impl FlightRecorder {
 
     /// The record at index `i` (records written before it), if the ring still holds it.
     fn record(&self, i: usize) -> Option<Record> {
-        let head = self.head.get();
-        let current_start = head & !(FLIGHT_SEGMENT - 1);
+        let head = self.head();
+        let current_start = self.current_first.get();
         if i >= head {
             return None;
         }
         if i >= current_start {
-            // SAFETY: loop thread only, no other reference into `current` alive (as in
-            // `push`); the records below `head` in the current segment are written.
-            return Some(unsafe { (*self.current.get())[i & (FLIGHT_SEGMENT - 1)].assume_init() });
+            // SAFETY: loop thread only, no other reference into the segment alive (as
+            // in `push`); the records below `cursor` in it are written, and
+            // `i - current_start` is below `head - current_start`.
+            return Some(unsafe { self.current.get().add(i - current_start).read() });
         }
         let sealed = self.sealed.borrow();
         let seg = sealed
@@ -658,18 +708,21 @@ impl FlightRecorder {
     #[inline(always)]
     pub fn poll_ended(&self, task: u64, done: bool) {
         let kind = if done { POLL_DONE } else { POLL };
+        let word = (kind << KIND_SHIFT) | self.self_woke.replace(0) | (task & ARG_MASK);
         let polls = self.untimed.get() + 1;
         if polls >= self.every.get() {
             let now = self.stamp(Some(task), polls);
-            self.push(now, kind, task);
+            self.push_word(now, word);
         } else {
             self.untimed.set(polls);
-            self.push(0, kind, task);
+            self.push_word(0, word);
         }
     }
 
     /// A wake queued `target` (0: the `block_on` future). No clock read: it is placed
-    /// between the readings around it.
+    /// between the readings around it. A self-wake (the task polled waking itself) is
+    /// no record of its own: it is folded into the poll's end record, and read back as
+    /// a wake of that task within its poll.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
@@ -678,13 +731,20 @@ impl FlightRecorder {
     #[inline(always)]
     pub fn woken(&self, target: u64, source: WakeSource) {
         let source = match source {
-            WakeSource::SelfWake => 0,
+            WakeSource::SelfWake => {
+                self.self_woke.set(SELF_WOKE);
+                return;
+            }
             WakeSource::Local => 1,
             WakeSource::Remote => 2,
             WakeSource::Io => 3,
             WakeSource::Timer => 4,
         };
-        self.push(0, WAKE, (source << SOURCE_SHIFT) | (target & ARG_MASK));
+        // The source's bits sit above the argument's (`push` would mask them off).
+        self.push_word(
+            0,
+            (WAKE << KIND_SHIFT) | (source << SOURCE_SHIFT) | (target & ARG_MASK),
+        );
     }
 
     /// The turn ends with `ready` tasks queued for the next. It reuses the last poll's
@@ -708,7 +768,10 @@ impl FlightRecorder {
         self.push(now, TURN_END, ready);
     }
 
-    /// The loop parks.
+    /// The loop parks. Like a turn's end, it reuses the last reading when every poll
+    /// since it was timed: only the loop's own bookkeeping (the turn's end and the
+    /// next one's start) ran in between. After untimed polls it reads the clock, to
+    /// close the gap they are in.
     ///
     /// ```
     /// # let f = turnstile_probes::FlightRecorder::new(Default::default(), Default::default());
@@ -717,7 +780,12 @@ impl FlightRecorder {
     /// ```
     #[inline]
     pub fn park_started(&self) {
-        let now = self.stamp(None, self.untimed.get());
+        let untimed = self.untimed.get();
+        let now = if untimed == 0 {
+            self.last.get()
+        } else {
+            self.stamp(None, untimed)
+        };
         self.push(now, PARK_START, 0);
     }
 
@@ -779,7 +847,7 @@ impl FlightRecorder {
         // The polls in the gap are the last `polls` poll records (the one being pushed,
         // if `task` is given, is not in the ring yet).
         let mut tasks: Vec<u64> = task.into_iter().collect();
-        let head = self.head.get();
+        let head = self.head();
         let want = polls as usize - tasks.len();
         let mut i = head;
         while tasks.len() < polls as usize && i > 0 {
@@ -852,18 +920,15 @@ impl FlightRecorder {
     /// assert_eq!((log.events.len(), log.task_names[&7].as_str()), (2, "fetch"));
     /// ```
     pub fn handover(&self, since: Ticks, labels: Vec<(u64, TaskLabel)>) -> FlightWindow {
-        let head = self.head.get();
-        let start = head & !(FLIGHT_SEGMENT - 1);
+        let head = self.head();
+        let start = self.current_first.get();
         let mut segments: Vec<Arc<Segment>> = self.sealed.borrow().iter().cloned().collect();
         if head > start {
-            // SAFETY: loop thread only, no other reference into `current` alive (as in
-            // `push`); its first `head - start` records are written, and a written
+            // SAFETY: loop thread only, no other reference into the segment alive (as
+            // in `push`); its first `head - start` records are written, and a written
             // `MaybeUninit<Record>` reads as a `Record`.
             let written = unsafe {
-                std::slice::from_raw_parts(
-                    (*self.current.get()).as_ptr().cast::<Record>(),
-                    head - start,
-                )
+                std::slice::from_raw_parts(self.current.get().cast_const(), head - start)
             };
             segments.push(Arc::new(Segment::new(written.into(), start)));
         }
@@ -1103,6 +1168,19 @@ impl FlightWindow {
                         kind: EventKind::PollStart { task: arg },
                     });
                     events.append(&mut in_poll);
+                    if r.word & SELF_WOKE != 0 {
+                        // A self-wake folded into the poll's end: the task woke itself
+                        // during the poll, placed halfway through it.
+                        events.push(Event {
+                            at_ns: (start + at.saturating_sub(start) / 2)
+                                .max(events.last().map_or(start, |e| e.at_ns)),
+                            kind: EventKind::Wake {
+                                target: arg,
+                                source: WakeSource::SelfWake,
+                                by: Some(arg),
+                            },
+                        });
+                    }
                     events.push(Event {
                         at_ns: at,
                         kind: EventKind::PollEnd {
@@ -1466,5 +1544,78 @@ mod tests {
         let table = f.names.borrow();
         assert!(Arc::ptr_eq(&table.sealed[0].labels, &window.names[0]));
         assert_eq!(window.log().task_names.len(), 10 * NAME_CHUNK + 3);
+    }
+
+    #[test]
+    fn a_self_wake_is_folded_into_its_polls_end_and_read_back_inside_the_poll() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        f.turn_started(1);
+        f.batch(2);
+        f.woken(4, WakeSource::Local);
+        f.woken(3, WakeSource::SelfWake);
+        f.poll_ended(3, false);
+        f.poll_ended(4, true);
+        f.turn_ended(1, 1);
+        // The turn's start and end, two polls and the local wake: no self-wake record.
+        assert_eq!(f.recorded(), 5);
+        let kinds: Vec<EventKind> = f
+            .log(HashMap::new())
+            .events
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        let self_wake = EventKind::Wake {
+            target: 3,
+            source: WakeSource::SelfWake,
+            by: Some(3),
+        };
+        let local = EventKind::Wake {
+            target: 4,
+            source: WakeSource::Local,
+            by: None,
+        };
+        assert_eq!(
+            kinds,
+            [
+                EventKind::TurnStart { turn: 1 },
+                EventKind::PollStart { task: 3 },
+                local,
+                self_wake,
+                EventKind::PollEnd {
+                    task: 3,
+                    done: false
+                },
+                EventKind::PollStart { task: 4 },
+                EventKind::PollEnd {
+                    task: 4,
+                    done: true
+                },
+                EventKind::TurnEnd { turn: 0, ready: 1 },
+            ]
+        );
+        let events = f.log(HashMap::new()).events;
+        assert!(events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns));
+    }
+
+    #[test]
+    fn a_park_after_timed_polls_starts_at_the_last_reading() {
+        let f = FlightRecorder::new(HOUR, HOUR);
+        f.turn_started(1);
+        f.batch(1);
+        f.poll_ended(1, false);
+        f.turn_ended(1, 0);
+        f.turn_started(2);
+        f.park_started();
+        f.park_ended(0);
+        let events = f.log(HashMap::new()).events;
+        let at = |want: EventKind| events.iter().find(|e| e.kind == want).unwrap().at_ns;
+        assert_eq!(
+            at(EventKind::ParkStart),
+            at(EventKind::PollEnd {
+                task: 1,
+                done: false
+            })
+        );
+        assert!(at(EventKind::ParkEnd) >= at(EventKind::ParkStart));
     }
 }

@@ -334,7 +334,7 @@ mod tests {
         for turn in 1..=5 {
             f.turn_started(turn);
             f.batch(2);
-            f.woken(2, WakeSource::SelfWake);
+            f.woken(1, WakeSource::SelfWake); // folded into the poll's end
             f.poll_ended(1, false);
             f.woken(1, WakeSource::Local);
             f.poll_ended(2, turn == 5);
