@@ -28,3 +28,5 @@ cargo +nightly miri test -p turnstile --lib --test turns --test wakers --test ta
 cargo +nightly miri test -p turnstile --test probes "$@" -- site histograms_count
 # The waker vtable with the `console` feature's events, and the span beside the future.
 cargo +nightly miri test -p turnstile --features console --test console "$@"
+# The flight recorder's segments (raw pointers into the current segment).
+cargo +nightly miri test -p turnstile-probes --lib "$@" -- flight::tests
