@@ -7,7 +7,8 @@
 #   bash scripts/postgres.sh stop DIR
 #
 # PostgreSQL comes from Debian (scripts/install-test-deps.sh installs it). It refuses to run
-# as root, so as root the cluster belongs to the `postgres` user the package creates.
+# as root, so as root the cluster belongs to the `postgres` user the package creates, in a
+# folder of its own under /tmp (DIR/cluster names it).
 set -euo pipefail
 
 usage() {
@@ -39,23 +40,35 @@ start)
     rm -rf "$dir"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
+    cluster=$dir
     if [ "$(id -u)" -eq 0 ]; then
-        chown postgres "$dir"
-        # The owner must reach DIR through every parent (target/ is root's, 0755 is enough).
+        # The `postgres` user must reach the cluster through every parent folder, which
+        # a checkout in a private folder (mode 0700, such as root's home) does not allow:
+        # the cluster goes in a folder of its own under /tmp, and DIR says where.
+        cluster=$(mktemp -d /tmp/turnstile-postgres-XXXXXX)
+        chown postgres "$cluster"
+        echo "$cluster" >"$dir/cluster"
+        cd /
     fi
-    "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U turnstile --auth=trust \
+    "${as_owner[@]}" "$bin/initdb" -D "$cluster/data" -U turnstile --auth=trust \
         --no-instructions -E UTF8 >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; exit 1; }
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" \
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=off -c max_connections=200" \
         start >/dev/null ||
-        { cat "$dir/server.log" >&2; exit 1; }
+        { cat "$cluster/server.log" >&2; exit 1; }
     "$bin/createdb" -h 127.0.0.1 -p "$port" -U turnstile turnstile
     echo "postgres://turnstile@127.0.0.1:$port/turnstile"
     ;;
 stop)
-    [ -d "$dir/data" ] || exit 0
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    cluster=$dir
+    [ -f "$dir/cluster" ] && cluster=$(cat "$dir/cluster")
+    [ -d "$cluster/data" ] || exit 0
+    cd /
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$cluster/data" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ "$cluster" != "$dir" ]; then
+        rm -rf "$cluster" "$dir/cluster"
+    fi
     ;;
 *)
     usage
