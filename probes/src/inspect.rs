@@ -208,7 +208,7 @@ impl InspectState {
             LoopTask {
                 id,
                 name,
-                spawned_at: crate::short_path(&spawned_at).to_owned(),
+                spawned_at: crate::short_path(&spawned_at).into_owned(),
                 blocked_at: self.beacon.blocked_at(),
             }
         });

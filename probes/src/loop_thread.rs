@@ -436,27 +436,10 @@ impl NamedFrame {
             "{}:{} in {short}",
             self.file
                 .as_deref()
-                .map_or_else(|| "?".to_owned(), |f| tidy_path(crate::short_path(f))),
+                .map_or(std::borrow::Cow::Borrowed("?"), crate::short_path),
             self.line.unwrap_or(0)
         )
     }
-}
-
-/// `path` without its `dir/..` pairs, read as text (the file need not exist here):
-/// a file compiled through `#[path = "../examples/app.rs"]` is named
-/// `tests/../examples/app.rs` by its debug info, and `examples/app.rs` in a report.
-fn tidy_path(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "." if !parts.is_empty() => {}
-            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
 }
 
 /// Crates whose frames are never "the line that blocked": the standard library,
@@ -560,19 +543,4 @@ pub(crate) fn capture_installed() -> bool {
     return capture::installed();
     #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
     return false;
-}
-
-#[cfg(test)]
-mod tidy_tests {
-    use super::tidy_path;
-
-    #[test]
-    fn dir_dotdot_pairs_go_and_the_rest_stays() {
-        assert_eq!(tidy_path("tests/../examples/app.rs"), "examples/app.rs");
-        assert_eq!(tidy_path("src/./main.rs"), "src/main.rs");
-        assert_eq!(tidy_path("../up/a.rs"), "../up/a.rs");
-        assert_eq!(tidy_path("/a/b/../c.rs"), "/a/c.rs");
-        assert_eq!(tidy_path("/../a.rs"), "/../a.rs");
-        assert_eq!(tidy_path("src/main.rs"), "src/main.rs");
-    }
 }

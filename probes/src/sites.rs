@@ -199,8 +199,11 @@ impl SiteCell {
 /// the workspace being built, but absolute for a path dependency outside it (turnstile
 /// built from a checkout beside the user's project, say): this strips the root of the
 /// workspace turnstile was built in, or else the current directory, from the front. Used by
-/// the site tables, the async stacks and the inspector; cheap (no allocation), but
-/// meant for reports, not for the poll path.
+/// the site tables, the async stacks, the inspector and the stall reports' blocking
+/// line. `dir/..` pairs are dropped, read as text: a file compiled through
+/// `#[path = "../examples/app.rs"]` is named `tests/../examples/app.rs` by the compiler
+/// and `examples/app.rs` here. Cheap (an allocation only for such a path), but meant
+/// for reports, not for the poll path.
 ///
 /// ```
 /// use turnstile_probes::short_path;
@@ -210,8 +213,35 @@ impl SiteCell {
 /// assert_eq!(short_path(&file), "executor/src/hyper.rs");
 /// assert_eq!(short_path("src/lib.rs"), "src/lib.rs");
 /// assert_eq!(short_path("/elsewhere/src/lib.rs"), "/elsewhere/src/lib.rs");
+/// assert_eq!(short_path("tests/../examples/app.rs"), "examples/app.rs");
 /// ```
-pub fn short_path(file: &str) -> &str {
+pub fn short_path(file: &str) -> Cow<'_, str> {
+    let short = strip_root(file);
+    if short.split('/').any(|part| part == ".." || part == ".") {
+        Cow::Owned(tidy(short))
+    } else {
+        Cow::Borrowed(short)
+    }
+}
+
+/// `path` without its `dir/..` pairs and `.` parts, read as text (the file need not
+/// exist here); a leading `..` stays.
+fn tidy(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "." if !parts.is_empty() => {}
+            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// `file` without the workspace's root or the current directory in front.
+fn strip_root(file: &str) -> &str {
     static ROOTS: OnceLock<Vec<String>> = OnceLock::new();
     let roots = ROOTS.get_or_init(|| {
         let mut roots = Vec::new();
@@ -781,5 +811,32 @@ impl Sites {
         (0..self.entries.len())
             .map(|i| self.stat(i, to_nanos))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::{short_path, tidy};
+
+    #[test]
+    fn dir_dotdot_pairs_go_and_the_rest_stays() {
+        assert_eq!(tidy("tests/../examples/app.rs"), "examples/app.rs");
+        assert_eq!(tidy("src/./main.rs"), "src/main.rs");
+        assert_eq!(tidy("../up/a.rs"), "../up/a.rs");
+        assert_eq!(tidy("/a/b/../c.rs"), "/a/c.rs");
+        assert_eq!(tidy("/../a.rs"), "/../a.rs");
+        assert_eq!(tidy("src/main.rs"), "src/main.rs");
+    }
+
+    #[test]
+    fn a_path_with_nothing_to_tidy_is_borrowed() {
+        assert!(matches!(
+            short_path("src/main.rs"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            short_path("a/../b.rs"),
+            std::borrow::Cow::Owned(_)
+        ));
     }
 }

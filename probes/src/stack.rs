@@ -99,7 +99,7 @@ impl Frame {
     pub fn to_stack_frame(&self) -> StackFrame {
         StackFrame {
             function: self.function.to_owned(),
-            file: crate::short_path(self.file).to_owned(),
+            file: crate::short_path(self.file).into_owned(),
             line: self.line,
             column: self.column,
         }
