@@ -491,13 +491,7 @@ fn verdict(e: &ExperimentReport) -> Verdict {
         }
         E::Echo(r) => {
             use experiments::echo::Proto;
-            let most = r
-                .rows
-                .iter()
-                .filter(|x| x.proto == Proto::Tcp)
-                .map(|x| x.clients)
-                .max()
-                .unwrap_or(0);
+            let most = r.most_tcp_clients();
             let mut h = Headline::new(format!("server CPU per TCP trip, {most} conns"));
             for x in r
                 .rows

@@ -206,13 +206,7 @@ fn choosing(tour: &TourReport) -> String {
                 ));
             }
             ExperimentReport::Echo(r) => {
-                let most = r
-                    .rows
-                    .iter()
-                    .filter(|x| x.proto == Proto::Tcp)
-                    .map(|x| x.clients)
-                    .max()
-                    .unwrap_or(0);
+                let most = r.most_tcp_clients();
                 rows.push((
                     format!("TCP echo, {most} connections: p99 round trip"),
                     cell(&|rt| {

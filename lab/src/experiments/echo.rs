@@ -469,6 +469,31 @@ const PYTHON_UDP: (f64, f64) = (80_000.0, 250_000.0);
 const PYTHON_P99_MS: (f64, f64) = (12.0, 4.0);
 
 impl EchoReport {
+    /// The most TCP connections measured (0 without TCP rows): the setting the tour's
+    /// headline and the book's runtime table quote.
+    ///
+    /// ```
+    /// use turnstile_lab::experiments::{echo::Proto, ExperimentReport};
+    /// let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/generated/tour.json"));
+    /// let tour: turnstile_lab::tour::TourReport = serde_json::from_str(text).unwrap();
+    /// let echo = tour.experiments.iter().find_map(|e| match e {
+    ///     ExperimentReport::Echo(r) => Some(r),
+    ///     _ => None,
+    /// });
+    /// let echo = echo.expect("the recorded tour has an echo report");
+    /// let most = echo.most_tcp_clients();
+    /// assert!(echo.rows.iter().any(|r| r.proto == Proto::Tcp && r.clients == most));
+    /// assert!(echo.rows.iter().all(|r| r.proto != Proto::Tcp || r.clients <= most));
+    /// ```
+    pub fn most_tcp_clients(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.proto == Proto::Tcp)
+            .map(|r| r.clients)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn find(&self, runtime: Rt, proto: Proto, clients: u64) -> Option<&EchoRow> {
         self.rows
             .iter()
